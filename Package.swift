@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The module split follows the data flow:
+// config -> sources -> model/analysis -> charts -> renderers -> output (ThreatReportKit) -> CLI.
+let package = Package(
+    name: "threat-report",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "threat-report", targets: ["threat-report"]),
+        .library(name: "ThreatReportKit", targets: ["ThreatReportKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "ThreatModel"),
+        .target(name: "ThreatConfig", dependencies: ["ThreatModel", .product(name: "Yams", package: "Yams")]),
+        .target(name: "ThreatSources", dependencies: [
+            "ThreatModel", "ThreatConfig", "CCurl", .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "ThreatAnalysis", dependencies: ["ThreatModel"]),
+        .target(name: "ThreatCharts", dependencies: ["ThreatModel", "CCairo"]),
+        .target(name: "ThreatRender", dependencies: [
+            "ThreatModel", "ThreatCharts", .product(name: "Mustache", package: "swift-mustache"),
+        ]),
+        .target(name: "ThreatReportKit", dependencies: [
+            "ThreatModel", "ThreatConfig", "ThreatSources", "ThreatAnalysis", "ThreatCharts", "ThreatRender",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "threat-report", dependencies: [
+            "ThreatReportKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "ThreatModelTests", dependencies: ["ThreatModel"]),
+        .testTarget(name: "ThreatConfigTests", dependencies: ["ThreatConfig"]),
+        .testTarget(name: "ThreatSourcesTests", dependencies: ["ThreatSources"]),
+        .testTarget(name: "ThreatAnalysisTests", dependencies: ["ThreatAnalysis"]),
+        .testTarget(name: "ThreatChartsTests", dependencies: ["ThreatCharts"]),
+        .testTarget(name: "ThreatRenderTests", dependencies: ["ThreatRender"]),
+        .testTarget(name: "ThreatReportKitTests", dependencies: ["ThreatReportKit"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ThreatReportKit"]),
+    ]
+)

@@ -1,0 +1,370 @@
+import Foundation
+import ThreatModel
+import Yams
+
+public enum IntervalChoice: Sendable, Equatable {
+    case auto
+    case fixed(Interval)
+
+    public static func parse(_ text: String) -> IntervalChoice? {
+        if text == "auto" { return .auto }
+        return Interval(rawValue: text).map { .fixed($0) }
+    }
+
+    public func resolve(windowSeconds: Int) -> Interval {
+        switch self {
+        case .auto: Interval.automatic(forWindowSeconds: windowSeconds)
+        case let .fixed(i): i
+        }
+    }
+}
+
+/// A relative window length: the presets 30m, 3h, 8h, 1d, 3d, 7d, 30d (GitLab's) and any `<N>m|h|d`.
+public struct WindowLength: Sendable, Equatable, CustomStringConvertible {
+    public var seconds: Int
+    public var text: String
+
+    public static let presets = ["30m", "3h", "8h", "1d", "3d", "7d", "30d"]
+
+    public static func parse(_ text: String) -> WindowLength? {
+        guard let unit = text.last, let n = Int(text.dropLast()), n > 0, text.first?.isNumber == true else { return nil }
+        let mult: Int
+        switch unit {
+        case "m": mult = 60
+        case "h": mult = 3600
+        case "d": mult = 86400
+        default: return nil
+        }
+        guard n <= 366 * 86400 / mult else { return nil }
+        return WindowLength(seconds: n * mult, text: text)
+    }
+
+    public var description: String { text }
+}
+
+public struct EnvironmentConfig: Sendable, Equatable {
+    public var name: String
+    public var namespace: String
+    public var hosts: [String]
+    public var thresholds: Thresholds
+    public var waf: WAFSourceConfig?
+    public var flows: FlowSourceConfig?
+    public var policies: PolicySourceConfig?
+}
+
+/// The parsed, validated configuration file (version 1). Paths are already resolved against the
+/// config file's folder.
+public struct ReportConfig: Sendable, Equatable {
+    public var file: String
+    public var title: String
+    public var window: WindowLength?
+    public var from: Date?
+    public var to: Date?
+    public var interval: IntervalChoice
+    public var timezone: String
+    public var thresholds: Thresholds
+    public var environments: [EnvironmentConfig]
+}
+
+/// Loads `threat-report.yml`. Strict: unknown keys, wrong types and missing required keys are
+/// errors with file:line:column.
+public enum ConfigLoader {
+    public static func load(path: String) throws(LocatedError) -> ReportConfig {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            text = String(decoding: data, as: UTF8.self)
+        } catch {
+            throw LocatedError(file: path, message: "cannot read the config file (\(describe(error)))")
+        }
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(text, file: path, baseDirectory: dir)
+    }
+
+    static func describe(_ error: Error) -> String {
+        let ns = error as NSError
+        if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(u.code)))
+        }
+        if ns.code == NSFileReadNoSuchFileError { return "no such file" }
+        return ns.localizedDescription
+    }
+
+    public static func parse(_ text: String, file: String, baseDirectory: String) throws(LocatedError) -> ReportConfig {
+        let r = YAMLReader(file: file)
+        let root: Node
+        do {
+            guard let n = try Yams.compose(yaml: text) else { throw r.error(nil, "the config file is empty") }
+            root = n
+        } catch let e as LocatedError {
+            throw e
+        } catch {
+            throw r.error(from: error)
+        }
+        let top = try r.mapping(root, path: "", allowed: ["version", "title", "window", "from", "to", "interval",
+                                                          "timezone", "thresholds", "environments"])
+        guard let version = top["version"] else { throw r.error(root, "missing required key 'version' (use version: 1)") }
+        let v = try r.int(version.value, path: "version")
+        guard v == 1 else { throw r.error(version.value, "unsupported config version \(v); this tool reads version 1") }
+
+        var cfg = ReportConfig(file: file, title: "Threat report", window: nil, from: nil, to: nil, interval: .auto,
+                               timezone: "UTC", thresholds: .defaults, environments: [])
+        if let t = top["title"] { cfg.title = try r.strictString(t.value, path: "title") }
+        if let w = top["window"] {
+            let s = try r.strictString(w.value, path: "window")
+            guard let len = WindowLength.parse(s) else {
+                throw r.error(w.value, "window '\(s)' is not a length like 30m, 3h, 8h, 1d, 3d, 7d, 30d or <N>m|h|d")
+            }
+            cfg.window = len
+        }
+        for key in ["from", "to"] {
+            guard let n = top[key] else { continue }
+            let s = try r.strictStringOrTimestamp(n.value, path: key)
+            guard let d = RFC3339.parse(s) else { throw r.error(n.value, "\(key) '\(s)' is not an RFC 3339 time such as 2026-11-20T00:00:00Z") }
+            if key == "from" { cfg.from = d } else { cfg.to = d }
+        }
+        if cfg.from != nil, cfg.window != nil, let n = top["from"] {
+            throw r.error(n.value, "give either 'from' (with 'to') or 'window', not both")
+        }
+        if let f = cfg.from, let t = cfg.to, f >= t, let n = top["from"] {
+            throw r.error(n.value, "'from' must be before 'to'")
+        }
+        if cfg.from != nil, cfg.to == nil, let n = top["from"] { throw r.error(n.value, "'from' needs 'to'") }
+        if let i = top["interval"] {
+            let s = try r.strictString(i.value, path: "interval")
+            guard let c = IntervalChoice.parse(s) else { throw r.error(i.value, "interval must be auto, minute, hour or day") }
+            cfg.interval = c
+        }
+        if let tz = top["timezone"] {
+            let s = try r.strictString(tz.value, path: "timezone")
+            guard TimeZone(identifier: s) != nil else { throw r.error(tz.value, "unknown time zone '\(s)' (use an IANA name such as Europe/Berlin)") }
+            cfg.timezone = s
+        }
+        if let th = top["thresholds"] { cfg.thresholds = try parseThresholds(th.value, r: r, path: "thresholds", base: .defaults) }
+        guard let envs = top["environments"] else { throw r.error(root, "missing required key 'environments'") }
+        guard let seq = envs.value.sequence, !seq.isEmpty else { throw r.error(envs.value, "environments must be a non-empty list") }
+        var names = Set<String>()
+        for (i, node) in seq.enumerated() {
+            let env = try parseEnvironment(node, r: r, path: "environments[\(i)]", defaults: cfg.thresholds, base: baseDirectory)
+            guard names.insert(env.name).inserted else { throw r.error(node, "duplicate environment name '\(env.name)'") }
+            cfg.environments.append(env)
+        }
+        return cfg
+    }
+
+    static func parseThresholds(_ node: Node, r: YAMLReader, path: String, base: Thresholds) throws(LocatedError) -> Thresholds {
+        let m = try r.mapping(node, path: path, allowed: ["anomalous_ratio", "dropped_ratio", "min_requests", "min_flows"])
+        var t = base
+        if let n = m["anomalous_ratio"] { t.anomalousRatio = try parseRatio(n.value, r: r, path: "\(path).anomalous_ratio", base: base.anomalousRatio) }
+        if let n = m["dropped_ratio"] { t.droppedRatio = try parseRatio(n.value, r: r, path: "\(path).dropped_ratio", base: base.droppedRatio) }
+        if let n = m["min_requests"] {
+            t.minRequests = try r.int(n.value, path: "\(path).min_requests")
+            guard t.minRequests >= 0 else { throw r.error(n.value, "\(path).min_requests must not be negative") }
+        }
+        if let n = m["min_flows"] {
+            t.minFlows = try r.int(n.value, path: "\(path).min_flows")
+            guard t.minFlows >= 0 else { throw r.error(n.value, "\(path).min_flows must not be negative") }
+        }
+        return t
+    }
+
+    static func parseRatio(_ node: Node, r: YAMLReader, path: String, base: RatioThreshold) throws(LocatedError) -> RatioThreshold {
+        let m = try r.mapping(node, path: path, allowed: ["warning", "critical"])
+        var t = base
+        if let w = m["warning"] { t.warning = try r.double(w.value, path: "\(path).warning") }
+        if let c = m["critical"] { t.critical = try r.double(c.value, path: "\(path).critical") }
+        for (v, key) in [(t.warning, "warning"), (t.critical, "critical")] where !(0...1).contains(v) {
+            throw r.error(m[key]?.value ?? node, "\(path).\(key) must be a ratio between 0 and 1 (0.05 is 5 %)")
+        }
+        guard t.warning <= t.critical else { throw r.error(node, "\(path).warning must not be above \(path).critical") }
+        return t
+    }
+
+    static func parseEnvironment(_ node: Node, r: YAMLReader, path: String, defaults: Thresholds, base: String) throws(LocatedError) -> EnvironmentConfig {
+        let m = try r.mapping(node, path: path, allowed: ["name", "namespace", "hosts", "thresholds", "waf", "flows", "policies"])
+        guard let nameNode = m["name"] else { throw r.error(node, "missing required key '\(path).name'") }
+        let name = try r.strictString(nameNode.value, path: "\(path).name")
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw r.error(nameNode.value, "\(path).name must not be empty") }
+        guard let nsNode = m["namespace"] else { throw r.error(node, "missing required key '\(path).namespace'") }
+        let ns = try r.strictString(nsNode.value, path: "\(path).namespace")
+        guard isDNSLabel(ns) else {
+            throw r.error(nsNode.value, "\(path).namespace '\(ns)' is not a Kubernetes namespace name (lowercase letters, digits and '-', at most 63)")
+        }
+        var env = EnvironmentConfig(name: name, namespace: ns, hosts: [], thresholds: defaults)
+        if let h = m["hosts"] { env.hosts = try r.stringList(h.value, path: "\(path).hosts") }
+        if let t = m["thresholds"] { env.thresholds = try parseThresholds(t.value, r: r, path: "\(path).thresholds", base: defaults) }
+        if let w = m["waf"] { env.waf = try parseWAF(w.value, r: r, path: "\(path).waf", base: base) }
+        if let f = m["flows"] { env.flows = try parseFlows(f.value, r: r, path: "\(path).flows", base: base) }
+        if let p = m["policies"] { env.policies = try parsePolicies(p.value, r: r, path: "\(path).policies", base: base) }
+        return env
+    }
+
+    /// A section names exactly one source kind.
+    static func oneOf(_ node: Node, r: YAMLReader, path: String, kinds: [String]) throws(LocatedError) -> (String, Node) {
+        let m = try r.mapping(node, path: path, allowed: kinds)
+        guard m.count == 1, let (k, v) = m.first else {
+            throw r.error(node, "\(path) must name exactly one of: \(kinds.joined(separator: ", "))")
+        }
+        return (k, v.value)
+    }
+
+    static func parseWAF(_ node: Node, r: YAMLReader, path: String, base: String) throws(LocatedError) -> WAFSourceConfig {
+        let (kind, v) = try oneOf(node, r: r, path: path, kinds: ["elasticsearch", "files", "replay"])
+        switch kind {
+        case "elasticsearch":
+            let m = try r.mapping(v, path: "\(path).elasticsearch", allowed: ElasticsearchSettings.keys)
+            var s = ElasticsearchSettings(transport: try parseTransport(m, node: v, r: r, path: "\(path).elasticsearch", base: base))
+            if let n = m["index"] { s.index = try r.strictString(n.value, path: "\(path).elasticsearch.index") }
+            if let n = m["ingress_namespace"] { s.ingressNamespace = try r.strictString(n.value, path: "\(path).elasticsearch.ingress_namespace") }
+            if let n = m["access_containers"] { s.accessContainers = try r.stringList(n.value, path: "\(path).elasticsearch.access_containers") }
+            if let n = m["audit_container"] { s.auditContainer = try r.strictString(n.value, path: "\(path).elasticsearch.audit_container") }
+            if let n = m["rule_id_field"] { s.ruleIDField = try r.strictString(n.value, path: "\(path).elasticsearch.rule_id_field") }
+            if let n = m["rule_message_field"] { s.ruleMessageField = try r.strictString(n.value, path: "\(path).elasticsearch.rule_message_field") }
+            if let n = m["client_ip_field"] { s.clientIPField = try r.strictString(n.value, path: "\(path).elasticsearch.client_ip_field") }
+            if let n = m["uri_field"] { s.uriField = try r.strictString(n.value, path: "\(path).elasticsearch.uri_field") }
+            return .elasticsearch(s)
+        case "files":
+            let m = try r.mapping(v, path: "\(path).files", allowed: WAFFileSettings.keys)
+            func paths(_ key: String) throws(LocatedError) -> [String] {
+                guard let n = m[key] else { return [] }
+                if n.value.sequence != nil {
+                    return try r.stringList(n.value, path: "\(path).files.\(key)").map { resolve($0, base) }
+                }
+                return [resolve(try r.strictString(n.value, path: "\(path).files.\(key)"), base)]
+            }
+            var s = WAFFileSettings(auditLogs: try paths("audit_log"), accessLogs: try paths("access_log"))
+            guard !s.auditLogs.isEmpty || !s.accessLogs.isEmpty else {
+                throw r.error(v, "\(path).files needs audit_log, access_log or both")
+            }
+            if let n = m["audit_log_timezone"] {
+                let tz = try r.strictString(n.value, path: "\(path).files.audit_log_timezone")
+                guard TimeZone(identifier: tz) != nil else { throw r.error(n.value, "unknown time zone '\(tz)'") }
+                s.auditLogTimezone = tz
+            }
+            return .files(s)
+        default:
+            return .replay(resolve(try r.strictString(v, path: "\(path).replay"), base))
+        }
+    }
+
+    static func parseFlows(_ node: Node, r: YAMLReader, path: String, base: String) throws(LocatedError) -> FlowSourceConfig {
+        let (kind, v) = try oneOf(node, r: r, path: path, kinds: ["prometheus", "hubble", "replay"])
+        switch kind {
+        case "prometheus":
+            let m = try r.mapping(v, path: "\(path).prometheus", allowed: PrometheusSettings.keys)
+            var s = PrometheusSettings(transport: try parseTransport(m, node: v, r: r, path: "\(path).prometheus", base: base))
+            if let n = m["metric"] { s.metric = try r.strictString(n.value, path: "\(path).prometheus.metric") }
+            if let n = m["drop_metric"] { s.dropMetric = try r.strictString(n.value, path: "\(path).prometheus.drop_metric") }
+            if let n = m["source_label"] { s.sourceLabel = try r.strictString(n.value, path: "\(path).prometheus.source_label") }
+            if let n = m["destination_label"] { s.destinationLabel = try r.strictString(n.value, path: "\(path).prometheus.destination_label") }
+            if let n = m["verdict_label"] { s.verdictLabel = try r.strictString(n.value, path: "\(path).prometheus.verdict_label") }
+            for (name, value) in [("metric", s.metric), ("drop_metric", s.dropMetric), ("source_label", s.sourceLabel),
+                                  ("destination_label", s.destinationLabel), ("verdict_label", s.verdictLabel)]
+            where !isPromIdentifier(value) {
+                throw r.error(m[name]?.value ?? v, "\(path).prometheus.\(name) '\(value)' is not a Prometheus metric or label name")
+            }
+            return .prometheus(s)
+        case "hubble":
+            let m = try r.mapping(v, path: "\(path).hubble", allowed: HubbleSettings.keys)
+            guard let n = m["flows"] else { throw r.error(v, "missing required key '\(path).hubble.flows'") }
+            let files = n.value.sequence != nil ? try r.stringList(n.value, path: "\(path).hubble.flows")
+                : [try r.strictString(n.value, path: "\(path).hubble.flows")]
+            return .hubble(HubbleSettings(flowLogs: files.map { resolve($0, base) }))
+        default:
+            return .replay(resolve(try r.strictString(v, path: "\(path).replay"), base))
+        }
+    }
+
+    static func parsePolicies(_ node: Node, r: YAMLReader, path: String, base: String) throws(LocatedError) -> PolicySourceConfig {
+        let (kind, v) = try oneOf(node, r: r, path: path, kinds: ["kubernetes", "directory", "replay"])
+        switch kind {
+        case "kubernetes":
+            let m = try r.mapping(v, path: "\(path).kubernetes", allowed: KubernetesSettings.keys)
+            var s = KubernetesSettings()
+            if let n = m["kubeconfig"] { s.kubeconfig = resolve(try r.strictString(n.value, path: "\(path).kubernetes.kubeconfig"), base) }
+            if let n = m["context"] { s.context = try r.strictString(n.value, path: "\(path).kubernetes.context") }
+            if let n = m["in_cluster"] { s.inCluster = try r.bool(n.value, path: "\(path).kubernetes.in_cluster") }
+            if let n = m["timeout"] { s.timeout = try positive(n.value, r: r, path: "\(path).kubernetes.timeout") }
+            if s.inCluster, s.kubeconfig != nil { throw r.error(v, "\(path).kubernetes: give kubeconfig or in_cluster: true, not both") }
+            return .kubernetes(s)
+        case "directory":
+            let p = try r.strictString(v, path: "\(path).directory")
+            return .directory(p == "-" ? "-" : resolve(p, base))
+        default:
+            return .replay(resolve(try r.strictString(v, path: "\(path).replay"), base))
+        }
+    }
+
+    static func parseTransport(_ m: [String: (key: Node, value: Node)], node: Node, r: YAMLReader, path: String,
+                               base: String) throws(LocatedError) -> HTTPTransportSettings {
+        guard let u = m["url"] else { throw r.error(node, "missing required key '\(path).url'") }
+        let url = try r.strictString(u.value, path: "\(path).url")
+        guard let parsed = URLComponents(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+              parsed.host?.isEmpty == false else {
+            throw r.error(u.value, "\(path).url must be an http:// or https:// URL")
+        }
+        if parsed.password != nil || parsed.user != nil {
+            throw r.error(u.value, "\(path).url must not carry credentials; use username with password_env or password_file")
+        }
+        var t = HTTPTransportSettings(url: url)
+        if let n = m["ca_file"] { t.caFile = resolve(try r.strictString(n.value, path: "\(path).ca_file"), base) }
+        if let n = m["client_cert_file"] { t.clientCertFile = resolve(try r.strictString(n.value, path: "\(path).client_cert_file"), base) }
+        if let n = m["client_key_file"] { t.clientKeyFile = resolve(try r.strictString(n.value, path: "\(path).client_key_file"), base) }
+        if let n = m["insecure_skip_verify"] { t.insecureSkipVerify = try r.bool(n.value, path: "\(path).insecure_skip_verify") }
+        if let n = m["timeout"] { t.timeout = try positive(n.value, r: r, path: "\(path).timeout") }
+        if let n = m["retries"] {
+            t.retries = try r.int(n.value, path: "\(path).retries")
+            guard (0...10).contains(t.retries) else { throw r.error(n.value, "\(path).retries must be between 0 and 10") }
+        }
+        var a = HTTPAuthSettings()
+        if let n = m["api_key_env"] { a.apiKeyEnv = try r.strictString(n.value, path: "\(path).api_key_env") }
+        if let n = m["api_key_file"] { a.apiKeyFile = resolve(try r.strictString(n.value, path: "\(path).api_key_file"), base) }
+        if let n = m["bearer_token_env"] { a.bearerTokenEnv = try r.strictString(n.value, path: "\(path).bearer_token_env") }
+        if let n = m["bearer_token_file"] { a.bearerTokenFile = resolve(try r.strictString(n.value, path: "\(path).bearer_token_file"), base) }
+        if let n = m["username"] { a.username = try r.strictString(n.value, path: "\(path).username") }
+        if let n = m["password_env"] { a.passwordEnv = try r.strictString(n.value, path: "\(path).password_env") }
+        if let n = m["password_file"] { a.passwordFile = resolve(try r.strictString(n.value, path: "\(path).password_file"), base) }
+        let schemes = [a.apiKeyEnv ?? a.apiKeyFile, a.bearerTokenEnv ?? a.bearerTokenFile, a.username].compactMap { $0 }
+        if schemes.count > 1 { throw r.error(node, "\(path): choose one of api_key_*, bearer_token_* or username/password_*") }
+        if a.username != nil, a.passwordEnv == nil, a.passwordFile == nil {
+            throw r.error(node, "\(path).username needs password_env or password_file")
+        }
+        t.auth = a
+        return t
+    }
+
+    static func positive(_ node: Node, r: YAMLReader, path: String) throws(LocatedError) -> Double {
+        let d = try r.double(node, path: path)
+        guard d > 0 else { throw r.error(node, "\(path) must be above 0") }
+        return d
+    }
+
+    /// Resolves a config path against the config file's folder; `~/` is the home folder.
+    public static func resolve(_ path: String, _ base: String) -> String {
+        if path.hasPrefix("/") || path == "-" { return path }
+        if path.hasPrefix("~/") {
+            let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+            return home + String(path.dropFirst(1))
+        }
+        if base.isEmpty || base == "." { return path }
+        return base.hasSuffix("/") ? base + path : base + "/" + path
+    }
+
+    public static func isDNSLabel(_ s: String) -> Bool {
+        guard (1...63).contains(s.utf8.count), s.first != "-", s.last != "-" else { return false }
+        return s.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
+    }
+
+    static func isPromIdentifier(_ s: String) -> Bool {
+        guard let f = s.utf8.first, !(f >= 48 && f <= 57) else { return false }
+        return s.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 58 }
+    }
+}
+
+extension YAMLReader {
+    /// YAML resolves an unquoted RFC 3339 time as a timestamp; take its text either way.
+    func strictStringOrTimestamp(_ node: Node, path: String) throws(LocatedError) -> String {
+        guard let s = node.scalar else { throw error(node, "\(path) must be an RFC 3339 time") }
+        return s.string
+    }
+}

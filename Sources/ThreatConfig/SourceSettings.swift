@@ -1,0 +1,113 @@
+import Foundation
+
+/// How to authenticate to an HTTP engine. Secrets are only ever named (`*_env`, `*_file`), never
+/// written in the config, and never printed.
+public struct HTTPAuthSettings: Sendable, Equatable {
+    public var apiKeyEnv: String?
+    public var apiKeyFile: String?
+    public var bearerTokenEnv: String?
+    public var bearerTokenFile: String?
+    public var username: String?
+    public var passwordEnv: String?
+    public var passwordFile: String?
+    public init() {}
+
+    static let keys = ["api_key_env", "api_key_file", "bearer_token_env", "bearer_token_file",
+                       "username", "password_env", "password_file"]
+}
+
+/// TLS and transport settings shared by every HTTP source.
+public struct HTTPTransportSettings: Sendable, Equatable {
+    public var url: String
+    public var caFile: String?
+    public var clientCertFile: String?
+    public var clientKeyFile: String?
+    public var insecureSkipVerify = false
+    /// Seconds for one request, connection included.
+    public var timeout: Double = 30
+    public var retries = 3
+    public var auth = HTTPAuthSettings()
+    public init(url: String) { self.url = url }
+
+    static let keys = ["url", "ca_file", "client_cert_file", "client_key_file", "insecure_skip_verify",
+                       "timeout", "retries"] + HTTPAuthSettings.keys
+}
+
+/// `waf: elasticsearch:` — Filebeat-shipped ingress and ModSecurity logs. Defaults are GitLab's.
+public struct ElasticsearchSettings: Sendable, Equatable {
+    public var transport: HTTPTransportSettings
+    public var index = "filebeat-*"
+    public var ingressNamespace = "gitlab-managed-apps"
+    public var accessContainers = ["nginx-ingress-controller", "controller"]
+    public var auditContainer = "modsecurity-log"
+    public var ruleIDField = "transaction.messages.details.ruleId"
+    public var ruleMessageField = "transaction.messages.message"
+    public var clientIPField = "transaction.client_ip"
+    public var uriField = "transaction.request.uri"
+    public init(transport: HTTPTransportSettings) { self.transport = transport }
+
+    static let keys = HTTPTransportSettings.keys + ["index", "ingress_namespace", "access_containers", "audit_container",
+                                                    "rule_id_field", "rule_message_field", "client_ip_field", "uri_field"]
+}
+
+/// `waf: files:` — raw ModSecurity JSON audit logs and NGINX access logs (paths or globs).
+public struct WAFFileSettings: Sendable, Equatable {
+    public var auditLogs: [String]
+    public var accessLogs: [String]
+    /// Zone of `time_stamp` fields, which ModSecurity writes without one.
+    public var auditLogTimezone = "UTC"
+    public init(auditLogs: [String], accessLogs: [String]) {
+        self.auditLogs = auditLogs
+        self.accessLogs = accessLogs
+    }
+    static let keys = ["audit_log", "access_log", "audit_log_timezone"]
+}
+
+/// `flows: prometheus:` — Hubble metrics in Prometheus (or Thanos/Mimir with a path prefix).
+public struct PrometheusSettings: Sendable, Equatable {
+    public var transport: HTTPTransportSettings
+    public var metric = "hubble_flows_processed_total"
+    public var dropMetric = "hubble_drop_total"
+    public var sourceLabel = "source"
+    public var destinationLabel = "destination"
+    public var verdictLabel = "verdict"
+    public init(transport: HTTPTransportSettings) { self.transport = transport }
+    static let keys = HTTPTransportSettings.keys + ["metric", "drop_metric", "source_label", "destination_label", "verdict_label"]
+}
+
+/// `flows: hubble:` — files written by `hubble observe -o json`.
+public struct HubbleSettings: Sendable, Equatable {
+    public var flowLogs: [String]
+    public init(flowLogs: [String]) { self.flowLogs = flowLogs }
+    static let keys = ["flows"]
+}
+
+/// `policies: kubernetes:` — the Kubernetes API, by kubeconfig or in-cluster service account.
+public struct KubernetesSettings: Sendable, Equatable {
+    public var kubeconfig: String?
+    public var context: String?
+    public var inCluster = false
+    public var timeout: Double = 30
+    public init() {}
+    static let keys = ["kubeconfig", "context", "in_cluster", "timeout"]
+}
+
+public enum WAFSourceConfig: Sendable, Equatable {
+    case elasticsearch(ElasticsearchSettings)
+    case files(WAFFileSettings)
+    /// A folder of recorded engine answers.
+    case replay(String)
+}
+
+public enum FlowSourceConfig: Sendable, Equatable {
+    case prometheus(PrometheusSettings)
+    case hubble(HubbleSettings)
+    case replay(String)
+}
+
+public enum PolicySourceConfig: Sendable, Equatable {
+    case kubernetes(KubernetesSettings)
+    /// Manifests under a folder (or a file), or `-` for stdin.
+    case directory(String)
+    case replay(String)
+}

@@ -1,0 +1,191 @@
+import Foundation
+
+/// The state of one report section for one environment.
+public enum SectionStatus: String, Sendable, Codable {
+    case ok
+    case notConfigured = "not_configured"
+    case unavailable
+}
+
+/// A report section: its value when the source answered, or why it did not.
+public struct Section<Value: Sendable & Equatable & Codable>: Sendable, Equatable, Codable {
+    public var status: SectionStatus
+    public var value: Value?
+    /// A plain-language cause when `status` is `unavailable`.
+    public var error: String?
+    /// Lines the source skipped, with the first few locations (file sources).
+    public var warnings: [String]
+
+    public init(status: SectionStatus, value: Value? = nil, error: String? = nil, warnings: [String] = []) {
+        self.status = status
+        self.value = value
+        self.error = error
+        self.warnings = warnings
+    }
+
+    public static var notConfigured: Section { Section(status: .notConfigured) }
+    public static func ok(_ v: Value, warnings: [String] = []) -> Section { Section(status: .ok, value: v, warnings: warnings) }
+    public static func unavailable(_ cause: String) -> Section { Section(status: .unavailable, error: cause) }
+}
+
+/// Severity of a finding, ordered.
+public enum Severity: String, Sendable, Codable, CaseIterable, Comparable {
+    case info, warning, critical
+
+    public var rank: Int {
+        switch self {
+        case .info: 0
+        case .warning: 1
+        case .critical: 2
+        }
+    }
+    public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+}
+
+/// Something the reader should act on.
+public struct Finding: Sendable, Equatable, Codable {
+    public var id: String
+    public var severity: Severity
+    public var environment: String
+    public var title: String
+    public var value: Double?
+    public var threshold: Double?
+    /// What to look at next, and the command that shows it.
+    public var guidance: String
+    /// The object the finding is about (policy name, rule id, …), when any.
+    public var subject: String?
+
+    public init(id: String, severity: Severity, environment: String, title: String, value: Double? = nil,
+                threshold: Double? = nil, guidance: String, subject: String? = nil) {
+        self.id = id
+        self.severity = severity
+        self.environment = environment
+        self.title = title
+        self.value = value
+        self.threshold = threshold
+        self.guidance = guidance
+        self.subject = subject
+    }
+}
+
+/// Warning and critical levels for one ratio.
+public struct RatioThreshold: Sendable, Equatable, Codable {
+    public var warning: Double
+    public var critical: Double
+    public init(warning: Double, critical: Double) {
+        self.warning = warning
+        self.critical = critical
+    }
+}
+
+/// The thresholds in force for one environment.
+public struct Thresholds: Sendable, Equatable, Codable {
+    public var anomalousRatio: RatioThreshold
+    public var droppedRatio: RatioThreshold
+    /// Below this many requests a ratio finding is at most `info`.
+    public var minRequests: Int
+    /// Below this many flows a ratio finding is at most `info`.
+    public var minFlows: Int
+
+    public init(anomalousRatio: RatioThreshold = RatioThreshold(warning: 0.05, critical: 0.20),
+                droppedRatio: RatioThreshold = RatioThreshold(warning: 0.05, critical: 0.20),
+                minRequests: Int = 100, minFlows: Int = 100) {
+        self.anomalousRatio = anomalousRatio
+        self.droppedRatio = droppedRatio
+        self.minRequests = minRequests
+        self.minFlows = minFlows
+    }
+
+    public static let defaults = Thresholds()
+}
+
+/// A record of what a source read or asked, for the evidence appendix.
+public struct EvidenceItem: Sendable, Equatable, Codable {
+    /// `waf`, `flows` or `policies`.
+    public var section: String
+    /// A URL without credentials, or a file path.
+    public var source: String
+    /// The query sent (ES body, PromQL, API path), when any.
+    public var query: String?
+    /// SHA-256 of the input bytes read, when any.
+    public var sha256: String?
+
+    public init(section: String, source: String, query: String? = nil, sha256: String? = nil) {
+        self.section = section
+        self.source = source
+        self.query = query
+        self.sha256 = sha256
+    }
+}
+
+/// Everything known about one environment after the sources ran.
+public struct EnvironmentReport: Sendable, Equatable, Codable {
+    public var name: String
+    public var namespace: String
+    public var hosts: [String]
+    public var thresholds: Thresholds
+    public var waf: Section<WAFStatistics>
+    public var flows: Section<FlowStatistics>
+    public var policies: Section<PolicySet>
+    public var evidence: [EvidenceItem]
+
+    public init(name: String, namespace: String, hosts: [String] = [], thresholds: Thresholds,
+                waf: Section<WAFStatistics>, flows: Section<FlowStatistics>, policies: Section<PolicySet>,
+                evidence: [EvidenceItem] = []) {
+        self.name = name
+        self.namespace = namespace
+        self.hosts = hosts
+        self.thresholds = thresholds
+        self.waf = waf
+        self.flows = flows
+        self.policies = policies
+        self.evidence = evidence
+    }
+
+    /// True when a configured source failed.
+    public var isPartial: Bool {
+        waf.status == .unavailable || flows.status == .unavailable || policies.status == .unavailable
+    }
+}
+
+/// The analysed report that renderers see.
+public struct Report: Sendable, Equatable, Codable {
+    public static let schemaVersion = 1
+    public var title: String
+    public var toolVersion: String
+    public var generatedAt: Date
+    public var window: TimeWindow
+    /// IANA name of the display time zone.
+    public var timezone: String
+    public var environments: [EnvironmentReport]
+    /// Worst first.
+    public var findings: [Finding]
+    /// SHA-256 of the configuration file.
+    public var configDigest: String?
+
+    public init(title: String, toolVersion: String, generatedAt: Date, window: TimeWindow, timezone: String,
+                environments: [EnvironmentReport], findings: [Finding], configDigest: String? = nil) {
+        self.title = title
+        self.toolVersion = toolVersion
+        self.generatedAt = generatedAt
+        self.window = window
+        self.timezone = timezone
+        self.environments = environments
+        self.findings = findings
+        self.configDigest = configDigest
+    }
+
+    public var isPartial: Bool { environments.contains { $0.isPartial } }
+
+    public func findings(for environment: String) -> [Finding] { findings.filter { $0.environment == environment } }
+
+    /// The worst severity among an environment's findings, or nil when it has none.
+    public func worstSeverity(for environment: String) -> Severity? {
+        findings(for: environment).map(\.severity).max()
+    }
+}
+
+public enum ToolInfo {
+    public static let name = "threat-report"
+    public static let version = "0.1.0"
+}

@@ -1,0 +1,149 @@
+import Foundation
+
+/// One point of a time series: bucket start (UTC) and value.
+public struct SeriesPoint<Value: Sendable & Equatable & Codable>: Sendable, Equatable, Codable {
+    public var time: Date
+    public var value: Value
+    public init(_ time: Date, _ value: Value) {
+        self.time = time
+        self.value = value
+    }
+}
+
+/// A ratio as GitLab defined it everywhere: numerator / denominator, and 0 when the denominator
+/// is 0. Stored unrounded; reports show whole percents.
+public func safeRatio(_ numerator: Double, _ denominator: Double) -> Double {
+    guard denominator > 0, numerator.isFinite, denominator.isFinite else { return 0 }
+    return numerator / denominator
+}
+
+/// A ranked entry of a "top N" table (rule id, client IP, URI, drop reason, …).
+public struct RankedCount: Sendable, Equatable, Codable {
+    public var key: String
+    public var count: Int
+    /// A human label for the key: the rule's message, for example.
+    public var label: String?
+    /// The CRS category of a rule id, for rules.
+    public var category: String?
+
+    public init(key: String, count: Int, label: String? = nil, category: String? = nil) {
+        self.key = key
+        self.count = count
+        self.label = label
+        self.category = category
+    }
+}
+
+/// WAF statistics for one environment and window, with GitLab's definitions:
+/// total = ingress access-log lines, anomalous = ModSecurity audit entries.
+public struct WAFStatistics: Sendable, Equatable, Codable {
+    public var totalRequests: Int
+    public var anomalousRequests: Int
+    public var totalHistory: [SeriesPoint<Int>]
+    public var anomalousHistory: [SeriesPoint<Int>]
+    public var topRules: [RankedCount]
+    public var topClients: [RankedCount]
+    public var topURIs: [RankedCount]
+    /// Audit entries whose request was blocked, when the source can tell (nil: unknown).
+    public var blockedRequests: Int?
+    /// ModSecurity engine modes seen (`DetectionOnly`, `Enabled`, …) with their entry counts.
+    public var engineModes: [RankedCount]
+
+    public init(totalRequests: Int, anomalousRequests: Int, totalHistory: [SeriesPoint<Int>] = [],
+                anomalousHistory: [SeriesPoint<Int>] = [], topRules: [RankedCount] = [],
+                topClients: [RankedCount] = [], topURIs: [RankedCount] = [], blockedRequests: Int? = nil,
+                engineModes: [RankedCount] = []) {
+        self.totalRequests = totalRequests
+        self.anomalousRequests = anomalousRequests
+        self.totalHistory = totalHistory
+        self.anomalousHistory = anomalousHistory
+        self.topRules = topRules
+        self.topClients = topClients
+        self.topURIs = topURIs
+        self.blockedRequests = blockedRequests
+        self.engineModes = engineModes
+    }
+
+    /// GitLab: anomalous / total, 0 when there were no requests.
+    public var anomalousRatio: Double { safeRatio(Double(anomalousRequests), Double(totalRequests)) }
+}
+
+/// Forwarded and dropped flow counts for one direction.
+public struct FlowCounts: Sendable, Equatable, Codable {
+    public var forwarded: Int
+    public var dropped: Int
+    public init(forwarded: Int, dropped: Int) {
+        self.forwarded = forwarded
+        self.dropped = dropped
+    }
+    /// GitLab: total = FORWARDED + DROPPED (other verdicts are not part of the total).
+    public var total: Int { forwarded + dropped }
+    public var droppedRatio: Double { safeRatio(Double(dropped), Double(total)) }
+}
+
+/// Container-network flow statistics from `hubble_flows_processed_total`.
+public struct FlowStatistics: Sendable, Equatable, Codable {
+    /// Both directions joined without counting intra-namespace flows twice.
+    public var counts: FlowCounts
+    public var inbound: FlowCounts
+    public var outbound: FlowCounts
+    /// Flows per second by verdict over the window.
+    public var forwardedRate: [SeriesPoint<Double>]
+    public var droppedRate: [SeriesPoint<Double>]
+    public var topDropReasons: [RankedCount]
+    public var topDroppedPairs: [RankedCount]
+
+    public init(counts: FlowCounts, inbound: FlowCounts, outbound: FlowCounts,
+                forwardedRate: [SeriesPoint<Double>] = [], droppedRate: [SeriesPoint<Double>] = [],
+                topDropReasons: [RankedCount] = [], topDroppedPairs: [RankedCount] = []) {
+        self.counts = counts
+        self.inbound = inbound
+        self.outbound = outbound
+        self.forwardedRate = forwardedRate
+        self.droppedRate = droppedRate
+        self.topDropReasons = topDropReasons
+        self.topDroppedPairs = topDroppedPairs
+    }
+}
+
+/// The CRS rule family of a rule id, by the id ranges the OWASP Core Rule Set uses.
+public enum CRSCategory: String, Sendable, CaseIterable, Codable {
+    case scanner, protocol_ = "protocol", lfi, rfi, rce, php, generic, xss, sqli, session, java, anomaly, other
+
+    public init(ruleID: String) {
+        guard ruleID.count == 6, let n = Int(ruleID) else { self = .other; return }
+        switch n / 1000 {
+        case 913: self = .scanner
+        case 920, 921: self = .protocol_
+        case 930: self = .lfi
+        case 931: self = .rfi
+        case 932: self = .rce
+        case 933: self = .php
+        case 934: self = .generic
+        case 941: self = .xss
+        case 942: self = .sqli
+        case 943: self = .session
+        case 944: self = .java
+        case 949, 959, 980: self = .anomaly
+        default: self = .other
+        }
+    }
+
+    public var title: String {
+        switch self {
+        case .scanner: "Scanner detection"
+        case .protocol_: "Protocol violation"
+        case .lfi: "Local file inclusion"
+        case .rfi: "Remote file inclusion"
+        case .rce: "Remote code execution"
+        case .php: "PHP injection"
+        case .generic: "Generic / Node.js injection"
+        case .xss: "Cross-site scripting"
+        case .sqli: "SQL injection"
+        case .session: "Session fixation"
+        case .java: "Java attack"
+        case .anomaly: "Anomaly score evaluation"
+        case .other: "Other"
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import ThreatConfig
+import ThreatModel
+
+/// What a source is asked for: one environment over one window.
+public struct SourceContext: Sendable {
+    public var window: TimeWindow
+    public var environment: EnvironmentConfig
+    public init(window: TimeWindow, environment: EnvironmentConfig) {
+        self.window = window
+        self.environment = environment
+    }
+}
+
+/// A source's answer: the statistics, what it read or asked (for the evidence appendix), and
+/// non-fatal warnings (skipped lines, engine warnings, namespace mismatches).
+public struct SourceOutput<Value: Sendable>: Sendable {
+    public var value: Value
+    public var evidence: [EvidenceItem]
+    public var warnings: [String]
+    public init(value: Value, evidence: [EvidenceItem] = [], warnings: [String] = []) {
+        self.value = value
+        self.evidence = evidence
+        self.warnings = warnings
+    }
+}
+
+/// Why a source could not answer. The run goes on; the section is marked unavailable with this
+/// description, which names the place (file:line:column, URL without credentials) and the cause.
+public enum SourceError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A file or folder could not be read.
+    case unreadable(path: String, reason: String)
+    /// An answer or file did not have the expected shape.
+    case malformed(place: String, detail: String)
+    /// The engine answered with an error.
+    case engine(place: String, status: Int?, message: String)
+    /// The engine could not be reached (connection refused, timeout, TLS).
+    case transport(place: String, message: String)
+    /// The configuration asks for something this source cannot do.
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): "cannot read \(path): \(reason)"
+        case let .malformed(place, detail): "\(place): \(detail)"
+        case let .engine(place, status, message): "\(place) answered\(status.map { " HTTP \($0)" } ?? ""): \(message)"
+        case let .transport(place, message): "\(place): \(message)"
+        case let .unsupported(message): message
+        }
+    }
+}
+
+/// A source of WAF statistics (Elasticsearch, raw log files, or a recording).
+public protocol WAFSource: Sendable {
+    func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics>
+}
+
+/// A source of container-network flow statistics (Prometheus, Hubble flow logs, or a recording).
+public protocol FlowSource: Sendable {
+    func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<FlowStatistics>
+}
+
+/// A source of the deployed network-policy set (Kubernetes API, manifests, or a recording).
+public protocol PolicySource: Sendable {
+    func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet>
+}
+
+/// Reads a whole file as bytes, with a size cap, mapping errors to `SourceError`.
+public func readFileBytes(_ path: String, limit: Int = 256 << 20) throws(SourceError) -> [UInt8] {
+    guard let fh = FileHandle(forReadingAtPath: path) else {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            throw .unreadable(path: path, reason: isDir.boolValue ? "is a folder, not a file" : "permission denied")
+        }
+        throw .unreadable(path: path, reason: "no such file")
+    }
+    defer { try? fh.close() }
+    do {
+        let data = try fh.read(upToCount: limit + 1) ?? Data()
+        guard data.count <= limit else { throw SourceError.unreadable(path: path, reason: "larger than \(limit >> 20) MiB") }
+        return [UInt8](data)
+    } catch let e as SourceError {
+        throw e
+    } catch {
+        throw .unreadable(path: path, reason: "\(error)")
+    }
+}
