@@ -50,6 +50,10 @@ public struct PolicyItem: Sendable, Equatable, Codable {
     public var manifest: String
     /// Where the document came from (`file:line`, or an API path).
     public var origin: String
+    /// What GitLab's policy editor "rule mode" cannot show (deny rules, L7 rules, CIDR sets, services,
+    /// matchExpressions, NetworkPolicy kind…), one entry per place; empty when everything fits; nil
+    /// when not checked (invalid documents, older recordings).
+    public var ruleModeUnsupported: [String]? = nil
 
     public init(kind: PolicyKind?, kindText: String, name: String, namespace: String?, enabled: Bool,
                 predefined: Bool = false, valid: Bool, problems: [PolicyProblem] = [], description: [String] = [],

@@ -1,0 +1,109 @@
+import Foundation
+
+/// Untrusted text (log fields, API answers, manifests) made safe before any format sees it.
+public enum Sanitize {
+    /// Removes control characters (C0 but tab and newline, DEL, C1 — ESC sequences would otherwise
+    /// reach a terminal), and cuts to `max` characters with an ellipsis.
+    public static func text(_ s: String, max: Int = 300, keepNewlines: Bool = false) -> String {
+        var out = ""
+        var n = 0
+        for u in s.unicodeScalars {
+            let v = u.value
+            if v < 0x20 {
+                if keepNewlines, v == 0x0A || v == 0x09 { out.unicodeScalars.append(u) } else { out += " " }
+            } else if v == 0x7F || (0x80...0x9F).contains(v) || v == 0x2028 || v == 0x2029 || (0x202A...0x202E).contains(v)
+                        || (0x2066...0x2069).contains(v) {
+                // DEL, C1 controls, line separators and bidi overrides (which can disguise text)
+                out += v == 0x2028 || v == 0x2029 ? " " : ""
+                continue
+            } else {
+                out.unicodeScalars.append(u)
+            }
+            n += 1
+            if n >= max {
+                out += "…"
+                break
+            }
+        }
+        return out
+    }
+}
+
+/// Escaping for GitLab/GitHub-flavoured Markdown: every ASCII punctuation character that can start
+/// markup is backslash-escaped (CommonMark allows a backslash before any ASCII punctuation), so
+/// data renders as literal text: no HTML, links, emphasis, code spans or table breaks.
+public enum MarkdownEscaper {
+    /// Markup starters, plus GitLab's reference sigils (`@user`, `#123`, `!12`, `~label`, `%milestone`,
+    /// `&epic`, `$` math) so that data cannot ping people or link issues. `-` and `.` are left alone:
+    /// data never starts a line in our templates, so they cannot open a list.
+    static let special: Set<Character> = ["\\", "`", "*", "_", "{", "}", "[", "]", "<", ">", "(", ")", "#", "+", "!",
+                                          "|", "~", "&", "$", "%", "@"]
+
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.count + 8)
+        for c in s {
+            if c == "\n" || c == "\r" {
+                out += " "
+            } else if special.contains(c) {
+                out += "\\"
+                out.append(c)
+            } else {
+                out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// A code fence longer than any backtick run in `s`.
+    public static func fence(for s: String) -> String {
+        var longest = 0, run = 0
+        for c in s {
+            if c == "`" {
+                run += 1
+                longest = max(longest, run)
+            } else {
+                run = 0
+            }
+        }
+        return String(repeating: "`", count: max(3, longest + 1))
+    }
+}
+
+/// Escaping for XML text and attribute values (SARIF is JSON; JUnit is XML).
+public enum XMLEscaper {
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default:
+                // XML 1.0 forbids most control characters even as references.
+                if u.value < 0x20, u.value != 0x09, u.value != 0x0A, u.value != 0x0D { out += "\u{FFFD}" } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out
+    }
+}
+
+/// Deterministic number text for people: thousands separators, fixed decimals.
+public enum NumberText {
+    public static func grouped(_ n: Int) -> String {
+        let digits = String(abs(n))
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out += "," }
+            out.append(c)
+        }
+        return n < 0 ? "-" + out : out
+    }
+
+    public static func fixed(_ d: Double, _ places: Int) -> String {
+        guard d.isFinite else { return "–" }
+        return String(format: "%.\(places)f", d)
+    }
+}

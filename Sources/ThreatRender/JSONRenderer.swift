@@ -1,0 +1,111 @@
+import Foundation
+import ThreatModel
+
+/// `report.json`, schema_version 1: the machine contract of DESIGN.md. Keys are written in a fixed
+/// order, ratios unrounded, counts as exact integers, times in RFC 3339 UTC.
+public struct JSONRenderer: ReportRenderer {
+    public static let identifier = "json"
+    public static let summary = "report.json (schema_version 1), the machine-readable contract"
+    public init() {}
+
+    public func render(_ context: RenderContext) throws(RenderError) -> [OutputFile] {
+        [OutputFile(path: "report.json", text: ReportJSON.encode(context.report).serialized(pretty: true) + "\n")]
+    }
+}
+
+public enum ReportJSON {
+    static func t(_ d: Date) -> JSONValue { .string(RFC3339.format(d)) }
+    static func n(_ i: Int) -> JSONValue { .number(Double(i)) }
+    static func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+
+    public static func encode(_ r: Report) -> JSONValue {
+        .object([
+            ("schema_version", n(Report.schemaVersion)),
+            ("tool", .object([("name", .string(ToolInfo.name)), ("version", .string(ToolInfo.version))])),
+            ("generated_at", t(r.generatedAt)),
+            ("title", .string(r.title)),
+            ("window", .object([("from", t(r.window.from)), ("to", t(r.window.to)), ("interval", .string(r.window.interval.rawValue))])),
+            ("timezone", .string(r.timezone)),
+            ("status", .string(r.isPartial ? "partial" : "complete")),
+            ("environments", .array(r.environments.map(environment))),
+            ("findings", .array(r.findings.map(finding))),
+            ("config_sha256", opt(r.configDigest)),
+        ])
+    }
+
+    static func section<V>(_ s: Section<V>, _ body: (V) -> [(String, JSONValue)]) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("status", .string(s.status.rawValue)), ("error", opt(s.error))]
+        if let v = s.value { pairs += body(v) }
+        pairs.append(("warnings", .array(s.warnings.map { .string($0) })))
+        return .object(pairs)
+    }
+
+    static func ranked(_ items: [RankedCount], key: String) -> JSONValue {
+        .array(items.map { .object([(key, .string($0.key)), ("count", n($0.count))]) })
+    }
+
+    static func environment(_ e: EnvironmentReport) -> JSONValue {
+        .object([
+            ("name", .string(e.name)), ("namespace", .string(e.namespace)), ("hosts", .array(e.hosts.map { .string($0) })),
+            ("waf", section(e.waf) { w in [
+                ("total_requests", n(w.totalRequests)), ("anomalous_requests", n(w.anomalousRequests)),
+                ("anomalous_ratio", .number(w.anomalousRatio)),
+                ("history", .object([
+                    ("total", .array(w.totalHistory.map { .array([t($0.time), n($0.value)]) })),
+                    ("anomalous", .array(w.anomalousHistory.map { .array([t($0.time), n($0.value)]) })),
+                ])),
+                ("top_rules", .array(w.topRules.map { .object([
+                    ("id", .string($0.key)), ("category", .string(CRSCategory(ruleID: $0.key).rawValue)),
+                    ("message", opt($0.label)), ("count", n($0.count)),
+                ]) })),
+                ("top_clients", ranked(w.topClients, key: "ip")), ("top_uris", ranked(w.topURIs, key: "uri")),
+                ("blocked_requests", w.blockedRequests.map(n) ?? .null),
+                ("engine_modes", ranked(w.engineModes, key: "mode")),
+            ] }),
+            ("flows", section(e.flows) { f in [
+                ("total", n(f.counts.total)), ("forwarded", n(f.counts.forwarded)), ("dropped", n(f.counts.dropped)),
+                ("dropped_ratio", .number(f.counts.droppedRatio)),
+                ("inbound", .object([("total", n(f.inbound.total)), ("forwarded", n(f.inbound.forwarded)), ("dropped", n(f.inbound.dropped))])),
+                ("outbound", .object([("total", n(f.outbound.total)), ("forwarded", n(f.outbound.forwarded)), ("dropped", n(f.outbound.dropped))])),
+                ("rate", .object([
+                    ("forwarded", .array(f.forwardedRate.map { .array([t($0.time), .number($0.value)]) })),
+                    ("dropped", .array(f.droppedRate.map { .array([t($0.time), .number($0.value)]) })),
+                ])),
+                ("top_drop_reasons", ranked(f.topDropReasons, key: "reason")),
+                ("top_dropped_pairs", ranked(f.topDroppedPairs, key: "pair")),
+            ] }),
+            ("policies", section(e.policies) { p in [
+                ("items", .array(p.items.map(policy))), ("notes", .array(p.notes.map { .string($0) })),
+            ] }),
+            ("thresholds", .object([
+                ("anomalous_ratio", .object([("warning", .number(e.thresholds.anomalousRatio.warning)), ("critical", .number(e.thresholds.anomalousRatio.critical))])),
+                ("dropped_ratio", .object([("warning", .number(e.thresholds.droppedRatio.warning)), ("critical", .number(e.thresholds.droppedRatio.critical))])),
+                ("min_requests", n(e.thresholds.minRequests)), ("min_flows", n(e.thresholds.minFlows)),
+            ])),
+            ("evidence", .array(e.evidence.map { ev in .object([
+                ("section", .string(ev.section)), ("source", .string(ev.source)), ("query", opt(ev.query)), ("sha256", opt(ev.sha256)),
+            ]) })),
+        ])
+    }
+
+    static func policy(_ p: PolicyItem) -> JSONValue {
+        .object([
+            ("kind", .string(p.kind?.rawValue ?? p.kindText)), ("name", .string(p.name)), ("namespace", opt(p.namespace)),
+            ("enabled", .bool(p.enabled)), ("predefined", .bool(p.predefined)), ("valid", .bool(p.valid)),
+            ("problems", .array(p.problems.map { .string($0.description) })),
+            ("description", .array(p.description.map { .string($0) })),
+            ("rules", .object([("ingress", n(p.rules.ingress)), ("egress", n(p.rules.egress)),
+                               ("ingress_deny", n(p.rules.ingressDeny)), ("egress_deny", n(p.rules.egressDeny))])),
+            ("origin", .string(p.origin)),
+        ])
+    }
+
+    static func finding(_ f: Finding) -> JSONValue {
+        .object([
+            ("id", .string(f.id)), ("severity", .string(f.severity.rawValue)), ("environment", .string(f.environment)),
+            ("title", .string(f.title)), ("value", f.value.map { .number($0) } ?? .null),
+            ("threshold", f.threshold.map { .number($0) } ?? .null), ("guidance", .string(f.guidance)),
+            ("subject", opt(f.subject)),
+        ])
+    }
+}

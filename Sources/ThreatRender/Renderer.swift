@@ -1,0 +1,65 @@
+import Foundation
+import Mustache
+import ThreatModel
+
+/// A file a renderer produces, relative to the output folder.
+public struct OutputFile: Sendable, Equatable {
+    public var path: String
+    public var bytes: [UInt8]
+    public init(path: String, bytes: [UInt8]) {
+        self.path = path
+        self.bytes = bytes
+    }
+    public init(path: String, text: String) { self.init(path: path, bytes: Array(text.utf8)) }
+}
+
+/// What every renderer sees: the analysed report and its drawn charts, never a source.
+public struct RenderContext: Sendable {
+    public var report: Report
+    public var charts: [ReportChart]
+    public var templates: TemplateSet
+    public init(report: Report, charts: [ReportChart], templates: TemplateSet) {
+        self.report = report
+        self.charts = charts
+        self.templates = templates
+    }
+}
+
+public enum RenderError: Error, Sendable, CustomStringConvertible {
+    case template(name: String, detail: String)
+    public var description: String {
+        switch self {
+        case let .template(name, detail): "template \(name): \(detail)"
+        }
+    }
+}
+
+/// One output format. Adding a format means adding one file with one type and registering it in
+/// `ReportFormats.all`.
+public protocol ReportRenderer: Sendable {
+    /// The `--format` name.
+    static var identifier: String { get }
+    /// One line for `--help`.
+    static var summary: String { get }
+    init()
+    func render(_ context: RenderContext) throws(RenderError) -> [OutputFile]
+}
+
+public enum ReportFormats {
+    public static let all: [any ReportRenderer.Type] = [HTMLRenderer.self, MarkdownRenderer.self, JSONRenderer.self]
+    public static let defaults = ["html", "md", "json"]
+
+    public static func renderer(named name: String) -> (any ReportRenderer.Type)? {
+        all.first { $0.identifier == name }
+    }
+}
+
+/// The chart files (PNG and SVG) that the HTML and Markdown reports refer to.
+public enum ChartFiles {
+    public static func files(_ charts: [ReportChart]) -> [OutputFile] {
+        charts.flatMap { c in
+            [OutputFile(path: c.fileBase + ".png", bytes: c.rendered.png),
+             OutputFile(path: c.fileBase + ".svg", text: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + c.rendered.svg)]
+        }
+    }
+}

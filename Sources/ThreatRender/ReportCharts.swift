@@ -1,0 +1,74 @@
+import Foundation
+import ThreatCharts
+import ThreatModel
+
+/// One drawn chart of the report, with the file names it is written under.
+public struct ReportChart: Sendable {
+    public var environmentIndex: Int
+    /// `waf`, `flows`, …
+    public var kind: String
+    public var title: String
+    /// Relative path without extension, e.g. `charts/production-waf`.
+    public var fileBase: String
+    public var rendered: RenderedChart
+}
+
+/// Decides which charts the report has and draws them (Cairo, PNG + SVG).
+public enum ReportCharts {
+    /// File-name-safe, unique slugs for environment names (which come from config and may hold anything).
+    public static func slugs(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.enumerated().map { i, name in
+            var s = String(name.lowercased().unicodeScalars.map { u -> Character in
+                (u.value >= 97 && u.value <= 122) || (u.value >= 48 && u.value <= 57) ? Character(u) : "-"
+            })
+            while s.contains("--") { s = s.replacingOccurrences(of: "--", with: "-") }
+            s = s.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+            if s.isEmpty || s.count > 40 { s = "env\(i + 1)" }
+            var unique = s
+            var k = 2
+            while !seen.insert(unique).inserted {
+                unique = "\(s)-\(k)"
+                k += 1
+            }
+            return unique
+        }
+    }
+
+    public static func build(_ report: Report) throws(ChartError) -> [ReportChart] {
+        let tz = TimeZone(identifier: report.timezone) ?? TimeZone(identifier: "UTC")!
+        let slugs = slugs(report.environments.map(\.name))
+        let perHour = "per \(report.window.interval.rawValue)"
+        var out: [ReportChart] = []
+        for (i, env) in report.environments.enumerated() {
+            let slug = slugs[i]
+            if let waf = env.waf.value {
+                let chart = TimeSeriesChart(
+                    id: "\(slug)-waf", title: "Requests (\(Sanitize.text(env.name, max: 40)))", yLabel: "requests \(perHour)",
+                    window: report.window, timeZone: tz,
+                    series: [
+                        ChartSeries(name: "Total requests", color: ChartPalette.total, style: .area,
+                                    points: waf.totalHistory.map { SeriesPoint($0.time, Double($0.value)) }),
+                        ChartSeries(name: "Anomalous requests", color: ChartPalette.anomalous, style: .area,
+                                    points: waf.anomalousHistory.map { SeriesPoint($0.time, Double($0.value)) }),
+                    ],
+                    emptyNote: "No requests in this window")
+                out.append(ReportChart(environmentIndex: i, kind: "waf", title: chart.title, fileBase: "charts/\(slug)-waf",
+                                       rendered: try ChartRenderer.render(chart)))
+            }
+            if let flows = env.flows.value {
+                let chart = TimeSeriesChart(
+                    id: "\(slug)-flows", title: "Flows (\(Sanitize.text(env.name, max: 40)))", yLabel: "flows/s",
+                    window: report.window, timeZone: tz,
+                    series: [
+                        ChartSeries(name: "Forwarded", color: ChartPalette.forwarded, style: .area, points: flows.forwardedRate),
+                        ChartSeries(name: "Dropped", color: ChartPalette.dropped, style: .area, points: flows.droppedRate),
+                    ],
+                    emptyNote: "No flow metrics for this namespace")
+                out.append(ReportChart(environmentIndex: i, kind: "flows", title: chart.title, fileBase: "charts/\(slug)-flows",
+                                       rendered: try ChartRenderer.render(chart)))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import ThreatModel
+
+/// The report as a tree of plain values for the Mustache templates. Every untrusted string is
+/// sanitised and cut here; the template's content type (HTML or MARKDOWN) escapes it.
+public enum ReportViewModel {
+    public typealias Node = [String: Any]
+
+    public static func build(_ report: Report, charts: [ReportChart], reportDigestNote: String? = nil) -> Node {
+        let tz = TimeZone(identifier: report.timezone) ?? TimeZone(identifier: "UTC")!
+        func time(_ d: Date) -> String {
+            let off = tz.secondsFromGMT(for: d)
+            return RFC3339.format(d, offsetSeconds: off).replacingOccurrences(of: "T", with: " ")
+        }
+        let slugs = ReportCharts.slugs(report.environments.map(\.name))
+        var envs: [Node] = []
+        var summary: [Node] = []
+        for (i, env) in report.environments.enumerated() {
+            let worst = report.worstSeverity(for: env.name)
+            let badge = env.isPartial ? ("partial", "Partial data") : worst.map { ($0.rawValue, $0.rawValue.capitalized) } ?? ("ok", "OK")
+            let myCharts = charts.filter { $0.environmentIndex == i }
+            func chart(_ kind: String) -> Node? {
+                guard let c = myCharts.first(where: { $0.kind == kind }) else { return nil }
+                return ["svg": c.rendered.svg, "png": c.fileBase + ".png", "title": c.title]
+            }
+            var row: Node = ["name": Sanitize.text(env.name, max: 80), "anchor": "env-\(slugs[i])", "badge_class": badge.0,
+                             "badge_text": badge.1, "findings": report.findings(for: env.name).count]
+            row["requests"] = env.waf.value.map { NumberText.grouped($0.totalRequests) } ?? "–"
+            row["anomalous"] = env.waf.value.map { Percent.whole($0.anomalousRatio) } ?? "–"
+            row["flows"] = env.flows.value.map { NumberText.grouped($0.counts.total) } ?? "–"
+            row["dropped"] = env.flows.value.map { Percent.whole($0.counts.droppedRatio) } ?? "–"
+            row["policies"] = env.policies.value.map { "\($0.items.filter { $0.valid && $0.enabled }.count) of \($0.items.count) enforced" } ?? "–"
+            summary.append(row)
+
+            var e: Node = row
+            e["namespace"] = Sanitize.text(env.namespace, max: 80)
+            e["hosts"] = env.hosts.map { Sanitize.text($0, max: 120) }.joined(separator: ", ")
+            e["waf"] = section(env.waf, empty: "Web application firewall not detected: no WAF source is configured for this environment.") { w in
+                var n: Node = [
+                    "total": NumberText.grouped(w.totalRequests), "anomalous": NumberText.grouped(w.anomalousRequests),
+                    "ratio": Percent.whole(w.anomalousRatio), "chart": chart("waf") as Any,
+                    "top_rules": w.topRules.map { r in
+                        ["id": Sanitize.text(r.key, max: 20), "category": CRSCategory(ruleID: r.key).title,
+                         "message": Sanitize.text(r.label ?? "", max: 160), "count": NumberText.grouped(r.count)]
+                    },
+                    "top_clients": w.topClients.map { ["key": Sanitize.text($0.key, max: 64), "count": NumberText.grouped($0.count)] },
+                    "top_uris": w.topURIs.map { ["key": Sanitize.text($0.key, max: 160), "count": NumberText.grouped($0.count)] },
+                    "engine_modes": w.engineModes.map { "\(Sanitize.text($0.key, max: 32)) (\(NumberText.grouped($0.count)))" }.joined(separator: ", "),
+                ]
+                n["has_rules"] = !w.topRules.isEmpty
+                n["has_clients"] = !w.topClients.isEmpty
+                n["has_uris"] = !w.topURIs.isEmpty
+                n["blocked"] = w.blockedRequests.map { NumberText.grouped($0) } as Any
+                return n
+            }
+            e["flows"] = section(env.flows, empty: "No flow source is configured for this environment.") { f in
+                var n: Node = [
+                    "total": NumberText.grouped(f.counts.total), "forwarded": NumberText.grouped(f.counts.forwarded),
+                    "dropped": NumberText.grouped(f.counts.dropped), "ratio": Percent.whole(f.counts.droppedRatio),
+                    "in_total": NumberText.grouped(f.inbound.total), "in_dropped": NumberText.grouped(f.inbound.dropped),
+                    "in_ratio": Percent.whole(f.inbound.droppedRatio),
+                    "out_total": NumberText.grouped(f.outbound.total), "out_dropped": NumberText.grouped(f.outbound.dropped),
+                    "out_ratio": Percent.whole(f.outbound.droppedRatio), "chart": chart("flows") as Any,
+                    "top_drop_reasons": f.topDropReasons.map { ["key": Sanitize.text($0.key, max: 64), "count": NumberText.grouped($0.count)] },
+                    "top_dropped_pairs": f.topDroppedPairs.map { ["key": Sanitize.text($0.key, max: 160), "count": NumberText.grouped($0.count)] },
+                ]
+                n["no_metrics"] = f.counts.total == 0 && f.forwardedRate.isEmpty && f.droppedRate.isEmpty
+                n["has_drop_reasons"] = !f.topDropReasons.isEmpty
+                n["has_dropped_pairs"] = !f.topDroppedPairs.isEmpty
+                return n
+            }
+            e["policies"] = section(env.policies, empty: "No policy source is configured for this environment.") { p in
+                [
+                    "count": p.items.count, "empty": p.items.isEmpty,
+                    "notes": p.notes.map { Sanitize.text($0, max: 300) },
+                    "items": p.items.map { item -> Node in
+                        [
+                            "kind": Sanitize.text(item.kind?.rawValue ?? item.kindText, max: 64),
+                            "name": Sanitize.text(item.name, max: 120),
+                            "namespace": Sanitize.text(item.namespace ?? "", max: 80),
+                            "status": !item.valid ? "Invalid" : item.enabled ? "Enforced" : "Disabled",
+                            "status_class": !item.valid ? "critical" : item.enabled ? "ok" : "warning",
+                            "rules": "\(item.rules.ingress) in / \(item.rules.egress) out"
+                                + (item.rules.ingressDeny + item.rules.egressDeny > 0 ? " / \(item.rules.ingressDeny + item.rules.egressDeny) deny" : ""),
+                            "predefined": item.predefined,
+                            "description": item.description.map { Sanitize.text($0, max: 600) },
+                            "problems": item.problems.map { Sanitize.text($0.description, max: 400) },
+                            "manifest": Sanitize.text(item.manifest, max: 20000, keepNewlines: true),
+                            "origin": Sanitize.text(item.origin, max: 300),
+                        ]
+                    },
+                ]
+            }
+            e["thresholds"] = thresholdsText(env.thresholds)
+            e["evidence"] = env.evidence.map { ev -> Node in
+                ["section": ev.section, "source": Sanitize.text(ev.source, max: 400),
+                 "query": Sanitize.text(ev.query ?? "", max: 6000, keepNewlines: true), "has_query": ev.query != nil,
+                 "sha256": ev.sha256 ?? "–"]
+            }
+            envs.append(e)
+        }
+        let findings = report.findings.map { f -> Node in
+            [
+                "id": f.id, "severity": f.severity.rawValue, "severity_label": f.severity.rawValue.capitalized,
+                "environment": Sanitize.text(f.environment, max: 80), "title": Sanitize.text(f.title, max: 200),
+                "value": f.value.map { Percent.whole($0) } ?? "", "threshold": f.threshold.map { Percent.whole($0) } ?? "",
+                "has_value": f.value != nil, "guidance": Sanitize.text(f.guidance, max: 1200),
+            ]
+        }
+        let counts = Severity.allCases.reversed().map { s in "\(report.findings.filter { $0.severity == s }.count) \(s.rawValue)" }
+        return [
+            "title": Sanitize.text(report.title, max: 120),
+            "generated_at": time(report.generatedAt),
+            "from": time(report.window.from), "to": time(report.window.to),
+            "from_utc": RFC3339.format(report.window.from), "to_utc": RFC3339.format(report.window.to),
+            "interval": report.window.interval.rawValue, "timezone": Sanitize.text(report.timezone, max: 64),
+            "length": WindowText.human(report.window),
+            "status": report.isPartial ? "partial" : "complete", "partial": report.isPartial,
+            "summary": summary, "environments": envs, "findings": findings, "has_findings": !findings.isEmpty,
+            "finding_counts": counts.joined(separator: ", "),
+            "tool": ToolInfo.name, "version": ToolInfo.version, "config_digest": report.configDigest ?? "–",
+        ]
+    }
+
+    static func section<V>(_ s: Section<V>, empty: String, _ body: (V) -> Node) -> Node {
+        var n: Node = ["ok": s.status == .ok, "not_configured": s.status == .notConfigured,
+                       "unavailable": s.status == .unavailable, "empty_text": empty,
+                       "error": Sanitize.text(s.error ?? "", max: 600),
+                       "warnings": s.warnings.map { Sanitize.text($0, max: 400) }, "has_warnings": !s.warnings.isEmpty]
+        if let v = s.value { n.merge(body(v)) { _, new in new } }
+        return n
+    }
+
+    static func thresholdsText(_ t: Thresholds) -> String {
+        "anomalous ratio warning \(Percent.whole(t.anomalousRatio.warning)), critical \(Percent.whole(t.anomalousRatio.critical)); "
+            + "dropped ratio warning \(Percent.whole(t.droppedRatio.warning)), critical \(Percent.whole(t.droppedRatio.critical)); "
+            + "volume guard \(NumberText.grouped(t.minRequests)) requests, \(NumberText.grouped(t.minFlows)) flows"
+    }
+}
+
+extension WindowText {
+    /// "24 hours", "30 minutes", "7 days".
+    public static func human(_ w: TimeWindow) -> String {
+        let s = w.seconds
+        if s % 86400 == 0, s >= 2 * 86400 { return "\(s / 86400) days" }
+        if s % 3600 == 0 { return s == 3600 ? "1 hour" : "\(s / 3600) hours" }
+        if s % 60 == 0 { return "\(s / 60) minutes" }
+        return "\(s) seconds"
+    }
+}

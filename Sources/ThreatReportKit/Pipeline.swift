@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+import ThreatAnalysis
+import ThreatCharts
+import ThreatConfig
+import ThreatModel
+import ThreatRender
+import ThreatSources
+
+/// Everything one `threat-report report` run needs.
+public struct RunOptions: Sendable {
+    public var configPath: String
+    public var overrides = RequestOverrides()
+    public var formats: [String] = ReportFormats.defaults
+    public var outputDirectory = "output"
+    public var templatesDirectory: String?
+    public var failOn: Severity?
+    public var concurrency = 4
+    public var now = Date()
+    /// `SOURCE_DATE_EPOCH`: fixes `generated_at` for reproducible output.
+    public var sourceDateEpoch: Date?
+
+    public init(configPath: String) { self.configPath = configPath }
+}
+
+/// The result of a run: exit code, written paths (stdout), and a one-line summary (stderr).
+public struct RunResult: Sendable {
+    public var exitCode: Int32
+    public var writtenPaths: [String]
+    public var report: Report?
+    public var message: String
+}
+
+/// Exit codes (DESIGN.md): 2 usage/config error > 3 partial > 1 finding at or above --fail-on > 0.
+public enum ExitCode {
+    public static let ok: Int32 = 0
+    public static let findings: Int32 = 1
+    public static let usage: Int32 = 2
+    public static let partial: Int32 = 3
+}
+
+/// config + flags → sources → analysis → charts → renderers → output.
+public enum ReportPipeline {
+    public static func run(_ options: RunOptions, logger: Logger) -> RunResult {
+        func fail(_ message: String) -> RunResult {
+            RunResult(exitCode: ExitCode.usage, writtenPaths: [], report: nil, message: message)
+        }
+        // 1. Configuration and request.
+        guard FileManager.default.fileExists(atPath: options.configPath) else {
+            return fail("--config: \(options.configPath) does not exist. Pass --config FILE, or try the bundled sample: threat-report report --config samples/threat-report.yml")
+        }
+        let config: ReportConfig
+        let request: ReportRequest
+        do {
+            config = try ConfigLoader.load(path: options.configPath)
+            request = try ReportRequest.resolve(config: config, overrides: options.overrides, now: options.now)
+        } catch let e as LocatedError {
+            return fail(e.description)
+        } catch {
+            return fail("\(error)")
+        }
+        var renderers: [any ReportRenderer] = []
+        for name in options.formats {
+            guard let r = ReportFormats.renderer(named: name) else {
+                return fail("--format: unknown format '\(name)' (known: \(ReportFormats.all.map { $0.identifier }.joined(separator: ", ")))")
+            }
+            renderers.append(r.init())
+        }
+        let templates: TemplateSet
+        do {
+            templates = try TemplateSet.load(overrideDirectory: options.templatesDirectory)
+        } catch {
+            return fail(error.description)
+        }
+        let configDigest = (try? Data(contentsOf: URL(fileURLWithPath: options.configPath))).map { SHA256Digest.hex($0) }
+        logger.info("window \(RFC3339.format(request.window.from)) – \(RFC3339.format(request.window.to)), \(request.window.interval.rawValue) buckets, \(request.environments.count) environment(s)")
+
+        // 2. Sources, environments in parallel with a bounded width.
+        let window = request.window
+        let envs = request.environments
+        let reports = boundedMap(count: envs.count, width: options.concurrency) { i in
+            collect(envs[i], window: window, logger: logger)
+        }
+
+        // 3. Analysis.
+        let findings = FindingAnalyzer.analyze(reports, window: window)
+        let report = Report(title: request.title, toolVersion: ToolInfo.version,
+                            generatedAt: options.sourceDateEpoch ?? options.now, window: window,
+                            timezone: request.timezone, environments: reports, findings: findings, configDigest: configDigest)
+
+        // 4. Charts and renderers.
+        var files: [OutputFile] = []
+        do {
+            let needsCharts = options.formats.contains("html") || options.formats.contains("md")
+            let charts = needsCharts ? try ReportCharts.build(report) : []
+            let context = RenderContext(report: report, charts: charts, templates: templates)
+            if needsCharts { files += ChartFiles.files(charts) }
+            for r in renderers { files += try r.render(context) }
+        } catch let e as ChartError {
+            return fail("drawing charts: \(e)")
+        } catch let e as RenderError {
+            return fail("--templates: \(e)")
+        } catch {
+            return fail("\(error)")
+        }
+
+        // 5. Output.
+        let paths: [String]
+        do {
+            paths = try OutputWriter(directory: options.outputDirectory).write(files)
+        } catch {
+            return fail("--output: \(error)")
+        }
+        let visible = paths.filter { !$0.contains("/charts/") }
+        let code = exitCode(report: report, failOn: options.failOn)
+        return RunResult(exitCode: code, writtenPaths: visible, report: report, message: summary(report, code: code, failOn: options.failOn))
+    }
+
+    static func collect(_ env: EnvironmentConfig, window: TimeWindow, logger: Logger) -> EnvironmentReport {
+        let ctx = SourceContext(window: window, environment: env)
+        var evidence: [EvidenceItem] = []
+        func run<V>(_ name: String, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
+            do {
+                let out = try fetch()
+                evidence += out.evidence
+                for w in out.warnings { logger.warning("\(env.name) \(name): \(Sanitize.text(w, max: 400))") }
+                return .ok(out.value, warnings: out.warnings)
+            } catch {
+                logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(error.description, max: 600))")
+                return .unavailable(error.description)
+            }
+        }
+        let waf: Section<WAFStatistics> = env.waf.map { c in run("waf") { () throws(SourceError) in try SourceFactory.waf(c).fetch(ctx) } } ?? .notConfigured
+        let flows: Section<FlowStatistics> = env.flows.map { c in run("flows") { () throws(SourceError) in try SourceFactory.flows(c).fetch(ctx) } } ?? .notConfigured
+        let policies: Section<PolicySet> = env.policies.map { c in run("policies") { () throws(SourceError) in try SourceFactory.policies(c).fetch(ctx) } } ?? .notConfigured
+        return EnvironmentReport(name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
+                                 waf: waf, flows: flows, policies: policies, evidence: evidence)
+    }
+
+    public static func exitCode(report: Report, failOn: Severity?) -> Int32 {
+        if report.isPartial { return ExitCode.partial }
+        if let failOn, report.findings.contains(where: { $0.severity >= failOn }) { return ExitCode.findings }
+        return ExitCode.ok
+    }
+
+    static func summary(_ report: Report, code: Int32, failOn: Severity?) -> String {
+        let counts = Severity.allCases.reversed().map { s in "\(report.findings.filter { $0.severity == s }.count) \(s.rawValue)" }
+        let reason: String
+        switch code {
+        case ExitCode.partial:
+            let failed = report.environments.flatMap { e in
+                [("waf", e.waf.status), ("flows", e.flows.status), ("policies", e.policies.status)]
+                    .filter { $0.1 == .unavailable }.map { "\(Sanitize.text(e.name, max: 60))/\($0.0)" }
+            }
+            reason = "exit 3: partial report, unavailable: \(failed.joined(separator: ", "))"
+        case ExitCode.findings: reason = "exit 1: findings at or above --fail-on \(failOn?.rawValue ?? "")"
+        default: reason = "exit 0"
+        }
+        return "findings: \(counts.joined(separator: ", ")); \(reason)"
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import ThreatConfig
+import ThreatModel
+import ThreatSources
+
+/// A configured source whose live client is not part of this build: it fails the section with a
+/// plain reason (the run goes on, and exits 3), and never pretends to have data.
+struct NotBuiltSource: WAFSource, FlowSource, PolicySource {
+    var what: String
+    func fail() -> SourceError {
+        .unsupported("\(what) is not available in threat-report \(ToolInfo.version); record the answers elsewhere and use a replay source, see docs/recordings.md")
+    }
+    func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> { throw fail() }
+    func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<FlowStatistics> { throw fail() }
+    func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet> { throw fail() }
+}
+
+/// Maps each configured source to its implementation.
+public enum SourceFactory {
+    public static func waf(_ config: WAFSourceConfig) -> any WAFSource {
+        switch config {
+        case let .replay(path): ReplayWAFSource(path: path)
+        case .elasticsearch: NotBuiltSource(what: "The live Elasticsearch source")
+        case .files: NotBuiltSource(what: "The ModSecurity/NGINX log-file source")
+        }
+    }
+
+    public static func flows(_ config: FlowSourceConfig) -> any FlowSource {
+        switch config {
+        case let .replay(path): ReplayFlowSource(path: path)
+        case .prometheus: NotBuiltSource(what: "The live Prometheus source")
+        case .hubble: NotBuiltSource(what: "The Hubble flow-log source")
+        }
+    }
+
+    public static func policies(_ config: PolicySourceConfig) -> any PolicySource {
+        switch config {
+        case let .replay(path): ReplayPolicySource(path: path)
+        case let .directory(path): DirectoryPolicySource(path: path)
+        case .kubernetes: NotBuiltSource(what: "The live Kubernetes API source")
+        }
+    }
+}

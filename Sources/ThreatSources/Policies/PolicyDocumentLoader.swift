@@ -1,0 +1,486 @@
+import Foundation
+import ThreatConfig
+import ThreatModel
+import Yams
+
+/// One policy read from a document, with its typed model when the document could be read.
+public struct LoadedPolicy: Sendable, Equatable {
+    public var item: PolicyItem
+    /// nil when the document did not parse or did not fit the schema.
+    public var model: NetworkPolicyModel?
+    public init(item: PolicyItem, model: NetworkPolicyModel?) {
+        self.item = item
+        self.model = model
+    }
+}
+
+/// What a YAML/JSON stream held: the policies, and notes about what was skipped
+/// (`origin:line: skipped kind Deployment (not a network policy)`).
+public struct PolicyLoadResult: Sendable, Equatable {
+    public var policies: [LoadedPolicy]
+    public var notes: [String]
+    public init(policies: [LoadedPolicy] = [], notes: [String] = []) {
+        self.policies = policies
+        self.notes = notes
+    }
+    public var items: [PolicyItem] { policies.map(\.item) }
+}
+
+/// Reads network policies from YAML streams, JSON API answers, files and folders.
+public enum PolicyDocumentLoader {
+    /// Every policy in a YAML stream or JSON answer. Never throws: a broken document becomes an
+    /// invalid item with a located problem, and the other documents are still read.
+    public static func load(text: String, origin: String, lineOffset: Int = 0) -> [PolicyItem] {
+        loadDetailed(text: text, origin: origin, lineOffset: lineOffset).items
+    }
+
+    /// Like `load`, with the typed models and the notes about skipped documents. `namespace` is the
+    /// environment's namespace, used in the sentences of policies that do not name one.
+    public static func loadDetailed(text: String, origin: String, lineOffset: Int = 0,
+                                    namespace: String? = nil) -> PolicyLoadResult {
+        var result = PolicyLoadResult()
+        for chunk in DocumentSplitter.split(text) {
+            var loader = DocumentLoader(origin: origin, chunk: chunk, lineOffset: lineOffset, namespace: namespace)
+            loader.run()
+            result.policies += loader.policies
+            result.notes += loader.notes
+        }
+        return result
+    }
+
+    /// A file, a folder (searched recursively for *.yaml, *.yml, *.json, sorted by path, hidden files
+    /// skipped) or `-` for standard input. One evidence entry per file read; namespace mismatches and
+    /// skipped documents are warnings.
+    public static func loadPath(_ path: String, namespace: String) throws(SourceError) -> SourceOutput<PolicySet> {
+        var files: [(path: String, bytes: [UInt8])] = []
+        var setNotes: [String] = []
+        var warnings: [String] = []
+        if path == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            files.append(("stdin", [UInt8](data)))
+        } else {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw .unreadable(path: path, reason: "no such file or folder")
+            }
+            if isDir.boolValue {
+                let found = try policyFiles(in: path)
+                if found.isEmpty { setNotes.append("no policy files (*.yaml, *.yml, *.json) in \(path)") }
+                for f in found { files.append((f, try readFileBytes(f))) }
+            } else {
+                files.append((path, try readFileBytes(path)))
+            }
+        }
+        var items: [PolicyItem] = []
+        var evidence: [EvidenceItem] = []
+        for (file, bytes) in files {
+            evidence.append(EvidenceItem(section: "policies", source: file, sha256: SHA256Digest.hex(bytes)))
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                if files.count == 1 { throw .malformed(place: file, detail: "not UTF-8 text") }
+                warnings.append("\(file): skipped, not UTF-8 text")
+                continue
+            }
+            let r = loadDetailed(text: text, origin: file, namespace: namespace)
+            warnings += r.notes
+            for p in r.policies {
+                if p.item.kind != .ciliumClusterwideNetworkPolicy, let ns = p.item.namespace, ns != namespace {
+                    warnings.append("\(p.item.origin): policy '\(p.item.name)' is in namespace '\(ns)', not '\(namespace)'")
+                }
+                items.append(p.item)
+            }
+        }
+        if items.isEmpty && !files.isEmpty { setNotes.append("no network policies found in \(path == "-" ? "stdin" : path)") }
+        return SourceOutput(value: PolicySet(items: items, notes: setNotes), evidence: evidence, warnings: warnings)
+    }
+
+    static let fileExtensions: Set<String> = ["yaml", "yml", "json"]
+
+    /// Policy files under a folder, recursively, sorted by path, hidden files and folders skipped.
+    static func policyFiles(in folder: String) throws(SourceError) -> [String] {
+        let url = URL(fileURLWithPath: folder, isDirectory: true)
+        var failure: String?
+        guard let e = FileManager.default.enumerator(
+            at: url, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles],
+            errorHandler: { u, err in
+                failure = "\(u.path): \(err.localizedDescription)"
+                return false
+            }) else {
+            throw .unreadable(path: folder, reason: "cannot list the folder")
+        }
+        var out: [String] = []
+        let base = url.standardizedFileURL.path
+        for case let f as URL in e {
+            guard fileExtensions.contains(f.pathExtension.lowercased()),
+                  (try? f.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+            var rel = f.standardizedFileURL.path
+            if rel.hasPrefix(base + "/") { rel = String(rel.dropFirst(base.count + 1)) }
+            out.append((folder as NSString).appendingPathComponent(rel))
+        }
+        if let failure { throw .unreadable(path: folder, reason: failure) }
+        return out.sorted()
+    }
+}
+
+// MARK: - Splitting a stream into documents
+
+/// One document of a stream, cut out at `---` / `...` lines.
+struct DocumentChunk {
+    /// The lines given to Yams (the `---` line included, so columns and line numbers match).
+    var lines: [Substring]
+    /// 1-based line of `lines[0]` in the text.
+    var firstLine: Int
+
+    var text: String { lines.joined(separator: "\n") + "\n" }
+
+    /// The 1-based text line of the first content line (not blank, comment, directive or marker).
+    var contentLine: Int? {
+        lines.firstIndex { DocumentSplitter.isContent($0) }.map { firstLine + $0 }
+    }
+
+    /// The document as written, without a bare `---` line and trimmed.
+    var manifest: String {
+        var body = lines
+        if let first = body.first, DocumentSplitter.isMarker(first, "---"),
+           first.dropFirst(3).trimmingCharacters(in: .whitespaces).isEmpty || first.dropFirst(3).trimmingCharacters(in: .whitespaces).hasPrefix("#") {
+            body.removeFirst()
+        }
+        return body.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+enum DocumentSplitter {
+    /// YAML line breaks: LF, CRLF, CR, NEL, LS, PS (what libyaml counts as a new line).
+    static func isBreak(_ c: Character) -> Bool {
+        c == "\n" || c == "\r\n" || c == "\r" || c == "\u{85}" || c == "\u{2028}" || c == "\u{2029}"
+    }
+
+    static func isMarker(_ line: Substring, _ marker: String) -> Bool {
+        guard line.hasPrefix(marker) else { return false }
+        let rest = line.dropFirst(marker.count)
+        return rest.isEmpty || rest.first == " " || rest.first == "\t"
+    }
+
+    static func isContent(_ line: Substring) -> Bool {
+        let t = line.trimmingCharacters(in: .whitespaces)
+        if t.isEmpty || t.hasPrefix("#") || line.hasPrefix("%") { return false }
+        if isMarker(line, "---") || isMarker(line, "...") {
+            let rest = line.dropFirst(3).trimmingCharacters(in: .whitespaces)
+            return !rest.isEmpty && !rest.hasPrefix("#")
+        }
+        return true
+    }
+
+    static func split(_ text: String) -> [DocumentChunk] {
+        var body = Substring(text)
+        if body.first == "\u{FEFF}" { body = body.dropFirst() }
+        let lines = body.split(omittingEmptySubsequences: false, whereSeparator: isBreak)
+        var chunks: [DocumentChunk] = []
+        var current = DocumentChunk(lines: [], firstLine: 1)
+        // A directive-only chunk (`%YAML 1.2`) waits for the `---` that follows it.
+        var carry: DocumentChunk?
+        func finish() {
+            if current.lines.contains(where: isContent) {
+                chunks.append(current)
+            } else if current.lines.contains(where: { $0.hasPrefix("%") }) {
+                carry = current
+            }
+        }
+        for (i, line) in lines.enumerated() {
+            let n = i + 1
+            if isMarker(line, "---") {
+                finish()
+                if let c = carry, c.firstLine + c.lines.count == n {
+                    current = c
+                } else {
+                    current = DocumentChunk(lines: [], firstLine: n)
+                }
+                carry = nil
+                current.lines.append(line)
+            } else if isMarker(line, "...") {
+                current.lines.append(line)
+                finish()
+                current = DocumentChunk(lines: [], firstLine: n + 1)
+            } else {
+                current.lines.append(line)
+            }
+        }
+        finish()
+        return chunks
+    }
+}
+
+// MARK: - One document
+
+private struct DocumentLoader {
+    let origin: String
+    let chunk: DocumentChunk
+    let lineOffset: Int
+    let namespace: String?
+    var policies: [LoadedPolicy] = []
+    var notes: [String] = []
+
+    init(origin: String, chunk: DocumentChunk, lineOffset: Int, namespace: String?) {
+        self.origin = origin
+        self.chunk = chunk
+        self.lineOffset = lineOffset
+        self.namespace = namespace
+    }
+
+    /// Added to a Yams line (1-based within the chunk) to get the line in the file.
+    var shift: Int { chunk.firstLine - 1 + lineOffset }
+    var reader: YAMLReader { YAMLReader(file: origin, lineOffset: shift) }
+
+    func fileLine(_ node: Node?) -> Int {
+        node?.mark.map { $0.line + shift } ?? (chunk.contentLine ?? chunk.firstLine) + lineOffset
+    }
+
+    /// JSON (a Kubernetes API answer) rather than hand-written YAML.
+    var isJSON: Bool {
+        guard let first = chunk.lines.first(where: DocumentSplitter.isContent) else { return false }
+        let t = first.trimmingCharacters(in: .whitespaces)
+        return t.hasPrefix("{") || t.hasPrefix("[")
+    }
+
+    mutating func run() {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: chunk.text)
+        } catch {
+            // libyaml refuses some valid JSON (surrogate-pair escapes like \ud83d\ude00): read those
+            // with the JSON parser, without line numbers inside the document.
+            if isJSON, let value = try? JSONValue.parse(chunk.text) {
+                handle(Self.node(value), manifest: nil, inheritedKind: nil, inheritedAPIVersion: nil, depth: 0)
+            } else {
+                unparsed(error)
+            }
+            return
+        }
+        guard let root else { return }
+        handle(root, manifest: isJSON ? nil : chunk.manifest, inheritedKind: nil, inheritedAPIVersion: nil, depth: 0)
+    }
+
+    // MARK: Broken documents
+
+    mutating func unparsed(_ error: Error) {
+        let line = (chunk.contentLine ?? chunk.firstLine) + lineOffset
+        let problem: PolicyProblem
+        if let y = error as? YamlError, case let .reader(p, _, _, _) = y {
+            problem = PolicyProblem("YAML cannot be read: \(p)", location: "\(origin):\(line):1")
+        } else {
+            let e = reader.error(from: error)
+            problem = PolicyProblem(e.message, location: e.line == nil ? "\(origin):\(line):1" : e.location)
+        }
+        let text = chunk.manifest
+        let kindText = Self.scanKind(chunk.lines) ?? "?"
+        let name = Self.scanName(chunk.lines) ?? "(unparsed document at \(origin):\(line))"
+        let item = PolicyItem(kind: PolicyKind(rawValue: kindText), kindText: kindText, name: name, namespace: nil,
+                              enabled: !text.contains(gitlabDisabledByLabel), predefined: PredefinedPolicies.isPredefined(name),
+                              valid: false, problems: [problem],
+                              description: ["Not described: the document is not valid YAML."],
+                              manifest: text, origin: "\(origin):\(line)")
+        policies.append(LoadedPolicy(item: item, model: nil))
+    }
+
+    static func unquote(_ s: Substring) -> String {
+        var v = s.trimmingCharacters(in: .whitespaces)
+        if let hash = v.range(of: " #") { v = String(v[..<hash.lowerBound]).trimmingCharacters(in: .whitespaces) }
+        if v.count >= 2, let f = v.first, let l = v.last, (f == "\"" && l == "\"") || (f == "'" && l == "'") {
+            v = String(v.dropFirst().dropLast())
+        }
+        return v
+    }
+
+    /// `kind: X` at column 1, or `"kind": "X"` anywhere (JSON).
+    static func scanKind(_ lines: [Substring]) -> String? {
+        for line in lines where line.hasPrefix("kind:") {
+            let v = unquote(line.dropFirst(5))
+            if !v.isEmpty { return v }
+        }
+        for line in lines {
+            if let r = line.range(of: "\"kind\"") {
+                let after = line[r.upperBound...].drop { $0 == " " || $0 == ":" || $0 == "\t" }
+                if after.first == "\"", let end = after.dropFirst().firstIndex(of: "\"") {
+                    return String(after[after.index(after: after.startIndex)..<end])
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The first `name:` directly under a column-1 `metadata:`.
+    static func scanName(_ lines: [Substring]) -> String? {
+        guard let m = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "metadata:" && $0.hasPrefix("m") }) else {
+            return nil
+        }
+        var childIndent: Int?
+        for line in lines[(m + 1)...] {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            if t.isEmpty || t.hasPrefix("#") { continue }
+            let indent = line.prefix { $0 == " " }.count
+            if indent == 0 { break }
+            if childIndent == nil { childIndent = indent }
+            guard indent == childIndent, t.hasPrefix("name:") else { continue }
+            let v = unquote(Substring(t).dropFirst(5))
+            return v.isEmpty ? nil : v
+        }
+        return nil
+    }
+
+    // MARK: Parsed documents
+
+    mutating func note(_ node: Node?, _ text: String) {
+        notes.append("\(origin):\(fileLine(node)): \(text)")
+    }
+
+    mutating func handle(_ node: Node, manifest: String?, inheritedKind: String?, inheritedAPIVersion: String?, depth: Int) {
+        guard node.mapping != nil else {
+            note(node, "skipped a document that is not a mapping")
+            return
+        }
+        let kindNode = node["kind"]
+        let kind = kindNode?.scalar?.string ?? inheritedKind
+        let apiVersion = node["apiVersion"]?.scalar?.string ?? inheritedAPIVersion
+        guard let kind, !kind.isEmpty else {
+            if Self.looksLikePolicy(node) {
+                addPolicy(node, kind: nil, apiVersion: apiVersion, manifest: manifest)
+            } else {
+                note(node, "skipped a document without kind")
+            }
+            return
+        }
+        if kind == "List" || (kind.hasSuffix("List") && kind.count > 4) {
+            guard depth < 4 else {
+                note(node, "skipped \(kind) nested too deep")
+                return
+            }
+            guard let items = node["items"], let seq = items.sequence else {
+                if let items = node["items"], PolicyParser.isNull(items) { return }
+                note(node, "skipped \(kind) without an items list")
+                return
+            }
+            let itemKind = kind == "List" ? nil : String(kind.dropLast(4))
+            let listVersion = kind == "List" ? nil : apiVersion
+            for item in seq {
+                handle(item, manifest: nil, inheritedKind: itemKind, inheritedAPIVersion: listVersion, depth: depth + 1)
+            }
+            return
+        }
+        guard let policyKind = PolicyKind(rawValue: kind) else {
+            note(node, "skipped kind \(kind) (not a network policy)")
+            return
+        }
+        if let apiVersion, !Self.apiVersionFits(policyKind, apiVersion) {
+            note(node, "skipped \(kind) of apiVersion \(apiVersion) (not \(policyKind == .networkPolicy ? "networking.k8s.io" : "cilium.io"))")
+            return
+        }
+        addPolicy(node, kind: policyKind, apiVersion: apiVersion, manifest: manifest, addTypeHeader: depth > 0)
+    }
+
+    static func apiVersionFits(_ kind: PolicyKind, _ apiVersion: String) -> Bool {
+        switch kind {
+        case .networkPolicy: ["networking.k8s.io/v1", "networking.k8s.io/v1beta1", "extensions/v1beta1"].contains(apiVersion)
+        default: apiVersion.hasPrefix("cilium.io/")
+        }
+    }
+
+    static func looksLikePolicy(_ node: Node) -> Bool {
+        guard let spec = node["spec"], spec.mapping != nil else { return node["specs"]?.sequence != nil }
+        return ["endpointSelector", "nodeSelector", "podSelector"].contains { spec[$0] != nil }
+    }
+
+    mutating func addPolicy(_ node: Node, kind: PolicyKind?, apiVersion: String?, manifest: String?, addTypeHeader: Bool = false) {
+        var parser = PolicyParser(reader: reader)
+        parser.fallbackLocation = "\(origin):\(fileLine(node)):1"
+        var model: NetworkPolicyModel?
+        if let kind {
+            model = parser.parse(node, kind: kind, apiVersion: apiVersion)
+        } else {
+            parser.problem(node, "kind is missing (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy or NetworkPolicy)")
+        }
+        let line = fileLine(node)
+        let text = manifest ?? Self.yamlManifest(node, kind: addTypeHeader ? kind : nil, apiVersion: addTypeHeader ? apiVersion : nil)
+        let problems = parser.problems
+        let name = model.flatMap { $0.name.isEmpty ? nil : $0.name }
+            ?? node["metadata"]?["name"]?.scalar?.string
+            ?? "(unnamed policy at \(origin):\(line))"
+        var item = PolicyItem(kind: kind, kindText: kind?.rawValue ?? "?", name: name,
+                              namespace: model?.namespace, enabled: model?.enabled ?? !text.contains(gitlabDisabledByLabel),
+                              predefined: PredefinedPolicies.isPredefined(name), valid: problems.isEmpty && model != nil,
+                              problems: problems, rules: model?.ruleCounts ?? PolicyRuleCounts(), manifest: text,
+                              origin: "\(origin):\(line)")
+        if item.valid, let model {
+            item.description = PolicyExplainer.explain(model, namespace: namespace ?? "")
+            item.ruleModeUnsupported = model.unsupportedInRuleMode()
+        } else {
+            let n = problems.count
+            item.description = ["Not described: the manifest has \(n) problem\(n == 1 ? "" : "s")."]
+        }
+        policies.append(LoadedPolicy(item: item, model: item.valid ? model : nil))
+    }
+
+    static func node(_ v: JSONValue) -> Node {
+        switch v {
+        case .null: Node("null")
+        case let .bool(b): Node(b ? "true" : "false")
+        case let .number(d): Node(JSONValue.formatNumber(d))
+        case let .string(s): Node(s, Tag(.str), .doubleQuoted)
+        case let .array(a): .sequence(Node.Sequence(a.map(node)))
+        case let .object(o): .mapping(Node.Mapping(o.map { (Node($0.0, Tag(.str), .doubleQuoted), node($0.1)) }))
+        }
+    }
+
+    // MARK: Manifests of API answers
+
+    /// Block-style YAML of one object (JSON answers and List items), without server bookkeeping
+    /// (`metadata.managedFields`, the last-applied-configuration annotation).
+    static func yamlManifest(_ node: Node, kind: PolicyKind?, apiVersion: String?) -> String {
+        var n = blockStyle(node)
+        if case var .mapping(m) = n {
+            var pairs = Array(m)
+            if let meta = pairs.firstIndex(where: { $0.key.scalar?.string == "metadata" }), case var .mapping(md) = pairs[meta].value {
+                var mdPairs = Array(md).filter { $0.key.scalar?.string != "managedFields" }
+                if let ann = mdPairs.firstIndex(where: { $0.key.scalar?.string == "annotations" }), case let .mapping(a) = mdPairs[ann].value {
+                    let kept = Array(a).filter { $0.key.scalar?.string != "kubectl.kubernetes.io/last-applied-configuration" }
+                    if kept.isEmpty { mdPairs.remove(at: ann) } else { mdPairs[ann].value = .mapping(Node.Mapping(kept, a.tag, .block)) }
+                }
+                md = Node.Mapping(mdPairs, md.tag, .block)
+                pairs[meta].value = .mapping(md)
+            }
+            var header: [(Node, Node)] = []
+            if let apiVersion, !pairs.contains(where: { $0.key.scalar?.string == "apiVersion" }) {
+                header.append((Node("apiVersion"), Node(apiVersion)))
+            }
+            if let kind, !pairs.contains(where: { $0.key.scalar?.string == "kind" }) {
+                header.append((Node("kind"), Node(kind.rawValue)))
+            }
+            m = Node.Mapping(header + pairs.map { ($0.key, $0.value) }, m.tag, .block)
+            n = .mapping(m)
+        }
+        let yaml = (try? Yams.serialize(node: n, width: -1, allowUnicode: true)) ?? ""
+        return yaml.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The same tree with block collections and plain scalars wherever plain keeps the type.
+    static func blockStyle(_ node: Node) -> Node {
+        switch node {
+        case let .mapping(m):
+            return .mapping(Node.Mapping(m.map { (blockStyle($0.key), blockStyle($0.value)) }, m.tag, .block))
+        case let .sequence(s):
+            return .sequence(Node.Sequence(s.map(blockStyle), s.tag, .block))
+        case var .scalar(s):
+            let isString = s.tag.rawValue == Tag.Name.str.rawValue
+            if isString {
+                let plain = Node(s.string)
+                let staysString = plain.int == nil && plain.float == nil && plain.bool == nil && plain.null == nil
+                    && plain.timestamp == nil
+                s.style = staysString && !s.string.isEmpty && !s.string.contains("\n") ? .any : .singleQuoted
+                if s.string.contains("\n") { s.style = .literal }
+            } else {
+                s.style = .any
+            }
+            return .scalar(s)
+        default:
+            return node
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import ThreatConfig
+import ThreatModel
+
+/// The policy set from recorded Kubernetes list answers: `ciliumnetworkpolicies.json`,
+/// `ciliumclusterwidenetworkpolicies.json` and `networkpolicies.json` (each optional). A recorded
+/// 403 or 404 `Status` on the Cilium kinds means the CRDs are not installed: an empty state.
+public struct ReplayPolicySource: PolicySource {
+    public static let answers = ["ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies", "networkpolicies"]
+    public var folder: RecordingFolder
+
+    public init(path: String) { folder = RecordingFolder(path: path) }
+
+    public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet> {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
+            throw .unreadable(path: folder.path, reason: "no such folder")
+        }
+        var items: [PolicyItem] = []
+        var notes: [String] = []
+        var evidence: [EvidenceItem] = []
+        var found = 0
+        for name in ReplayPolicySource.answers where FileManager.default.fileExists(atPath: folder.answerPath(name)) {
+            found += 1
+            let (bytes, digest) = try folder.answer(name)
+            let place = folder.answerPath(name)
+            evidence.append(EvidenceItem(section: "policies", source: place, query: folder.request(name)?.summary, sha256: digest))
+            let json: JSONValue
+            do {
+                json = try JSONValue.parse(bytes: bytes)
+            } catch {
+                throw .malformed(place: place, detail: "not valid JSON at \(error)")
+            }
+            if json["kind"]?.stringValue == "Status" {
+                let code = json["code"]?.intValue
+                if name.hasPrefix("cilium"), code == 403 || code == 404 {
+                    if !notes.contains(where: { $0.hasPrefix("Cilium") }) {
+                        notes.append("Cilium is not installed (the API answered \(code ?? 0) for its policy kinds), so only Kubernetes NetworkPolicies apply.")
+                    }
+                    continue
+                }
+                throw .engine(place: place, status: code, message: json["message"]?.stringValue ?? "Status answer")
+            }
+            guard json["items"]?.arrayValue != nil else {
+                throw .malformed(place: place, detail: "not a Kubernetes list answer (no \"items\")")
+            }
+            items += PolicyDocumentLoader.load(text: String(decoding: bytes, as: UTF8.self), origin: place)
+        }
+        guard found > 0 else { throw .unreadable(path: folder.path, reason: "no recorded policy list answers in it") }
+        return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence)
+    }
+}
+
+/// Manifests from a file, a folder (recursive) or stdin (`-`).
+public struct DirectoryPolicySource: PolicySource {
+    public var path: String
+    public init(path: String) { self.path = path }
+
+    public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet> {
+        try PolicyDocumentLoader.loadPath(path, namespace: context.environment.namespace)
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import ThreatConfig
+import ThreatModel
+
+/// WAF statistics from a recorded Elasticsearch `_msearch` answer (`msearch.json`, with the request
+/// in `msearch.request.json`). Parsed by the same code as a live answer.
+public struct ReplayWAFSource: WAFSource {
+    public var folder: RecordingFolder
+    public var queries: WAFQueries
+
+    public init(path: String, queries: WAFQueries = .gitlabDefaults) {
+        folder = RecordingFolder(path: path)
+        self.queries = queries
+    }
+
+    public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> {
+        let (bytes, digest) = try folder.answer("msearch")
+        var (stats, warnings) = try MsearchAnswer.decode(bytes, place: folder.answerPath("msearch"))
+        let expected = queries.request(namespace: context.environment.namespace, hosts: context.environment.hosts,
+                                       window: context.window)
+        let recorded = folder.request("msearch")
+        if let recorded, recorded != expected {
+            warnings.append("\(folder.requestPath("msearch")): recorded for another query or window than this report's; its numbers are shown as recorded")
+        }
+        stats.totalHistory = stats.totalHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
+        stats.anomalousHistory = stats.anomalousHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
+        return SourceOutput(value: stats, evidence: [
+            EvidenceItem(section: "waf", source: folder.answerPath("msearch"), query: (recorded ?? expected).summary, sha256: digest),
+        ], warnings: warnings)
+    }
+}

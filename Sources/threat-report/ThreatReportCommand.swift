@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ThreatConfig
+import ThreatModel
+import ThreatRender
+import ThreatReportKit
+
+@main
+struct ThreatReport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "threat-report",
+        abstract: "Threat reports for Kubernetes applications: WAF statistics, container-network flows and network policies.",
+        version: ToolInfo.version,
+        subcommands: [ReportCommand.self, VersionCommand.self],
+        defaultSubcommand: ReportCommand.self)
+
+    /// Usage errors exit 2 (DESIGN.md), not argument-parser's 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let e as ArgumentParser.ExitCode {
+            Foundation.exit(e.rawValue)
+        } catch {
+            let message = fullMessage(for: error)
+            if exitCode(for: error) == .success {
+                print(message)
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data("threat-report: \(message)\n".utf8))
+            Foundation.exit(2)
+        }
+    }
+}
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the tool version.")
+    func run() { print("\(ToolInfo.name) \(ToolInfo.version)") }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Read the sources for a time window and write the report.",
+        discussion: """
+        Exit codes: 0 report written, no finding at or above --fail-on; 1 report written with findings at or \
+        above --fail-on; 2 usage or configuration error, nothing written; 3 report written but partial (a source failed).
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("Configuration file.", valueName: "file"))
+    var config = "threat-report.yml"
+
+    @Option(name: .long, help: ArgumentHelp("Window length relative to --to: 30m, 3h, 8h, 1d, 3d, 7d, 30d or <N>m|h|d (default 24h).", valueName: "length"))
+    var window: String?
+
+    @Option(name: .long, help: ArgumentHelp("Window start (RFC 3339); needs --to.", valueName: "time"))
+    var from: String?
+
+    @Option(name: .long, help: ArgumentHelp("Window end (RFC 3339); default: the config's `to`, else now.", valueName: "time"))
+    var to: String?
+
+    @Option(name: .long, help: ArgumentHelp("Bucket width: auto, minute, hour or day.", valueName: "interval"))
+    var interval: String?
+
+    @Option(name: .long, help: ArgumentHelp("Report only this environment (repeatable).", valueName: "name"))
+    var environment: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Comma-separated formats: \(ReportFormats.all.map { $0.identifier }.joined(separator: ", ")).", valueName: "list"))
+    var format = ReportFormats.defaults.joined(separator: ",")
+
+    @Option(name: .long, help: ArgumentHelp("Output folder.", valueName: "dir"))
+    var output = "output"
+
+    @Option(name: .long, help: ArgumentHelp("Folder with report.html.mustache / report.md.mustache overriding the built-in templates.", valueName: "dir"))
+    var templates: String?
+
+    @Option(name: .long, help: ArgumentHelp("Exit 1 when a finding is at or above this severity: none, info, warning, critical.", valueName: "severity"))
+    var failOn = "none"
+
+    @Option(name: .long, help: ArgumentHelp("Display time zone (IANA name); data is handled in UTC.", valueName: "tz"))
+    var timezone: String?
+
+    @Option(name: .long, help: ArgumentHelp("Environments fetched at once.", valueName: "n"))
+    var concurrency = 4
+
+    @Flag(name: .long, help: "Only errors on stderr.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Debug logging on stderr.")
+    var verbose = false
+
+    func validate() throws {
+        guard ["none", "info", "warning", "critical"].contains(failOn) else {
+            throw ValidationError("--fail-on must be none, info, warning or critical")
+        }
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
+        if quiet && verbose { throw ValidationError("--quiet and --verbose exclude each other") }
+    }
+
+    func run() throws {
+        let level: Logger.Level = quiet ? .error : verbose ? .debug : .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "threat-report")
+        var options = RunOptions(configPath: config)
+        options.overrides.window = window
+        options.overrides.from = from
+        options.overrides.to = to
+        options.overrides.interval = interval
+        options.overrides.timezone = timezone
+        options.overrides.environments = environment
+        options.formats = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        options.outputDirectory = output
+        options.templatesDirectory = templates
+        options.failOn = failOn == "none" ? nil : Severity(rawValue: failOn)
+        options.concurrency = concurrency
+        if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] {
+            guard let secs = Int(epoch), secs >= 0 else {
+                FileHandle.standardError.write(Data("threat-report: SOURCE_DATE_EPOCH must be a whole number of seconds\n".utf8))
+                throw ArgumentParser.ExitCode(2)
+            }
+            options.sourceDateEpoch = Date(timeIntervalSince1970: Double(secs))
+        }
+        let result = ReportPipeline.run(options, logger: logger)
+        for p in result.writtenPaths { print(p) }
+        if result.exitCode == ThreatReportKit.ExitCode.usage {
+            FileHandle.standardError.write(Data("threat-report: error: \(Sanitize.text(result.message, max: 2000))\n".utf8))
+        } else if !quiet {
+            FileHandle.standardError.write(Data("threat-report: \(result.message)\n".utf8))
+        }
+        if result.exitCode != 0 { throw ArgumentParser.ExitCode(result.exitCode) }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import ThreatRender
+@testable import ThreatReportKit
+
+func tempDir(_ name: String) -> String {
+    let d = NSTemporaryDirectory() + "tr-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
+
+@Suite("Output writer")
+struct OutputWriterTests {
+    @Test("Files land under their names, in subfolders, replacing the previous report")
+    func writes() throws {
+        let dir = tempDir("write")
+        let w = OutputWriter(directory: dir)
+        _ = try w.write([OutputFile(path: "report.html", text: "old"), OutputFile(path: "charts/a.png", text: "old")])
+        let paths = try w.write([OutputFile(path: "report.html", text: "new"), OutputFile(path: "charts/a.png", text: "new")])
+        #expect(paths == ["\(dir)/report.html", "\(dir)/charts/a.png"])
+        #expect(try String(contentsOfFile: "\(dir)/report.html", encoding: .utf8) == "new")
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test("A run that fails while writing leaves the previous report intact and no temporary files")
+    func interruptedRunKeepsPreviousReport() throws {
+        let dir = tempDir("atomic")
+        let w = OutputWriter(directory: dir)
+        _ = try w.write([OutputFile(path: "report.html", text: "previous html"), OutputFile(path: "report.md", text: "previous md")])
+        // A folder where the third file must go makes staging fail after two files were staged.
+        try FileManager.default.createDirectory(atPath: "\(dir)/report.json/.tmp-\(getpid())-report.json", withIntermediateDirectories: true)
+        #expect(throws: OutputError.self) {
+            try w.write([OutputFile(path: "report.html", text: "new html"), OutputFile(path: "report.md", text: "new md"),
+                         OutputFile(path: "report.json/x", text: "{}")])
+        }
+        #expect(try String(contentsOfFile: "\(dir)/report.html", encoding: .utf8) == "previous html")
+        #expect(try String(contentsOfFile: "\(dir)/report.md", encoding: .utf8) == "previous md")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".tmp-") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test("A read-only output folder is a clear error naming the path")
+    func readOnly() throws {
+        guard getuid() != 0 else {
+            // root ignores permissions; use a path under a regular file instead
+            let f = tempDir("ro") + "/file"
+            FileManager.default.createFile(atPath: f, contents: Data())
+            #expect(throws: OutputError.self) { try OutputWriter(directory: f + "/out").write([OutputFile(path: "a", text: "x")]) }
+            return
+        }
+        let dir = tempDir("ro")
+        chmod(dir, 0o555)
+        #expect(throws: OutputError.self) { try OutputWriter(directory: dir).write([OutputFile(path: "a", text: "x")]) }
+    }
+}
+
+@Suite("Bounded concurrency")
+struct ConcurrencyTests {
+    @Test("Results come back in order and no more than `width` bodies run at once")
+    func bounded() {
+        final class Gauge: @unchecked Sendable {
+            let lock = NSLock()
+            var now = 0, peak = 0
+        }
+        let g = Gauge()
+        let out = boundedMap(count: 40, width: 3) { i -> Int in
+            g.lock.lock(); g.now += 1; g.peak = max(g.peak, g.now); g.lock.unlock()
+            usleep(2000)
+            g.lock.lock(); g.now -= 1; g.lock.unlock()
+            return i * i
+        }
+        #expect(out == (0..<40).map { $0 * $0 })
+        #expect(g.peak <= 3)
+        #expect(g.peak >= 2)
+    }
+}

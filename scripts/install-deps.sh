@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages threat-report needs, when they are missing.
+#   scripts/install-deps.sh report   build + sample report (Cairo, libcurl, fonts)
+#   scripts/install-deps.sh test     also the real components the tests drive (Chromium, ...)
+# As root it runs apt-get; otherwise it prints the exact command to run.
+set -euo pipefail
+want=(pkg-config libcairo2-dev libcurl4-openssl-dev zlib1g-dev fonts-dejavu-core)
+if [ "${1:-report}" = test ]; then
+  want+=(chromium prometheus python3)
+fi
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  else
+    echo "missing Debian packages; run:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+if ! command -v swift >/dev/null 2>&1; then
+  if [ -x /opt/swift/usr/bin/swift ]; then
+    echo "swift is at /opt/swift/usr/bin; add it to PATH" >&2
+  else
+    echo "Swift 6 is required (https://www.swift.org/install/linux/); swift is not on PATH" >&2
+  fi
+  exit 1
+fi
