@@ -38,7 +38,7 @@ let package = Package(
         ]),
         .testTarget(name: "ThreatModelTests", dependencies: ["ThreatModel"]),
         .testTarget(name: "ThreatConfigTests", dependencies: ["ThreatConfig"]),
-        .testTarget(name: "ThreatSourcesTests", dependencies: ["ThreatSources"]),
+        .testTarget(name: "ThreatSourcesTests", dependencies: ["ThreatSources"], exclude: ["Fixtures"]),
         .testTarget(name: "ThreatAnalysisTests", dependencies: ["ThreatAnalysis"]),
         .testTarget(name: "ThreatChartsTests", dependencies: ["ThreatCharts"]),
         .testTarget(name: "ThreatRenderTests", dependencies: ["ThreatRender"]),

@@ -50,6 +50,10 @@ public struct YAMLReader: Sendable {
                 let ctx = context.map { "\($0.text) " } ?? ""
                 return LocatedError(file: file, line: mark.line + lineOffset, column: mark.column,
                                     message: "YAML syntax error: \(ctx)\(problem)")
+            case let .duplicatedKeysInMapping(duplicates, context):
+                let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+                return LocatedError(file: file, line: context.mark.line + lineOffset, column: context.mark.column,
+                                    message: "duplicate key \(keys) in one mapping")
             default:
                 return LocatedError(file: file, message: "YAML error: \(e)")
             }

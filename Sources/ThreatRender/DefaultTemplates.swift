@@ -83,7 +83,7 @@ section.environment { break-before: page; page-break-before: always; }
 {{#findings}}
 <div class="finding {{severity}}">
 <p><span class="badge {{severity}}">{{severity_label}}</span> <b>{{title}}</b> · {{environment}} · <code>{{id}}</code>{{#has_value}} · value {{value}}, threshold {{threshold}}{{/has_value}}</p>
-<p>{{guidance}}</p>
+<p>{{#guidance_parts}}{{#code}}<code>{{text}}</code>{{/code}}{{^code}}{{text}}{{/code}}{{/guidance_parts}}</p>
 </div>
 {{/findings}}
 </section>
@@ -104,7 +104,7 @@ section.environment { break-before: page; page-break-before: always; }
 {{#waf.blocked}}<div class="figure"><b>{{waf.blocked}}</b><span>blocked</span></div>{{/waf.blocked}}
 </div>
 {{#waf.engine_modes}}<p class="meta">ModSecurity engine: {{waf.engine_modes}}</p>{{/waf.engine_modes}}
-{{#waf.chart}}<figure class="chart" aria-label="{{title}}">{{{svg}}}</figure>{{/waf.chart}}
+{{#waf.chart}}<figure class="chart" aria-label="Total and anomalous requests">{{{svg}}}</figure>{{/waf.chart}}
 {{#waf.has_rules}}
 <h4>Top rules</h4>
 <table><thead><tr><th>Rule</th><th>Category</th><th>Message</th><th class="num">Entries</th></tr></thead><tbody>
@@ -142,7 +142,7 @@ section.environment { break-before: page; page-break-before: always; }
 <tr><td>Outbound (source is the namespace)</td><td class="num">{{flows.out_total}}</td><td class="num">{{flows.out_dropped}}</td><td class="num">{{flows.out_ratio}}</td></tr>
 </tbody></table>
 <p class="meta">Flows within the namespace count in both directions but once in the total. Flows to or from outside the cluster carry no namespace label on that side.</p>
-{{#flows.chart}}<figure class="chart" aria-label="{{title}}">{{{svg}}}</figure>{{/flows.chart}}
+{{#flows.chart}}<figure class="chart" aria-label="Forwarded and dropped flows per second">{{{svg}}}</figure>{{/flows.chart}}
 {{#flows.has_drop_reasons}}
 <h4>Drop reasons</h4>
 <table><thead><tr><th>Reason</th><th class="num">Drops</th></tr></thead><tbody>

@@ -105,6 +105,7 @@ public enum ReportViewModel {
                 "environment": Sanitize.text(f.environment, max: 80), "title": Sanitize.text(f.title, max: 200),
                 "value": f.value.map { Percent.whole($0) } ?? "", "threshold": f.threshold.map { Percent.whole($0) } ?? "",
                 "has_value": f.value != nil, "guidance": Sanitize.text(f.guidance, max: 1200),
+                "guidance_parts": codeSpans(Sanitize.text(f.guidance, max: 1200)),
             ]
         }
         let counts = Severity.allCases.reversed().map { s in "\(report.findings.filter { $0.severity == s }.count) \(s.rawValue)" }
@@ -129,6 +130,14 @@ public enum ReportViewModel {
                        "warnings": s.warnings.map { Sanitize.text($0, max: 400) }, "has_warnings": !s.warnings.isEmpty]
         if let v = s.value { n.merge(body(v)) { _, new in new } }
         return n
+    }
+
+    /// Splits text on backtick pairs so the HTML can show commands as `<code>`; each part is still
+    /// escaped by the template.
+    static func codeSpans(_ text: String) -> [Node] {
+        text.split(separator: "`", omittingEmptySubsequences: false).enumerated().compactMap { i, part in
+            part.isEmpty ? nil : ["text": String(part), "code": i % 2 == 1]
+        }
     }
 
     static func thresholdsText(_ t: Thresholds) -> String {

@@ -77,7 +77,7 @@ struct EscapingTests {
     @Test("Markdown escaper and code fences")
     func markdownEscaper() {
         #expect(MarkdownEscaper.escape("a|b`c`[d](e)<f>") == #"a\|b\`c\`\[d\]\(e\)\<f\>"#)
-        #expect(MarkdownEscaper.escape("#1 @all\nnext") == #"\#1 \@all next"#)
+        #expect(MarkdownEscaper.escape("#1 @all\nnext") == ##"\#1 \@all next"##)
         #expect(MarkdownEscaper.fence(for: "no ticks") == "```")
         #expect(MarkdownEscaper.fence(for: "a ```` b") == "`````")
     }

@@ -29,7 +29,7 @@ struct OutputWriterTests {
         let w = OutputWriter(directory: dir)
         _ = try w.write([OutputFile(path: "report.html", text: "previous html"), OutputFile(path: "report.md", text: "previous md")])
         // A folder where the third file must go makes staging fail after two files were staged.
-        try FileManager.default.createDirectory(atPath: "\(dir)/report.json/.tmp-\(getpid())-report.json", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(dir)/report.json/.tmp-\(getpid())-x", withIntermediateDirectories: true)
         #expect(throws: OutputError.self) {
             try w.write([OutputFile(path: "report.html", text: "new html"), OutputFile(path: "report.md", text: "new md"),
                          OutputFile(path: "report.json/x", text: "{}")])

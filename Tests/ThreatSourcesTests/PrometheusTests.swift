@@ -106,7 +106,7 @@ struct FlowQueryTests {
         s.destinationLabel = "destination_namespace"
         let q = FlowQueries(settings: s)
         #expect(q.query(.inbound, namespace: "ns", window: w) == #"sum by(verdict) (increase(hubble_flows_processed_total{destination_namespace="ns"}[86400s]))"#)
-        #expect(FlowQueries.quote(#"a"}[1s]) or vector(1) #\"#) == #""a\"}[1s]) or vector(1) #\\\""#)
+        #expect(FlowQueries.quote(#"a"}[1s]) or vector(1) #\"#) == #""a\"}[1s]) or vector(1) #\\""#)
     }
 
     @Test("The recorded sample requests are exactly the queries this code sends")

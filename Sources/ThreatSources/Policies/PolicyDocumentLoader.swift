@@ -55,6 +55,7 @@ public enum PolicyDocumentLoader {
         var files: [(path: String, bytes: [UInt8])] = []
         var setNotes: [String] = []
         var warnings: [String] = []
+        var isFolder = false
         if path == "-" {
             let data = FileHandle.standardInput.readDataToEndOfFile()
             files.append(("stdin", [UInt8](data)))
@@ -63,7 +64,8 @@ public enum PolicyDocumentLoader {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
                 throw .unreadable(path: path, reason: "no such file or folder")
             }
-            if isDir.boolValue {
+            isFolder = isDir.boolValue
+            if isFolder {
                 let found = try policyFiles(in: path)
                 if found.isEmpty { setNotes.append("no policy files (*.yaml, *.yml, *.json) in \(path)") }
                 for f in found { files.append((f, try readFileBytes(f))) }
@@ -75,8 +77,9 @@ public enum PolicyDocumentLoader {
         var evidence: [EvidenceItem] = []
         for (file, bytes) in files {
             evidence.append(EvidenceItem(section: "policies", source: file, sha256: SHA256Digest.hex(bytes)))
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                if files.count == 1 { throw .malformed(place: file, detail: "not UTF-8 text") }
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard text.utf8.elementsEqual(bytes) else {
+                if !isFolder { throw .malformed(place: file, detail: "not UTF-8 text") }
                 warnings.append("\(file): skipped, not UTF-8 text")
                 continue
             }
@@ -95,28 +98,31 @@ public enum PolicyDocumentLoader {
 
     static let fileExtensions: Set<String> = ["yaml", "yml", "json"]
 
-    /// Policy files under a folder, recursively, sorted by path, hidden files and folders skipped.
+    /// Policy files under a folder, recursively, sorted by path; hidden files and folders skipped.
+    /// Symlinked files are read (a ConfigMap mounted as a folder is made of symlinks).
     static func policyFiles(in folder: String) throws(SourceError) -> [String] {
-        let url = URL(fileURLWithPath: folder, isDirectory: true)
-        var failure: String?
-        guard let e = FileManager.default.enumerator(
-            at: url, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles],
-            errorHandler: { u, err in
-                failure = "\(u.path): \(err.localizedDescription)"
-                return false
-            }) else {
+        let fm = FileManager.default
+        do {
+            _ = try fm.contentsOfDirectory(atPath: folder)
+        } catch {
+            throw .unreadable(path: folder, reason: "cannot list the folder (\(error.localizedDescription))")
+        }
+        guard let e = fm.enumerator(atPath: folder) else {
             throw .unreadable(path: folder, reason: "cannot list the folder")
         }
         var out: [String] = []
-        let base = url.standardizedFileURL.path
-        for case let f as URL in e {
-            guard fileExtensions.contains(f.pathExtension.lowercased()),
-                  (try? f.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
-            var rel = f.standardizedFileURL.path
-            if rel.hasPrefix(base + "/") { rel = String(rel.dropFirst(base.count + 1)) }
-            out.append((folder as NSString).appendingPathComponent(rel))
+        while let rel = e.nextObject() as? String {
+            let name = (rel as NSString).lastPathComponent
+            if name.hasPrefix(".") {
+                e.skipDescendants()
+                continue
+            }
+            guard fileExtensions.contains((name as NSString).pathExtension.lowercased()) else { continue }
+            let full = (folder as NSString).appendingPathComponent(rel)
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue else { continue }
+            out.append(full)
         }
-        if let failure { throw .unreadable(path: folder, reason: failure) }
         return out.sorted()
     }
 }
@@ -137,12 +143,13 @@ struct DocumentChunk {
         lines.firstIndex { DocumentSplitter.isContent($0) }.map { firstLine + $0 }
     }
 
-    /// The document as written, without a bare `---` line and trimmed.
+    /// The document as written, trimmed: comments kept, directives and marker lines without content
+    /// (`%YAML 1.1`, `---`, `...`) left out.
     var manifest: String {
-        var body = lines
-        if let first = body.first, DocumentSplitter.isMarker(first, "---"),
-           first.dropFirst(3).trimmingCharacters(in: .whitespaces).isEmpty || first.dropFirst(3).trimmingCharacters(in: .whitespaces).hasPrefix("#") {
-            body.removeFirst()
+        let start = lines.firstIndex(where: DocumentSplitter.isContent) ?? lines.count
+        var body = lines[..<start].filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("#") } + lines[start...]
+        while let last = body.last, DocumentSplitter.isMarker(last, "...") && !DocumentSplitter.isContent(last) {
+            body.removeLast()
         }
         return body.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -266,12 +273,20 @@ private struct DocumentLoader {
         let problem: PolicyProblem
         if let y = error as? YamlError, case let .reader(p, _, _, _) = y {
             problem = PolicyProblem("YAML cannot be read: \(p)", location: "\(origin):\(line):1")
+        } else if let y = error as? YamlError, case let .duplicatedKeysInMapping(keys, context) = y {
+            let list = keys.map { "'\($0)'" }.joined(separator: ", ")
+            problem = PolicyProblem("duplicate key\(keys.count == 1 ? "" : "s") \(list) in one mapping",
+                                    location: "\(origin):\(context.mark.line + shift):\(context.mark.column)")
         } else {
             let e = reader.error(from: error)
             problem = PolicyProblem(e.message, location: e.line == nil ? "\(origin):\(line):1" : e.location)
         }
         let text = chunk.manifest
         let kindText = Self.scanKind(chunk.lines) ?? "?"
+        if kindText != "?", PolicyKind(rawValue: kindText) == nil, !kindText.hasSuffix("List"), Self.nearPolicyKind(kindText) == nil {
+            notes.append("\(origin):\(line): skipped a broken document of kind \(kindText) (\(problem))")
+            return
+        }
         let name = Self.scanName(chunk.lines) ?? "(unparsed document at \(origin):\(line))"
         let item = PolicyItem(kind: PolicyKind(rawValue: kindText), kindText: kindText, name: name, namespace: nil,
                               enabled: !text.contains(gitlabDisabledByLabel), predefined: PredefinedPolicies.isPredefined(name),
@@ -342,7 +357,8 @@ private struct DocumentLoader {
         let apiVersion = node["apiVersion"]?.scalar?.string ?? inheritedAPIVersion
         guard let kind, !kind.isEmpty else {
             if Self.looksLikePolicy(node) {
-                addPolicy(node, kind: nil, apiVersion: apiVersion, manifest: manifest)
+                addPolicy(node, kind: nil, kindText: "?", kindNode: nil, apiVersion: apiVersion, manifest: manifest,
+                          kindProblem: "kind is missing (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy or NetworkPolicy)")
             } else {
                 note(node, "skipped a document without kind")
             }
@@ -366,14 +382,39 @@ private struct DocumentLoader {
             return
         }
         guard let policyKind = PolicyKind(rawValue: kind) else {
-            note(node, "skipped kind \(kind) (not a network policy)")
+            if let near = Self.nearPolicyKind(kind) {
+                addPolicy(node, kind: nil, kindText: kind, kindNode: kindNode, apiVersion: apiVersion, manifest: manifest,
+                          kindProblem: "kind '\(kind)' is not a network-policy kind; did you mean \(near.rawValue)?")
+            } else {
+                note(node, "skipped kind \(kind) (not a network policy)")
+            }
             return
         }
         if let apiVersion, !Self.apiVersionFits(policyKind, apiVersion) {
             note(node, "skipped \(kind) of apiVersion \(apiVersion) (not \(policyKind == .networkPolicy ? "networking.k8s.io" : "cilium.io"))")
             return
         }
-        addPolicy(node, kind: policyKind, apiVersion: apiVersion, manifest: manifest, addTypeHeader: depth > 0)
+        addPolicy(node, kind: policyKind, kindText: kind, kindNode: kindNode, apiVersion: apiVersion, manifest: manifest,
+                  addTypeHeader: depth > 0)
+    }
+
+    /// A policy kind within two edits of `kind` (case ignored): a typo rather than another kind.
+    static func nearPolicyKind(_ kind: String) -> PolicyKind? {
+        let k = Array(kind.lowercased())
+        return PolicyKind.allCases.first { editDistance(Array($0.rawValue.lowercased()), k) <= 2 }
+    }
+
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if abs(a.count - b.count) > 2 { return 3 }
+        var prev = Array(0...b.count)
+        for (i, ca) in a.enumerated() {
+            var cur = [i + 1] + Array(repeating: 0, count: b.count)
+            for (j, cb) in b.enumerated() {
+                cur[j + 1] = min(prev[j + 1] + 1, cur[j] + 1, prev[j] + (ca == cb ? 0 : 1))
+            }
+            prev = cur
+        }
+        return prev[b.count]
     }
 
     static func apiVersionFits(_ kind: PolicyKind, _ apiVersion: String) -> Bool {
@@ -388,14 +429,15 @@ private struct DocumentLoader {
         return ["endpointSelector", "nodeSelector", "podSelector"].contains { spec[$0] != nil }
     }
 
-    mutating func addPolicy(_ node: Node, kind: PolicyKind?, apiVersion: String?, manifest: String?, addTypeHeader: Bool = false) {
+    mutating func addPolicy(_ node: Node, kind: PolicyKind?, kindText: String, kindNode: Node?, apiVersion: String?,
+                            manifest: String?, kindProblem: String? = nil, addTypeHeader: Bool = false) {
         var parser = PolicyParser(reader: reader)
         parser.fallbackLocation = "\(origin):\(fileLine(node)):1"
         var model: NetworkPolicyModel?
         if let kind {
             model = parser.parse(node, kind: kind, apiVersion: apiVersion)
         } else {
-            parser.problem(node, "kind is missing (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy or NetworkPolicy)")
+            parser.problem(kindNode ?? node, kindProblem ?? "kind is missing")
         }
         let line = fileLine(node)
         let text = manifest ?? Self.yamlManifest(node, kind: addTypeHeader ? kind : nil, apiVersion: addTypeHeader ? apiVersion : nil)
@@ -403,7 +445,7 @@ private struct DocumentLoader {
         let name = model.flatMap { $0.name.isEmpty ? nil : $0.name }
             ?? node["metadata"]?["name"]?.scalar?.string
             ?? "(unnamed policy at \(origin):\(line))"
-        var item = PolicyItem(kind: kind, kindText: kind?.rawValue ?? "?", name: name,
+        var item = PolicyItem(kind: kind, kindText: kindText, name: name,
                               namespace: model?.namespace, enabled: model?.enabled ?? !text.contains(gitlabDisabledByLabel),
                               predefined: PredefinedPolicies.isPredefined(name), valid: problems.isEmpty && model != nil,
                               problems: problems, rules: model?.ruleCounts ?? PolicyRuleCounts(), manifest: text,

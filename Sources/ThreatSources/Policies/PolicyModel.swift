@@ -17,8 +17,8 @@ public struct LabelPair: Sendable, Equatable, Hashable {
 
 /// One `matchExpressions` entry.
 public struct LabelExpression: Sendable, Equatable, Hashable {
-    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
     public var key: String
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
     public var `operator`: String
     public var values: [String]
     public init(key: String, operator: String, values: [String] = []) {

@@ -86,10 +86,15 @@ struct PolicyParser {
     }
 
     mutating func stringList(_ node: Node, path: String) -> [String]? {
+        stringItems(node, path: path)?.map(\.text)
+    }
+
+    /// The strings of a list with their nodes and indexes (for located problems about one entry).
+    mutating func stringItems(_ node: Node, path: String) -> [(text: String, node: Node, index: Int)]? {
         guard let items = list(node, path: path) else { return nil }
-        var out: [String] = []
+        var out: [(text: String, node: Node, index: Int)] = []
         for (i, item) in items.enumerated() {
-            if let s = string(item, path: "\(path)[\(i)]") { out.append(s) }
+            if let s = string(item, path: "\(path)[\(i)]") { out.append((s, item, i)) }
         }
         return out
     }
@@ -239,13 +244,13 @@ struct PolicyParser {
             let p = "\(path).\(e.key)"
             switch e.key {
             case "policyTypes":
-                guard let types = stringList(e.value, path: p) else { continue }
+                guard let types = stringItems(e.value, path: p) else { continue }
                 var out: [PolicyDirection] = []
-                for (i, t) in types.enumerated() {
-                    if let d = PolicyDirection(rawValue: t) {
+                for t in types {
+                    if let d = PolicyDirection(rawValue: t.text) {
                         out.append(d)
                     } else {
-                        problem(e.value.sequence?[i] ?? e.value, "\(p)[\(i)] must be Ingress or Egress, not '\(t)'")
+                        problem(t.node, "\(p)[\(t.index)] must be Ingress or Egress, not '\(t.text)'")
                     }
                 }
                 spec.policyTypes = out
@@ -310,9 +315,10 @@ struct PolicyParser {
                             problem(f.value, "\(p).cidr '\(c)' is not a CIDR (like 10.0.0.0/8)")
                         }
                     } else {
-                        except = stringList(f.value, path: "\(p).except") ?? []
-                        for (k, x) in except.enumerated() where !CIDR.isValid(x, requirePrefix: true) {
-                            problem(f.value.sequence?[k] ?? f.value, "\(p).except[\(k)] '\(x)' is not a CIDR")
+                        let items = stringItems(f.value, path: "\(p).except") ?? []
+                        except = items.map(\.text)
+                        for x in items where !CIDR.isValid(x.text, requirePrefix: true) {
+                            problem(x.node, "\(p).except[\(x.index)] '\(x.text)' is not a CIDR")
                         }
                     }
                 }
@@ -448,27 +454,27 @@ struct PolicyParser {
                     guard let sels = list(e.value, path: p) else { continue }
                     for (j, s) in sels.enumerated() { rule.requires.append(selector(s, path: "\(p)[\(j)]")) }
                 case "fromCIDR", "toCIDR":
-                    guard let cidrs = stringList(e.value, path: p), !cidrs.isEmpty else { continue }
+                    guard let cidrs = stringItems(e.value, path: p), !cidrs.isEmpty else { continue }
                     hasL3 = true
-                    for (j, c) in cidrs.enumerated() {
-                        if !CIDR.isValid(c, requirePrefix: false) {
-                            problem(e.value.sequence?[j] ?? e.value, "\(p)[\(j)] '\(c)' is not a CIDR or an IP address")
+                    for c in cidrs {
+                        if !CIDR.isValid(c.text, requirePrefix: false) {
+                            problem(c.node, "\(p)[\(c.index)] '\(c.text)' is not a CIDR or an IP address")
                         }
-                        peers.append(.cidr(c, except: [], source: .cidr))
+                        peers.append(.cidr(c.text, except: [], source: .cidr))
                     }
                 case "fromCIDRSet", "toCIDRSet":
                     guard let sets = list(e.value, path: p), !sets.isEmpty else { continue }
                     hasL3 = true
                     for (j, s) in sets.enumerated() { if let peer = cidrSet(s, path: "\(p)[\(j)]") { peers.append(peer) } }
                 case "fromEntities", "toEntities":
-                    guard let ents = stringList(e.value, path: p), !ents.isEmpty else { continue }
+                    guard let ents = stringItems(e.value, path: p), !ents.isEmpty else { continue }
                     hasL3 = true
-                    for (j, ent) in ents.enumerated() {
-                        if !PolicyParser.entities.contains(ent) {
-                            problem(e.value.sequence?[j] ?? e.value,
-                                    "\(p)[\(j)] '\(ent)' is not a Cilium entity (\(PolicyParser.entities.joined(separator: ", ")))")
+                    for ent in ents {
+                        if !PolicyParser.entities.contains(ent.text) {
+                            problem(ent.node,
+                                    "\(p)[\(ent.index)] '\(ent.text)' is not a Cilium entity (\(PolicyParser.entities.joined(separator: ", ")))")
                         }
-                        peers.append(.entity(ent))
+                        peers.append(.entity(ent.text))
                     }
                 case "toServices":
                     guard let svcs = list(e.value, path: p), !svcs.isEmpty else { continue }
@@ -555,9 +561,10 @@ struct PolicyParser {
                 cidr = string(f.value, path: p)
                 if let c = cidr, !CIDR.isValid(c, requirePrefix: true) { problem(f.value, "\(p) '\(c)' is not a CIDR") }
             case "except":
-                except = stringList(f.value, path: p) ?? []
-                for (k, x) in except.enumerated() where !CIDR.isValid(x, requirePrefix: true) {
-                    problem(f.value.sequence?[k] ?? f.value, "\(p)[\(k)] '\(x)' is not a CIDR")
+                let items = stringItems(f.value, path: p) ?? []
+                except = items.map(\.text)
+                for x in items where !CIDR.isValid(x.text, requirePrefix: true) {
+                    problem(x.node, "\(p)[\(x.index)] '\(x.text)' is not a CIDR")
                 }
             case "cidrGroupRef": group = string(f.value, path: p)
             default: group = "selected by cidrGroupSelector"

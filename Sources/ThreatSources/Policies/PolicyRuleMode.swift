@@ -57,7 +57,7 @@ extension NetworkPolicyModel {
         }
         guard kind != .networkPolicy else { return out }
         let specReasons = [
-            "ingressDeny": "deny rules", "egressDeny": "deny rules", "nodeSelector": "host policy (nodes)",
+            "ingressDeny": "deny rules", "egressDeny": "deny rules", "nodeSelector": "host policy",
             "enableDefaultDeny": "default-deny switch", "labels": "rule labels", "description": "spec description",
             "log": "policy logging",
         ]

@@ -44,7 +44,10 @@ public struct ReplayPolicySource: PolicySource {
             guard json["items"]?.arrayValue != nil else {
                 throw .malformed(place: place, detail: "not a Kubernetes list answer (no \"items\")")
             }
-            items += PolicyDocumentLoader.load(text: String(decoding: bytes, as: UTF8.self), origin: place)
+            let loaded = PolicyDocumentLoader.loadDetailed(text: String(decoding: bytes, as: UTF8.self), origin: place,
+                                                           namespace: context.environment.namespace)
+            items += loaded.items
+            notes += loaded.notes
         }
         guard found > 0 else { throw .unreadable(path: folder.path, reason: "no recorded policy list answers in it") }
         return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence)
