@@ -77,7 +77,8 @@ public enum ConfigLoader {
         } catch {
             throw LocatedError(file: path, message: "cannot read the config file (\(describe(error)))")
         }
-        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        // Keep a relative config path relative, so reports name inputs the same way on every machine.
+        let dir = (path as NSString).deletingLastPathComponent
         return try parse(text, file: path, baseDirectory: dir)
     }
 

@@ -112,6 +112,10 @@ struct SampleReportTests {
         for f in findings { #expect((f["guidance"] as? String)?.isEmpty == false) }
         let json = try reportJSON()
         #expect(json["schema_version"] as? Int == 1)
+        // A relative --config keeps input paths relative: the same report on every machine.
+        let evidence = try #require(try env("production")["evidence"] as? [[String: Any]])
+        #expect(evidence.first?["source"] as? String == "samples/production/waf/msearch.json")
+        #expect((evidence.first?["sha256"] as? String)?.count == 64)
         #expect(json["status"] as? String == "complete")
         #expect((json["window"] as? [String: Any])?["from"] as? String == "2026-11-19T00:00:00Z")
         #expect((json["window"] as? [String: Any])?["interval"] as? String == "hour")
