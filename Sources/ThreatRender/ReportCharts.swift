@@ -16,24 +16,7 @@ public struct ReportChart: Sendable {
 /// Decides which charts the report has and draws them (Cairo, PNG + SVG).
 public enum ReportCharts {
     /// File-name-safe, unique slugs for environment names (which come from config and may hold anything).
-    public static func slugs(_ names: [String]) -> [String] {
-        var seen = Set<String>()
-        return names.enumerated().map { i, name in
-            var s = String(name.lowercased().unicodeScalars.map { u -> Character in
-                (u.value >= 97 && u.value <= 122) || (u.value >= 48 && u.value <= 57) ? Character(u) : "-"
-            })
-            while s.contains("--") { s = s.replacingOccurrences(of: "--", with: "-") }
-            s = s.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
-            if s.isEmpty || s.count > 40 { s = "env\(i + 1)" }
-            var unique = s
-            var k = 2
-            while !seen.insert(unique).inserted {
-                unique = "\(s)-\(k)"
-                k += 1
-            }
-            return unique
-        }
-    }
+    public static func slugs(_ names: [String]) -> [String] { FileNameSlug.slugs(names) }
 
     public static func build(_ report: Report) throws(ChartError) -> [ReportChart] {
         let tz = TimeZone(identifier: report.timezone) ?? TimeZone(identifier: "UTC")!

@@ -16,6 +16,8 @@ public struct RunOptions: Sendable {
     public var templatesDirectory: String?
     public var failOn: Severity?
     public var concurrency = 4
+    /// `--record DIR`: every engine answer is saved under `DIR/<environment slug>/<section>/`.
+    public var recordDirectory: String?
     public var now = Date()
     /// `SOURCE_DATE_EPOCH`: fixes `generated_at` for reproducible output.
     public var sourceDateEpoch: Date?
@@ -78,8 +80,10 @@ public enum ReportPipeline {
         // 2. Sources, environments in parallel with a bounded width.
         let window = request.window
         let envs = request.environments
+        let slugs = FileNameSlug.slugs(envs.map(\.name))
+        let record = options.recordDirectory
         let reports = boundedMap(count: envs.count, width: options.concurrency) { i in
-            collect(envs[i], window: window, logger: logger)
+            collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] }, logger: logger)
         }
 
         // 3. Analysis.
@@ -116,8 +120,8 @@ public enum ReportPipeline {
         return RunResult(exitCode: code, writtenPaths: visible, report: report, message: summary(report, code: code, failOn: options.failOn))
     }
 
-    static func collect(_ env: EnvironmentConfig, window: TimeWindow, logger: Logger) -> EnvironmentReport {
-        let ctx = SourceContext(window: window, environment: env)
+    static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, logger: Logger) -> EnvironmentReport {
+        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory)
         var evidence: [EvidenceItem] = []
         func run<V>(_ name: String, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
             do {

@@ -28,7 +28,7 @@ public enum SourceFactory {
     public static func flows(_ config: FlowSourceConfig) -> any FlowSource {
         switch config {
         case let .replay(path): ReplayFlowSource(path: path)
-        case .prometheus: NotBuiltSource(what: "The live Prometheus source")
+        case let .prometheus(settings): PrometheusFlowSource(settings: settings)
         case .hubble: NotBuiltSource(what: "The Hubble flow-log source")
         }
     }

@@ -81,6 +81,9 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Display time zone (IANA name); data is handled in UTC.", valueName: "tz"))
     var timezone: String?
 
+    @Option(name: .long, help: ArgumentHelp("Save every engine answer under DIR/<environment>/<section>/, in the replay layout (credentials are never saved).", valueName: "dir"))
+    var record: String?
+
     @Option(name: .long, help: ArgumentHelp("Environments fetched at once.", valueName: "n"))
     var concurrency = 4
 
@@ -118,6 +121,7 @@ struct ReportCommand: ParsableCommand {
         options.templatesDirectory = templates
         options.failOn = failOn == "none" ? nil : Severity(rawValue: failOn)
         options.concurrency = concurrency
+        options.recordDirectory = record
         if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] {
             guard let secs = Int(epoch), secs >= 0 else {
                 FileHandle.standardError.write(Data("threat-report: SOURCE_DATE_EPOCH must be a whole number of seconds\n".utf8))

@@ -6,9 +6,17 @@ import ThreatModel
 public struct SourceContext: Sendable {
     public var window: TimeWindow
     public var environment: EnvironmentConfig
-    public init(window: TimeWindow, environment: EnvironmentConfig) {
+    /// `--record DIR` resolved for this environment (`DIR/<environment slug>`): network sources save
+    /// every answer under `<that>/<section>/` in the replay layout.
+    public var recordDirectory: String?
+    public init(window: TimeWindow, environment: EnvironmentConfig, recordDirectory: String? = nil) {
         self.window = window
         self.environment = environment
+        self.recordDirectory = recordDirectory
+    }
+
+    public func recording(_ section: String) -> RecordingFolder? {
+        recordDirectory.map { RecordingFolder(path: $0 + "/" + section) }
     }
 }
 

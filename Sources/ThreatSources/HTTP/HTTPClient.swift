@@ -1,0 +1,223 @@
+import CCurl
+import Foundation
+import ThreatModel
+
+/// One HTTP request. Header values may carry secrets: they are sent, never logged or recorded.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(String, String)]
+    public var body: [UInt8]?
+
+    public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var body: [UInt8]
+    /// How many attempts it took (1 = no retry).
+    public var attempts: Int
+}
+
+/// Transport settings for one engine.
+public struct HTTPClientOptions: Sendable {
+    /// PEM CA bundle file, or PEM bytes (Kubernetes `certificate-authority-data`).
+    public var caFile: String?
+    public var caPEM: [UInt8]?
+    public var clientCertFile: String?
+    public var clientKeyFile: String?
+    public var clientCertPEM: [UInt8]?
+    public var clientKeyPEM: [UInt8]?
+    /// Skips TLS verification. Only when set explicitly in the config, and always with a warning.
+    public var insecureSkipVerify = false
+    /// Seconds for one attempt, connection included.
+    public var timeout: Double = 30
+    public var connectTimeout: Double = 10
+    /// Further attempts after the first, on `retryStatuses` and connection errors; never on other 4xx.
+    public var retries = 3
+    public var retryStatuses: Set<Int> = [429, 502, 503, 504]
+    /// Base of the exponential backoff (seconds): base, 2×base, 4×base.
+    public var backoff: Double = 0.5
+    /// Answers larger than this are cut off and fail: an engine that streams gigabytes must not
+    /// take the job's memory.
+    public var maxBodyBytes = 256 << 20
+    public init() {}
+}
+
+/// The one HTTP client every network source uses, on libcurl: TLS with the system CAs or a given
+/// CA, client certificates, timeouts, retries with backoff, a body cap, and the `*_proxy`
+/// environment variables (libcurl reads them itself).
+public struct HTTPClient: Sendable {
+    public var options: HTTPClientOptions
+
+    public init(options: HTTPClientOptions) {
+        self.options = options
+        HTTPClient.globalInit
+    }
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// `scheme://host[:port]/path` without credentials or query, for messages and evidence.
+    public static func redacted(_ url: String) -> String {
+        guard var c = URLComponents(string: url) else { return "(invalid URL)" }
+        c.user = nil
+        c.password = nil
+        c.query = nil
+        c.fragment = nil
+        return c.string ?? "(invalid URL)"
+    }
+
+    /// Sends the request, retrying as configured. Throws `.transport` for network failures and
+    /// `.engine` is left to the caller (any status is returned).
+    public func send(_ request: HTTPRequest, sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws(SourceError) -> HTTPResponse {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let result = perform(request)
+            switch result {
+            case let .success(status, body):
+                if options.retryStatuses.contains(status), attempt <= options.retries {
+                    sleep(options.backoff * pow(2, Double(attempt - 1)))
+                    continue
+                }
+                return HTTPResponse(status: status, body: body, attempts: attempt)
+            case let .failure(code, message):
+                if HTTPClient.isRetryable(code), attempt <= options.retries {
+                    sleep(options.backoff * pow(2, Double(attempt - 1)))
+                    continue
+                }
+                let tries = attempt > 1 ? " (after \(attempt) attempts)" : ""
+                throw .transport(place: HTTPClient.redacted(request.url), message: message + tries)
+            }
+        }
+    }
+
+    static func isRetryable(_ code: CURLcode) -> Bool {
+        switch code {
+        case CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING,
+             CURLE_COULDNT_RESOLVE_HOST, CURLE_PARTIAL_FILE:
+            return true
+        default:
+            return false
+        }
+    }
+
+    enum Outcome {
+        case success(Int, [UInt8])
+        case failure(CURLcode, String)
+    }
+
+    /// Receives the body; stops (returns 0, which makes libcurl fail) past the cap.
+    final class Sink {
+        var body: [UInt8] = []
+        let cap: Int
+        var overflow = false
+        init(cap: Int) { self.cap = cap }
+    }
+
+    func perform(_ request: HTTPRequest) -> Outcome {
+        guard let h = curl_easy_init() else { return .failure(CURLE_FAILED_INIT, "cannot start libcurl") }
+        defer { curl_easy_cleanup(h) }
+        let sink = Sink(cap: options.maxBodyBytes)
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+
+        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errBuf in
+            request.url.withCString { url in
+                _ = tr_curl_setopt_ptr(h, CURLOPT_URL, url)
+                _ = tr_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, errBuf.baseAddress)
+                _ = tr_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+                _ = tr_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
+                _ = tr_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(options.timeout * 1000))
+                _ = tr_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(min(options.connectTimeout, options.timeout) * 1000))
+                _ = tr_curl_setopt_long(h, CURLOPT_NOPROGRESS, 1)
+                _ = "http,https".withCString { tr_curl_setopt_ptr(h, CURLOPT_PROTOCOLS_STR, $0) }
+                _ = "gzip".withCString { tr_curl_setopt_ptr(h, CURLOPT_ACCEPT_ENCODING, $0) }
+                _ = "threat-report/\(ToolInfo.version)".withCString { tr_curl_setopt_ptr(h, CURLOPT_USERAGENT, $0) }
+                if options.insecureSkipVerify {
+                    _ = tr_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 0)
+                    _ = tr_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 0)
+                }
+                for (name, value) in request.headers {
+                    headerList = curl_slist_append(headerList, "\(name): \(value)")
+                }
+                if request.body != nil { headerList = curl_slist_append(headerList, "Expect:") }
+                _ = tr_curl_setopt_ptr(h, CURLOPT_HTTPHEADER, headerList)
+                _ = request.method.withCString { tr_curl_setopt_ptr(h, CURLOPT_CUSTOMREQUEST, $0) }
+                if let body = request.body {
+                    _ = tr_curl_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+                    _ = body.withUnsafeBytes { tr_curl_setopt_ptr(h, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+                } else if request.method == "GET" {
+                    _ = tr_curl_setopt_long(h, CURLOPT_HTTPGET, 1)
+                }
+                let ctx = Unmanaged.passUnretained(sink).toOpaque()
+                _ = tr_curl_setopt_ptr(h, CURLOPT_WRITEDATA, ctx)
+                _ = tr_curl_setopt_write(h, CURLOPT_WRITEFUNCTION) { ptr, size, n, user in
+                    let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+                    let count = size * n
+                    if sink.body.count + count > sink.cap {
+                        sink.overflow = true
+                        return 0
+                    }
+                    if let ptr { sink.body.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: count)) }
+                    return count
+                }
+                return withTLS(h) { curl_easy_perform(h) }
+            }
+        }
+        if sink.overflow {
+            return .failure(CURLE_WRITE_ERROR, "the answer is larger than \(options.maxBodyBytes >> 20) MiB; stopped reading")
+        }
+        guard code == CURLE_OK else {
+            let detail = String(cString: errorBuffer)
+            let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            return .failure(code, HTTPClient.plain(code, text))
+        }
+        var status = 0
+        _ = tr_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        return .success(status, sink.body)
+    }
+
+    /// TLS material stays alive for the whole transfer: files by path, PEM data as blobs.
+    func withTLS(_ h: UnsafeMutableRawPointer, _ body: () -> CURLcode) -> CURLcode {
+        var keep: [[UInt8]] = []
+        var blobs: [UnsafeMutablePointer<curl_blob>] = []
+        defer { blobs.forEach { $0.deallocate() } }
+        func blob(_ option: CURLoption, _ bytes: [UInt8]) {
+            keep.append(bytes)
+            let p = UnsafeMutablePointer<curl_blob>.allocate(capacity: 1)
+            keep[keep.count - 1].withUnsafeMutableBytes { raw in
+                p.pointee = curl_blob(data: raw.baseAddress, len: raw.count, flags: UInt32(CURL_BLOB_COPY))
+            }
+            blobs.append(p)
+            _ = tr_curl_setopt_ptr(h, option, p)
+        }
+        if let f = options.caFile { _ = f.withCString { tr_curl_setopt_ptr(h, CURLOPT_CAINFO, $0) } }
+        if let pem = options.caPEM { blob(CURLOPT_CAINFO_BLOB, pem) }
+        if let f = options.clientCertFile { _ = f.withCString { tr_curl_setopt_ptr(h, CURLOPT_SSLCERT, $0) } }
+        if let f = options.clientKeyFile { _ = f.withCString { tr_curl_setopt_ptr(h, CURLOPT_SSLKEY, $0) } }
+        if let pem = options.clientCertPEM { blob(CURLOPT_SSLCERT_BLOB, pem) }
+        if let pem = options.clientKeyPEM { blob(CURLOPT_SSLKEY_BLOB, pem) }
+        return body()
+    }
+
+    /// libcurl's messages in the words a user acts on.
+    static func plain(_ code: CURLcode, _ detail: String) -> String {
+        switch code {
+        case CURLE_COULDNT_CONNECT: "connection refused or unreachable (\(detail))"
+        case CURLE_OPERATION_TIMEDOUT: "no answer within the timeout (\(detail))"
+        case CURLE_COULDNT_RESOLVE_HOST: "cannot resolve the host name (\(detail))"
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
+            "the server's TLS certificate is not trusted (\(detail)); set ca_file to its CA"
+        case CURLE_SSL_CONNECT_ERROR: "TLS handshake failed (\(detail))"
+        case CURLE_GOT_NOTHING: "the server closed the connection without answering"
+        default: detail
+        }
+    }
+}

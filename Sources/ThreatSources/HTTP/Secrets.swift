@@ -1,0 +1,41 @@
+import Foundation
+import ThreatConfig
+
+/// Reads a secret named in the config (`*_env` or `*_file`). Errors name the variable or file,
+/// never the value; values are trimmed of the trailing newline that `echo > file` leaves.
+public enum SecretReader {
+    public static func read(env: String?, file: String?, what: String,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws(SourceError) -> String? {
+        if let env {
+            guard let v = environment[env], !v.isEmpty else {
+                throw .unsupported("\(what): the environment variable \(env) is not set or empty")
+            }
+            return v.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw .unreadable(path: file, reason: "cannot read the \(what) file")
+            }
+            let v = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !v.isEmpty else { throw .unreadable(path: file, reason: "the \(what) file is empty") }
+            return v
+        }
+        return nil
+    }
+
+    /// The `Authorization` header value for the configured scheme, or nil for none.
+    public static func authorization(_ a: HTTPAuthSettings,
+                                     environment: [String: String] = ProcessInfo.processInfo.environment) throws(SourceError) -> String? {
+        if let key = try read(env: a.apiKeyEnv, file: a.apiKeyFile, what: "API key", environment: environment) {
+            return "ApiKey " + key
+        }
+        if let token = try read(env: a.bearerTokenEnv, file: a.bearerTokenFile, what: "bearer token", environment: environment) {
+            return "Bearer " + token
+        }
+        if let user = a.username {
+            let password = try read(env: a.passwordEnv, file: a.passwordFile, what: "password", environment: environment) ?? ""
+            return "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+        }
+        return nil
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import ThreatConfig
+import ThreatModel
+
+/// Flow statistics from a live Prometheus (or Thanos/Mimir with a path prefix): GitLab's queries,
+/// pushed down to the engine. Six round trips per environment, whatever the window's length.
+public struct PrometheusFlowSource: FlowSource {
+    public var settings: PrometheusSettings
+    public var environment: [String: String]
+
+    public init(settings: PrometheusSettings, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.settings = settings
+        self.environment = environment
+    }
+
+    public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<FlowStatistics> {
+        // 5xx and 429 are retried: Prometheus answers 503 while it starts and 5xx on overload.
+        let engine = try EngineClient(transport: settings.transport, retryStatuses: [429, 500, 502, 503, 504], environment: environment)
+        let queries = FlowQueries(settings: settings)
+        let ns = context.environment.namespace
+        var answers: [FlowQueries.Name: PrometheusAnswer] = [:]
+        var evidence: [EvidenceItem] = []
+        let folder = context.recording("flows")
+        for name in FlowQueries.Name.allCases {
+            let request = queries.request(name, namespace: ns, window: context.window)
+            let response = try engine.send(request, record: folder.map { ($0, name.rawValue) })
+            answers[name] = try PrometheusAnswer.decode(response.body, place: engine.place(request), httpStatus: response.status)
+            evidence.append(EvidenceItem(section: "flows", source: engine.place(request), query: request.summary,
+                                         sha256: SHA256Digest.hex(response.body)))
+        }
+        let (stats, warnings) = FlowStatisticsBuilder.build(answers: answers, queries: queries, namespace: ns)
+        return SourceOutput(value: stats, evidence: evidence, warnings: engine.warnings + warnings)
+    }
+}
