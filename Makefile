@@ -16,7 +16,7 @@ test:
 	@scripts/install-deps.sh test
 	python3 scripts/embed-templates.py --check
 	$(SWIFT) build
-	$(SWIFT) test
+	$(SWIFT) test --no-parallel
 
 build:
 	$(SWIFT) build -c release --product threat-report

@@ -19,10 +19,11 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ThreatModel"),
         .target(name: "ThreatConfig", dependencies: ["ThreatModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "ThreatSources", dependencies: [
-            "ThreatModel", "ThreatConfig", "CCurl", .product(name: "Yams", package: "Yams"),
+            "ThreatModel", "ThreatConfig", "CCurl", "CZlib", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "ThreatAnalysis", dependencies: ["ThreatModel"]),
         .target(name: "ThreatCharts", dependencies: ["ThreatModel", "CCairo"]),

@@ -7,6 +7,11 @@ set -euo pipefail
 want=(pkg-config libcairo2-dev libcurl4-openssl-dev zlib1g-dev fonts-dejavu-core)
 if [ "${1:-report}" = test ]; then
   want+=(chromium prometheus python3)
+  # Output formats: poppler-utils opens the PDF (pdfinfo, pdftotext, pdftoppm); python3-jsonschema
+  # validates the SARIF against the official schema; python3-yaml parses the docs/recipes.
+  want+=(poppler-utils python3-jsonschema python3-yaml)
+  # WAF: a real NGINX + ModSecurity v3 + OWASP CRS on loopback, attack payloads from wfuzz's lists.
+  want+=(nginx libnginx-mod-http-modsecurity modsecurity-crs wfuzz)
 fi
 missing=()
 for p in "${want[@]}"; do

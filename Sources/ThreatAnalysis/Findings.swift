@@ -45,27 +45,9 @@ public enum FindingAnalyzer {
             """) {
             out.append(f)
         }
-        if let set = env.policies.value {
-            for p in set.items where !p.valid {
-                out.append(Finding(
-                    id: "policies.invalid", severity: .warning, environment: env.name,
-                    title: "Policy \(p.name) is not valid",
-                    guidance: """
-                    Fix the manifest at \(p.origin): \(p.problems.first?.description ?? "it does not fit the policy schema"). \
-                    Check it with `kubectl apply --dry-run=server -f FILE`; until then it is not enforced as intended.
-                    """, subject: p.name))
-            }
-            for p in set.items where p.valid && !p.enabled {
-                out.append(Finding(
-                    id: "policies.disabled", severity: .warning, environment: env.name,
-                    title: "Policy \(p.name) is deployed but not enforced",
-                    guidance: """
-                    Its selector carries \(gitlabDisabledByLabel), so it selects no pods. Review it with \
-                    `threat-report policy explain`, then enable it with `threat-report policy enable FILE --apply` or \
-                    remove the label: `kubectl -n \(p.namespace ?? env.namespace) edit \(kubectlResource(p.kind)) \(p.name)`.
-                    """, subject: p.name))
-            }
-        }
+        out += WAFFindings.findings(for: env, window: window)
+        out += FlowFindings.findings(for: env, window: window)
+        out += PolicyFindings.findings(for: env)
         return out
     }
 

@@ -50,6 +50,17 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var waf: WAFSourceConfig?
     public var flows: FlowSourceConfig?
     public var policies: PolicySourceConfig?
+
+    public init(name: String, namespace: String, hosts: [String] = [], thresholds: Thresholds = .defaults,
+                waf: WAFSourceConfig? = nil, flows: FlowSourceConfig? = nil, policies: PolicySourceConfig? = nil) {
+        self.name = name
+        self.namespace = namespace
+        self.hosts = hosts
+        self.thresholds = thresholds
+        self.waf = waf
+        self.flows = flows
+        self.policies = policies
+    }
 }
 
 /// The parsed, validated configuration file (version 1). Paths are already resolved against the

@@ -54,6 +54,17 @@ public struct PolicyItem: Sendable, Equatable, Codable {
     /// matchExpressions, NetworkPolicy kind…), one entry per place; empty when everything fits; nil
     /// when not checked (invalid documents, older recordings).
     public var ruleModeUnsupported: [String]? = nil
+    /// Allow rules that let traffic from outside the cluster in (the `world`/`all` entities,
+    /// 0.0.0.0/0 or ::/0, or any peer at all); empty when none; nil when not checked.
+    public var worldIngress: [WorldIngressRule]? = nil
+    /// Whether the policy puts the pods it selects into default-deny for inbound / outbound traffic
+    /// (Kubernetes: the direction is in the defaulted policyTypes; Cilium: the spec has rules for it,
+    /// or `enableDefaultDeny` says so); nil when not checked.
+    public var restrictsIngress: Bool? = nil
+    public var restrictsEgress: Bool? = nil
+    /// Whether a selector (GitLab's disabled_by label aside) is empty, so the policy applies to every
+    /// pod of its namespace (every pod of the cluster for a clusterwide policy); nil when not checked.
+    public var selectsAllPods: Bool? = nil
 
     public init(kind: PolicyKind?, kindText: String, name: String, namespace: String?, enabled: Bool,
                 predefined: Bool = false, valid: Bool, problems: [PolicyProblem] = [], description: [String] = [],
@@ -73,6 +84,61 @@ public struct PolicyItem: Sendable, Equatable, Codable {
     }
 }
 
+/// One allow rule letting traffic from outside the cluster in.
+public struct WorldIngressRule: Sendable, Equatable, Codable {
+    /// Where the rule is written (`spec.ingress[0]`).
+    public var path: String
+    /// The peer that admits the outside world: `anywhere`, `entity world`, `entity all`, `0.0.0.0/0`…
+    public var peer: String
+    /// True when the rule admits every port and protocol.
+    public var anyPort: Bool
+    /// The ports as a sentence fragment (`TCP/80 and TCP/443`, `traffic on any port`).
+    public var ports: String
+    public init(path: String, peer: String, anyPort: Bool, ports: String) {
+        self.path = path
+        self.peer = peer
+        self.anyPort = anyPort
+        self.ports = ports
+    }
+}
+
+/// GitLab's predefined network policies (Threat Monitoring, 12.9–13.x). GitLab listed them
+/// "disabled by default unless a deployed policy has the same name"; `threat-report policy
+/// predefined` prints their manifests.
+public enum GitLabPredefinedPolicy: String, Sendable, Codable, CaseIterable {
+    /// Every pod, egress with no allowed peer: all outbound traffic is dropped.
+    case dropOutbound = "drop-outbound"
+    /// Every pod, inbound allowed only on TCP 80 and 443.
+    case allowInboundHTTP = "allow-inbound-http"
+
+    public var name: String { rawValue }
+
+    /// GitLab shipped them last as CiliumNetworkPolicy.
+    public var kind: PolicyKind { .ciliumNetworkPolicy }
+
+    public var rules: PolicyRuleCounts {
+        switch self {
+        case .dropOutbound: PolicyRuleCounts(egress: 1)
+        case .allowInboundHTTP: PolicyRuleCounts(ingress: 1)
+        }
+    }
+
+    /// The explainer's sentences for the Cilium manifest (a ThreatSources test keeps the two equal).
+    public func description(namespace: String) -> [String] {
+        let place = namespace.isEmpty ? "the policy's namespace" : namespace
+        return switch self {
+        case .dropOutbound: [
+            "Inbound traffic is not restricted by this policy.",
+            "All outbound traffic from all pods in \(place) is denied.",
+        ]
+        case .allowInboundHTTP: [
+            "All pods in \(place) accept inbound TCP/80 and TCP/443 from anywhere; all other inbound traffic to them is denied.",
+            "Outbound traffic is not restricted by this policy.",
+        ]
+        }
+    }
+}
+
 /// The label GitLab put into a policy selector's matchLabels to disable enforcement.
 public let gitlabDisabledByLabel = "network-policy.gitlab.com/disabled_by"
 
@@ -84,5 +150,13 @@ public struct PolicySet: Sendable, Equatable, Codable {
     public init(items: [PolicyItem], notes: [String] = []) {
         self.items = items
         self.notes = notes
+    }
+}
+
+extension PolicySet {
+    /// GitLab's predefined policies that no policy of the set is named after ("listed disabled by
+    /// default unless a deployed policy has the same name").
+    public var predefinedNotDeployed: [GitLabPredefinedPolicy] {
+        GitLabPredefinedPolicy.allCases.filter { p in !items.contains { $0.name == p.name } }
     }
 }

@@ -5,6 +5,8 @@ public enum SectionStatus: String, Sendable, Codable {
     case ok
     case notConfigured = "not_configured"
     case unavailable
+    /// The source answered, but said its answer may be incomplete (e.g. Prometheus `warnings`).
+    case partial
 }
 
 /// A report section: its value when the source answered, or why it did not.
@@ -144,7 +146,7 @@ public struct EnvironmentReport: Sendable, Equatable, Codable {
 
     /// True when a configured source failed.
     public var isPartial: Bool {
-        waf.status == .unavailable || flows.status == .unavailable || policies.status == .unavailable
+        [waf.status, flows.status, policies.status].contains { $0 == .unavailable || $0 == .partial }
     }
 }
 

@@ -48,6 +48,21 @@ public struct WAFStatistics: Sendable, Equatable, Codable {
     public var blockedRequests: Int?
     /// ModSecurity engine modes seen (`DetectionOnly`, `Enabled`, …) with their entry counts.
     public var engineModes: [RankedCount]
+    /// Audit entries per CRS category (`CRSCategory` raw value as key, its title as label), most
+    /// first; an entry counts once in each category it matched. The anomaly-evaluation rules are
+    /// not a category of attack and are left out. Sources that only see the top rules derive it
+    /// from them (see docs/waf.md).
+    public var categories: [RankedCount] = []
+    /// Audit entries the WAF let through (anomalous − blocked), when `blockedRequests` is known.
+    public var detectionOnlyRequests: Int?
+    /// The distribution of the inbound anomaly score from rule 949110's "Total Score: N", by
+    /// score ascending (key: the score).
+    public var anomalyScores: [RankedCount] = []
+    /// Audit entries with a match of CRITICAL severity or worse in an attack category, when the
+    /// source can tell (nil: unknown).
+    public var criticalAttackRequests: Int?
+    /// Log lines the source could not read (file sources); their first locations are warnings.
+    public var skippedLines: Int = 0
 
     public init(totalRequests: Int, anomalousRequests: Int, totalHistory: [SeriesPoint<Int>] = [],
                 anomalousHistory: [SeriesPoint<Int>] = [], topRules: [RankedCount] = [],
@@ -66,6 +81,19 @@ public struct WAFStatistics: Sendable, Equatable, Codable {
 
     /// GitLab: anomalous / total, 0 when there were no requests.
     public var anomalousRatio: Double { safeRatio(Double(anomalousRequests), Double(totalRequests)) }
+
+    /// Category counts derived from top-rule counts, for sources that aggregate rules only: a
+    /// rule's entries add to its category, so an entry matching two rules of one category counts
+    /// twice, and rules outside the top N are missing.
+    public static func categories(fromTopRules rules: [RankedCount]) -> [RankedCount] {
+        var counts: [CRSCategory: Int] = [:]
+        for r in rules {
+            let c = CRSCategory(ruleID: r.key)
+            guard c != .anomaly else { continue }
+            counts[c, default: 0] += r.count
+        }
+        return CRSCategory.ranked(counts)
+    }
 }
 
 /// Forwarded and dropped flow counts for one direction.
@@ -111,7 +139,13 @@ public enum CRSCategory: String, Sendable, CaseIterable, Codable {
     case scanner, protocol_ = "protocol", lfi, rfi, rce, php, generic, xss, sqli, session, java, anomaly, other
 
     public init(ruleID: String) {
-        guard ruleID.count == 6, let n = Int(ruleID) else { self = .other; return }
+        guard ruleID.utf8.count == 6, let n = Int(ruleID) else { self = .other; return }
+        self.init(ruleNumber: n)
+    }
+
+    /// The family of a six-digit rule number (100000…999999).
+    public init(ruleNumber n: Int) {
+        guard (100_000...999_999).contains(n) else { self = .other; return }
         switch n / 1000 {
         case 913: self = .scanner
         case 920, 921: self = .protocol_
@@ -127,6 +161,29 @@ public enum CRSCategory: String, Sendable, CaseIterable, Codable {
         case 949, 959, 980: self = .anomaly
         default: self = .other
         }
+    }
+
+    /// Families that attack the application (everything but protocol checks, scanner detection,
+    /// anomaly evaluation and rules outside the CRS).
+    public var isAttack: Bool {
+        switch self {
+        case .lfi, .rfi, .rce, .php, .generic, .xss, .sqli, .session, .java: true
+        default: false
+        }
+    }
+
+    /// The injection families that hand an attacker code, data or files (all CRITICAL in CRS):
+    /// seeing them is worth a look even when nothing got through.
+    public static let highSeverity: [CRSCategory] = [.rce, .sqli, .lfi, .rfi, .php, .java]
+
+    /// Counts as `RankedCount`s (key: raw value, label: title), most first, then in declaration order.
+    public static func ranked(_ counts: [CRSCategory: Int]) -> [RankedCount] {
+        var rows: [(order: Int, category: CRSCategory, count: Int)] = []
+        for (i, c) in CRSCategory.allCases.enumerated() {
+            if let n = counts[c], n > 0 { rows.append((i, c, n)) }
+        }
+        rows.sort { a, b in a.count != b.count ? a.count > b.count : a.order < b.order }
+        return rows.map { RankedCount(key: $0.category.rawValue, count: $0.count, label: $0.category.title, category: $0.category.rawValue) }
     }
 
     public var title: String {

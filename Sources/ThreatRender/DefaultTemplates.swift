@@ -96,15 +96,30 @@ section.environment { break-before: page; page-break-before: always; }
 <h3>Web application firewall</h3>
 {{#waf.not_configured}}<p class="empty">{{waf.empty_text}}</p>{{/waf.not_configured}}
 {{#waf.unavailable}}<p class="unavailable">Unavailable: {{waf.error}}</p>{{/waf.unavailable}}
+{{#waf.partial}}<p class="unavailable">Possibly incomplete: {{waf.error}}</p>{{/waf.partial}}
 {{#waf.ok}}
 <div class="figures">
 <div class="figure"><b>{{waf.total}}</b><span>total requests</span></div>
 <div class="figure"><b>{{waf.anomalous}}</b><span>anomalous requests</span></div>
 <div class="figure"><b>{{waf.ratio}}</b><span>anomalous ratio</span></div>
 {{#waf.blocked}}<div class="figure"><b>{{waf.blocked}}</b><span>blocked</span></div>{{/waf.blocked}}
+{{#waf.detection_only}}<div class="figure"><b>{{waf.detection_only}}</b><span>detected only (let through)</span></div>{{/waf.detection_only}}
 </div>
 {{#waf.engine_modes}}<p class="meta">ModSecurity engine: {{waf.engine_modes}}</p>{{/waf.engine_modes}}
 {{#waf.chart}}<figure class="chart" aria-label="Total and anomalous requests">{{{svg}}}</figure>{{/waf.chart}}
+{{#waf.has_categories}}
+<h4>Attack categories (CRS rule families)</h4>
+{{#waf.categories_chart}}<figure class="chart" aria-label="Anomalous requests by CRS category">{{{svg}}}</figure>{{/waf.categories_chart}}
+<table><thead><tr><th>Category</th><th class="num">Entries</th><th class="num">Share of anomalous</th></tr></thead><tbody>
+{{#waf.categories}}<tr><td>{{title}}</td><td class="num">{{count}}</td><td class="num">{{share}}</td></tr>
+{{/waf.categories}}</tbody></table>
+{{/waf.has_categories}}
+{{#waf.has_scores}}
+<h4>Inbound anomaly scores (rule 949110)</h4>
+<table><thead><tr><th class="num">Total score</th><th class="num">Entries</th></tr></thead><tbody>
+{{#waf.anomaly_scores}}<tr><td class="num">{{score}}</td><td class="num">{{count}}</td></tr>
+{{/waf.anomaly_scores}}</tbody></table>
+{{/waf.has_scores}}
 {{#waf.has_rules}}
 <h4>Top rules</h4>
 <table><thead><tr><th>Rule</th><th>Category</th><th>Message</th><th class="num">Entries</th></tr></thead><tbody>
@@ -123,12 +138,14 @@ section.environment { break-before: page; page-break-before: always; }
 {{#waf.top_uris}}<tr><td><code>{{key}}</code></td><td class="num">{{count}}</td></tr>
 {{/waf.top_uris}}</tbody></table>
 {{/waf.has_uris}}
+{{#waf.skipped}}<p class="warn">{{waf.skipped}} log line(s) could not be read and were skipped; the first places are listed below.</p>{{/waf.skipped}}
 {{/waf.ok}}
 {{#waf.warnings}}<p class="warn">{{.}}</p>{{/waf.warnings}}
 
 <h3>Container network flows</h3>
 {{#flows.not_configured}}<p class="empty">{{flows.empty_text}}</p>{{/flows.not_configured}}
 {{#flows.unavailable}}<p class="unavailable">Unavailable: {{flows.error}}</p>{{/flows.unavailable}}
+{{#flows.partial}}<p class="unavailable">Possibly incomplete: {{flows.error}}</p>{{/flows.partial}}
 {{#flows.ok}}
 {{#flows.no_metrics}}<p class="empty">No flow metrics for this namespace.</p>{{/flows.no_metrics}}
 <div class="figures">
@@ -145,6 +162,7 @@ section.environment { break-before: page; page-break-before: always; }
 {{#flows.chart}}<figure class="chart" aria-label="Forwarded and dropped flows per second">{{{svg}}}</figure>{{/flows.chart}}
 {{#flows.has_drop_reasons}}
 <h4>Drop reasons</h4>
+{{#flows.drops_chart}}<figure class="chart" aria-label="Drops by reason">{{{svg}}}</figure>{{/flows.drops_chart}}
 <table><thead><tr><th>Reason</th><th class="num">Drops</th></tr></thead><tbody>
 {{#flows.top_drop_reasons}}<tr><td><code>{{key}}</code></td><td class="num">{{count}}</td></tr>
 {{/flows.top_drop_reasons}}</tbody></table>
@@ -161,20 +179,23 @@ section.environment { break-before: page; page-break-before: always; }
 <h3>Network policies</h3>
 {{#policies.not_configured}}<p class="empty">{{policies.empty_text}}</p>{{/policies.not_configured}}
 {{#policies.unavailable}}<p class="unavailable">Unavailable: {{policies.error}}</p>{{/policies.unavailable}}
+{{#policies.partial}}<p class="unavailable">Possibly incomplete: {{policies.error}}</p>{{/policies.partial}}
 {{#policies.ok}}
 {{#policies.empty}}<p class="empty">No network policies are deployed in this namespace.</p>{{/policies.empty}}
 {{#policies.notes}}<p class="meta">{{.}}</p>{{/policies.notes}}
-{{^policies.empty}}
 <table><thead><tr><th>Kind</th><th>Name</th><th>Status</th><th>Rules</th></tr></thead><tbody>
 {{#policies.items}}<tr><td>{{kind}}</td><td><code>{{name}}</code>{{#predefined}} <span class="meta">(predefined)</span>{{/predefined}}</td><td><span class="badge {{status_class}}">{{status}}</span></td><td>{{rules}}</td></tr>
-{{/policies.items}}</tbody></table>
+{{/policies.items}}{{#policies.predefined_missing}}<tr><td>{{kind}}</td><td><code>{{name}}</code> <span class="meta">(predefined)</span></td><td><span class="badge info">Predefined, not deployed</span></td><td>{{rules}}</td></tr>
+{{/policies.predefined_missing}}</tbody></table>
 {{#policies.items}}
 <h4><code>{{name}}</code></h4>
 {{#problems}}<p class="unavailable">{{.}}</p>{{/problems}}
 {{#description}}<p>{{.}}</p>{{/description}}
 <details><summary>Manifest ({{origin}})</summary><pre>{{manifest}}</pre></details>
 {{/policies.items}}
-{{/policies.empty}}
+{{#policies.has_predefined_missing}}<p class="meta">GitLab's predefined policies not deployed here (listed disabled, as GitLab did):</p>
+<ul>{{#policies.predefined_missing}}<li><code>{{name}}</code>: {{#description}}{{.}} {{/description}}</li>{{/policies.predefined_missing}}</ul>
+<p class="meta">Print one with <code>{{policies.predefined_command}}</code>, review it, then <code>kubectl apply -f</code> it.</p>{{/policies.has_predefined_missing}}
 {{/policies.ok}}
 {{#policies.warnings}}<p class="warn">{{.}}</p>{{/policies.warnings}}
 </section>
@@ -236,14 +257,43 @@ Namespace {{namespace}} · status {{badge_text}}
 {{#waf.unavailable}}
 **Unavailable:** {{waf.error}}
 {{/waf.unavailable}}
+{{#waf.partial}}
+**Possibly incomplete:** {{waf.error}}
+{{/waf.partial}}
 {{#waf.ok}}
 | Total requests | Anomalous requests | Anomalous ratio |
 |--:|--:|--:|
 | {{waf.total}} | {{waf.anomalous}} | {{waf.ratio}} |
+{{#waf.blocked}}
+
+| Blocked | Detected only (let through) |
+|--:|--:|
+| {{waf.blocked}} | {{waf.detection_only}} |
+{{/waf.blocked}}
 
 {{#waf.chart}}
 ![{{title}}]({{png}})
 {{/waf.chart}}
+{{#waf.has_categories}}
+
+| Category | Entries | Share of anomalous |
+|---|--:|--:|
+{{#waf.categories}}
+| {{title}} | {{count}} | {{share}} |
+{{/waf.categories}}
+{{#waf.categories_chart}}
+
+![{{title}}]({{png}})
+{{/waf.categories_chart}}
+{{/waf.has_categories}}
+{{#waf.has_scores}}
+
+| Anomaly score (949110) | Entries |
+|--:|--:|
+{{#waf.anomaly_scores}}
+| {{score}} | {{count}} |
+{{/waf.anomaly_scores}}
+{{/waf.has_scores}}
 {{#waf.has_rules}}
 
 | Rule | Category | Message | Entries |
@@ -268,6 +318,10 @@ Namespace {{namespace}} · status {{badge_text}}
 | {{key}} | {{count}} |
 {{/waf.top_uris}}
 {{/waf.has_uris}}
+{{#waf.skipped}}
+
+{{waf.skipped}} log line(s) could not be read and were skipped.
+{{/waf.skipped}}
 {{/waf.ok}}
 {{#waf.warnings}}
 
@@ -282,6 +336,9 @@ Namespace {{namespace}} · status {{badge_text}}
 {{#flows.unavailable}}
 **Unavailable:** {{flows.error}}
 {{/flows.unavailable}}
+{{#flows.partial}}
+**Possibly incomplete:** {{flows.error}}
+{{/flows.partial}}
 {{#flows.ok}}
 {{#flows.no_metrics}}
 No flow metrics for this namespace.
@@ -297,6 +354,10 @@ No flow metrics for this namespace.
 ![{{title}}]({{png}})
 {{/flows.chart}}
 {{#flows.has_drop_reasons}}
+
+{{#flows.drops_chart}}
+![{{title}}]({{png}})
+{{/flows.drops_chart}}
 
 | Drop reason | Drops |
 |---|--:|
@@ -318,17 +379,26 @@ No flow metrics for this namespace.
 {{#policies.unavailable}}
 **Unavailable:** {{policies.error}}
 {{/policies.unavailable}}
+{{#policies.partial}}
+**Possibly incomplete:** {{policies.error}}
+{{/policies.partial}}
 {{#policies.ok}}
 {{#policies.empty}}
 No network policies are deployed in this namespace.
+
 {{/policies.empty}}
-{{^policies.empty}}
 | Kind | Name | Status | Rules | What it does |
 |---|---|---|---|---|
 {{#policies.items}}
 | {{kind}} | {{name}} | {{status}} | {{rules}} | {{#problems}}{{.}} {{/problems}}{{#description}}{{.}} {{/description}} |
 {{/policies.items}}
-{{/policies.empty}}
+{{#policies.predefined_missing}}
+| {{kind}} | {{name}} | Predefined, not deployed | {{rules}} | {{#description}}{{.}} {{/description}} |
+{{/policies.predefined_missing}}
+{{#policies.has_predefined_missing}}
+
+GitLab's predefined policies that are not deployed are listed disabled, as GitLab did. Print one with {{policies.predefined_command}}, review it, then apply it with kubectl.
+{{/policies.has_predefined_missing}}
 {{/policies.ok}}
 {{#policies.warnings}}
 

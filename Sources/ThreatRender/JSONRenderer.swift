@@ -60,7 +60,16 @@ public enum ReportJSON {
                 ]) })),
                 ("top_clients", ranked(w.topClients, key: "ip")), ("top_uris", ranked(w.topURIs, key: "uri")),
                 ("blocked_requests", w.blockedRequests.map(n) ?? .null),
+                ("detection_only", w.detectionOnlyRequests.map(n) ?? .null),
                 ("engine_modes", ranked(w.engineModes, key: "mode")),
+                ("categories", .array(w.categories.map { .object([
+                    ("category", .string($0.key)), ("title", opt($0.label)), ("count", n($0.count)),
+                ]) })),
+                ("anomaly_scores", .array(w.anomalyScores.map { .object([
+                    ("score", Int($0.key).map(n) ?? .string($0.key)), ("count", n($0.count)),
+                ]) })),
+                ("critical_attacks", w.criticalAttackRequests.map(n) ?? .null),
+                ("skipped_lines", n(w.skippedLines)),
             ] }),
             ("flows", section(e.flows) { f in [
                 ("total", n(f.counts.total)), ("forwarded", n(f.counts.forwarded)), ("dropped", n(f.counts.dropped)),

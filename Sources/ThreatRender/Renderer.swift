@@ -18,18 +18,29 @@ public struct RenderContext: Sendable {
     public var report: Report
     public var charts: [ReportChart]
     public var templates: TemplateSet
-    public init(report: Report, charts: [ReportChart], templates: TemplateSet) {
+    /// `--fail-on` (nil for `none`): the JUnit report fails a test case at or above it, so the test
+    /// report agrees with the exit code.
+    public var failOn: Severity?
+    /// The configuration file, where CI formats point findings that have no manifest of their own.
+    public var config: ConfigReference?
+    public init(report: Report, charts: [ReportChart], templates: TemplateSet, failOn: Severity? = nil,
+                config: ConfigReference? = nil) {
         self.report = report
         self.charts = charts
         self.templates = templates
+        self.failOn = failOn
+        self.config = config
     }
 }
 
 public enum RenderError: Error, Sendable, CustomStringConvertible {
     case template(name: String, detail: String)
+    /// A format could not draw its file (cairo failed while writing the PDF).
+    case drawing(file: String, detail: String)
     public var description: String {
         switch self {
         case let .template(name, detail): "template \(name): \(detail)"
+        case let .drawing(file, detail): "drawing \(file): \(detail)"
         }
     }
 }
@@ -46,7 +57,10 @@ public protocol ReportRenderer: Sendable {
 }
 
 public enum ReportFormats {
-    public static let all: [any ReportRenderer.Type] = [HTMLRenderer.self, MarkdownRenderer.self, JSONRenderer.self]
+    public static let all: [any ReportRenderer.Type] = [
+        HTMLRenderer.self, MarkdownRenderer.self, JSONRenderer.self,
+        SARIFRenderer.self, JUnitRenderer.self, CodeQualityRenderer.self, PDFRenderer.self,
+    ]
     public static let defaults = ["html", "md", "json"]
 
     public static func renderer(named name: String) -> (any ReportRenderer.Type)? {

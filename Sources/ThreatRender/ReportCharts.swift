@@ -11,6 +11,8 @@ public struct ReportChart: Sendable {
     /// Relative path without extension, e.g. `charts/production-waf`.
     public var fileBase: String
     public var rendered: RenderedChart
+    /// What was drawn, so that vector formats (PDF) can draw the same chart again at their own size.
+    public var spec: ChartSpec? = nil
 }
 
 /// Decides which charts the report has and draws them (Cairo, PNG + SVG).
@@ -37,7 +39,14 @@ public enum ReportCharts {
                     ],
                     emptyNote: "No requests in this window")
                 out.append(ReportChart(environmentIndex: i, kind: "waf", title: chart.title, fileBase: "charts/\(slug)-waf",
-                                       rendered: try ChartRenderer.render(chart)))
+                                       rendered: try ChartRenderer.render(chart), spec: .timeSeries(chart)))
+            }
+            if let waf = env.waf.value, !waf.categories.isEmpty {
+                let bars = BarChart(id: "\(slug)-waf-categories", title: "Attack categories (\(Sanitize.text(env.name, max: 40)))",
+                                    bars: waf.categories.map { BarChart.Bar(label: $0.label ?? $0.key, value: Double($0.count)) },
+                                    color: ChartPalette.anomalous, emptyNote: "No rule matched in this window")
+                out.append(ReportChart(environmentIndex: i, kind: "waf-categories", title: bars.title,
+                                       fileBase: "charts/\(slug)-waf-categories", rendered: try ChartRenderer.render(bars), spec: .bar(bars)))
             }
             if let flows = env.flows.value {
                 let chart = TimeSeriesChart(
@@ -49,7 +58,14 @@ public enum ReportCharts {
                     ],
                     emptyNote: "No flow metrics for this namespace")
                 out.append(ReportChart(environmentIndex: i, kind: "flows", title: chart.title, fileBase: "charts/\(slug)-flows",
-                                       rendered: try ChartRenderer.render(chart)))
+                                       rendered: try ChartRenderer.render(chart), spec: .timeSeries(chart)))
+            }
+            if let flows = env.flows.value, !flows.topDropReasons.isEmpty {
+                let chart = BarChart(id: "\(slug)-drops", title: "Drop reasons (\(Sanitize.text(env.name, max: 40)))",
+                                     bars: flows.topDropReasons.map { BarChart.Bar(label: $0.key, value: Double($0.count)) },
+                                     color: ChartPalette.dropped, emptyNote: "No drops in this window")
+                out.append(ReportChart(environmentIndex: i, kind: "drops", title: chart.title, fileBase: "charts/\(slug)-drops",
+                                       rendered: try ChartRenderer.render(chart), spec: .bar(chart)))
             }
         }
         return out

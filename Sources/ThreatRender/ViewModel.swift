@@ -51,6 +51,16 @@ public enum ReportViewModel {
                 n["has_clients"] = !w.topClients.isEmpty
                 n["has_uris"] = !w.topURIs.isEmpty
                 n["blocked"] = w.blockedRequests.map { NumberText.grouped($0) } as Any
+                n["detection_only"] = w.detectionOnlyRequests.map { NumberText.grouped($0) } as Any
+                n["categories"] = w.categories.map { c -> Node in
+                    ["title": Sanitize.text(c.label ?? c.key, max: 60), "key": Sanitize.text(c.key, max: 20),
+                     "count": NumberText.grouped(c.count), "share": Percent.whole(safeRatio(Double(c.count), Double(w.anomalousRequests)))]
+                }
+                n["has_categories"] = !w.categories.isEmpty
+                n["categories_chart"] = chart("waf-categories") as Any
+                n["anomaly_scores"] = w.anomalyScores.map { ["score": Sanitize.text($0.key, max: 12), "count": NumberText.grouped($0.count)] }
+                n["has_scores"] = !w.anomalyScores.isEmpty
+                n["skipped"] = (w.skippedLines > 0 ? NumberText.grouped(w.skippedLines) : nil) as String? as Any
                 return n
             }
             e["flows"] = section(env.flows, empty: "No flow source is configured for this environment.") { f in
@@ -61,6 +71,7 @@ public enum ReportViewModel {
                     "in_ratio": Percent.whole(f.inbound.droppedRatio),
                     "out_total": NumberText.grouped(f.outbound.total), "out_dropped": NumberText.grouped(f.outbound.dropped),
                     "out_ratio": Percent.whole(f.outbound.droppedRatio), "chart": chart("flows") as Any,
+                    "drops_chart": chart("drops") as Any,
                     "top_drop_reasons": f.topDropReasons.map { ["key": Sanitize.text($0.key, max: 64), "count": NumberText.grouped($0.count)] },
                     "top_dropped_pairs": f.topDroppedPairs.map { ["key": Sanitize.text($0.key, max: 160), "count": NumberText.grouped($0.count)] },
                 ]
@@ -89,6 +100,13 @@ public enum ReportViewModel {
                             "origin": Sanitize.text(item.origin, max: 300),
                         ]
                     },
+                    // GitLab listed its predefined policies "disabled by default unless a deployed policy has the same name".
+                    "predefined_missing": p.predefinedNotDeployed.map { d -> Node in
+                        ["kind": d.kind.rawValue, "name": d.name, "rules": "\(d.rules.ingress) in / \(d.rules.egress) out",
+                         "description": d.description(namespace: Sanitize.text(env.namespace, max: 80))]
+                    },
+                    "has_predefined_missing": !p.predefinedNotDeployed.isEmpty,
+                    "predefined_command": "threat-report policy predefined NAME --namespace \(Sanitize.text(env.namespace, max: 80))",
                 ]
             }
             e["thresholds"] = thresholdsText(env.thresholds)
@@ -125,10 +143,11 @@ public enum ReportViewModel {
 
     static func section<V>(_ s: Section<V>, empty: String, _ body: (V) -> Node) -> Node {
         var n: Node = ["ok": s.status == .ok, "not_configured": s.status == .notConfigured,
-                       "unavailable": s.status == .unavailable, "empty_text": empty,
+                       "unavailable": s.status == .unavailable, "partial": s.status == .partial, "empty_text": empty,
                        "error": Sanitize.text(s.error ?? "", max: 600),
                        "warnings": s.warnings.map { Sanitize.text($0, max: 400) }, "has_warnings": !s.warnings.isEmpty]
         if let v = s.value { n.merge(body(v)) { _, new in new } }
+        n["ok"] = s.value != nil
         return n
     }
 

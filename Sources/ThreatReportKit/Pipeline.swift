@@ -95,14 +95,18 @@ public enum ReportPipeline {
         // 4. Charts and renderers.
         var files: [OutputFile] = []
         do {
-            let needsCharts = options.formats.contains("html") || options.formats.contains("md")
+            let needsChartFiles = options.formats.contains("html") || options.formats.contains("md")
+            let needsCharts = needsChartFiles || options.formats.contains(PDFRenderer.identifier)
             let charts = needsCharts ? try ReportCharts.build(report) : []
-            let context = RenderContext(report: report, charts: charts, templates: templates)
-            if needsCharts { files += ChartFiles.files(charts) }
+            let configText = (try? Data(contentsOf: URL(fileURLWithPath: options.configPath))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let configRef = ConfigReference(path: options.configPath, text: configText, environments: report.environments.map(\.name))
+            let context = RenderContext(report: report, charts: charts, templates: templates, failOn: options.failOn, config: configRef)
+            if needsChartFiles { files += ChartFiles.files(charts) }
             for r in renderers { files += try r.render(context) }
         } catch let e as ChartError {
             return fail("drawing charts: \(e)")
         } catch let e as RenderError {
+            if case .drawing = e { return fail("\(e)") }
             return fail("--templates: \(e)")
         } catch {
             return fail("\(error)")
@@ -128,6 +132,11 @@ public enum ReportPipeline {
                 let out = try fetch()
                 evidence += out.evidence
                 for w in out.warnings { logger.warning("\(env.name) \(name): \(Sanitize.text(w, max: 400))") }
+                if !out.incomplete.isEmpty {
+                    let cause = out.incomplete.joined(separator: "; ")
+                    logger.error("\(env.name) \(name) partial: \(Sanitize.text(cause, max: 600))")
+                    return Section(status: .partial, value: out.value, error: cause, warnings: out.warnings)
+                }
                 return .ok(out.value, warnings: out.warnings)
             } catch {
                 logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(error.description, max: 600))")
@@ -154,7 +163,7 @@ public enum ReportPipeline {
         case ExitCode.partial:
             let failed = report.environments.flatMap { e in
                 [("waf", e.waf.status), ("flows", e.flows.status), ("policies", e.policies.status)]
-                    .filter { $0.1 == .unavailable }.map { "\(Sanitize.text(e.name, max: 60))/\($0.0)" }
+                    .filter { $0.1 == .unavailable || $0.1 == .partial }.map { "\(Sanitize.text(e.name, max: 60))/\($0.0)" }
             }
             reason = "exit 3: partial report, unavailable: \(failed.joined(separator: ", "))"
         case ExitCode.findings: reason = "exit 1: findings at or above --fail-on \(failOn?.rawValue ?? "")"

@@ -20,8 +20,8 @@ public enum SourceFactory {
     public static func waf(_ config: WAFSourceConfig) -> any WAFSource {
         switch config {
         case let .replay(path): ReplayWAFSource(path: path)
-        case .elasticsearch: NotBuiltSource(what: "The live Elasticsearch source")
-        case .files: NotBuiltSource(what: "The ModSecurity/NGINX log-file source")
+        case let .elasticsearch(settings): ElasticsearchWAFSource(settings: settings)
+        case let .files(settings): FilesWAFSource(settings: settings)
         }
     }
 
@@ -29,7 +29,7 @@ public enum SourceFactory {
         switch config {
         case let .replay(path): ReplayFlowSource(path: path)
         case let .prometheus(settings): PrometheusFlowSource(settings: settings)
-        case .hubble: NotBuiltSource(what: "The Hubble flow-log source")
+        case let .hubble(settings): HubbleFlowSource(settings: settings)
         }
     }
 
@@ -37,7 +37,7 @@ public enum SourceFactory {
         switch config {
         case let .replay(path): ReplayPolicySource(path: path)
         case let .directory(path): DirectoryPolicySource(path: path)
-        case .kubernetes: NotBuiltSource(what: "The live Kubernetes API source")
+        case let .kubernetes(settings): KubernetesPolicySource(settings: settings)
         }
     }
 }

@@ -47,7 +47,8 @@ final class LivePrometheus {
     }
 
     deinit {
-        process.terminate()
+        // SIGKILL: a child spawned from a test thread may inherit a blocked SIGTERM.
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 

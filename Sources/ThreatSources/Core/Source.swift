@@ -26,10 +26,13 @@ public struct SourceOutput<Value: Sendable>: Sendable {
     public var value: Value
     public var evidence: [EvidenceItem]
     public var warnings: [String]
-    public init(value: Value, evidence: [EvidenceItem] = [], warnings: [String] = []) {
+    /// Why the answer may be incomplete (the engine said so); the section is then `partial`.
+    public var incomplete: [String]
+    public init(value: Value, evidence: [EvidenceItem] = [], warnings: [String] = [], incomplete: [String] = []) {
         self.value = value
         self.evidence = evidence
         self.warnings = warnings
+        self.incomplete = incomplete
     }
 }
 

@@ -33,7 +33,7 @@ public enum MsearchAnswer {
         }
         let total = try count(access, place: "\(place) responses[0]", warnings: &warnings)
         let anomalous = try count(audit, place: "\(place) responses[1]", warnings: &warnings)
-        let stats = WAFStatistics(
+        var stats = WAFStatistics(
             totalRequests: total, anomalousRequests: anomalous,
             totalHistory: history(access), anomalousHistory: history(audit),
             topRules: buckets(audit, "top_rules").map { b in
@@ -44,6 +44,13 @@ public enum MsearchAnswer {
             topURIs: buckets(audit, "top_uris").map { RankedCount(key: $0.key, count: $0.count) },
             blockedRequests: audit.at("aggregations.blocked.doc_count")?.intValue,
             engineModes: buckets(audit, "engine_mode").map { RankedCount(key: $0.key, count: $0.count) })
+        // Attack detail the aggregations allow: categories from the top rules, the let-through
+        // remainder, and the score distribution when the answer carries an `anomaly_scores` terms agg.
+        stats.categories = WAFStatistics.categories(fromTopRules: stats.topRules)
+        stats.detectionOnlyRequests = stats.blockedRequests.map { max(0, anomalous - $0) }
+        stats.anomalyScores = buckets(audit, "anomaly_scores").compactMap { b in
+            Int(b.key).map { (score: $0, count: b.count) }
+        }.sorted { $0.score < $1.score }.map { RankedCount(key: String($0.score), count: $0.count) }
         return (stats, warnings)
     }
 

@@ -28,6 +28,9 @@ public struct PolicyLoadResult: Sendable, Equatable {
 
 /// Reads network policies from YAML streams, JSON API answers, files and folders.
 public enum PolicyDocumentLoader {
+    /// The description of a document that does not parse.
+    static let unparsedSentence = "Not described: the document is not valid YAML."
+
     /// Every policy in a YAML stream or JSON answer. Never throws: a broken document becomes an
     /// invalid item with a located problem, and the other documents are still read.
     public static func load(text: String, origin: String, lineOffset: Int = 0) -> [PolicyItem] {
@@ -291,7 +294,7 @@ private struct DocumentLoader {
         let item = PolicyItem(kind: PolicyKind(rawValue: kindText), kindText: kindText, name: name, namespace: nil,
                               enabled: !text.contains(gitlabDisabledByLabel), predefined: PredefinedPolicies.isPredefined(name),
                               valid: false, problems: [problem],
-                              description: ["Not described: the document is not valid YAML."],
+                              description: [PolicyDocumentLoader.unparsedSentence],
                               manifest: text, origin: "\(origin):\(line)")
         policies.append(LoadedPolicy(item: item, model: nil))
     }
@@ -453,6 +456,7 @@ private struct DocumentLoader {
         if item.valid, let model {
             item.description = PolicyExplainer.explain(model, namespace: namespace ?? "")
             item.ruleModeUnsupported = model.unsupportedInRuleMode()
+            item.addTraits(from: model)
         } else {
             let n = problems.count
             item.description = ["Not described: the manifest has \(n) problem\(n == 1 ? "" : "s")."]

@@ -105,10 +105,14 @@ public enum FlowStatisticsBuilder {
             topDroppedPairs: ranked(.dropPairs) { labels in
                 "\(labels[queries.sourceLabel] ?? "world") → \(labels[queries.destinationLabel] ?? "world")"
             })
-        for (name, answer) in answers.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            for w in answer.warnings { warnings.append("Prometheus warning (\(name.rawValue)): \(w)") }
-        }
         return (stats, warnings)
+    }
+
+    /// Prometheus `warnings` (e.g. a partial response from a store): the numbers may be incomplete.
+    public static func engineWarnings(_ answers: [FlowQueries.Name: PrometheusAnswer]) -> [String] {
+        answers.sorted { $0.key.rawValue < $1.key.rawValue }.flatMap { name, answer in
+            answer.warnings.map { "Prometheus warned on the \(name.rawValue) query: \($0)" }
+        }
     }
 
     static func mergeReasons(_ items: [RankedCount]) -> [RankedCount] {

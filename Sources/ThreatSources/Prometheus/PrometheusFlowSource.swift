@@ -29,6 +29,7 @@ public struct PrometheusFlowSource: FlowSource {
                                          sha256: SHA256Digest.hex(response.body)))
         }
         let (stats, warnings) = FlowStatisticsBuilder.build(answers: answers, queries: queries, namespace: ns)
-        return SourceOutput(value: stats, evidence: evidence, warnings: engine.warnings + warnings)
+        return SourceOutput(value: stats, evidence: evidence, warnings: engine.warnings + warnings,
+                            incomplete: FlowStatisticsBuilder.engineWarnings(answers))
     }
 }

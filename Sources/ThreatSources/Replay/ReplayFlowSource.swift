@@ -32,6 +32,7 @@ public struct ReplayFlowSource: FlowSource {
                                          query: (recorded ?? expected).summary, sha256: digest))
         }
         let (stats, w) = FlowStatisticsBuilder.build(answers: answers, queries: queries, namespace: ns)
-        return SourceOutput(value: stats, evidence: evidence, warnings: warnings + w)
+        return SourceOutput(value: stats, evidence: evidence, warnings: warnings + w,
+                            incomplete: FlowStatisticsBuilder.engineWarnings(answers))
     }
 }

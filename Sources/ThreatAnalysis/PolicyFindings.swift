@@ -1,0 +1,118 @@
+import Foundation
+import ThreatModel
+
+/// The network-policy checks of one environment. Pure: they read the policy set the source gave
+/// (with the traits the loader computed from the typed model) and the flow counts.
+///
+/// - `policies.invalid`: a manifest that does not parse or fit the schema (warning).
+/// - `policies.disabled`: deployed, but GitLab's disabled_by label makes it select no pod (warning).
+/// - `policies.none`: the namespace had flow traffic, and no valid, enabled policy applies (warning).
+/// - `policies.world_ingress`: an enforced policy admits traffic from outside the cluster; warning on
+///   every port, info when limited to some ports (a web front end is often meant to be public).
+/// - `policies.egress_open`: no valid, enabled policy restricts egress in the namespace, so any pod may
+///   connect anywhere (warning; left out when `policies.none` already says there is no policy, and when
+///   a policy was read without its traits).
+/// - `policies.unsupported_in_rule_mode`: GitLab's policy editor can show the policy in YAML mode only
+///   (info).
+public enum PolicyFindings {
+    public static func findings(for env: EnvironmentReport) -> [Finding] {
+        guard let set = env.policies.value else { return [] }
+        var out: [Finding] = []
+        let ns = env.namespace
+        let enforced = set.items.filter { $0.valid && $0.enabled }
+        for p in set.items where !p.valid {
+            out.append(Finding(
+                id: "policies.invalid", severity: .warning, environment: env.name,
+                title: "Policy \(p.name) is not valid",
+                guidance: """
+                Fix the manifest at \(p.origin): \(p.problems.first?.description ?? "it does not fit the policy schema"). \
+                Check it with `threat-report policy explain \(file(p))` and `kubectl apply --dry-run=server -f \(file(p))`; \
+                until then it is not enforced as intended.
+                """, subject: p.name))
+        }
+        for p in set.items where p.valid && !p.enabled {
+            out.append(Finding(
+                id: "policies.disabled", severity: .warning, environment: env.name,
+                title: "Policy \(p.name) is deployed but not enforced",
+                guidance: """
+                Its selector carries \(gitlabDisabledByLabel), so it selects no pods. Review it with \
+                `threat-report policy explain \(file(p))`, then enable it with \
+                `threat-report policy enable \(file(p)) > enabled.yaml && kubectl apply -f enabled.yaml`, or remove the \
+                label in place: `kubectl -n \(p.namespace ?? ns) edit \(FindingAnalyzer.kubectlResource(p.kind)) \(p.name)`.
+                """, subject: p.name))
+        }
+        let noPolicy = enforced.isEmpty && (env.flows.value?.counts.total ?? 0) > 0
+        if noPolicy, let flows = env.flows.value {
+            let counts = flows.counts
+            out.append(Finding(
+                id: "policies.none", severity: .warning, environment: env.name,
+                title: "No enforced network policy in \(ns), which had \(grouped(counts.total)) flows",
+                guidance: """
+                \(grouped(counts.total)) flows (\(grouped(counts.dropped)) dropped) reached or left \(ns) \
+                in the window, and no valid, enabled policy selects its pods, so every pod accepts and sends any traffic. \
+                Start from GitLab's predefined policies: `threat-report policy predefined --namespace \(ns) > predefined.yaml`, \
+                review and enable them (`threat-report policy enable predefined.yaml`), or write one for your pods: \
+                `threat-report policy new --name web-ingress --namespace \(ns) --endpoint app=web --allow-from-labels app=frontend --ports 80/tcp`.
+                """))
+        }
+        for p in enforced {
+            let rules = p.worldIngress ?? []
+            guard !rules.isEmpty else { continue }
+            let open = rules.contains(where: \.anyPort)
+            let what = rules.map { "\($0.path) admits \($0.peer == "anywhere" ? "any source" : $0.peer) on \($0.ports)" }
+            out.append(Finding(
+                id: "policies.world_ingress", severity: open ? .warning : .info, environment: env.name,
+                title: "Policy \(p.name) accepts inbound traffic from outside the cluster" + (open ? " on every port" : ""),
+                guidance: """
+                \(what.joined(separator: "; ")). If only the ingress controller or some pods should reach these pods, \
+                allow them by labels instead, e.g. `threat-report policy new --name \(p.name) --namespace \(p.namespace ?? ns) \
+                --allow-from-labels app.kubernetes.io/name=ingress-nginx --ports 80/tcp`, and check the result with \
+                `threat-report policy explain FILE`.
+                """, subject: p.name))
+        }
+        // Policies read without traits (older recordings) cannot say: then no finding.
+        if !noPolicy, enforced.allSatisfy({ $0.restrictsEgress == false }) {
+            out.append(Finding(
+                id: "policies.egress_open", severity: .warning, environment: env.name,
+                title: "No policy restricts outbound traffic in \(ns)",
+                guidance: """
+                Any pod in \(ns) may connect anywhere, which is how a compromised pod reaches out. GitLab's predefined \
+                drop-outbound policy denies all outbound traffic (`threat-report policy predefined drop-outbound --namespace \(ns) --enabled`); \
+                allow what the pods need with `threat-report policy new --name web-egress --namespace \(ns) --endpoint app=web \
+                --allow-to-fqdn api.example.com --ports 443/tcp`.
+                """))
+        }
+        for p in set.items where p.valid {
+            guard let gaps = p.ruleModeUnsupported, !gaps.isEmpty else { continue }
+            let shown = gaps.prefix(3).joined(separator: "; ") + (gaps.count > 3 ? "; and \(gaps.count - 3) more" : "")
+            out.append(Finding(
+                id: "policies.unsupported_in_rule_mode", severity: .info, environment: env.name,
+                title: "Policy \(p.name) can be edited only as YAML in GitLab's policy editor",
+                guidance: """
+                GitLab's rule mode cannot show: \(shown). Review what it does with `threat-report policy explain \(file(p))` \
+                and keep editing it as YAML.
+                """, subject: p.name))
+        }
+        return out
+    }
+
+    /// 12,345 (as the report shows counts).
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    /// The manifest file of a policy when its origin is a YAML file (`dir/web.yaml:12`), else `FILE`.
+    static func file(_ p: PolicyItem) -> String {
+        guard let colon = p.origin.lastIndex(of: ":") else { return "FILE" }
+        let path = String(p.origin[..<colon])
+        let ext = (path as NSString).pathExtension.lowercased()
+        guard ["yaml", "yml"].contains(ext), !path.contains(" ") else { return "FILE" }
+        return path
+    }
+}

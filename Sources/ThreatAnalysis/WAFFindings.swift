@@ -1,0 +1,75 @@
+import Foundation
+import ThreatModel
+
+/// WAF findings beyond GitLab's anomalous ratio: what kind of attack was seen, whether the WAF
+/// only watched it, and whether one client is behind most of it.
+public enum WAFFindings {
+    /// `waf.attack_burst`: one client sent at least this share of the anomalous requests…
+    public static let attackBurstShare = 0.5
+    /// …and at least this many of them, so 3 of 5 entries is not a burst.
+    public static let attackBurstMinimumEntries = 20
+
+    public static func findings(for env: EnvironmentReport, window: TimeWindow) -> [Finding] {
+        guard let waf = env.waf.value else { return [] }
+        var out: [Finding] = []
+        let since = WindowText.since(window)
+        let severe = waf.categories.compactMap { r in
+            CRSCategory(rawValue: r.key).flatMap { CRSCategory.highSeverity.contains($0) && r.count > 0 ? ($0, r.count) : nil }
+        }
+        if !severe.isEmpty {
+            let names = severe.map { "\($0.0.title) (\($0.1))" }.joined(separator: ", ")
+            // Probes of this kind reach every public site; they are a warning when they make up as
+            // much of the traffic as the anomalous-ratio warning level, on enough volume.
+            let largest = severe.map(\.1).max() ?? 0
+            let share = safeRatio(Double(largest), Double(waf.totalRequests))
+            let campaign = waf.totalRequests >= env.thresholds.minRequests && share >= env.thresholds.anomalousRatio.warning
+            out.append(Finding(
+                id: "waf.high_severity_categories", severity: campaign ? .warning : .info, environment: env.name,
+                title: campaign ? "High-severity attacks: \(names)" : "High-severity attack probes at background level: \(names)",
+                guidance: """
+                These rule families (CRS 930–933, 942, 944) match attempts to run code, read files or reach the database. \
+                Check what the application answered to them: `jq -c 'select(any(.transaction.messages[]?; \
+                .details.ruleId | test("^9(3[0-3]|42|44)"))) | {uri: .transaction.request.uri, code: \
+                .transaction.response.http_code}' modsec_audit.log | sort | uniq -c | sort -rn | head` (or pipe \
+                `kubectl -n gitlab-managed-apps logs -l app=nginx-ingress -c modsecurity-log --since=\(since)` into the \
+                same jq). A 2xx answer to one of them needs a closer look at the application.
+                """,
+                subject: severe.map { $0.0.rawValue }.joined(separator: ",")))
+        }
+
+        let detectionOnly = waf.engineModes.first { $0.key == "DetectionOnly" }?.count ?? 0
+        let critical = waf.criticalAttackRequests ?? severe.reduce(0) { $0 + $1.1 }
+        if detectionOnly > 0, critical > 0 {
+            out.append(Finding(
+                id: "waf.blocking_disabled", severity: .info, environment: env.name,
+                title: "The WAF only detects: \(critical) critical attack request(s) were let through",
+                guidance: """
+                ModSecurity runs with SecRuleEngine DetectionOnly, so it logs attacks and blocks none. Once the rules \
+                that fire on legitimate traffic have exclusions, switch to blocking: set `SecRuleEngine On` (ingress-nginx: \
+                `kubectl -n ingress-nginx edit configmap ingress-nginx-controller`, key modsecurity-snippet), then check \
+                that blocked requests appear with `threat-report report --window 1d`.
+                """))
+        }
+
+        if let top = waf.topClients.first, waf.anomalousRequests > 0, top.count >= attackBurstMinimumEntries {
+            let share = Double(top.count) / Double(waf.anomalousRequests)
+            if share >= attackBurstShare {
+                // The address comes from a log: only an address-shaped value goes into a command.
+                let ip = top.key.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } ? top.key : "CLIENT_IP"
+                let cidr = ip.contains(":") ? "\(ip)/128" : "\(ip)/32"
+                out.append(Finding(
+                    id: "waf.attack_burst", severity: .warning, environment: env.name,
+                    title: "One client sent \(Percent.whole(share)) of the anomalous requests (\(top.count) of \(waf.anomalousRequests))",
+                    value: share, threshold: attackBurstShare,
+                    guidance: """
+                    See what it tried: `jq -c 'select(.transaction.client_ip == "\(ip)") | {t: .transaction.time_stamp, \
+                    uri: .transaction.request.uri, code: .transaction.response.http_code}' modsec_audit.log | head`. If it \
+                    is an attacker (or a scanner nobody ordered), deny it at the ingress: `kubectl -n \(env.namespace) \
+                    annotate ingress INGRESS nginx.ingress.kubernetes.io/denylist-source-range=\(cidr) --overwrite`.
+                    """,
+                    subject: top.key))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,99 @@
+import ThreatModel
+
+/// The checks the analysis runs, described once for the CI formats: SARIF rules, JUnit test case
+/// names, Code Quality check names. A finding id that is not in the catalog (a newer check) still
+/// gets a rule, described from its findings.
+public struct Check: Sendable, Equatable {
+    /// The finding id, e.g. `waf.anomalous_ratio`.
+    public var id: String
+    /// A PascalCase name (SARIF `rule.name`).
+    public var name: String
+    public var shortDescription: String
+    public var fullDescription: String
+    /// What to do about it, in the style of the findings' guidance.
+    public var help: String
+    /// The report section the check reads (`waf`, `flows`, `policies`): its status decides whether
+    /// the check ran.
+    public var section: String
+    /// The level a finding usually has (SARIF `defaultConfiguration.level`).
+    public var defaultSeverity: Severity
+}
+
+public enum CheckCatalog {
+    public static let known: [Check] = [
+        Check(id: "waf.anomalous_ratio", name: "AnomalousRequestRatio",
+              shortDescription: "Anomalous WAF requests over the threshold",
+              fullDescription: "The share of requests that ModSecurity with the OWASP Core Rule Set scored as anomalous is at or above the warning (or critical) threshold for the environment. Below the volume guard (min_requests) the finding is capped at info.",
+              help: "Examine the WAF logs: find the rules and clients behind the spike in the report's WAF section, then read the ModSecurity audit entries (kubectl logs of the ingress controller's modsecurity-log container). If the matches are attacks, block the sources or switch the engine to blocking (SecRuleEngine On); if they are false positives, add a rule exclusion.",
+              section: "waf", defaultSeverity: .warning),
+        Check(id: "flows.dropped_ratio", name: "DroppedFlowRatio",
+              shortDescription: "Dropped network flows over the threshold",
+              fullDescription: "The share of flows that Cilium dropped (hubble_flows_processed_total, verdict DROPPED) in the environment's namespace is at or above the warning (or critical) threshold. Below the volume guard (min_flows) the finding is capped at info.",
+              help: "Examine the Cilium logs: list the drops with `hubble observe --namespace NAMESPACE --verdict DROPPED` (or `cilium monitor --type drop` on the node). Drops with reason POLICY_DENIED are traffic a network policy refused: confirm it is unwanted, or widen the policy.",
+              section: "flows", defaultSeverity: .warning),
+        Check(id: "policies.invalid", name: "InvalidNetworkPolicy",
+              shortDescription: "A deployed network policy is not valid",
+              fullDescription: "A CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy or NetworkPolicy manifest does not parse or does not fit the policy schema, so it is not enforced as intended.",
+              help: "Fix the manifest at the location shown, then check it with `kubectl apply --dry-run=server -f FILE`.",
+              section: "policies", defaultSeverity: .warning),
+        Check(id: "policies.disabled", name: "DisabledNetworkPolicy",
+              shortDescription: "A deployed network policy is not enforced",
+              fullDescription: "The policy's endpoint selector carries GitLab's network-policy.gitlab.com/disabled_by label, so it selects no pods and enforces nothing.",
+              help: "Review it with `threat-report policy explain`, then enable it with `threat-report policy enable FILE --apply` or remove the label with `kubectl edit`.",
+              section: "policies", defaultSeverity: .warning),
+    ]
+
+    /// The known checks, then any other finding id of the report in order of first appearance.
+    public static func checks(for report: Report) -> [Check] {
+        var out = known
+        for f in report.findings where !out.contains(where: { $0.id == f.id }) {
+            let section = String(f.id.split(separator: ".").first ?? "")
+            let words = f.id.split(separator: ".").dropFirst().joined(separator: " ").replacingOccurrences(of: "_", with: " ")
+            let area = ["waf": "WAF", "flows": "Network flows", "policies": "Network policies"][section] ?? section
+            let short = Sanitize.text("\(area): \(words)", max: 200)
+            out.append(Check(
+                id: f.id, name: pascalCase(f.id), shortDescription: short,
+                fullDescription: short + ". Each result's message gives the environment, the figures and what to do.",
+                help: Sanitize.text(f.guidance, max: 1200), section: section, defaultSeverity: f.severity))
+        }
+        return out
+    }
+
+    /// `waf.anomalous_ratio` → `WafAnomalousRatio`.
+    static func pascalCase(_ id: String) -> String {
+        id.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
+    /// The section status that decides whether `check` ran for `env`: nil for sections this version
+    /// does not know (the check is then treated as having run).
+    public static func status(of check: Check, in env: EnvironmentReport) -> (status: SectionStatus, error: String?)? {
+        switch check.section {
+        case "waf": (env.waf.status, env.waf.error)
+        case "flows": (env.flows.status, env.flows.error)
+        case "policies": (env.policies.status, env.policies.error)
+        default: nil
+        }
+    }
+}
+
+/// A finding's value and threshold as people read them. `Finding` carries no unit: ratios and
+/// shares (both numbers within 0...1) are whole percents, as GitLab showed them; anything else
+/// (a rate such as `flows.drop_burst`'s flows/s) is a plain number.
+public enum FindingFigures {
+    /// Checks whose value is never a ratio, whatever its size.
+    static let rateChecks: Set<String> = ["flows.drop_burst"]
+
+    /// `17% (threshold 5%)`, `249.3 (threshold 3.05)`, or nil when the finding has no value.
+    public static func text(_ f: Finding) -> String? {
+        guard let v = f.value else { return nil }
+        let ratio = !rateChecks.contains(f.id) && (0...1).contains(v) && (f.threshold.map { (0...1).contains($0) } ?? true)
+        func show(_ x: Double) -> String {
+            if ratio { return Percent.whole(x) }
+            if x == x.rounded(), abs(x) < 1e15 { return NumberText.grouped(Int(x)) }
+            var s = NumberText.fixed(x, abs(x) >= 100 ? 1 : 2)
+            while s.contains("."), s.hasSuffix("0") { s.removeLast() }
+            return s.hasSuffix(".") ? String(s.dropLast()) : s
+        }
+        return f.threshold.map { "\(show(v)) (threshold \(show($0)))" } ?? show(v)
+    }
+}

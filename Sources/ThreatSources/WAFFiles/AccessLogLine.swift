@@ -1,0 +1,177 @@
+import Foundation
+
+/// One NGINX access-log line, parsed from bytes. Two formats are understood:
+///
+/// - ingress-nginx's `log-format-upstream` (17 fields):
+///   `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer"
+///   "$http_user_agent" $request_length $request_time [$proxy_upstream_name]
+///   [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length
+///   $upstream_response_time $upstream_status $req_id`, where the upstream fields may list several
+///   values separated by ", ";
+/// - NGINX `combined`, its first 9 fields (no upstream, no request id).
+///
+/// Quoted fields hold `\xHH` escapes (NGINX writes `"`, `\` and non-printable bytes that way);
+/// a missing value is `-`; an empty upstream name is `[]`. Fields are kept as byte ranges into
+/// the line; `text(_:)` decodes one when a person needs to read it.
+struct AccessLogLine {
+    enum Format: Sendable { case ingress, combined }
+
+    var format: Format
+    /// Unix seconds of `$time_local` (the request's end).
+    var time: Int
+    var status: Int
+    /// `$proxy_upstream_name` (`<namespace>-<service>-<port>`), empty for `[]` / `[-]` and combined.
+    var upstream: Range<Int>
+    /// `$req_id`, the last field (empty for combined or `-`).
+    var requestID: Range<Int>
+    var remoteAddr: Range<Int>
+    /// `$request` without its quotes (still escaped).
+    var request: Range<Int>
+    var userAgent: Range<Int>
+
+    /// Parses a line, or nil when it is not one of the two formats. `timeCache` remembers the
+    /// last `$time_local` text: consecutive lines mostly share their second.
+    static func parse(_ p: UnsafeBufferPointer<UInt8>, timeCache: inout TimeCache) -> AccessLogLine? {
+        let n = p.count
+        // $remote_addr
+        guard let sp1 = index(of: 0x20, in: p, from: 0), sp1 > 0 else { return nil }
+        // " - $remote_user [" : find " [" that opens the time.
+        var i = sp1 + 1
+        guard i + 1 < n, p[i] == 0x2D, p[i + 1] == 0x20 else { return nil }
+        i += 2
+        guard let open = index(of: 0x5B, in: p, from: i), open > i, p[open - 1] == 0x20 else { return nil }
+        guard let close = index(of: 0x5D, in: p, from: open + 1) else { return nil }
+        let timeText = UnsafeBufferPointer(rebasing: p[(open + 1)..<close])
+        guard let time = timeCache.seconds(timeText) else { return nil }
+        i = close + 1
+        // "$request"
+        guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x22 else { return nil }
+        guard let reqEnd = quoteEnd(p, from: i + 2) else { return nil }
+        let request = (i + 2)..<reqEnd
+        i = reqEnd + 1
+        // $status $body_bytes_sent
+        guard i < n, p[i] == 0x20, let (status, afterStatus) = number(p, from: i + 1), afterStatus < n, p[afterStatus] == 0x20,
+              let afterBytes = token(p, from: afterStatus + 1) else { return nil }
+        i = afterBytes
+        // "$http_referer" "$http_user_agent"
+        guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x22, let refEnd = quoteEnd(p, from: i + 2) else { return nil }
+        i = refEnd + 1
+        guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x22, let uaEnd = quoteEnd(p, from: i + 2) else { return nil }
+        let userAgent = (i + 2)..<uaEnd
+        i = uaEnd + 1
+        var line = AccessLogLine(format: .combined, time: time, status: status, upstream: i..<i, requestID: i..<i,
+                                 remoteAddr: 0..<sp1, request: request, userAgent: userAgent)
+        // combined ends here (trailing spaces tolerated).
+        var rest = i
+        while rest < n, p[rest] == 0x20 { rest += 1 }
+        if rest == n { return line }
+
+        // ingress-nginx: $request_length $request_time [$proxy_upstream_name] [$alt] … $req_id
+        guard p[i] == 0x20, let afterLength = token(p, from: i + 1), afterLength < n, p[afterLength] == 0x20,
+              let afterTime = token(p, from: afterLength + 1), afterTime + 1 < n, p[afterTime] == 0x20,
+              p[afterTime + 1] == 0x5B, let upClose = index(of: 0x5D, in: p, from: afterTime + 2) else { return nil }
+        var upstream = (afterTime + 2)..<upClose
+        if upstream.count == 1, p[upstream.lowerBound] == 0x2D { upstream = upClose..<upClose }
+        i = upClose + 1
+        guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x5B, let altClose = index(of: 0x5D, in: p, from: i + 2) else { return nil }
+        // The rest are upstream address/length/time/status lists (which may hold ", "), then $req_id.
+        var end = n
+        while end > altClose + 1, p[end - 1] == 0x20 { end -= 1 }
+        var idStart = end
+        while idStart > altClose + 1, p[idStart - 1] != 0x20 { idStart -= 1 }
+        guard idStart > altClose + 1, idStart < end else { return nil }
+        line.format = .ingress
+        line.upstream = upstream
+        line.requestID = (idStart == end - 1 && p[idStart] == 0x2D) ? end..<end : idStart..<end
+        return line
+    }
+
+    @inline(__always)
+    static func index(of byte: UInt8, in p: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        guard from < p.count, let base = p.baseAddress,
+              let hit = memchr(base + from, Int32(byte), p.count - from) else { return nil }
+        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// The closing quote of a quoted field starting at `from` (after the opening quote). NGINX
+    /// never writes a raw `"` or `\` inside (it writes `\x22`, `\x5C`); a `\"` from another
+    /// producer is still read as an escaped quote.
+    @inline(__always)
+    static func quoteEnd(_ p: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        var i = from
+        while let q = index(of: 0x22, in: p, from: i) {
+            var slashes = 0
+            var k = q - 1
+            while k >= from, p[k] == 0x5C { slashes += 1; k -= 1 }
+            if slashes % 2 == 0 { return q }
+            i = q + 1
+        }
+        return nil
+    }
+
+    /// A non-empty run of non-space bytes; returns the index after it.
+    @inline(__always)
+    static func token(_ p: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        var i = from
+        while i < p.count, p[i] != 0x20 { i += 1 }
+        return i > from ? i : nil
+    }
+
+    @inline(__always)
+    static func number(_ p: UnsafeBufferPointer<UInt8>, from: Int) -> (Int, Int)? {
+        var i = from, v = 0
+        while i < p.count, p[i] &- 0x30 < 10, i - from < 6 {
+            v = v * 10 + Int(p[i] &- 0x30)
+            i += 1
+        }
+        return i > from ? (v, i) : nil
+    }
+
+    /// A field as text: `\xHH` escapes decoded, invalid UTF-8 replaced, `-` kept as is.
+    static func text(_ p: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(r.count)
+        var i = r.lowerBound
+        while i < r.upperBound {
+            let c = p[i]
+            if c == 0x5C, i + 3 < r.upperBound, p[i + 1] == 0x78, let h = hex(p[i + 2]), let l = hex(p[i + 3]) {
+                out.append(h << 4 | l)
+                i += 4
+            } else if c == 0x5C, i + 1 < r.upperBound, p[i + 1] == 0x22 || p[i + 1] == 0x5C {
+                out.append(p[i + 1])
+                i += 2
+            } else {
+                out.append(c)
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: c - 0x30
+        case 0x41...0x46: c - 0x37
+        case 0x61...0x66: c - 0x57
+        default: nil
+        }
+    }
+}
+
+/// Remembers the last time text and its seconds.
+struct TimeCache {
+    private var last: [UInt8] = []
+    private var lastSeconds = 0
+
+    mutating func seconds(_ text: UnsafeBufferPointer<UInt8>) -> Int? {
+        if text.count == last.count, !last.isEmpty,
+           let t = text.baseAddress, last.withUnsafeBufferPointer({ memcmp($0.baseAddress!, t, text.count) == 0 }) {
+            return lastSeconds
+        }
+        guard let s = LogTime.parseCommonLog(text) else { return nil }
+        last.removeAll(keepingCapacity: true)
+        last.append(contentsOf: text)
+        lastSeconds = s
+        return s
+    }
+}

@@ -1,0 +1,145 @@
+import CZlib
+import Foundation
+
+/// Something that fills a buffer with the next bytes of a log: a region of a plain file, or the
+/// inflated bytes of a gzip file. `read` returns 0 at the end.
+protocol ChunkSource {
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(SourceError) -> Int
+    /// A note when the input ended early (a truncated or corrupt `.gz`), read after the last `read`.
+    var endNote: String? { get }
+}
+
+/// An open log file, closed when the last reference goes away.
+final class LogFileHandle {
+    let path: String
+    let fd: Int32
+    let size: Int
+
+    init(path: String) throws(SourceError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let err = errno
+            throw .unreadable(path: path, reason: err == ENOENT ? "no such file" : String(cString: strerror(err)))
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .unreadable(path: path, reason: reason)
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw .unreadable(path: path, reason: (st.st_mode & S_IFMT) == S_IFDIR ? "is a folder, not a file" : "is not a regular file")
+        }
+        self.fd = fd
+        size = Int(st.st_size)
+    }
+
+    deinit { close(fd) }
+
+    /// gzip files are recognised by their magic bytes (1f 8b), whatever their name.
+    var isGzip: Bool {
+        var magic: (UInt8, UInt8) = (0, 0)
+        let n = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) }
+        return n == 2 && magic.0 == 0x1F && magic.1 == 0x8B
+    }
+}
+
+/// The bytes of a plain file from `start` to the end of the file (`pread`, so several sources can
+/// share one descriptor).
+struct FileRegionSource: ChunkSource {
+    let file: LogFileHandle
+    var offset: Int
+
+    init(file: LogFileHandle, start: Int) {
+        self.file = file
+        offset = start
+    }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(SourceError) -> Int {
+        while true {
+            let n = pread(file.fd, buffer.baseAddress, buffer.count, off_t(offset))
+            if n >= 0 {
+                offset += n
+                return n
+            }
+            if errno == EINTR { continue }
+            throw .unreadable(path: file.path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    var endNote: String? { nil }
+}
+
+/// The inflated bytes of a gzip file (one or more members, as `cat a.gz b.gz` or logrotate
+/// produce), streamed through zlib with a fixed input buffer.
+final class GzipSource: ChunkSource {
+    private let file: LogFileHandle
+    private var stream = z_stream()
+    private var input: UnsafeMutablePointer<UInt8>
+    private static let inputSize = 256 << 10
+    private var fileOffset = 0
+    private var fileEOF = false
+    private var finished = false
+    private(set) var endNote: String?
+
+    init(file: LogFileHandle) throws(SourceError) {
+        self.file = file
+        input = .allocate(capacity: Self.inputSize)
+        guard tr_inflate_init_auto(&stream) == Z_OK else {
+            input.deallocate()
+            throw .unreadable(path: file.path, reason: "zlib could not start")
+        }
+    }
+
+    deinit {
+        inflateEnd(&stream)
+        input.deallocate()
+    }
+
+    private func refill() throws(SourceError) {
+        guard stream.avail_in == 0, !fileEOF else { return }
+        var n: Int
+        repeat {
+            n = pread(file.fd, input, Self.inputSize, off_t(fileOffset))
+        } while n < 0 && errno == EINTR
+        if n < 0 { throw .unreadable(path: file.path, reason: String(cString: strerror(errno))) }
+        if n == 0 { fileEOF = true }
+        fileOffset += n
+        stream.next_in = input
+        stream.avail_in = UInt32(n)
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SourceError) -> Int {
+        guard !finished, let base = buffer.baseAddress else { return 0 }
+        let out = base.assumingMemoryBound(to: UInt8.self)
+        stream.next_out = out
+        stream.avail_out = UInt32(min(buffer.count, Int(UInt32.max)))
+        while stream.avail_out > 0 {
+            try refill()
+            if stream.avail_in == 0, fileEOF {
+                // Input ended inside a member: a file still being written, or cut short.
+                if stream.total_in > 0 { endNote = "ends inside a gzip member (truncated file); read what was complete" }
+                finished = true
+                break
+            }
+            let rc = inflate(&stream, Z_NO_FLUSH)
+            if rc == Z_STREAM_END {
+                // Another member may follow (concatenated gzip); trailing zero padding is ignored.
+                try refill()
+                if stream.avail_in == 0 && fileEOF { finished = true; break }
+                if stream.next_in.pointee == 0 { finished = true; break }
+                inflateReset(&stream)
+                continue
+            }
+            if rc == Z_BUF_ERROR { continue }  // needs more input; refill() gives it or ends
+            if rc != Z_OK {
+                endNote = "corrupt gzip data at byte \(fileOffset - Int(stream.avail_in)) (\(rc == Z_DATA_ERROR ? "data error" : "zlib error \(rc)")); read what came before it"
+                finished = true
+                break
+            }
+        }
+        return buffer.count - Int(stream.avail_out)
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import ThreatModel
+
+/// The report window in whole seconds, with the bucket arithmetic of `TimeWindow.bucketStarts`
+/// (buckets aligned to the interval in UTC, as Elasticsearch's `date_histogram` aligns them).
+struct ScanWindow: Sendable {
+    let from: Int
+    let to: Int
+    let firstBucket: Int
+    let step: Int
+    let bucketCount: Int
+
+    init(_ w: TimeWindow) {
+        from = Int(w.from.timeIntervalSince1970.rounded(.down))
+        to = Int(w.to.timeIntervalSince1970.rounded(.up))
+        step = w.interval.seconds
+        firstBucket = from - ((from % step) + step) % step
+        bucketCount = max(0, (to - firstBucket + step - 1) / step)
+    }
+
+    /// The bucket of a time in [from, to), or nil outside the window.
+    @inline(__always)
+    func bucket(_ t: Int) -> Int? {
+        t >= from && t < to ? (t - firstBucket) / step : nil
+    }
+
+    func series(_ counts: [Int]) -> [SeriesPoint<Int>] {
+        counts.enumerated().map { SeriesPoint(Date(timeIntervalSince1970: Double(firstBucket + $0.offset * step)), $0.element) }
+    }
+}
+
+/// How this environment claims lines and entries (DOMAIN.md §1, docs/waf.md):
+/// - an ingress-nginx access line is the environment's when `$proxy_upstream_name` starts with
+///   `<namespace>-`; a `combined` line (no upstream) is the environment's that lists the file;
+/// - an audit entry is the environment's when its id is the `$req_id` of one of the
+///   environment's access lines; when no access line has its id, when its `unique_id` starts
+///   with `<host>-` or its `Host` header is one of the environment's `hosts`.
+struct Attribution: Sendable {
+    let namespacePrefix: [UInt8]
+    /// Lowercased, without port.
+    let hosts: [[UInt8]]
+
+    init(namespace: String, hosts: [String]) {
+        namespacePrefix = Array((namespace + "-").utf8)
+        self.hosts = hosts.map { Array(AuditEntryReader.normalizedHost($0).utf8) }.filter { !$0.isEmpty }
+    }
+
+    @inline(__always)
+    func ownsUpstream(_ p: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        let n = namespacePrefix.count
+        guard r.count > n, let base = p.baseAddress else { return false }
+        return namespacePrefix.withUnsafeBufferPointer { memcmp(base + r.lowerBound, $0.baseAddress!, n) == 0 }
+    }
+
+    /// The Host header (already lowercased) is one of the hosts, or the `unique_id` starts with
+    /// `<host>-` (GitLab's `$server_name-$request_id`), compared without case.
+    func matches(uniqueID id: UnsafeBufferPointer<UInt8>, host: UnsafeBufferPointer<UInt8>) -> Bool {
+        for h in hosts {
+            if host.count == h.count, host.elementsEqual(h) { return true }
+            if id.count > h.count, id[h.count] == 0x2D,
+               zip(id.prefix(h.count), h).allSatisfy({ a, b in (a >= 0x41 && a <= 0x5A ? a | 0x20 : a) == b }) {
+                return true
+            }
+        }
+        return false
+    }
+}
+
+/// One audit entry in the window, reduced to numbers (strings are interned): what the
+/// aggregation needs once the access logs have said whose it is.
+struct AuditRecord {
+    var idHash: UInt64
+    /// The previous record with the same id hash (ids can repeat: `$req_id` takes a client's
+    /// `X-Request-ID`), or -1.
+    var next: Int32 = -1
+    var bucket: Int32
+    var client: UInt32
+    var uri: UInt32
+    var rulesStart: UInt32
+    var rulesCount: UInt16
+    var engine: EngineMode
+    var hostMatch: Bool
+    var blocked: Bool
+    var critical: Bool
+    var score: Int32
+    /// Set from the access logs: 0 no access line has this id, 1 one of this environment's has,
+    /// 2 only other environments' have.
+    var owner: UInt8 = 0
+
+    var belongsToEnvironment: Bool { owner == 1 || (owner == 0 && hostMatch) }
+}
+
+/// A rule match of a record: interned rule id and message.
+struct RuleRef {
+    var rule: UInt32
+    var message: UInt32
+}
+
+/// One stretch of work: a whole file, or a byte range of a large plain file.
+struct ScanItem {
+    var file: Int
+    var start: Int
+    var stop: Int
+    var gzip: Bool
+}
+
+/// What scanning one audit item produced.
+struct AuditPart {
+    var records: [AuditRecord] = []
+    var ruleRefs: [RuleRef] = []
+    var rules = Interner(cap: 20_000)
+    var messages = Interner(cap: 50_000)
+    var clients = Interner(cap: 100_000)
+    var uris = Interner(cap: 100_000)
+    var lines = 0
+    var entries = 0
+    var outsideWindow = 0
+    var flavors = [AuditFlavor: Int]()
+    var skipped = SkippedLines()
+    var endNote: String?
+
+    /// The counts without the records and strings (what the per-file summary needs).
+    var countsOnly: AuditPart {
+        var c = AuditPart()
+        c.lines = lines
+        c.entries = entries
+        c.outsideWindow = outsideWindow
+        c.flavors = flavors
+        c.skipped = skipped
+        c.endNote = endNote
+        return c
+    }
+}
+
+/// What scanning one access item produced.
+struct AccessPart {
+    var buckets: [Int]
+    var lines = 0
+    var own = 0
+    var otherEnvironments = 0
+    var noUpstream = 0
+    var outsideWindow = 0
+    var ingress = 0
+    var combined = 0
+    var skipped = SkippedLines()
+    /// (record, 1 = this environment's line, 2 = another's) for access lines whose `$req_id` is
+    /// an audit entry's id.
+    var hits: [(Int32, UInt8)] = []
+    var endNote: String?
+
+    init(buckets: Int) { self.buckets = [Int](repeating: 0, count: buckets) }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import ThreatModel
+
+/// Distinct byte strings numbered in order of first sight, kept in one arena and found by hash
+/// (no `String` is made while scanning), up to a cap: past it, new strings share `overflow`
+/// (still counted, no longer ranked one by one), so an attack that sends a million different
+/// URIs cannot grow memory without bound.
+struct Interner {
+    static let overflow = UInt32.max
+    let cap: Int
+    private var arena: [UInt8] = []
+    private var starts: [Int] = []
+    private var hashes: [UInt64] = []
+    private var table: [UInt32]
+    private var mask: Int
+    /// Lookups that found no room.
+    private(set) var overflowed = 0
+
+    init(cap: Int) {
+        self.cap = cap
+        table = [UInt32](repeating: 0, count: 64)
+        mask = 63
+    }
+
+    var count: Int { hashes.count }
+
+    mutating func id(_ b: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        let h = fnv1a64(b)
+        var i = Int(truncatingIfNeeded: h) & mask
+        while table[i] != 0 {
+            let id = Int(table[i] - 1)
+            if hashes[id] == h, equals(id, b) { return UInt32(id) }
+            i = (i + 1) & mask
+        }
+        guard hashes.count < cap else { overflowed += 1; return Self.overflow }
+        let id = hashes.count
+        starts.append(arena.count)
+        arena.append(contentsOf: b)
+        hashes.append(h)
+        table[i] = UInt32(id + 1)
+        if hashes.count * 2 > table.count { grow() }
+        return UInt32(id)
+    }
+
+    mutating func id(_ s: String) -> UInt32 {
+        var s = s
+        return s.withUTF8 { id($0) }
+    }
+
+    private func equals(_ id: Int, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = starts[id], end = id + 1 < starts.count ? starts[id + 1] : arena.count
+        guard end - start == b.count else { return false }
+        guard b.count > 0 else { return true }
+        return arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, b.baseAddress!, b.count) == 0 }
+    }
+
+    private mutating func grow() {
+        table = [UInt32](repeating: 0, count: table.count * 2)
+        mask = table.count - 1
+        for (id, h) in hashes.enumerated() {
+            var i = Int(truncatingIfNeeded: h) & mask
+            while table[i] != 0 { i = (i + 1) & mask }
+            table[i] = UInt32(id + 1)
+        }
+    }
+
+    /// The string of an id (invalid UTF-8 replaced), nil for `overflow`.
+    func string(_ id: UInt32) -> String? {
+        guard id != Self.overflow else { return nil }
+        let k = Int(id)
+        let start = starts[k], end = k + 1 < starts.count ? starts[k + 1] : arena.count
+        return String(decoding: arena[start..<end], as: UTF8.self)
+    }
+
+    /// Numbers another interner's strings in this one: `map[old] = new`.
+    mutating func absorb(_ other: Interner) -> [UInt32] {
+        overflowed += other.overflowed
+        var map: [UInt32] = []
+        map.reserveCapacity(other.count)
+        other.arena.withUnsafeBufferPointer { a in
+            for k in 0..<other.count {
+                let start = other.starts[k], end = k + 1 < other.count ? other.starts[k + 1] : a.count
+                map.append(id(UnsafeBufferPointer(rebasing: a[start..<end])))
+            }
+        }
+        return map
+    }
+}
+
+/// FNV-1a, 64 bits: the key for joining audit `unique_id`s to access-log `$req_id`s. Only the
+/// hash is kept for each id; a collision needs ~4·10⁹ distinct ids to become likely.
+@inline(__always)
+func fnv1a64(_ p: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in p {
+        h ^= UInt64(b)
+        h = h &* 0x0000_0100_0000_01B3
+    }
+    return h == 0 ? 1 : h
+}
+
+func fnv1a64(_ s: String) -> UInt64 {
+    var s = s
+    return s.withUTF8 { fnv1a64($0) }
+}
+
+/// An open-addressing table from id hash (never 0) to the newest record with that id.
+struct IDTable {
+    private var keys: [UInt64]
+    private var values: [Int32]
+    private let mask: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        keys = [UInt64](repeating: 0, count: size)
+        values = [Int32](repeating: -1, count: size)
+        mask = size - 1
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Stores `value` under `key`; returns the value it replaces (the previous record with the
+    /// same id, to chain them).
+    mutating func insert(_ key: UInt64, _ value: Int32) -> Int32? {
+        var i = Int(truncatingIfNeeded: key) & mask
+        while keys[i] != 0 {
+            if keys[i] == key {
+                let old = values[i]
+                values[i] = value
+                return old
+            }
+            i = (i + 1) & mask
+        }
+        keys[i] = key
+        values[i] = value
+        count += 1
+        return nil
+    }
+
+    @inline(__always)
+    func find(_ key: UInt64) -> Int32? {
+        var i = Int(truncatingIfNeeded: key) & mask
+        while keys[i] != 0 {
+            if keys[i] == key { return values[i] }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+}
+
+/// Why a line was not counted.
+enum SkipReason: Int, CaseIterable, Sendable {
+    case notJSON, notAuditEntry, badTime, tooLong, notAccessLine
+
+    var text: String {
+        switch self {
+        case .notJSON: "not JSON"
+        case .notAuditEntry: "JSON but not a ModSecurity or Coraza audit entry"
+        case .badTime: "time not understood"
+        case .tooLong: "longer than 1 MiB"
+        case .notAccessLine: "not an ingress-nginx or combined access line"
+        }
+    }
+}
+
+/// Skipped lines of one scan: counts by reason and the first few places (line numbers local to
+/// the scanned range until `LineLocations.resolve` makes them file lines).
+struct SkippedLines {
+    static let keep = 5
+    var counts = [Int](repeating: 0, count: SkipReason.allCases.count)
+    var first: [(line: Int, reason: SkipReason)] = []
+
+    var total: Int { counts.reduce(0, +) }
+
+    mutating func add(_ reason: SkipReason, line: Int) {
+        counts[reason.rawValue] += 1
+        if first.count < Self.keep { first.append((line, reason)) }
+    }
+
+    mutating func addOversized(_ c: LineScanner.Counts) {
+        counts[SkipReason.tooLong.rawValue] += c.oversizedCount
+        for l in c.oversized where first.count < Self.keep { first.append((l, .tooLong)) }
+        first.sort { $0.line < $1.line }
+    }
+}
+
+/// Runs `count` jobs on up to `width` threads and returns their results in order. A job gets its
+/// index and its worker's number (0..<width), so it can use per-worker buffers.
+func parallelResults<T>(_ count: Int, width: Int, _ job: (_ index: Int, _ worker: Int) -> T) -> [T] {
+    guard count > 0 else { return [] }
+    if count == 1 || width <= 1 { return (0..<count).map { job($0, 0) } }
+    let box = ParallelResultBox<T>(count)
+    withoutActuallyEscaping(job) { job in
+        nonisolated(unsafe) let run = job
+        DispatchQueue.concurrentPerform(iterations: min(width, count)) { worker in
+            while true {
+                box.lock.lock()
+                let i = box.next
+                box.next += 1
+                box.lock.unlock()
+                guard i < count else { return }
+                let r = run(i, worker)
+                box.lock.lock()
+                box.results[i] = r
+                box.lock.unlock()
+            }
+        }
+    }
+    return box.results.map { $0! }
+}
+
+/// Shared state of `parallelResults`: the next job and the results, behind one lock.
+private final class ParallelResultBox<T>: @unchecked Sendable {
+    var results: [T?]
+    let lock = NSLock()
+    var next = 0
+    init(_ n: Int) { results = Array(repeating: nil, count: n) }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import ThreatModel
+
+/// Turns the environment's audit records and access-line buckets into `WAFStatistics`, with the
+/// definitions of DOMAIN.md §1: total = access lines, anomalous = audit entries, each series
+/// bucketed by its own time (the audit `time_stamp` is the request's start, `$time_local` its end).
+enum WAFAggregation {
+    /// Rows in each "top" table, as the Elasticsearch source asks for.
+    static let topCount = 10
+
+    static func statistics(_ o: WAFLogScan.Outcome, window: ScanWindow) -> WAFStatistics {
+        var anomalous = [Int](repeating: 0, count: window.bucketCount)
+        var ruleCounts: [UInt32: Int] = [:]
+        var ruleMessages: [UInt64: Int] = [:]
+        var clients: [UInt32: Int] = [:]
+        var uris: [UInt32: Int] = [:]
+        var categories: [CRSCategory: Int] = [:]
+        var modes: [EngineMode: Int] = [:]
+        var scores: [Int32: Int] = [:]
+        var blocked = 0, critical = 0, count = 0
+        var categoryOfRule: [UInt32: CRSCategory] = [:]
+        var seen: [CRSCategory] = []
+        for r in o.records where r.belongsToEnvironment {
+            count += 1
+            anomalous[Int(r.bucket)] += 1
+            clients[r.client, default: 0] += 1
+            uris[r.uri, default: 0] += 1
+            if r.engine != .unknown { modes[r.engine, default: 0] += 1 }
+            if r.blocked { blocked += 1 }
+            if r.critical { critical += 1 }
+            if r.score >= 0 { scores[r.score, default: 0] += 1 }
+            seen.removeAll(keepingCapacity: true)
+            for k in Int(r.rulesStart)..<(Int(r.rulesStart) + Int(r.rulesCount)) {
+                let ref = o.ruleRefs[k]
+                guard ref.rule != Interner.overflow else { continue }
+                ruleCounts[ref.rule, default: 0] += 1
+                if ref.message != Interner.overflow { ruleMessages[UInt64(ref.rule) << 32 | UInt64(ref.message), default: 0] += 1 }
+                let c: CRSCategory
+                if let known = categoryOfRule[ref.rule] {
+                    c = known
+                } else {
+                    c = CRSCategory(ruleID: o.rules.string(ref.rule) ?? "")
+                    categoryOfRule[ref.rule] = c
+                }
+                if c != .anomaly, !seen.contains(c) {
+                    seen.append(c)
+                    categories[c, default: 0] += 1
+                }
+            }
+        }
+
+        // The label of a rule is its most frequent message (949110's carries the score).
+        var bestMessage: [UInt32: (UInt32, Int)] = [:]
+        for (key, n) in ruleMessages {
+            let rule = UInt32(key >> 32), message = UInt32(truncatingIfNeeded: key)
+            if let (m, best) = bestMessage[rule],
+               best > n || (best == n && (o.messages.string(m) ?? "") < (o.messages.string(message) ?? "")) {
+                continue
+            }
+            bestMessage[rule] = (message, n)
+        }
+        let topRules = top(ruleCounts, name: o.rules.string).map { id, key, n in
+            RankedCount(key: id, count: n, label: bestMessage[key].flatMap { o.messages.string($0.0) },
+                        category: CRSCategory(ruleID: id).rawValue)
+        }
+        let topClients = top(clients, name: o.clients.string).map { RankedCount(key: $0.0, count: $0.2) }
+        let topURIs = top(uris, name: o.uris.string).map { RankedCount(key: $0.0, count: $0.2) }
+        let engineModes = [EngineMode.enabled, .detectionOnly, .disabled].compactMap { m in
+            modes[m].map { RankedCount(key: m.name, count: $0) }
+        }.sorted { $0.count > $1.count }
+
+        var stats = WAFStatistics(
+            totalRequests: o.accessBuckets.reduce(0, +), anomalousRequests: count,
+            totalHistory: window.series(o.accessBuckets), anomalousHistory: window.series(anomalous),
+            topRules: topRules, topClients: topClients, topURIs: topURIs, blockedRequests: blocked, engineModes: engineModes)
+        stats.categories = CRSCategory.ranked(categories)
+        stats.detectionOnlyRequests = count - blocked
+        stats.anomalyScores = scores.sorted { $0.key < $1.key }.map { RankedCount(key: String($0.key), count: $0.value) }
+        stats.criticalAttackRequests = critical
+        stats.skippedLines = o.skipped
+        return stats
+    }
+
+    /// The `topCount` largest counts, ties by name, overflow (unranked) keys left out.
+    static func top(_ counts: [UInt32: Int], name: (UInt32) -> String?) -> [(String, UInt32, Int)] {
+        var rows: [(String, UInt32, Int)] = []
+        rows.reserveCapacity(counts.count)
+        for (k, n) in counts {
+            if let s = name(k) { rows.append((s, k, n)) }
+        }
+        rows.sort { a, b in a.2 != b.2 ? a.2 > b.2 : a.0 < b.0 }
+        return Array(rows.prefix(topCount))
+    }
+}

@@ -1,0 +1,334 @@
+import Foundation
+import ThreatModel
+
+/// Reads an environment's audit and access logs in three steps, in memory bounded by the audit
+/// entries of the window (never by the size of the logs):
+///
+/// 1. the audit logs: each entry in the window becomes a compact `AuditRecord`;
+/// 2. the access logs: the environment's lines in the window are counted into buckets, and every
+///    line whose `$req_id` is an audit entry's id says whose that entry is;
+/// 3. the records that are the environment's are aggregated (`WAFAggregation`).
+///
+/// Large plain files are cut into byte ranges at line starts and read on all cores; `.gz` files
+/// are read whole, one per core.
+struct WAFLogScan {
+    var auditFiles: [LogFileHandle]
+    var accessFiles: [LogFileHandle]
+    var window: ScanWindow
+    var attribution: Attribution
+    var zone: TimeZone
+    var workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    /// Plain files above this size are cut into pieces of about this size (at least two per
+    /// worker, so a worker that finishes early takes another piece).
+    var pieceSize = 16 << 20
+
+    /// Everything the scan learned, before aggregation.
+    struct Outcome {
+        var records: [AuditRecord]
+        var ruleRefs: [RuleRef]
+        var rules: Interner
+        var messages: Interner
+        var clients: Interner
+        var uris: Interner
+        var audit: [FileSummary]
+        var access: [FileSummary]
+        var accessBuckets: [Int]
+        var skipped: Int
+        var warnings: [String]
+    }
+
+    /// What one file contributed, for the evidence appendix.
+    struct FileSummary {
+        var path: String
+        var sha256: String
+        var description: String
+    }
+
+    func items(_ files: [LogFileHandle]) -> [ScanItem] {
+        var out: [ScanItem] = []
+        for (k, f) in files.enumerated() {
+            if f.isGzip || f.size <= pieceSize || workers == 1 {
+                out.append(ScanItem(file: k, start: 0, stop: .max, gzip: f.isGzip))
+                continue
+            }
+            let pieces = max(2 * workers, min(f.size / pieceSize, 64 * workers))
+            var cuts = [0]
+            for w in 1..<pieces { cuts.append(LineScanner.lineStart(in: f, atOrAfter: f.size * w / pieces)) }
+            cuts.append(f.size)
+            for w in 0..<pieces where cuts[w] < cuts[w + 1] {
+                out.append(ScanItem(file: k, start: cuts[w], stop: w == pieces - 1 ? .max : cuts[w + 1], gzip: false))
+            }
+        }
+        return out
+    }
+
+    enum Job {
+        case audit(ScanItem)
+        case access(ScanItem)
+        case digest(LogFileHandle)
+    }
+
+    enum JobResult {
+        case audit(AuditPart)
+        case access(AccessPart)
+        case digest(String)
+    }
+
+    func run(_ jobs: [Job], table: IDTable?, records: [AuditRecord]) throws(SourceError) -> [JobResult] {
+        let buffers = (0..<workers).map { _ in LineBuffer() }
+        let results: [Result<JobResult, SourceError>] = parallelResults(jobs.count, width: workers) { i, worker in
+            do throws(SourceError) {
+                let buffer = buffers[worker]
+                switch jobs[i] {
+                case let .audit(item): return .success(.audit(try scanAudit(item, buffer: buffer)))
+                case let .access(item): return .success(.access(try scanAccess(item, table: table, records: records, buffer: buffer)))
+                case let .digest(file): return .success(.digest(try FileDigest.sha256(of: file, buffer: buffer)))
+                }
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try results.map { r throws(SourceError) in try r.get() }
+    }
+
+    func scan() throws(SourceError) -> Outcome {
+        // 1. Audit logs (and the access logs' digests, while the cores are busy anyway).
+        let auditItems = items(auditFiles)
+        var first = try run(accessFiles.map { .digest($0) } + auditItems.map { .audit($0) }, table: nil, records: [])
+        let accessDigests = first.compactMap { r -> String? in if case let .digest(d) = r { return d }; return nil }
+        var merged = AuditPart()
+        var auditParts: [AuditPart] = []
+        var records: [AuditRecord] = []
+        var refs: [RuleRef] = []
+        for k in first.indices {
+            guard case let .audit(part) = first[k] else { continue }
+            first[k] = .digest("")  // drop the part's arrays as soon as they are merged
+            defer { auditParts.append(part.countsOnly) }
+            let ruleMap = merged.rules.absorb(part.rules)
+            let messageMap = merged.messages.absorb(part.messages)
+            let clientMap = merged.clients.absorb(part.clients)
+            let uriMap = merged.uris.absorb(part.uris)
+            func remap(_ map: [UInt32], _ v: UInt32) -> UInt32 { v == Interner.overflow ? v : map[Int(v)] }
+            let refBase = UInt32(refs.count)
+            for r in part.ruleRefs {
+                refs.append(RuleRef(rule: remap(ruleMap, r.rule), message: remap(messageMap, r.message)))
+            }
+            for var rec in part.records {
+                rec.client = remap(clientMap, rec.client)
+                rec.uri = remap(uriMap, rec.uri)
+                rec.rulesStart += refBase
+                records.append(rec)
+            }
+        }
+        var table = IDTable(capacity: records.count)
+        for k in records.indices where records[k].idHash != 0 {
+            if let previous = table.insert(records[k].idHash, Int32(k)) { records[k].next = previous }
+        }
+
+        // 2. Access logs (and the audit logs' digests).
+        let accessItems = items(accessFiles)
+        let second = try run(auditFiles.map { .digest($0) } + accessItems.map { .access($0) },
+                             table: table.isEmpty ? nil : table, records: records)
+        var accessParts: [AccessPart] = []
+        for r in second { if case let .access(p) = r { accessParts.append(p) } }
+        let auditDigests = second.compactMap { r -> String? in if case let .digest(d) = r { return d }; return nil }
+        var buckets = [Int](repeating: 0, count: window.bucketCount)
+        for part in accessParts {
+            for k in buckets.indices { buckets[k] += part.buckets[k] }
+            for (rec, owner) in part.hits {
+                let k = Int(rec)
+                if owner == 1 { records[k].owner = 1 } else if records[k].owner == 0 { records[k].owner = 2 }
+            }
+        }
+
+        // Per-file summaries, skipped-line places and warnings.
+        var warnings: [String] = []
+        var skippedTotal = 0
+        var audit: [FileSummary] = []
+        var access: [FileSummary] = []
+        var auditSkipped: [(String, SkippedLines)] = []
+        var accessSkipped: [(String, SkippedLines)] = []
+        for (k, f) in auditFiles.enumerated() {
+            let parts = zip(auditItems, auditParts).filter { $0.0.file == k }.map(\.1)
+            var s = AuditPart()
+            var skipped = SkippedLines()
+            for p in parts {
+                for (l, reason) in p.skipped.first where skipped.first.count < SkippedLines.keep {
+                    skipped.first.append((s.lines + l, reason))
+                }
+                for r in SkipReason.allCases { skipped.counts[r.rawValue] += p.skipped.counts[r.rawValue] }
+                s.lines += p.lines
+                s.entries += p.entries
+                s.outsideWindow += p.outsideWindow
+                for (fl, c) in p.flavors { s.flavors[fl, default: 0] += c }
+                if let note = p.endNote { warnings.append("\(f.path): \(note)") }
+            }
+            skippedTotal += skipped.total
+            auditSkipped.append((f.path, skipped))
+            let flavors = AuditFlavor.allCases.compactMap { fl in s.flavors[fl].map { "\(fl.rawValue) \($0)" } }.joined(separator: ", ")
+            audit.append(FileSummary(
+                path: f.path, sha256: auditDigests[k],
+                description: "ModSecurity JSON audit log: \(s.lines) lines, \(s.entries) entries (\(flavors.isEmpty ? "none" : flavors)), "
+                    + "\(s.entries - s.outsideWindow) in the window, \(skipped.total) skipped"))
+        }
+        var noUpstream = 0
+        var others = 0
+        for (k, f) in accessFiles.enumerated() {
+            let parts = zip(accessItems, accessParts).filter { $0.0.file == k }.map(\.1)
+            var lines = 0, own = 0, ingress = 0, combined = 0
+            var skipped = SkippedLines()
+            for p in parts {
+                for (l, reason) in p.skipped.first where skipped.first.count < SkippedLines.keep {
+                    skipped.first.append((lines + l, reason))
+                }
+                for r in SkipReason.allCases { skipped.counts[r.rawValue] += p.skipped.counts[r.rawValue] }
+                lines += p.lines
+                own += p.own
+                ingress += p.ingress
+                combined += p.combined
+                noUpstream += p.noUpstream
+                others += p.otherEnvironments
+                if let note = p.endNote { warnings.append("\(f.path): \(note)") }
+            }
+            skippedTotal += skipped.total
+            accessSkipped.append((f.path, skipped))
+            let format = [ingress > 0 ? "ingress-nginx \(ingress)" : nil, combined > 0 ? "combined \(combined)" : nil]
+                .compactMap { $0 }.joined(separator: ", ")
+            access.append(FileSummary(
+                path: f.path, sha256: accessDigests[k],
+                description: "NGINX access log: \(lines) lines (\(format.isEmpty ? "none readable" : format)), "
+                    + "\(own) of this environment in the window, \(skipped.total) skipped"))
+        }
+        if let w = Self.skippedWarning("audit log", auditSkipped) { warnings.append(w) }
+        if let w = Self.skippedWarning("access log", accessSkipped) { warnings.append(w) }
+        if noUpstream > 0 {
+            warnings.append("\(noUpstream) access line(s) in the window have no upstream name ([]: rejected before routing, "
+                + "e.g. a 400 for a malformed request) and belong to no environment")
+        }
+        _ = others
+        for (what, i) in [("client addresses", merged.clients), ("URIs", merged.uris), ("rule messages", merged.messages)]
+        where i.overflowed > 0 {
+            warnings.append("more than \(i.cap) distinct \(what) in the window: \(i.overflowed) entries beyond them are counted but not ranked")
+        }
+        return Outcome(records: records, ruleRefs: refs, rules: merged.rules, messages: merged.messages,
+                       clients: merged.clients, uris: merged.uris, audit: audit, access: access,
+                       accessBuckets: buckets, skipped: skippedTotal, warnings: warnings)
+    }
+
+    /// "audit log: 3 lines skipped (2 not JSON, 1 longer than 1 MiB); first at a.log:12 (not JSON), …"
+    static func skippedWarning(_ what: String, _ files: [(String, SkippedLines)]) -> String? {
+        let total = files.reduce(0) { $0 + $1.1.total }
+        guard total > 0 else { return nil }
+        var byReason = [Int](repeating: 0, count: SkipReason.allCases.count)
+        for (_, s) in files { for r in SkipReason.allCases { byReason[r.rawValue] += s.counts[r.rawValue] } }
+        let reasons = SkipReason.allCases.filter { byReason[$0.rawValue] > 0 }.map { "\(byReason[$0.rawValue]) \($0.text)" }
+        var places: [String] = []
+        for (path, s) in files {
+            for (line, reason) in s.first.sorted(by: { $0.line < $1.line }) where places.count < SkippedLines.keep {
+                places.append("\(path):\(line) (\(reason.text))")
+            }
+        }
+        return "\(what): \(total) line\(total == 1 ? "" : "s") skipped (\(reasons.joined(separator: ", "))); first at \(places.joined(separator: ", "))"
+    }
+
+    // MARK: Workers
+
+    func withLines(_ item: ScanItem, _ files: [LogFileHandle], buffer: LineBuffer,
+                   _ body: (UnsafeBufferPointer<UInt8>, Int) -> Void) throws(SourceError) -> (LineScanner.Counts, String?) {
+        let file = files[item.file]
+        if item.gzip {
+            var source = try GzipSource(file: file)
+            let counts = try LineScanner.scan(&source, buffer: buffer, body)
+            return (counts, source.endNote)
+        }
+        var source = FileRegionSource(file: file, start: item.start)
+        return (try LineScanner.scan(&source, startOffset: item.start, stopOffset: item.stop, buffer: buffer, body), nil)
+    }
+
+    @inline(__always)
+    static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        for c in line where c != 0x20 && c != 0x09 { return false }
+        return true
+    }
+
+    func scanAudit(_ item: ScanItem, buffer: LineBuffer) throws(SourceError) -> AuditPart {
+        var part = AuditPart()
+        var reader = AuditEntryReader(zone: zone)
+        let (counts, note) = try withLines(item, auditFiles, buffer: buffer) { line, number in
+            if Self.isBlank(line) { return }
+            if let failure = reader.read(line) {
+                part.skipped.add(failure == .notJSON ? .notJSON : failure == .notAuditEntry ? .notAuditEntry : .badTime, line: number)
+                return
+            }
+            part.entries += 1
+            part.flavors[reader.flavor, default: 0] += 1
+            guard let bucket = window.bucket(reader.time) else { part.outsideWindow += 1; return }
+            let start = UInt32(part.ruleRefs.count)
+            let rules = reader.rules.prefix(Int(UInt16.max))
+            for r in rules {
+                part.ruleRefs.append(RuleRef(rule: part.rules.id(reader.bytes(r.id)), message: part.messages.id(reader.bytes(r.message))))
+            }
+            let id = reader.bytes(reader.uniqueID)
+            part.records.append(AuditRecord(
+                idHash: id.isEmpty ? 0 : fnv1a64(id), bucket: Int32(bucket),
+                client: part.clients.id(reader.bytes(reader.client)), uri: part.uris.id(reader.bytes(reader.uri)),
+                rulesStart: start, rulesCount: UInt16(rules.count), engine: reader.engine,
+                hostMatch: attribution.matches(uniqueID: id, host: reader.bytes(reader.host)), blocked: reader.blocked,
+                critical: reader.hasCriticalAttack, score: Int32(clamping: reader.anomalyScore ?? -1)))
+        }
+        part.lines = counts.lines
+        part.skipped.addOversized(counts)
+        part.endNote = note
+        return part
+    }
+
+    func scanAccess(_ item: ScanItem, table: IDTable?, records: [AuditRecord], buffer: LineBuffer) throws(SourceError) -> AccessPart {
+        var part = AccessPart(buckets: window.bucketCount)
+        var cache = TimeCache()
+        var idBuffer: [UInt8] = []
+        let (counts, note) = try withLines(item, accessFiles, buffer: buffer) { p, number in
+            if Self.isBlank(p) { return }
+            guard let line = AccessLogLine.parse(p, timeCache: &cache) else {
+                part.skipped.add(.notAccessLine, line: number)
+                return
+            }
+            // 0 no environment ([] upstream), 1 this one, 2 another.
+            let owner: UInt8
+            switch line.format {
+            case .combined:
+                part.combined += 1
+                owner = 1
+            case .ingress:
+                part.ingress += 1
+                owner = line.upstream.isEmpty ? 0 : attribution.ownsUpstream(p, line.upstream) ? 1 : 2
+            }
+            if let b = window.bucket(line.time) {
+                switch owner {
+                case 1: part.buckets[b] += 1; part.own += 1
+                case 2: part.otherEnvironments += 1
+                default: part.noUpstream += 1
+                }
+            } else {
+                part.outsideWindow += 1
+            }
+            guard owner != 0, let table, !line.requestID.isEmpty else { return }
+            var h: UInt64
+            let id = UnsafeBufferPointer(rebasing: p[line.requestID])
+            if id.contains(0x5C) {  // \xHH escapes: hash the bytes the audit log has
+                idBuffer = Array(AccessLogLine.text(p, line.requestID).utf8)
+                h = idBuffer.withUnsafeBufferPointer { fnv1a64($0) }
+            } else {
+                h = fnv1a64(id)
+            }
+            var k = table.find(h) ?? -1
+            while k >= 0 {
+                part.hits.append((k, owner))
+                k = records[Int(k)].next
+            }
+        }
+        part.lines = counts.lines
+        part.skipped.addOversized(counts)
+        part.endNote = note
+        return part
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import ThreatSources
+
+/// `threat-report policy enable FILE|-`: removes GitLab's disabled_by label.
+struct PolicyEnableCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enable",
+        abstract: "Print the manifests with GitLab's disabled_by label removed, so the policies select their pods again.",
+        discussion: """
+        Removes network-policy.gitlab.com/disabled_by from each policy's selector (podSelector, endpointSelector) \
+        and prints the whole stream, otherwise unchanged, on stdout. Apply it with `kubectl apply -f`.
+        """)
+
+    @Argument(help: ArgumentHelp("Manifest file (YAML or JSON, several documents allowed), or - for stdin.", valueName: "file"))
+    var file: String
+
+    @Option(name: .long, help: ArgumentHelp("Only the policy with this metadata.name (repeatable; default: every policy).", valueName: "name"))
+    var name: [String] = []
+
+    func run() throws { try PolicyLabelCommand.run(.enable, file: file, names: name) }
+}
+
+/// The shared body of `enable` and `disable`.
+enum PolicyLabelCommand {
+    static func run(_ action: PolicyEnforcementAction, file: String, names: [String]) throws {
+        let input = try PolicyInput.read(file)
+        let result: PolicyLabelResult
+        do {
+            result = try PolicyLabelEditor.apply(action, to: input.text, origin: input.origin, names: names)
+        } catch {
+            throw PolicyInput.fail(error.description)
+        }
+        PolicyInput.write(result.text)
+        let done = action == .enable ? "enabled" : "disabled"
+        for c in result.changes {
+            PolicyInput.note("\(c.changed ? done : "already \(done)"): \(c.kind.rawValue) \(c.name) (\(c.location))")
+        }
+        for n in result.notes { PolicyInput.note("note: \(n)") }
+    }
+}

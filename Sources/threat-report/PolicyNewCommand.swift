@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import ThreatModel
+import ThreatSources
+
+/// `threat-report policy new`: a CiliumNetworkPolicy from GitLab rule-mode choices.
+struct PolicyNewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new",
+        abstract: "Print a CiliumNetworkPolicy built from rule-mode flags, as GitLab's policy editor did.",
+        discussion: """
+        Each --allow-* flag adds peers; per direction there is one rule per peer type (labels, entities, CIDR, FQDN), \
+        and --ports applies to every rule. Labels are key=value pairs separated by commas (ANDed); repeat \
+        --allow-from-labels / --allow-to-labels for alternatives (ORed). Lists take commas or repeated flags. \
+        Example: threat-report policy new --name web --namespace shop --endpoint app=web \
+        --allow-from-labels app=frontend --ports 80/tcp
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("metadata.name (lowercase letters, digits, '-' and '.').", valueName: "name"))
+    var name: String
+
+    @Option(name: .long, help: ArgumentHelp("metadata.namespace (default: none, kubectl's current namespace).", valueName: "namespace"))
+    var namespace: String?
+
+    @Option(name: .long, help: ArgumentHelp("Labels of the pods the policy applies to, key=value[,key=value] (repeatable; none = every pod).", valueName: "labels"))
+    var endpoint: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Allow inbound from pods with these labels, key=value[,key=value] (repeatable: ORed).", valueName: "labels"))
+    var allowFromLabels: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Allow inbound from Cilium entities: \(RuleModeValues.entities.joined(separator: ", ")).", valueName: "entities"))
+    var allowFromEntities: [String] = []
+
+    @Option(name: .customLong("allow-from-cidr"), help: ArgumentHelp("Allow inbound from these address ranges, like 10.0.0.0/8.", valueName: "cidrs"))
+    var allowFromCIDR: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Allow outbound to pods with these labels, key=value[,key=value] (repeatable: ORed).", valueName: "labels"))
+    var allowToLabels: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Allow outbound to Cilium entities (as --allow-from-entities).", valueName: "entities"))
+    var allowToEntities: [String] = []
+
+    @Option(name: .customLong("allow-to-cidr"), help: ArgumentHelp("Allow outbound to these address ranges, like 10.0.0.0/8.", valueName: "cidrs"))
+    var allowToCIDR: [String] = []
+
+    @Option(name: .customLong("allow-to-fqdn"), help: ArgumentHelp("Allow outbound to these DNS names (api.example.com) or patterns (*.example.com).", valueName: "names"))
+    var allowToFQDN: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Ports of every rule: port[-end][/tcp|udp|sctp|any], comma-separated (default protocol TCP; none = every port).", valueName: "ports"))
+    var ports: String?
+
+    @Flag(name: .long, help: "Write it disabled: GitLab's disabled_by label in the endpoint selector.")
+    var disabled = false
+
+    func validate() throws { _ = try policy() }
+
+    /// The policy the flags describe; every value checked, errors naming the flag.
+    func policy() throws -> RuleModePolicy {
+        guard RuleModeValues.isDNSSubdomain(name) else {
+            throw ValidationError("--name: '\(name)' is not a policy name (lowercase letters, digits, '-' and '.', at most 253)")
+        }
+        if let namespace, !RuleModeValues.isDNSLabel(namespace) {
+            throw ValidationError("--namespace: '\(namespace)' is not a namespace name (lowercase letters, digits and '-', at most 63)")
+        }
+        var p = RuleModePolicy(name: name, namespace: namespace)
+        for text in endpoint {
+            for l in try labels(text, flag: "--endpoint") {
+                guard !p.endpoint.contains(where: { $0.key == l.key }) else {
+                    throw ValidationError("--endpoint: label key '\(l.key)' is given twice")
+                }
+                p.endpoint.append(l)
+            }
+        }
+        p.fromLabels = try allowFromLabels.map { try labels($0, flag: "--allow-from-labels") }
+        p.toLabels = try allowToLabels.map { try labels($0, flag: "--allow-to-labels") }
+        p.fromEntities = try list(allowFromEntities, flag: "--allow-from-entities", check: RuleModeValues.entity)
+        p.toEntities = try list(allowToEntities, flag: "--allow-to-entities", check: RuleModeValues.entity)
+        p.fromCIDRs = try list(allowFromCIDR, flag: "--allow-from-cidr", check: RuleModeValues.cidr)
+        p.toCIDRs = try list(allowToCIDR, flag: "--allow-to-cidr", check: RuleModeValues.cidr)
+        p.toFQDNs = try list(allowToFQDN, flag: "--allow-to-fqdn", check: RuleModeValues.fqdn)
+        if let ports {
+            switch RuleModeValues.ports(ports) {
+            case let .success(list): p.ports = list
+            case let .failure(e): throw ValidationError("--ports: \(e)")
+            }
+        }
+        p.disabled = disabled
+        guard p.hasIngress || p.hasEgress else {
+            throw ValidationError("nothing to allow: give at least one --allow-from-* or --allow-to-* flag")
+        }
+        return p
+    }
+
+    func labels(_ text: String, flag: String) throws -> [LabelPair] {
+        switch RuleModeValues.labels(text) {
+        case let .success(l): return l
+        case let .failure(e): throw ValidationError("\(flag): \(e)")
+        }
+    }
+
+    func list(_ values: [String], flag: String, check: (String) -> RuleModeValueError?) throws -> [String] {
+        var out: [String] = []
+        for v in values.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
+            let item = v.trimmingCharacters(in: .whitespaces)
+            if let e = check(item) { throw ValidationError("\(flag): \(e)") }
+            if !out.contains(item) { out.append(item) }
+        }
+        return out
+    }
+
+    func run() throws {
+        let p = try policy()
+        let yaml = p.yaml()
+        // The manifest must read back as a valid policy; anything else is a bug, not a user error.
+        let check = PolicyDocumentLoader.loadDetailed(text: yaml, origin: "new policy")
+        guard check.items.count == 1, check.items[0].valid else {
+            throw PolicyInput.fail("the policy built from the flags does not read back as valid (\(check.items.first?.problems.map(\.description).joined(separator: "; ") ?? "no policy")); please report this")
+        }
+        PolicyInput.write(yaml)
+        if !p.toFQDNs.isEmpty {
+            PolicyInput.note("note: toFQDNs works only when Cilium's DNS proxy sees the lookups: also allow DNS to kube-dns with an L7 DNS rule (see docs/policies.md)")
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+/// A throwaway CA with a server certificate for 127.0.0.1 and a client certificate, made with openssl.
+struct TestPKI {
+    let dir: String
+    var ca: String { dir + "/ca.crt" }
+    var serverCert: String { dir + "/server.crt" }
+    var serverKey: String { dir + "/server.key" }
+    var clientCert: String { dir + "/client.crt" }
+    var clientKey: String { dir + "/client.key" }
+
+    init(name: String = "pki") throws {
+        dir = tempDir(name)
+        let openssl = try #require(which("openssl"))
+        func sh(_ args: [String]) throws {
+            let r = try run(openssl, args, cwd: dir)
+            try #require(r.code == 0, "openssl \(args.joined(separator: " ")): \(r.stderr)")
+        }
+        try sh(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=threat-report test CA"])
+        try "subjectAltName=IP:127.0.0.1\n".write(toFile: dir + "/san.ext", atomically: true, encoding: .utf8)
+        try sh(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"])
+        try sh(["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext"])
+        try sh(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=threat-report-reader"])
+        try sh(["x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.crt", "-days", "2"])
+    }
+
+    func base64(_ path: String) throws -> String { try Data(contentsOf: URL(fileURLWithPath: path)).base64EncodedString() }
+}
+
+@Suite("Policies from the Kubernetes API (TLS loopback replay)")
+struct KubernetesLiveTests {
+    static let token = "tr-canary-kube-token-51d2"
+
+    func list(_ kind: String, _ names: [String], continueToken: String = "") -> String {
+        let items = names.map { n in
+            kind == "NetworkPolicyList"
+                ? #"{"metadata":{"name":"\#(n)","namespace":"shop","resourceVersion":"1"},"spec":{"podSelector":{},"policyTypes":["Ingress"]}}"#
+                : #"{"apiVersion":"cilium.io/v2","kind":"CiliumNetworkPolicy","metadata":{"name":"\#(n)","namespace":"shop"},"spec":{"endpointSelector":{"matchLabels":{"app":"\#(n)"}},"ingress":[{"fromEntities":["world"]}]}}"#
+        }
+        let apiVersion = kind == "NetworkPolicyList" ? "networking.k8s.io/v1" : "cilium.io/v2"
+        return #"{"kind":"\#(kind)","apiVersion":"\#(apiVersion)","metadata":{"resourceVersion":"9","continue":"\#(continueToken)"},"items":[\#(items.joined(separator: ","))]}"#
+    }
+
+    func kubeconfig(_ pki: TestPKI, server: String, dir: String, user: String? = nil) throws -> String {
+        let u = try user ?? """
+            client-certificate-data: \(pki.base64(pki.clientCert))
+            client-key-data: \(pki.base64(pki.clientKey))
+            token: \(Self.token)
+        """
+        let path = dir + "/kubeconfig"
+        try """
+        apiVersion: v1
+        kind: Config
+        current-context: test
+        clusters:
+        - name: lab
+          cluster:
+            server: \(server)
+            certificate-authority-data: \(pki.base64(pki.ca))
+        contexts:
+        - name: test
+          context: { cluster: lab, user: reader }
+        users:
+        - name: reader
+          user:
+        \(u)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let cfg = dir + "/k8s.yml"
+        try "version: 1\nto: 2026-11-20T00:00:00Z\nenvironments:\n  - { name: production, namespace: shop, policies: { kubernetes: { kubeconfig: kubeconfig, timeout: 5 } } }\n"
+            .write(toFile: cfg, atomically: true, encoding: .utf8)
+        return cfg
+    }
+
+    @Test("Lists all three kinds with paging, over TLS with the kubeconfig's CA, client certificate and token")
+    func pagedListsWithClientCert() throws {
+        let pki = try TestPKI()
+        let cnp = "/apis/cilium.io/v2/namespaces/shop/ciliumnetworkpolicies"
+        let server = try ReplayServer(routes: [
+            .init(path: cnp, query: "limit=500", responses: [.init(body: list("CiliumNetworkPolicyList", ["web", "api"], continueToken: "eyJ2IjoxfQ=="))]),
+            .init(path: cnp, query: "limit=500&continue=eyJ2IjoxfQ%3D%3D", responses: [.init(body: list("CiliumNetworkPolicyList", ["worker"]))]),
+            .init(path: "/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies", query: "limit=500", responses: [.init(body: list("CiliumClusterwideNetworkPolicyList", []))]),
+            .init(path: "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies", query: "limit=500", responses: [.init(body: list("NetworkPolicyList", ["default-deny"]))]),
+        ], cert: pki.serverCert, key: pki.serverKey, clientCA: pki.ca)
+        let dir = tempDir("k8s")
+        let r = try report(["--config", try kubeconfig(pki, server: server.url, dir: dir), "--output", dir + "/out", "--format", "json,html", "--record", dir + "/rec"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let reqs = try server.requests()
+        #expect(reqs.map { "\($0["path"]!)?\($0["query"]!)" } == [
+            "\(cnp)?limit=500", "\(cnp)?limit=500&continue=eyJ2IjoxfQ%3D%3D",
+            "/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies?limit=500",
+            "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies?limit=500",
+        ])
+        for q in reqs {
+            #expect((q["headers"] as? [String: String])?["Authorization"] == "Bearer \(Self.token)")
+            #expect((q["client_cert_subject"] as? [String: String])?["commonName"] == "threat-report-reader")
+        }
+        let json = try #require(try foundationJSON(dir + "/out/report.json") as? [String: Any])
+        let items = try #require((((json["environments"] as? [[String: Any]])?.first)?["policies"] as? [String: Any])?["items"] as? [[String: Any]])
+        #expect(items.compactMap { $0["name"] as? String } == ["web", "api", "worker", "default-deny"])
+        // The recording joins the pages and replays to the same set; it never holds the token.
+        let rec = try String(contentsOfFile: dir + "/rec/production/policies/ciliumnetworkpolicies.json", encoding: .utf8)
+        #expect(rec.contains("\"worker\"") && !rec.contains("continue"))
+        for f in try FileManager.default.subpathsOfDirectory(atPath: dir + "/rec") {
+            let data = (try? Data(contentsOf: URL(fileURLWithPath: dir + "/rec/" + f))) ?? Data()
+            #expect(data.range(of: Data(Self.token.utf8)) == nil, "\(f)")
+        }
+    }
+
+    @Test("403 on the Cilium kinds means Cilium is not installed: an empty state, not a failure")
+    func ciliumMissing() throws {
+        let pki = try TestPKI(name: "pki403")
+        let forbidden = #"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403,"message":"ciliumnetworkpolicies.cilium.io is forbidden"}"#
+        let server = try ReplayServer(routes: [
+            .init(path: "/apis/cilium.io/v2/namespaces/shop/ciliumnetworkpolicies", responses: [.init(status: 403, body: forbidden)]),
+            .init(path: "/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies", responses: [.init(status: 404, body: #"{"kind":"Status","code":404}"#)]),
+            .init(path: "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies", responses: [.init(body: list("NetworkPolicyList", ["default-deny"]))]),
+        ], cert: pki.serverCert, key: pki.serverKey, clientCA: pki.ca)
+        let dir = tempDir("k8s403")
+        let r = try report(["--config", try kubeconfig(pki, server: server.url, dir: dir), "--output", dir + "/out", "--format", "json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let json = try #require(try foundationJSON(dir + "/out/report.json") as? [String: Any])
+        let policies = try #require(((json["environments"] as? [[String: Any]])?.first)?["policies"] as? [String: Any])
+        #expect(policies["status"] as? String == "ok")
+        #expect((policies["notes"] as? [String])?.first?.hasPrefix("Cilium is not installed") == true)
+        #expect((policies["items"] as? [[String: Any]])?.count == 1)
+    }
+
+    @Test("A server certificate from another CA is refused with a plain reason; exit 3")
+    func wrongCA() throws {
+        let pki = try TestPKI(name: "pkiA"), other = try TestPKI(name: "pkiB")
+        let server = try ReplayServer(routes: [], cert: other.serverCert, key: other.serverKey)
+        let dir = tempDir("k8sca")
+        let r = try report(["--config", try kubeconfig(pki, server: server.url, dir: dir), "--output", dir + "/out", "--format", "json"])
+        #expect(r.code == 3)
+        let json = try #require(try foundationJSON(dir + "/out/report.json") as? [String: Any])
+        let error = try #require((((json["environments"] as? [[String: Any]])?.first)?["policies"] as? [String: Any])?["error"] as? String)
+        #expect(error.contains("not trusted") || error.contains("TLS"), "\(error)")
+        #expect(try server.requests().isEmpty)
+    }
+
+    @Test("A kubeconfig with an exec plugin gets a clear error that suggests piping kubectl into stdin")
+    func execPlugin() throws {
+        let pki = try TestPKI(name: "pkiexec")
+        let dir = tempDir("k8sexec")
+        let cfg = try kubeconfig(pki, server: "https://127.0.0.1:1", dir: dir, user: "    exec: { apiVersion: client.authentication.k8s.io/v1beta1, command: aws }")
+        let r = try report(["--config", cfg, "--output", dir + "/out", "--format", "json"])
+        #expect(r.code == 3)
+        #expect(r.stderr.contains("exec or auth-provider plugin") && r.stderr.contains("kubectl get ciliumnetworkpolicies,networkpolicies"))
+    }
+}

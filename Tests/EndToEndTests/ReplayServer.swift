@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+/// Tests/Support/replay_server.py on a free loopback port: recorded answers out, exact requests logged.
+final class ReplayServer {
+    let process: Process
+    let port: Int
+    let logPath: String
+    let tls: Bool
+    var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
+
+    struct Route: Encodable {
+        var method = "GET"
+        var path: String
+        var query: String?
+        var responses: [Response]
+    }
+
+    struct Response: Encodable {
+        var status = 200
+        var body: String?
+        var body_file: String?
+        var delay: Double?
+        var mode: String?
+        var huge_bytes: Int?
+        init(status: Int = 200, body: String? = nil, bodyFile: String? = nil, delay: Double? = nil, mode: String? = nil, hugeBytes: Int? = nil) {
+            self.status = status
+            self.body = body
+            body_file = bodyFile
+            self.delay = delay
+            self.mode = mode
+            huge_bytes = hugeBytes
+        }
+    }
+
+    init(routes: [Route], cert: String? = nil, key: String? = nil, clientCA: String? = nil) throws {
+        let dir = tempDir("replay")
+        let routesPath = dir + "/routes.json"
+        try JSONEncoder().encode(routes).write(to: URL(fileURLWithPath: routesPath))
+        logPath = dir + "/requests.jsonl"
+        FileManager.default.createFile(atPath: logPath, contents: Data())
+        tls = cert != nil
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var args = ["python3", repo + "/Tests/Support/replay_server.py", "--routes", routesPath, "--log", logPath]
+        if let cert, let key { args += ["--cert", cert, "--key", key] }
+        if let clientCA { args += ["--client-ca", clientCA] }
+        process.arguments = args
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        port = try #require(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)), "replay server did not start")
+    }
+
+    deinit {
+        // SIGKILL: a child spawned from a test thread may inherit a blocked SIGTERM.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// The requests the server saw, in order.
+    func requests() throws -> [[String: Any]] {
+        try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Loopback HTTP(S) server that replays recorded engine answers and logs the exact requests.
+
+Stands in for Elasticsearch, Prometheus and the Kubernetes API in tests (none of them can run
+here, or a fault must be injected). Standard library only.
+
+  replay_server.py --routes ROUTES.json --log REQUESTS.jsonl [--cert C --key K [--client-ca CA]]
+
+Prints the bound port on the first line of stdout once it listens on 127.0.0.1.
+
+ROUTES.json: a list of routes, matched in order on method and path (and on the query string
+when "query" is given). Each route has "responses": the n-th matching request gets the n-th
+response, the last one repeats. A response is
+  {"status": 200, "body": "...", "body_file": "path", "headers": {...},
+   "delay": seconds, "mode": "normal|hang|truncate|huge|close"}
+"hang" accepts and never answers; "truncate" sends half the body with a full Content-Length;
+"huge" streams `huge_bytes` (default 2 GB) of JSON-looking bytes; "close" drops the connection.
+Every request is appended to the log as one JSON line: method, path, query, headers, body.
+"""
+import argparse
+import http.server
+import json
+import os
+import socketserver
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--routes", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--client-ca")
+    args = ap.parse_args()
+    routes = json.load(open(args.routes))
+    base = os.path.dirname(os.path.abspath(args.routes))
+    counters = {}
+    lock = threading.Lock()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def handle_any(self):
+            parsed = urllib.parse.urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+            entry = {"method": self.command, "path": parsed.path, "query": parsed.query,
+                     "headers": {k: v for k, v in self.headers.items()}, "body": body}
+            peer = getattr(self.connection, "getpeercert", None)
+            if peer:
+                cert = self.connection.getpeercert()
+                if cert:
+                    entry["client_cert_subject"] = dict(x[0] for x in cert.get("subject", ()))
+            with lock:
+                with open(args.log, "a") as f:
+                    f.write(json.dumps(entry) + "\n")
+            for i, r in enumerate(routes):
+                if r.get("method", "GET") != self.command or r["path"] != parsed.path:
+                    continue
+                if "query" in r and r["query"] != parsed.query:
+                    continue
+                with lock:
+                    n = counters.get(i, 0)
+                    counters[i] = n + 1
+                resp = r["responses"][min(n, len(r["responses"]) - 1)]
+                return self.answer(resp)
+            self.answer({"status": 404, "body": json.dumps({"error": "no route for " + parsed.path})})
+
+        def answer(self, resp):
+            time.sleep(resp.get("delay", 0))
+            mode = resp.get("mode", "normal")
+            if mode == "hang":
+                time.sleep(3600)
+                return
+            if mode == "close":
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            if "body_file" in resp:
+                data = open(os.path.join(base, resp["body_file"]), "rb").read()
+            else:
+                data = resp.get("body", "").encode()
+            self.send_response(resp.get("status", 200))
+            for k, v in resp.get("headers", {"Content-Type": "application/json"}).items():
+                self.send_header(k, v)
+            if mode == "huge":
+                total = int(resp.get("huge_bytes", 2 << 30))
+                self.send_header("Content-Length", str(total))
+                self.end_headers()
+                chunk = b'{"pad":"' + b"x" * 65500 + b'"}\n'
+                sent = 0
+                try:
+                    while sent < total:
+                        self.wfile.write(chunk)
+                        sent += len(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                return
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if mode == "truncate":
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = handle_any
+
+    class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    server = Server(("127.0.0.1", 0), Handler)
+    if args.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert, args.key)
+        if args.client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(args.client_ca)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

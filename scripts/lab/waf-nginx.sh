@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# A real NGINX + ModSecurity v3 + OWASP CRS on loopback, shaped like ingress-nginx
+# (/work/shared/docs/LAB.md §1). Used by the WAF end-to-end tests and by record-waf-raw-sample.sh.
+#
+#   scripts/lab/waf-nginx.sh start DIR [DetectionOnly|On]   writes DIR/{nginx.conf,modsec.conf}, starts nginx,
+#                                                           prints "PORT PID" on stdout
+#   scripts/lab/waf-nginx.sh stop DIR                       stops that nginx by the PID in DIR/nginx.pid
+#
+# Two server names stand for two environments:
+#   shop.example.com          -> $proxy_upstream_name "shop-production-web-80"   (namespace shop-production)
+#   staging.shop.example.com  -> $proxy_upstream_name "shop-staging-web-80"      (namespace shop-staging)
+# Any other Host reaches the default server, upstream "upstream-default-backend" (as in ingress-nginx).
+# Logs: DIR/access.log (ingress-nginx's 17-field log-format-upstream) and DIR/modsec_audit.log
+# (ModSecurity JSON, Serial, one entry per line). modsecurity_transaction_id is "$req_id", so the
+# audit unique_id equals the access line's last field. The process runs with TZ (default UTC) from
+# the environment: set TZ=Europe/Berlin to get local times with a zone in both logs.
+set -euo pipefail
+
+cmd=${1:-}; dir=${2:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR [DetectionOnly|On]" >&2; exit 2; }
+
+free_port() {
+  python3 - <<'EOF'
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
+EOF
+}
+
+case "$cmd" in
+start)
+  engine=${3:-DetectionOnly}
+  case "$engine" in DetectionOnly|On) ;; *) echo "engine must be DetectionOnly or On" >&2; exit 2 ;; esac
+  mkdir -p "$dir/tmp" "$dir/www"
+  dir=$(cd "$dir" && pwd)
+  # Workers run as nobody when the master is root: they read www/ and write tmp/.
+  chmod 755 "$dir" "$dir/www"
+  chmod 777 "$dir/tmp"
+  printf 'ok\n' > "$dir/www/index.html"
+  printf 'User-agent: *\nDisallow:\n' > "$dir/www/robots.txt"
+  port=$(free_port); backend=$(free_port)
+  cat > "$dir/modsec.conf" <<EOF
+Include /etc/nginx/modsecurity.conf
+SecRuleEngine $engine
+SecStatusEngine Off
+SecAuditLogFormat JSON
+SecAuditLogParts ABCIJDEFHZ
+SecAuditLog $dir/modsec_audit.log
+SecTmpDir $dir/tmp/
+SecDataDir $dir/tmp/
+Include /etc/modsecurity/crs/crs-setup.conf
+Include /etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf
+Include /usr/share/modsecurity-crs/rules/*.conf
+Include /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf
+EOF
+  cat > "$dir/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_http_modsecurity_module.so;
+worker_processes 1;
+daemon on;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 256; }
+http {
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  uninitialized_variable_warn off;
+  map \$http_x_request_id \$req_id { default \$http_x_request_id; "" \$request_id; }
+  log_format upstreaminfo '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent" \$request_length \$request_time [\$proxy_upstream_name] [\$proxy_alternative_upstream_name] \$upstream_addr \$upstream_response_length \$upstream_response_time \$upstream_status \$req_id';
+  access_log $dir/access.log upstreaminfo;
+  set_real_ip_from 127.0.0.1;
+  real_ip_header X-Forwarded-For;
+  modsecurity on;
+  modsecurity_rules_file $dir/modsec.conf;
+  modsecurity_transaction_id "\$req_id";
+  server {
+    listen 127.0.0.1:$port default_server;
+    server_name _;
+    set \$proxy_upstream_name "upstream-default-backend";
+    set \$proxy_alternative_upstream_name "";
+    location / { proxy_pass http://127.0.0.1:$backend; }
+  }
+  server {
+    listen 127.0.0.1:$port;
+    server_name shop.example.com;
+    set \$proxy_upstream_name "shop-production-web-80";
+    set \$proxy_alternative_upstream_name "";
+    location / { proxy_pass http://127.0.0.1:$backend; }
+  }
+  server {
+    listen 127.0.0.1:$port;
+    server_name staging.shop.example.com;
+    set \$proxy_upstream_name "shop-staging-web-80";
+    set \$proxy_alternative_upstream_name "";
+    location / { proxy_pass http://127.0.0.1:$backend; }
+  }
+  server {
+    listen 127.0.0.1:$backend;
+    modsecurity off;
+    access_log off;
+    root $dir/www;
+    location / { try_files \$uri /index.html; }
+  }
+}
+EOF
+  # The daemon must not keep the caller's stdout/stderr open (a caller reading them to the end
+  # would wait for nginx to exit); its messages go to error.log.
+  if ! nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" </dev/null >/dev/null 2>&1; then
+    echo "nginx did not start:" >&2
+    tail -n 5 "$dir/error.log" >&2
+    exit 1
+  fi
+  for _ in $(seq 1 200); do
+    [ -s "$dir/nginx.pid" ] && curl -s -o /dev/null "http://127.0.0.1:$backend/" && break
+    sleep 0.05
+  done
+  # The probe above went to the backend (no access log there), so the front logs stay empty.
+  echo "$port $(cat "$dir/nginx.pid")"
+  ;;
+stop)
+  if [ -s "$dir/nginx.pid" ]; then
+    pid=$(cat "$dir/nginx.pid")
+    kill -QUIT "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  fi
+  ;;
+*) echo "usage: $0 start|stop DIR [DetectionOnly|On]" >&2; exit 2 ;;
+esac
