@@ -3,7 +3,7 @@ SWIFT ?= swift
 export PATH := $(PATH):/opt/swift/usr/bin
 RELEASE_BIN := .build/release/threat-report
 
-.PHONY: report test build templates clean screenshot
+.PHONY: report test build templates clean screenshot bench
 
 ## Installs what is missing, builds release, and writes the sample report into output/.
 report:
@@ -17,6 +17,12 @@ test:
 	python3 scripts/embed-templates.py --check
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel
+
+## Benchmarks against peers measured in the same run (release build): scripts/bench/*.sh
+bench:
+	@scripts/install-deps.sh test
+	$(SWIFT) build -c release --product threat-report
+	@for b in scripts/bench/*.sh; do echo "== $$b"; $$b || exit 1; done
 
 build:
 	$(SWIFT) build -c release --product threat-report

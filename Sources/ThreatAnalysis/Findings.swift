@@ -48,6 +48,7 @@ public enum FindingAnalyzer {
         out += WAFFindings.findings(for: env, window: window)
         out += FlowFindings.findings(for: env, window: window)
         out += PolicyFindings.findings(for: env)
+        out += TrendFindings.findings(for: env, window: window)
         return out
     }
 

@@ -32,7 +32,7 @@ public enum FlowFindings {
                         See who was dropped around that time: `hubble observe --namespace \(env.namespace) --verdict DROPPED \
                         --since \(since) -o compact | sort | uniq -c | sort -rn | head` (a scan or a new client hitting a \
                         default-deny policy looks like this).
-                        """))
+                        """, unit: .perSecond))
                 }
             }
             let totalDrops = flows.topDropReasons.reduce(0) { $0 + $1.count }

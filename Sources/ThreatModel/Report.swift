@@ -56,9 +56,11 @@ public struct Finding: Sendable, Equatable, Codable {
     public var guidance: String
     /// The object the finding is about (policy name, rule id, …), when any.
     public var subject: String?
+    /// What `value` and `threshold` measure: a ratio (shown as a percent) or a rate per second.
+    public var unit: FindingUnit = .ratio
 
     public init(id: String, severity: Severity, environment: String, title: String, value: Double? = nil,
-                threshold: Double? = nil, guidance: String, subject: String? = nil) {
+                threshold: Double? = nil, guidance: String, subject: String? = nil, unit: FindingUnit = .ratio) {
         self.id = id
         self.severity = severity
         self.environment = environment
@@ -67,6 +69,23 @@ public struct Finding: Sendable, Equatable, Codable {
         self.threshold = threshold
         self.guidance = guidance
         self.subject = subject
+        self.unit = unit
+    }
+}
+
+/// The unit of a finding's value and threshold.
+public enum FindingUnit: String, Sendable, Codable {
+    case ratio
+    case perSecond = "per_second"
+
+    /// A ratio as whole percents (as GitLab showed them), a rate as "249.3/s".
+    public func format(_ v: Double) -> String {
+        switch self {
+        case .ratio: return Percent.whole(v)
+        case .perSecond:
+            guard v.isFinite else { return "–" }
+            return (v >= 100 ? String(format: "%.0f", v) : v >= 1 ? String(format: "%.1f", v) : String(format: "%.3f", v)) + "/s"
+        }
     }
 }
 
@@ -130,10 +149,12 @@ public struct EnvironmentReport: Sendable, Equatable, Codable {
     public var flows: Section<FlowStatistics>
     public var policies: Section<PolicySet>
     public var evidence: [EvidenceItem]
+    /// The same statistics for the window just before (`--compare previous`); nil with `--compare none`.
+    public var previous: PreviousWindow?
 
     public init(name: String, namespace: String, hosts: [String] = [], thresholds: Thresholds,
                 waf: Section<WAFStatistics>, flows: Section<FlowStatistics>, policies: Section<PolicySet>,
-                evidence: [EvidenceItem] = []) {
+                evidence: [EvidenceItem] = [], previous: PreviousWindow? = nil) {
         self.name = name
         self.namespace = namespace
         self.hosts = hosts
@@ -142,9 +163,10 @@ public struct EnvironmentReport: Sendable, Equatable, Codable {
         self.flows = flows
         self.policies = policies
         self.evidence = evidence
+        self.previous = previous
     }
 
-    /// True when a configured source failed.
+    /// True when a configured source failed (the previous-window comparison never counts).
     public var isPartial: Bool {
         [waf.status, flows.status, policies.status].contains { $0 == .unavailable || $0 == .partial }
     }

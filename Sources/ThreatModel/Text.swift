@@ -18,4 +18,13 @@ public enum WindowText {
         if s % 60 == 0 { return "\(s / 60)m" }
         return "\(s)s"
     }
+
+    /// "24 hours", "30 minutes", "7 days".
+    public static func human(_ w: TimeWindow) -> String {
+        let s = w.seconds
+        if s % 86400 == 0, s >= 2 * 86400 { return "\(s / 86400) days" }
+        if s % 3600 == 0 { return s == 3600 ? "1 hour" : "\(s / 3600) hours" }
+        if s % 60 == 0 { return "\(s / 60) minutes" }
+        return "\(s) seconds"
+    }
 }

@@ -67,14 +67,15 @@ section.environment { break-before: page; page-break-before: always; }
 <h2>Summary</h2>
 {{#partial}}<p class="unavailable">Some sources did not answer: the sections marked unavailable below say which and why.</p>{{/partial}}
 <table>
-<thead><tr><th>Environment</th><th>Status</th><th class="num">Requests</th><th class="num">Anomalous</th><th class="num">Flows</th><th class="num">Dropped</th><th>Policies</th><th class="num">Findings</th></tr></thead>
+<thead><tr><th>Environment</th><th>Status</th><th class="num">Requests</th><th class="num">Anomalous</th><th class="num">Flows</th><th class="num">Dropped</th><th>Policies</th><th class="num">Findings</th><th>Change vs previous window</th></tr></thead>
 <tbody>
 {{#summary}}
-<tr><td><a href="#{{anchor}}">{{name}}</a></td><td><span class="badge {{badge_class}}">{{badge_text}}</span></td><td class="num">{{requests}}</td><td class="num">{{anomalous}}</td><td class="num">{{flows}}</td><td class="num">{{dropped}}</td><td>{{policies}}</td><td class="num">{{findings}}</td></tr>
+<tr><td><a href="#{{anchor}}">{{name}}</a></td><td><span class="badge {{badge_class}}">{{badge_text}}</span></td><td class="num">{{requests}}</td><td class="num">{{anomalous}}</td><td class="num">{{flows}}</td><td class="num">{{dropped}}</td><td>{{policies}}</td><td class="num">{{findings}}</td><td>{{change}}</td></tr>
 {{/summary}}
 </tbody>
 </table>
-</section>
+{{#summary}}{{#previous_note}}<p class="unavailable">{{name}}: {{previous_note}}</p>
+{{/previous_note}}{{/summary}}</section>
 
 <section id="findings">
 <h2>Findings</h2>
@@ -228,11 +229,14 @@ section.environment { break-before: page; page-break-before: always; }
 
 ## Summary
 
-| Environment | Status | Requests | Anomalous | Flows | Dropped | Policies | Findings |
-|---|---|--:|--:|--:|--:|---|--:|
+| Environment | Status | Requests | Anomalous | Flows | Dropped | Policies | Findings | Change vs previous window |
+|---|---|--:|--:|--:|--:|---|--:|---|
 {{#summary}}
-| {{name}} | {{badge_text}} | {{requests}} | {{anomalous}} | {{flows}} | {{dropped}} | {{policies}} | {{findings}} |
+| {{name}} | {{badge_text}} | {{requests}} | {{anomalous}} | {{flows}} | {{dropped}} | {{policies}} | {{findings}} | {{change}} |
 {{/summary}}
+{{#summary}}{{#previous_note}}
+{{name}}: {{previous_note}}
+{{/previous_note}}{{/summary}}
 
 ## Findings
 
@@ -365,6 +369,14 @@ No flow metrics for this namespace.
 | {{key}} | {{count}} |
 {{/flows.top_drop_reasons}}
 {{/flows.has_drop_reasons}}
+{{#flows.has_dropped_pairs}}
+
+| Dropped source → destination | Drops |
+|---|--:|
+{{#flows.top_dropped_pairs}}
+| {{key}} | {{count}} |
+{{/flows.top_dropped_pairs}}
+{{/flows.has_dropped_pairs}}
 {{/flows.ok}}
 {{#flows.warnings}}
 

@@ -94,6 +94,45 @@ public enum ReportJSON {
             ("evidence", .array(e.evidence.map { ev in .object([
                 ("section", .string(ev.section)), ("source", .string(ev.source)), ("query", opt(ev.query)), ("sha256", opt(ev.sha256)),
             ]) })),
+            ("previous", e.previous.map(previous) ?? .null),
+            ("deltas", e.deltas.map(deltas) ?? .null),
+        ])
+    }
+
+    /// The previous window's totals and ratios (`--compare previous`); a section that could not be
+    /// compared is `{"status": "unavailable", "error": "…"}`.
+    static func previous(_ p: PreviousWindow) -> JSONValue {
+        func part(_ value: [(String, JSONValue)]?, _ error: String?) -> JSONValue {
+            if let value { return .object([("status", .string("ok"))] + value) }
+            if let error { return .object([("status", .string("unavailable")), ("error", .string(error))]) }
+            return .null
+        }
+        return .object([
+            ("window", .object([("from", t(p.window.from)), ("to", t(p.window.to)), ("interval", .string(p.window.interval.rawValue))])),
+            ("waf", part(p.waf.map { w in [
+                ("total_requests", n(w.totalRequests)), ("anomalous_requests", n(w.anomalousRequests)),
+                ("anomalous_ratio", .number(w.anomalousRatio)),
+                ("top_rules", .array(w.topRules.map { .object([("id", .string($0.key)), ("count", n($0.count))]) })),
+                ("top_clients", ranked(w.topClients, key: "ip")),
+            ] }, p.wafUnavailable)),
+            ("flows", part(p.flows.map { f in [
+                ("total", n(f.counts.total)), ("forwarded", n(f.counts.forwarded)), ("dropped", n(f.counts.dropped)),
+                ("dropped_ratio", .number(f.counts.droppedRatio)),
+            ] }, p.flowsUnavailable)),
+        ])
+    }
+
+    /// Current minus previous; `new_top_*` are keys in the current top list absent from the previous one.
+    static func deltas(_ d: TrendDeltas) -> JSONValue {
+        .object([
+            ("waf", d.waf.map { w in .object([
+                ("requests", n(w.requestsChange)), ("anomalous_ratio", .number(w.anomalousRatioChange)),
+                ("new_top_rules", .array(w.newTopRules.map { .string($0) })),
+                ("new_top_clients", .array(w.newTopClients.map { .string($0) })),
+            ]) } ?? .null),
+            ("flows", d.flows.map { f in .object([
+                ("flows", n(f.flowsChange)), ("dropped_ratio", .number(f.droppedRatioChange)),
+            ]) } ?? .null),
         ])
     }
 
@@ -114,7 +153,7 @@ public enum ReportJSON {
             ("id", .string(f.id)), ("severity", .string(f.severity.rawValue)), ("environment", .string(f.environment)),
             ("title", .string(f.title)), ("value", f.value.map { .number($0) } ?? .null),
             ("threshold", f.threshold.map { .number($0) } ?? .null), ("guidance", .string(f.guidance)),
-            ("subject", opt(f.subject)),
+            ("subject", opt(f.subject)), ("unit", .string(f.unit.rawValue)),
         ])
     }
 }

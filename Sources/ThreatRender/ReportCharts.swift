@@ -24,6 +24,8 @@ public enum ReportCharts {
         let tz = TimeZone(identifier: report.timezone) ?? TimeZone(identifier: "UTC")!
         let slugs = slugs(report.environments.map(\.name))
         let perHour = "per \(report.window.interval.rawValue)"
+        let shift = Double(report.window.seconds)
+        let previousName = "previous \(WindowText.human(report.window))"
         var out: [ReportChart] = []
         for (i, env) in report.environments.enumerated() {
             let slug = slugs[i]
@@ -31,7 +33,10 @@ public enum ReportCharts {
                 let chart = TimeSeriesChart(
                     id: "\(slug)-waf", title: "Requests (\(Sanitize.text(env.name, max: 40)))", yLabel: "requests \(perHour)",
                     window: report.window, timeZone: tz,
-                    series: [
+                    series: previousSeries(env.previous?.waf.map { w in
+                        ChartSeries(name: "Anomalous, \(previousName)", color: ChartPalette.previous, style: .dashedLine,
+                                    points: shifted(w.anomalousHistory.map { SeriesPoint($0.time, Double($0.value)) }, by: shift))
+                    }) + [
                         ChartSeries(name: "Total requests", color: ChartPalette.total, style: .area,
                                     points: waf.totalHistory.map { SeriesPoint($0.time, Double($0.value)) }),
                         ChartSeries(name: "Anomalous requests", color: ChartPalette.anomalous, style: .area,
@@ -52,7 +57,10 @@ public enum ReportCharts {
                 let chart = TimeSeriesChart(
                     id: "\(slug)-flows", title: "Flows (\(Sanitize.text(env.name, max: 40)))", yLabel: "flows/s",
                     window: report.window, timeZone: tz,
-                    series: [
+                    series: previousSeries(env.previous?.flows.map { f in
+                        ChartSeries(name: "Dropped, \(previousName)", color: ChartPalette.previous, style: .dashedLine,
+                                    points: shifted(f.droppedRate, by: shift))
+                    }) + [
                         ChartSeries(name: "Forwarded", color: ChartPalette.forwarded, style: .area, points: flows.forwardedRate),
                         ChartSeries(name: "Dropped", color: ChartPalette.dropped, style: .area, points: flows.droppedRate),
                     ],
@@ -69,5 +77,13 @@ public enum ReportCharts {
             }
         }
         return out
+    }
+
+    /// The previous window's series comes first, so it is drawn underneath.
+    static func previousSeries(_ s: ChartSeries?) -> [ChartSeries] { s.map { [$0] } ?? [] }
+
+    /// Moves the previous window's points forward by one window length, onto the report's x range.
+    static func shifted(_ points: [SeriesPoint<Double>], by seconds: Double) -> [SeriesPoint<Double>] {
+        points.map { SeriesPoint($0.time.addingTimeInterval(seconds), $0.value) }
     }
 }

@@ -29,6 +29,7 @@ public enum ReportViewModel {
             row["anomalous"] = env.waf.value.map { Percent.whole($0.anomalousRatio) } ?? "–"
             row["flows"] = env.flows.value.map { NumberText.grouped($0.counts.total) } ?? "–"
             row["dropped"] = env.flows.value.map { Percent.whole($0.counts.droppedRatio) } ?? "–"
+            row.merge(trendRow(env)) { _, new in new }
             row["policies"] = env.policies.value.map { "\($0.items.filter { $0.valid && $0.enabled }.count) of \($0.items.count) enforced" } ?? "–"
             summary.append(row)
 
@@ -121,7 +122,7 @@ public enum ReportViewModel {
             [
                 "id": f.id, "severity": f.severity.rawValue, "severity_label": f.severity.rawValue.capitalized,
                 "environment": Sanitize.text(f.environment, max: 80), "title": Sanitize.text(f.title, max: 200),
-                "value": f.value.map { Percent.whole($0) } ?? "", "threshold": f.threshold.map { Percent.whole($0) } ?? "",
+                "value": f.value.map { f.unit.format($0) } ?? "", "threshold": f.threshold.map { f.unit.format($0) } ?? "",
                 "has_value": f.value != nil, "guidance": Sanitize.text(f.guidance, max: 1200),
                 "guidance_parts": codeSpans(Sanitize.text(f.guidance, max: 1200)),
             ]
@@ -139,6 +140,38 @@ public enum ReportViewModel {
             "finding_counts": counts.joined(separator: ", "),
             "tool": ToolInfo.name, "version": ToolInfo.version, "config_digest": report.configDigest ?? "–",
         ]
+    }
+
+    /// The "Change vs previous window" cells: `change` (one line, e.g. "requests +9%; anomalous 9% (was <1%);
+    /// dropped 17% (was <1%); new top clients: 203.0.113.7"), `has_previous`, and `previous_note` when a
+    /// comparison could not be made ("not available (…)").
+    static func trendRow(_ env: EnvironmentReport) -> Node {
+        guard let previous = env.previous else { return ["has_previous": false, "change": "–"] }
+        var parts: [String] = []
+        if let d = env.deltas {
+            if let w = d.waf {
+                let pct = w.previousRequests > 0 ? Double(w.requestsChange) / Double(w.previousRequests) : 0
+                parts.append("requests \(signed(pct)) (was \(NumberText.grouped(w.previousRequests)))")
+                parts.append("anomalous \(Percent.whole(w.anomalousRatio)) (was \(Percent.whole(w.previousAnomalousRatio)))")
+                if !w.newTopRules.isEmpty { parts.append("new top rules: " + w.newTopRules.prefix(5).map { Sanitize.text($0, max: 20) }.joined(separator: ", ")) }
+                if !w.newTopClients.isEmpty { parts.append("new top clients: " + w.newTopClients.prefix(5).map { Sanitize.text($0, max: 64) }.joined(separator: ", ")) }
+            }
+            if let f = d.flows {
+                parts.append("dropped \(Percent.whole(f.droppedRatio)) (was \(Percent.whole(f.previousDroppedRatio)))")
+            }
+        }
+        var n: Node = ["has_previous": true, "change": parts.isEmpty ? "–" : parts.joined(separator: "; "),
+                       "previous_length": WindowText.human(previous.window)]
+        if let why = previous.unavailableReason {
+            n["previous_note"] = "previous window: not available (\(Sanitize.text(why, max: 300)))"
+        }
+        return n
+    }
+
+    /// "+9%", "−3%", "±0%".
+    static func signed(_ ratio: Double) -> String {
+        let p = Int((ratio * 100).rounded())
+        return p > 0 ? "+\(p)%" : p < 0 ? "−\(-p)%" : "±0%"
     }
 
     static func section<V>(_ s: Section<V>, empty: String, _ body: (V) -> Node) -> Node {
@@ -163,16 +196,5 @@ public enum ReportViewModel {
         "anomalous ratio warning \(Percent.whole(t.anomalousRatio.warning)), critical \(Percent.whole(t.anomalousRatio.critical)); "
             + "dropped ratio warning \(Percent.whole(t.droppedRatio.warning)), critical \(Percent.whole(t.droppedRatio.critical)); "
             + "volume guard \(NumberText.grouped(t.minRequests)) requests, \(NumberText.grouped(t.minFlows)) flows"
-    }
-}
-
-extension WindowText {
-    /// "24 hours", "30 minutes", "7 days".
-    public static func human(_ w: TimeWindow) -> String {
-        let s = w.seconds
-        if s % 86400 == 0, s >= 2 * 86400 { return "\(s / 86400) days" }
-        if s % 3600 == 0 { return s == 3600 ? "1 hour" : "\(s / 3600) hours" }
-        if s % 60 == 0 { return "\(s / 60) minutes" }
-        return "\(s) seconds"
     }
 }

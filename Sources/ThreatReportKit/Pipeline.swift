@@ -18,6 +18,8 @@ public struct RunOptions: Sendable {
     public var concurrency = 4
     /// `--record DIR`: every engine answer is saved under `DIR/<environment slug>/<section>/`.
     public var recordDirectory: String?
+    /// `--compare previous|none`: also fetch the window of equal length just before (default).
+    public var compare: CompareMode = .previous
     public var now = Date()
     /// `SOURCE_DATE_EPOCH`: fixes `generated_at` for reproducible output.
     public var sourceDateEpoch: Date?
@@ -82,8 +84,9 @@ public enum ReportPipeline {
         let envs = request.environments
         let slugs = FileNameSlug.slugs(envs.map(\.name))
         let record = options.recordDirectory
+        let compare = options.compare
         let reports = boundedMap(count: envs.count, width: options.concurrency) { i in
-            collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] }, logger: logger)
+            collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] }, compare: compare, logger: logger)
         }
 
         // 3. Analysis.
@@ -124,7 +127,8 @@ public enum ReportPipeline {
         return RunResult(exitCode: code, writtenPaths: visible, report: report, message: summary(report, code: code, failOn: options.failOn))
     }
 
-    static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, logger: Logger) -> EnvironmentReport {
+    static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, compare: CompareMode = .previous,
+                        logger: Logger) -> EnvironmentReport {
         let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory)
         var evidence: [EvidenceItem] = []
         func run<V>(_ name: String, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
@@ -146,8 +150,72 @@ public enum ReportPipeline {
         let waf: Section<WAFStatistics> = env.waf.map { c in run("waf") { () throws(SourceError) in try SourceFactory.waf(c).fetch(ctx) } } ?? .notConfigured
         let flows: Section<FlowStatistics> = env.flows.map { c in run("flows") { () throws(SourceError) in try SourceFactory.flows(c).fetch(ctx) } } ?? .notConfigured
         let policies: Section<PolicySet> = env.policies.map { c in run("policies") { () throws(SourceError) in try SourceFactory.policies(c).fetch(ctx) } } ?? .notConfigured
-        return EnvironmentReport(name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
-                                 waf: waf, flows: flows, policies: policies, evidence: evidence)
+        var report = EnvironmentReport(name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
+                                       waf: waf, flows: flows, policies: policies, evidence: evidence)
+        if compare == .previous, waf.value != nil || flows.value != nil {
+            let (previous, more) = collectPrevious(env, window: window.previous, wafNeeded: waf.value != nil,
+                                                   flowsNeeded: flows.value != nil, recordDirectory: recordDirectory, logger: logger)
+            report.previous = previous
+            report.evidence += more
+        }
+        return report
+    }
+
+    /// The comparison window: the same WAF and flow sources again over `window` (= the report
+    /// window's `previous`), recorded under `<section>/previous/`, replayed from `<replay>/previous/`.
+    /// Only sections that answered for the report window are compared. Nothing here can fail the
+    /// run: an error, an incomplete or an empty answer makes that comparison "not available".
+    static func collectPrevious(_ env: EnvironmentConfig, window: TimeWindow, wafNeeded: Bool, flowsNeeded: Bool,
+                                recordDirectory: String?, logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
+        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, recordingSubfolder: "previous")
+        var evidence: [EvidenceItem] = []
+        func run<V>(_ name: String, replay: String?, empty: (V) -> Bool,
+                    _ fetch: () throws(SourceError) -> SourceOutput<V>) -> (V?, String?) {
+            if let replay, !FileManager.default.fileExists(atPath: replay + "/previous") {
+                let why = "no recording of the previous window (\(replay)/previous is missing)"
+                logger.info("\(env.name) \(name) previous window: not available: \(Sanitize.text(why, max: 400))")
+                return (nil, why)
+            }
+            let why: String
+            do {
+                let out = try fetch()
+                for w in out.warnings { logger.debug("\(env.name) \(name) previous window: \(Sanitize.text(w, max: 400))") }
+                if !out.incomplete.isEmpty {
+                    why = "the engine's answer may be incomplete: " + out.incomplete.joined(separator: "; ")
+                } else if empty(out.value) {
+                    why = "no data for that window (it may have expired from the engine)"
+                } else {
+                    evidence += out.evidence.map { e in
+                        var e = e
+                        e.section += " (previous window)"
+                        return e
+                    }
+                    return (out.value, nil)
+                }
+            } catch {
+                why = error.description
+            }
+            logger.warning("\(env.name) \(name) previous window: not available: \(Sanitize.text(why, max: 600))")
+            return (nil, why)
+        }
+        var previous = PreviousWindow(window: window)
+        if wafNeeded, let c = env.waf {
+            var replay: String?
+            if case let .replay(path) = c { replay = path }
+            let source = SourceFactory.waf(c, previousWindow: true)
+            (previous.waf, previous.wafUnavailable) = run("waf", replay: replay, empty: { (w: WAFStatistics) in
+                w.totalRequests == 0 && w.anomalousRequests == 0
+            }) { () throws(SourceError) in try source.fetch(ctx) }
+        }
+        if flowsNeeded, let c = env.flows {
+            var replay: String?
+            if case let .replay(path) = c { replay = path }
+            let source = SourceFactory.flows(c, previousWindow: true)
+            (previous.flows, previous.flowsUnavailable) = run("flows", replay: replay, empty: { (f: FlowStatistics) in
+                f.counts.total == 0
+            }) { () throws(SourceError) in try source.fetch(ctx) }
+        }
+        return (previous, evidence)
     }
 
     public static func exitCode(report: Report, failOn: Severity?) -> Int32 {

@@ -17,17 +17,18 @@ struct NotBuiltSource: WAFSource, FlowSource, PolicySource {
 
 /// Maps each configured source to its implementation.
 public enum SourceFactory {
-    public static func waf(_ config: WAFSourceConfig) -> any WAFSource {
+    /// `previousWindow`: the source for the comparison window; a replay reads `<path>/previous/`.
+    public static func waf(_ config: WAFSourceConfig, previousWindow: Bool = false) -> any WAFSource {
         switch config {
-        case let .replay(path): ReplayWAFSource(path: path)
+        case let .replay(path): ReplayWAFSource(path: previousWindow ? path + "/previous" : path)
         case let .elasticsearch(settings): ElasticsearchWAFSource(settings: settings)
         case let .files(settings): FilesWAFSource(settings: settings)
         }
     }
 
-    public static func flows(_ config: FlowSourceConfig) -> any FlowSource {
+    public static func flows(_ config: FlowSourceConfig, previousWindow: Bool = false) -> any FlowSource {
         switch config {
-        case let .replay(path): ReplayFlowSource(path: path)
+        case let .replay(path): ReplayFlowSource(path: previousWindow ? path + "/previous" : path)
         case let .prometheus(settings): PrometheusFlowSource(settings: settings)
         case let .hubble(settings): HubbleFlowSource(settings: settings)
         }

@@ -84,6 +84,9 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Save every engine answer under DIR/<environment>/<section>/, in the replay layout (credentials are never saved).", valueName: "dir"))
     var record: String?
 
+    @Option(name: .long, help: ArgumentHelp("Compare with the window of equal length just before: previous (default; one more round of engine queries) or none.", valueName: "previous|none"))
+    var compare = "previous"
+
     @Option(name: .long, help: ArgumentHelp("Environments fetched at once.", valueName: "n"))
     var concurrency = 4
 
@@ -97,6 +100,7 @@ struct ReportCommand: ParsableCommand {
         guard ["none", "info", "warning", "critical"].contains(failOn) else {
             throw ValidationError("--fail-on must be none, info, warning or critical")
         }
+        guard CompareMode(rawValue: compare) != nil else { throw ValidationError("--compare must be previous or none") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
         if quiet && verbose { throw ValidationError("--quiet and --verbose exclude each other") }
     }
@@ -122,6 +126,7 @@ struct ReportCommand: ParsableCommand {
         options.failOn = failOn == "none" ? nil : Severity(rawValue: failOn)
         options.concurrency = concurrency
         options.recordDirectory = record
+        options.compare = CompareMode(rawValue: compare) ?? .previous
         if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] {
             guard let secs = Int(epoch), secs >= 0 else {
                 FileHandle.standardError.write(Data("threat-report: SOURCE_DATE_EPOCH must be a whole number of seconds\n".utf8))

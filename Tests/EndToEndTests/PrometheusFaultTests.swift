@@ -60,4 +60,40 @@ struct PrometheusFaultTests {
         #expect(flows["forwarded"] as? Int == 100)
         #expect((flows["error"] as? String)?.contains("store eu-1 unavailable: partial response") == true)
     }
+
+    @Test("Credentials: bearer token from a file, basic auth from the environment, a Thanos-style path prefix")
+    func credentials() throws {
+        let ok = ReplayServer.Response(body: #"{"status":"success","data":{"resultType":"vector","result":[]}}"#)
+        let server = try ReplayServer(routes: [
+            .init(path: "/thanos/api/v1/query", responses: [ok]), .init(path: "/thanos/api/v1/query_range", responses: [ok]),
+        ])
+        let dir = tempDir("promauth")
+        try "tr-canary-prom-token\n".write(toFile: dir + "/token", atomically: true, encoding: .utf8)
+        try """
+        version: 1
+        to: 2026-11-20T00:00:00Z
+        environments:
+          - { name: a, namespace: shop, flows: { prometheus: { url: "\(server.url)/thanos/", bearer_token_file: token } } }
+          - { name: b, namespace: shop, flows: { prometheus: { url: "\(server.url)/thanos", username: reader, password_env: TR_PROM_PW } } }
+        """.write(toFile: dir + "/c.yml", atomically: true, encoding: .utf8)
+        let r = try report(["--config", dir + "/c.yml", "--output", dir + "/out", "--format", "json", "--concurrency", "1", "--compare", "none"], env: ["TR_PROM_PW": "s3cret"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let auth = try server.requests().map { ($0["headers"] as? [String: String])?["Authorization"] ?? "" }
+        #expect(auth.count == 12)
+        #expect(auth.prefix(6).allSatisfy { $0 == "Bearer tr-canary-prom-token" })
+        #expect(auth.suffix(6).allSatisfy { $0 == "Basic " + Data("reader:s3cret".utf8).base64EncodedString() })
+        #expect(try server.requests().allSatisfy { ($0["path"] as? String)?.hasPrefix("/thanos/api/v1/") == true })
+        let out = try String(contentsOfFile: dir + "/out/report.json", encoding: .utf8)
+        #expect(!out.contains("tr-canary-prom-token") && !out.contains("s3cret"))
+    }
+
+    @Test("A missing secret names the variable, not a value, and fails only that section")
+    func missingSecret() throws {
+        let dir = tempDir("promnosecret")
+        try "version: 1\nto: 2026-11-20T00:00:00Z\nenvironments:\n  - { name: a, namespace: shop, flows: { prometheus: { url: \"http://127.0.0.1:9\", bearer_token_env: TR_UNSET_TOKEN } } }\n"
+            .write(toFile: dir + "/c.yml", atomically: true, encoding: .utf8)
+        let r = try report(["--config", dir + "/c.yml", "--output", dir + "/out", "--format", "json"])
+        #expect(r.code == 3)
+        #expect(r.stderr.contains("the environment variable TR_UNSET_TOKEN is not set or empty"))
+    }
 }

@@ -5,7 +5,9 @@ let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 
 /// The built CLI (`make test` builds it before running the tests).
 var binary: String {
-    for candidate in [repo + "/.build/debug/threat-report", repo + "/.build/release/threat-report"]
+    // The binary built beside this test bundle first (any --scratch-path), then the default build folders.
+    let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/threat-report"
+    for candidate in [besideTests, repo + "/.build/debug/threat-report", repo + "/.build/release/threat-report"]
     where FileManager.default.isExecutableFile(atPath: candidate) {
         return candidate
     }

@@ -9,14 +9,18 @@ public struct SourceContext: Sendable {
     /// `--record DIR` resolved for this environment (`DIR/<environment slug>`): network sources save
     /// every answer under `<that>/<section>/` in the replay layout.
     public var recordDirectory: String?
-    public init(window: TimeWindow, environment: EnvironmentConfig, recordDirectory: String? = nil) {
+    /// A folder under each section's recording folder (`previous` for the comparison window), so a
+    /// recording holds `<environment>/<section>/previous/` beside the report window's answers.
+    public var recordingSubfolder: String?
+    public init(window: TimeWindow, environment: EnvironmentConfig, recordDirectory: String? = nil, recordingSubfolder: String? = nil) {
         self.window = window
         self.environment = environment
         self.recordDirectory = recordDirectory
+        self.recordingSubfolder = recordingSubfolder
     }
 
     public func recording(_ section: String) -> RecordingFolder? {
-        recordDirectory.map { RecordingFolder(path: $0 + "/" + section) }
+        recordDirectory.map { RecordingFolder(path: $0 + "/" + section + (recordingSubfolder.map { "/" + $0 } ?? "")) }
     }
 }
 

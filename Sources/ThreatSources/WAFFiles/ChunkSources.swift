@@ -10,7 +10,8 @@ protocol ChunkSource {
 }
 
 /// An open log file, closed when the last reference goes away.
-final class LogFileHandle {
+/// Immutable after opening; `pread` makes it safe to share between threads.
+final class LogFileHandle: @unchecked Sendable {
     let path: String
     let fd: Int32
     let size: Int

@@ -65,13 +65,13 @@ struct WAFLogScan {
     enum Job {
         case audit(ScanItem)
         case access(ScanItem)
-        case digest(LogFileHandle)
     }
 
     enum JobResult {
         case audit(AuditPart)
         case access(AccessPart)
-        case digest(String)
+        /// A merged audit part, dropped.
+        case done
     }
 
     func run(_ jobs: [Job], table: IDTable?, records: [AuditRecord]) throws(SourceError) -> [JobResult] {
@@ -82,7 +82,6 @@ struct WAFLogScan {
                 switch jobs[i] {
                 case let .audit(item): return .success(.audit(try scanAudit(item, buffer: buffer)))
                 case let .access(item): return .success(.access(try scanAccess(item, table: table, records: records, buffer: buffer)))
-                case let .digest(file): return .success(.digest(try FileDigest.sha256(of: file, buffer: buffer)))
                 }
             } catch {
                 return .failure(error)
@@ -92,17 +91,20 @@ struct WAFLogScan {
     }
 
     func scan() throws(SourceError) -> Outcome {
-        // 1. Audit logs (and the access logs' digests, while the cores are busy anyway).
+        // The evidence digests read every file once more, on a thread of their own that runs
+        // beside both steps (it is one sequential stream per file, so it cannot be split).
+        let digests = DigestThread(files: auditFiles + accessFiles)
+
+        // 1. Audit logs.
         let auditItems = items(auditFiles)
-        var first = try run(accessFiles.map { .digest($0) } + auditItems.map { .audit($0) }, table: nil, records: [])
-        let accessDigests = first.compactMap { r -> String? in if case let .digest(d) = r { return d }; return nil }
+        var first = try run(auditItems.map { .audit($0) }, table: nil, records: [])
         var merged = AuditPart()
         var auditParts: [AuditPart] = []
         var records: [AuditRecord] = []
         var refs: [RuleRef] = []
         for k in first.indices {
             guard case let .audit(part) = first[k] else { continue }
-            first[k] = .digest("")  // drop the part's arrays as soon as they are merged
+            first[k] = .done  // drop the part's arrays as soon as they are merged
             defer { auditParts.append(part.countsOnly) }
             let ruleMap = merged.rules.absorb(part.rules)
             let messageMap = merged.messages.absorb(part.messages)
@@ -125,13 +127,13 @@ struct WAFLogScan {
             if let previous = table.insert(records[k].idHash, Int32(k)) { records[k].next = previous }
         }
 
-        // 2. Access logs (and the audit logs' digests).
+        // 2. Access logs.
         let accessItems = items(accessFiles)
-        let second = try run(auditFiles.map { .digest($0) } + accessItems.map { .access($0) },
-                             table: table.isEmpty ? nil : table, records: records)
+        let second = try run(accessItems.map { .access($0) }, table: table.isEmpty ? nil : table, records: records)
         var accessParts: [AccessPart] = []
         for r in second { if case let .access(p) = r { accessParts.append(p) } }
-        let auditDigests = second.compactMap { r -> String? in if case let .digest(d) = r { return d }; return nil }
+        let allDigests = try digests.wait()
+        let auditDigests = Array(allDigests.prefix(auditFiles.count)), accessDigests = Array(allDigests.dropFirst(auditFiles.count))
         var buckets = [Int](repeating: 0, count: window.bucketCount)
         for part in accessParts {
             for k in buckets.indices { buckets[k] += part.buckets[k] }
@@ -330,5 +332,31 @@ struct WAFLogScan {
         part.skipped.addOversized(counts)
         part.endNote = note
         return part
+    }
+}
+
+/// Computes the SHA-256 of files on a thread of its own; `wait` returns them in order.
+final class DigestThread: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<[String], SourceError> = .success([])
+
+    init(files: [LogFileHandle]) {
+        let thread = Thread { [self] in
+            let buffer = LineBuffer()
+            do throws(SourceError) {
+                var out: [String] = []
+                for f in files { out.append(try FileDigest.sha256(of: f, buffer: buffer)) }
+                result = .success(out)
+            } catch {
+                result = .failure(error)
+            }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    func wait() throws(SourceError) -> [String] {
+        done.wait()
+        return try result.get()
     }
 }

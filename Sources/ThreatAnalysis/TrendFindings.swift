@@ -1,0 +1,71 @@
+import Foundation
+import ThreatModel
+
+/// Findings from the comparison with the previous window (`--compare previous`).
+///
+/// The rising rule, for the anomalous-request ratio and the dropped-flow ratio alike: a `warning`
+/// when the current ratio is at or above its own warning threshold AND at least `risingFactor`
+/// times the previous window's ratio (a previous ratio of 0 counts as risen). Below the volume guard
+/// (`min_requests` / `min_flows`, in the current window) it is capped at `info`. The finding's
+/// `value` is the current ratio and its `threshold` the level it crossed: the larger of the warning
+/// threshold and `risingFactor` × the previous ratio.
+public enum TrendFindings {
+    public static let risingFactor = 2.0
+
+    public static func findings(for env: EnvironmentReport, window: TimeWindow) -> [Finding] {
+        guard let previous = env.previous, let deltas = env.deltas else { return [] }
+        var out: [Finding] = []
+        let since = WindowText.since(window)
+        let was = WindowText.human(previous.window)
+        if let d = deltas.waf, let f = rising(
+            id: "waf.anomalous_ratio_rising", env: env.name, current: d.anomalousRatio, previous: d.previousAnomalousRatio,
+            warning: env.thresholds.anomalousRatio.warning, volume: d.requests, minVolume: env.thresholds.minRequests, noun: "requests",
+            title: "Anomalous requests rose to \(Percent.whole(d.anomalousRatio)) of traffic (previous \(was): \(Percent.whole(d.previousAnomalousRatio)))",
+            guidance: """
+            Find what is new: compare the top rules and clients of the WAF section with the previous window \
+            (`threat-report report --window \(since) --to \(RFC3339.format(window.from)) --compare none`), \
+            then read the audit entries of the new ones, e.g. `kubectl -n gitlab-managed-apps logs -l app=nginx-ingress \
+            -c modsecurity-log --since=\(since) | jq -r '.transaction.client_ip' | sort | uniq -c | sort -rn | head`.
+            """) {
+            out.append(f)
+        }
+        if let d = deltas.flows, let f = rising(
+            id: "flows.dropped_ratio_rising", env: env.name, current: d.droppedRatio, previous: d.previousDroppedRatio,
+            warning: env.thresholds.droppedRatio.warning, volume: d.flows, minVolume: env.thresholds.minFlows, noun: "flows",
+            title: "Dropped flows rose to \(Percent.whole(d.droppedRatio)) of traffic (previous \(was): \(Percent.whole(d.previousDroppedRatio)))",
+            guidance: """
+            Find what changed: list the new drops with `hubble observe --namespace \(env.namespace) --verdict DROPPED \
+            --since \(since) -o compact | head` and compare the drop reasons and pairs with the previous window. A policy \
+            deployed in between shows in `threat-report policy list`; a POLICY_DENIED surge after it is the policy at work.
+            """) {
+            out.append(f)
+        }
+        if let d = deltas.waf, !d.newTopClients.isEmpty, previous.waf.map({ !$0.topClients.isEmpty }) == true {
+            let shown = d.newTopClients.prefix(5).map { String($0.prefix(64)) }
+            let ip = d.newTopClients[0].allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } ? d.newTopClients[0] : "CLIENT_IP"
+            out.append(Finding(
+                id: "waf.new_top_clients", severity: .info, environment: env.name,
+                title: "\(d.newTopClients.count) client(s) new in the top list: \(shown.joined(separator: ", "))",
+                guidance: """
+                These addresses were not among the previous \(was)' top clients of anomalous requests. See what one tried: \
+                `jq -c 'select(.transaction.client_ip == "\(ip)") | {t: .transaction.time_stamp, uri: \
+                .transaction.request.uri, code: .transaction.response.http_code}' modsec_audit.log | head`.
+                """,
+                subject: d.newTopClients.joined(separator: ",")))
+        }
+        return out
+    }
+
+    static func rising(id: String, env: String, current: Double, previous: Double, warning: Double, volume: Int, minVolume: Int,
+                       noun: String, title: String, guidance: String) -> Finding? {
+        guard current >= warning, current >= risingFactor * previous, current > 0 else { return nil }
+        var severity = Severity.warning
+        var text = guidance
+        if volume < minVolume {
+            severity = .info
+            text = "Only \(volume) \(noun) in the window (below the guard of \(minVolume)), so the ratio is noisy. " + guidance
+        }
+        return Finding(id: id, severity: severity, environment: env, title: title, value: current,
+                       threshold: max(warning, risingFactor * previous), guidance: text)
+    }
+}
