@@ -51,17 +51,17 @@ public enum ReportViewModel {
                 n["has_rules"] = !w.topRules.isEmpty
                 n["has_clients"] = !w.topClients.isEmpty
                 n["has_uris"] = !w.topURIs.isEmpty
-                n["blocked"] = w.blockedRequests.map { NumberText.grouped($0) } as Any
-                n["detection_only"] = w.detectionOnlyRequests.map { NumberText.grouped($0) } as Any
+                if let b = w.blockedRequests { n["blocked"] = NumberText.grouped(b) }  // absent, not "nil", when unknown
+                if let d = w.detectionOnlyRequests { n["detection_only"] = NumberText.grouped(d) }
                 n["categories"] = w.categories.map { c -> Node in
                     ["title": Sanitize.text(c.label ?? c.key, max: 60), "key": Sanitize.text(c.key, max: 20),
                      "count": NumberText.grouped(c.count), "share": Percent.whole(safeRatio(Double(c.count), Double(w.anomalousRequests)))]
                 }
                 n["has_categories"] = !w.categories.isEmpty
-                n["categories_chart"] = chart("waf-categories") as Any
+                if let c = chart("waf-categories") { n["categories_chart"] = c }
                 n["anomaly_scores"] = w.anomalyScores.map { ["score": Sanitize.text($0.key, max: 12), "count": NumberText.grouped($0.count)] }
                 n["has_scores"] = !w.anomalyScores.isEmpty
-                n["skipped"] = (w.skippedLines > 0 ? NumberText.grouped(w.skippedLines) : nil) as String? as Any
+                if w.skippedLines > 0 { n["skipped"] = NumberText.grouped(w.skippedLines) }
                 return n
             }
             e["flows"] = section(env.flows, empty: "No flow source is configured for this environment.") { f in

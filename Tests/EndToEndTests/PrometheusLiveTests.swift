@@ -4,7 +4,7 @@ import Testing
 /// A real Prometheus with backfilled Hubble counters (scripts/lab/hubble_openmetrics.py), on a
 /// free loopback port, queried by threat-report and, for reference, by the test itself.
 final class LivePrometheus {
-    let process: Process
+    let pid: pid_t
     let port: Int
     var url: String { "http://127.0.0.1:\(port)" }
 
@@ -31,25 +31,23 @@ final class LivePrometheus {
         let cfg = tempDir("promcfg") + "/prometheus.yml"
         try "global: {}\nscrape_configs: []\n".write(toFile: cfg, atomically: true, encoding: .utf8)
         port = freePort()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: prom)
-        process.arguments = ["--config.file=\(cfg)", "--storage.tsdb.path=\(copy)", "--storage.tsdb.retention.time=3650d",
-                             "--web.listen-address=127.0.0.1:\(port)", "--log.level=error"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let logs = tempDir("promlog")
+        FileManager.default.createFile(atPath: logs + "/stdin", contents: Data())
+        pid = try spawn(prom, ["--config.file=\(cfg)", "--storage.tsdb.path=\(copy)", "--storage.tsdb.retention.time=3650d",
+                               "--web.listen-address=127.0.0.1:\(port)", "--log.level=error"],
+                        cwd: logs, env: [:], stdin: logs + "/stdin", stdout: logs + "/stdout", stderr: logs + "/stderr")
         for _ in 0..<200 {
             if let r = try? run("/usr/bin/curl", ["-fsS", "\(url)/-/ready"]), r.code == 0 { return }
             usleep(50_000)
         }
-        process.terminate()
+        kill(pid, SIGKILL)
+        waitFor(pid)
         throw Failure("prometheus did not become ready on port \(port)")
     }
 
     deinit {
-        // SIGKILL: a child spawned from a test thread may inherit a blocked SIGTERM.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        kill(pid, SIGKILL)
+        waitFor(pid)
     }
 
     /// The reference answer: the test's own query, sent with curl.

@@ -3,7 +3,7 @@ import Testing
 
 /// Tests/Support/replay_server.py on a free loopback port: recorded answers out, exact requests logged.
 final class ReplayServer {
-    let process: Process
+    let pid: pid_t
     let port: Int
     let logPath: String
     let tls: Bool
@@ -39,25 +39,32 @@ final class ReplayServer {
         try JSONEncoder().encode(routes).write(to: URL(fileURLWithPath: routesPath))
         logPath = dir + "/requests.jsonl"
         FileManager.default.createFile(atPath: logPath, contents: Data())
+        FileManager.default.createFile(atPath: dir + "/stdin", contents: Data())
         tls = cert != nil
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var args = ["python3", repo + "/Tests/Support/replay_server.py", "--routes", routesPath, "--log", logPath]
+        var args = [repo + "/Tests/Support/replay_server.py", "--routes", routesPath, "--log", logPath]
         if let cert, let key { args += ["--cert", cert, "--key", key] }
         if let clientCA { args += ["--client-ca", clientCA] }
-        process.arguments = args
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        port = try #require(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)), "replay server did not start")
+        let python = try #require(which("python3"), "python3 is needed for the replay server")
+        pid = try spawn(python, args, cwd: dir, env: [:], stdin: dir + "/stdin", stdout: dir + "/port", stderr: dir + "/stderr")
+        var found: Int?
+        for _ in 0..<500 {
+            if let text = try? String(contentsOfFile: dir + "/port", encoding: .utf8), text.hasSuffix("\n") {
+                found = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+                break
+            }
+            usleep(10_000)
+        }
+        guard let found else {
+            kill(pid, SIGKILL)
+            waitFor(pid)
+            throw SpawnError(message: "replay server did not start: \((try? String(contentsOfFile: dir + "/stderr", encoding: .utf8)) ?? "")")
+        }
+        port = found
     }
 
     deinit {
-        // SIGKILL: a child spawned from a test thread may inherit a blocked SIGTERM.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        kill(pid, SIGKILL)
+        waitFor(pid)
     }
 
     /// The requests the server saw, in order.

@@ -20,31 +20,67 @@ struct Run {
     var stderr: String
 }
 
-/// Runs a command to completion with its own working directory and environment.
-func run(_ exe: String, _ args: [String], cwd: String = repo, env: [String: String] = [:], stdin: Data? = nil) throws -> Run {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+/// Starts a process with posix_spawn: stdin, stdout and stderr are files (never pipes, so no other
+/// child can inherit and hold them open), signals are unblocked and at their defaults, and
+/// the caller waits with `waitpid`. Foundation's `Process` on Linux was seen to miss a child's exit
+/// and to leak pipe ends into concurrently started children, which hung test runs.
+func spawn(_ exe: String, _ args: [String], cwd: String, env: [String: String], stdin: String, stdout: String, stderr: String) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attr, &empty)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    sigaddset(&defaults, SIGTERM)
+    sigaddset(&defaults, SIGPIPE)
+    posix_spawnattr_setsigdefault(&attr, &defaults)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var e = ProcessInfo.processInfo.environment
     for (k, v) in env { e[k] = v }
-    p.environment = e
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    let inPipe = Pipe()
-    p.standardInput = inPipe
-    try p.run()
-    if let stdin { inPipe.fileHandleForWriting.write(stdin) }
-    try inPipe.fileHandleForWriting.close()
-    // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-    nonisolated(unsafe) var errData = Data()
-    let t = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    t.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    while !t.isFinished { usleep(1000) }
-    return Run(code: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    // `env -C DIR` sets the working directory (glibc's addchdir_np is not visible to Swift).
+    let argv = ["/usr/bin/env", "-C", cwd, exe] + args
+    let cArgs = argv.map { strdup($0) } + [nil]
+    let cEnv = e.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { (cArgs + cEnv).forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attr, cArgs, cEnv)
+    guard rc == 0 else { throw SpawnError(message: "posix_spawn \(exe): \(String(cString: strerror(rc)))") }
+    return pid
+}
+
+struct SpawnError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// Waits for a child and returns its exit code (128 + signal when killed).
+@discardableResult
+func waitFor(_ pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 {
+        if errno != EINTR { return -1 }
+    }
+    return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+}
+
+/// Runs a command to completion with its own working directory and environment.
+func run(_ exe: String, _ args: [String], cwd: String = repo, env: [String: String] = [:], stdin: Data? = nil) throws -> Run {
+    let dir = tempDir("run")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try (stdin ?? Data()).write(to: URL(fileURLWithPath: dir + "/stdin"))
+    let pid = try spawn(exe, args, cwd: cwd, env: env, stdin: dir + "/stdin", stdout: dir + "/stdout", stderr: dir + "/stderr")
+    let code = waitFor(pid)
+    let out = (try? Data(contentsOf: URL(fileURLWithPath: dir + "/stdout"))) ?? Data()
+    let err = (try? Data(contentsOf: URL(fileURLWithPath: dir + "/stderr"))) ?? Data()
+    return Run(code: code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
 }
 
 func report(_ args: [String], cwd: String = repo, env: [String: String] = [:]) throws -> Run {

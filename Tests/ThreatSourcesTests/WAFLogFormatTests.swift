@@ -168,6 +168,26 @@ struct WAFJSONScannerTests {
         #expect(!scan(deep))
     }
 
+    @Test("Strings of every length with escapes at every offset decode as Foundation decodes them")
+    func stringOffsets() throws {
+        var g = SystemRandomNumberGenerator()
+        let pieces = ["a", "é", "\\\"", "\\\\", "\\n", "\\u00e4", "\\/", "x", "0", " ", "😀"]
+        for _ in 0..<400 {
+            let body = (0..<Int.random(in: 0...40, using: &g)).map { _ in pieces.randomElement(using: &g)! }.joined()
+            let line = #"{"transaction":{"unique_id":"\#(body)","time_stamp":"Sat Nov 21 20:11:55 2026"}}"#
+            let expected = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let id = (expected["transaction"] as? [String: Any])?["unique_id"] as? String
+            #expect(try wafAudit(line).get().uniqueID == id, "\(body)")
+        }
+        // A raw control byte at any offset is rejected.
+        for k in 0..<20 {
+            var s = Array(repeating: UInt8(ascii: "a"), count: 20)
+            s[k] = 0x01
+            let line = Array(#"{"transaction":{"unique_id":""#.utf8) + s + Array(#"","time_stamp":"Sat Nov 21 20:11:55 2026"}}"#.utf8)
+            #expect(throws: AuditEntryReader.Failure.notJSON) { try wafAudit(line).get() }
+        }
+    }
+
     @Test("Binary garbage never parses")
     func binary() {
         var g = SystemRandomNumberGenerator()

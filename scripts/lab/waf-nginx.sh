@@ -104,9 +104,16 @@ http {
   }
 }
 EOF
-  # The daemon must not keep the caller's stdout/stderr open (a caller reading them to the end
-  # would wait for nginx to exit); its messages go to error.log.
-  if ! nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" </dev/null >/dev/null 2>&1; then
+  # The daemon must not keep any of the caller's descriptors open (a caller reading a pipe to
+  # its end would wait for nginx to exit): it starts from a subshell that closed everything above
+  # stderr, with stdio on /dev/null; its messages go to error.log.
+  if ! (
+    for fd in /proc/$BASHPID/fd/*; do
+      n=${fd##*/}
+      if [ "$n" -gt 2 ] 2>/dev/null; then eval "exec $n>&-" 2>/dev/null || true; fi
+    done
+    exec nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" </dev/null >/dev/null 2>&1
+  ); then
     echo "nginx did not start:" >&2
     tail -n 5 "$dir/error.log" >&2
     exit 1

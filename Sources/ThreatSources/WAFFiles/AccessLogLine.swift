@@ -33,14 +33,28 @@ struct AccessLogLine {
     /// last `$time_local` text: consecutive lines mostly share their second.
     static func parse(_ p: UnsafeBufferPointer<UInt8>, timeCache: inout TimeCache) -> AccessLogLine? {
         let n = p.count
+        // Short fields are scanned inline, long ones (request, User-Agent) with memchr; the usual
+        // shapes ("- - [", a 26-byte time, a "-" referer) are checked first.
         // $remote_addr
-        guard let sp1 = index(of: 0x20, in: p, from: 0), sp1 > 0 else { return nil }
+        guard let sp1 = scan(p, 0x20, from: 0), sp1 > 0 else { return nil }
         // " - $remote_user [" : find " [" that opens the time.
         var i = sp1 + 1
         guard i + 1 < n, p[i] == 0x2D, p[i + 1] == 0x20 else { return nil }
         i += 2
-        guard let open = index(of: 0x5B, in: p, from: i), open > i, p[open - 1] == 0x20 else { return nil }
-        guard let close = index(of: 0x5D, in: p, from: open + 1) else { return nil }
+        let open: Int
+        if i + 2 < n, p[i] == 0x2D, p[i + 1] == 0x20, p[i + 2] == 0x5B {
+            open = i + 2
+        } else {
+            guard let o = index(of: 0x5B, in: p, from: i), o > i, p[o - 1] == 0x20 else { return nil }
+            open = o
+        }
+        let close: Int
+        if open + 27 < n, p[open + 27] == 0x5D {
+            close = open + 27
+        } else {
+            guard let c = scan(p, 0x5D, from: open + 1) else { return nil }
+            close = c
+        }
         let timeText = UnsafeBufferPointer(rebasing: p[(open + 1)..<close])
         guard let time = timeCache.seconds(timeText) else { return nil }
         i = close + 1
@@ -54,8 +68,13 @@ struct AccessLogLine {
               let afterBytes = token(p, from: afterStatus + 1) else { return nil }
         i = afterBytes
         // "$http_referer" "$http_user_agent"
-        guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x22, let refEnd = quoteEnd(p, from: i + 2) else { return nil }
-        i = refEnd + 1
+        guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x22 else { return nil }
+        if i + 3 < n, p[i + 2] == 0x2D, p[i + 3] == 0x22 {
+            i += 4
+        } else {
+            guard let refEnd = quoteEnd(p, from: i + 2) else { return nil }
+            i = refEnd + 1
+        }
         guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x22, let uaEnd = quoteEnd(p, from: i + 2) else { return nil }
         let userAgent = (i + 2)..<uaEnd
         i = uaEnd + 1
@@ -69,11 +88,11 @@ struct AccessLogLine {
         // ingress-nginx: $request_length $request_time [$proxy_upstream_name] [$alt] … $req_id
         guard p[i] == 0x20, let afterLength = token(p, from: i + 1), afterLength < n, p[afterLength] == 0x20,
               let afterTime = token(p, from: afterLength + 1), afterTime + 1 < n, p[afterTime] == 0x20,
-              p[afterTime + 1] == 0x5B, let upClose = index(of: 0x5D, in: p, from: afterTime + 2) else { return nil }
+              p[afterTime + 1] == 0x5B, let upClose = scan(p, 0x5D, from: afterTime + 2) else { return nil }
         var upstream = (afterTime + 2)..<upClose
         if upstream.count == 1, p[upstream.lowerBound] == 0x2D { upstream = upClose..<upClose }
         i = upClose + 1
-        guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x5B, let altClose = index(of: 0x5D, in: p, from: i + 2) else { return nil }
+        guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x5B, let altClose = scan(p, 0x5D, from: i + 2) else { return nil }
         // The rest are upstream address/length/time/status lists (which may hold ", "), then $req_id.
         var end = n
         while end > altClose + 1, p[end - 1] == 0x20 { end -= 1 }
@@ -84,6 +103,17 @@ struct AccessLogLine {
         line.upstream = upstream
         line.requestID = (idStart == end - 1 && p[idStart] == 0x2D) ? end..<end : idStart..<end
         return line
+    }
+
+    /// The next `byte` at or after `from`, by a plain loop (for fields of a few dozen bytes).
+    @inline(__always)
+    static func scan(_ p: UnsafeBufferPointer<UInt8>, _ byte: UInt8, from: Int) -> Int? {
+        var i = from
+        while i < p.count {
+            if p[i] == byte { return i }
+            i += 1
+        }
+        return nil
     }
 
     @inline(__always)

@@ -270,10 +270,13 @@ struct AuditJSONScanner {
         i += 1
         var escaped = false
         while true {
-            // Eight bytes at a time while none of them is a quote, a backslash or a control byte.
+            // Eight bytes at a time up to the first quote, backslash or control byte.
             while i + 8 <= n {
-                let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-                if Self.hasSpecialByte(w) { break }
+                let m = Self.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                if m != 0 {
+                    i += m.trailingZeroBitCount >> 3
+                    break
+                }
                 i += 8
             }
             guard i < n else { return nil }
@@ -296,15 +299,17 @@ struct AuditJSONScanner {
         }
     }
 
-    /// True when a byte of `w` is `"` (0x22), `\` (0x5C) or below 0x20.
+    /// The high bit of each byte of `w` (loaded little-endian) that is `"` (0x22), `\` (0x5C) or
+    /// below 0x20. Bytes above a match may be flagged too (borrows), never bytes below it, so the
+    /// lowest set bit marks the first special byte.
     @inline(__always)
-    static func hasSpecialByte(_ w: UInt64) -> Bool {
+    static func specialBytes(_ w: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZero(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
-        let quote = hasZero(w ^ (ones &* 0x22))
-        let slash = hasZero(w ^ (ones &* 0x5C))
+        @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        let quote = zeroBytes(w ^ (ones &* 0x22))
+        let slash = zeroBytes(w ^ (ones &* 0x5C))
         let control = (w &- ones &* 0x20) & ~w & highs
-        return (quote | slash | control) != 0
+        return quote | slash | control
     }
 
     @inline(__always)

@@ -102,6 +102,10 @@ struct WAFLogScan {
         var auditParts: [AuditPart] = []
         var records: [AuditRecord] = []
         var refs: [RuleRef] = []
+        var counts = (records: 0, refs: 0)
+        for r in first { if case let .audit(p) = r { counts.records += p.records.count; counts.refs += p.ruleRefs.count } }
+        records.reserveCapacity(counts.records)
+        refs.reserveCapacity(counts.refs)
         for k in first.indices {
             guard case let .audit(part) = first[k] else { continue }
             first[k] = .done  // drop the part's arrays as soon as they are merged
@@ -133,7 +137,6 @@ struct WAFLogScan {
         var accessParts: [AccessPart] = []
         for r in second { if case let .access(p) = r { accessParts.append(p) } }
         let allDigests = try digests.wait()
-        let auditDigests = Array(allDigests.prefix(auditFiles.count)), accessDigests = Array(allDigests.dropFirst(auditFiles.count))
         var buckets = [Int](repeating: 0, count: window.bucketCount)
         for part in accessParts {
             for k in buckets.indices { buckets[k] += part.buckets[k] }
@@ -143,71 +146,7 @@ struct WAFLogScan {
             }
         }
 
-        // Per-file summaries, skipped-line places and warnings.
-        var warnings: [String] = []
-        var skippedTotal = 0
-        var audit: [FileSummary] = []
-        var access: [FileSummary] = []
-        var auditSkipped: [(String, SkippedLines)] = []
-        var accessSkipped: [(String, SkippedLines)] = []
-        for (k, f) in auditFiles.enumerated() {
-            let parts = zip(auditItems, auditParts).filter { $0.0.file == k }.map(\.1)
-            var s = AuditPart()
-            var skipped = SkippedLines()
-            for p in parts {
-                for (l, reason) in p.skipped.first where skipped.first.count < SkippedLines.keep {
-                    skipped.first.append((s.lines + l, reason))
-                }
-                for r in SkipReason.allCases { skipped.counts[r.rawValue] += p.skipped.counts[r.rawValue] }
-                s.lines += p.lines
-                s.entries += p.entries
-                s.outsideWindow += p.outsideWindow
-                for (fl, c) in p.flavors { s.flavors[fl, default: 0] += c }
-                if let note = p.endNote { warnings.append("\(f.path): \(note)") }
-            }
-            skippedTotal += skipped.total
-            auditSkipped.append((f.path, skipped))
-            let flavors = AuditFlavor.allCases.compactMap { fl in s.flavors[fl].map { "\(fl.rawValue) \($0)" } }.joined(separator: ", ")
-            audit.append(FileSummary(
-                path: f.path, sha256: auditDigests[k],
-                description: "ModSecurity JSON audit log: \(s.lines) lines, \(s.entries) entries (\(flavors.isEmpty ? "none" : flavors)), "
-                    + "\(s.entries - s.outsideWindow) in the window, \(skipped.total) skipped"))
-        }
-        var noUpstream = 0
-        var others = 0
-        for (k, f) in accessFiles.enumerated() {
-            let parts = zip(accessItems, accessParts).filter { $0.0.file == k }.map(\.1)
-            var lines = 0, own = 0, ingress = 0, combined = 0
-            var skipped = SkippedLines()
-            for p in parts {
-                for (l, reason) in p.skipped.first where skipped.first.count < SkippedLines.keep {
-                    skipped.first.append((lines + l, reason))
-                }
-                for r in SkipReason.allCases { skipped.counts[r.rawValue] += p.skipped.counts[r.rawValue] }
-                lines += p.lines
-                own += p.own
-                ingress += p.ingress
-                combined += p.combined
-                noUpstream += p.noUpstream
-                others += p.otherEnvironments
-                if let note = p.endNote { warnings.append("\(f.path): \(note)") }
-            }
-            skippedTotal += skipped.total
-            accessSkipped.append((f.path, skipped))
-            let format = [ingress > 0 ? "ingress-nginx \(ingress)" : nil, combined > 0 ? "combined \(combined)" : nil]
-                .compactMap { $0 }.joined(separator: ", ")
-            access.append(FileSummary(
-                path: f.path, sha256: accessDigests[k],
-                description: "NGINX access log: \(lines) lines (\(format.isEmpty ? "none readable" : format)), "
-                    + "\(own) of this environment in the window, \(skipped.total) skipped"))
-        }
-        if let w = Self.skippedWarning("audit log", auditSkipped) { warnings.append(w) }
-        if let w = Self.skippedWarning("access log", accessSkipped) { warnings.append(w) }
-        if noUpstream > 0 {
-            warnings.append("\(noUpstream) access line(s) in the window have no upstream name ([]: rejected before routing, "
-                + "e.g. a 400 for a malformed request) and belong to no environment")
-        }
-        _ = others
+        var (audit, access, skippedTotal, warnings) = summaries(auditItems, auditParts, accessItems, accessParts, digests: allDigests)
         for (what, i) in [("client addresses", merged.clients), ("URIs", merged.uris), ("rule messages", merged.messages)]
         where i.overflowed > 0 {
             warnings.append("more than \(i.cap) distinct \(what) in the window: \(i.overflowed) entries beyond them are counted but not ranked")
@@ -215,22 +154,6 @@ struct WAFLogScan {
         return Outcome(records: records, ruleRefs: refs, rules: merged.rules, messages: merged.messages,
                        clients: merged.clients, uris: merged.uris, audit: audit, access: access,
                        accessBuckets: buckets, skipped: skippedTotal, warnings: warnings)
-    }
-
-    /// "audit log: 3 lines skipped (2 not JSON, 1 longer than 1 MiB); first at a.log:12 (not JSON), …"
-    static func skippedWarning(_ what: String, _ files: [(String, SkippedLines)]) -> String? {
-        let total = files.reduce(0) { $0 + $1.1.total }
-        guard total > 0 else { return nil }
-        var byReason = [Int](repeating: 0, count: SkipReason.allCases.count)
-        for (_, s) in files { for r in SkipReason.allCases { byReason[r.rawValue] += s.counts[r.rawValue] } }
-        let reasons = SkipReason.allCases.filter { byReason[$0.rawValue] > 0 }.map { "\(byReason[$0.rawValue]) \($0.text)" }
-        var places: [String] = []
-        for (path, s) in files {
-            for (line, reason) in s.first.sorted(by: { $0.line < $1.line }) where places.count < SkippedLines.keep {
-                places.append("\(path):\(line) (\(reason.text))")
-            }
-        }
-        return "\(what): \(total) line\(total == 1 ? "" : "s") skipped (\(reasons.joined(separator: ", "))); first at \(places.joined(separator: ", "))"
     }
 
     // MARK: Workers
@@ -272,7 +195,7 @@ struct WAFLogScan {
             }
             let id = reader.bytes(reader.uniqueID)
             part.records.append(AuditRecord(
-                idHash: id.isEmpty ? 0 : fnv1a64(id), bucket: Int32(bucket),
+                idHash: id.isEmpty ? 0 : byteHash(id), bucket: Int32(bucket),
                 client: part.clients.id(reader.bytes(reader.client)), uri: part.uris.id(reader.bytes(reader.uri)),
                 rulesStart: start, rulesCount: UInt16(rules.count), engine: reader.engine,
                 hostMatch: attribution.matches(uniqueID: id, host: reader.bytes(reader.host)), blocked: reader.blocked,
@@ -318,9 +241,9 @@ struct WAFLogScan {
             let id = UnsafeBufferPointer(rebasing: p[line.requestID])
             if id.contains(0x5C) {  // \xHH escapes: hash the bytes the audit log has
                 idBuffer = Array(AccessLogLine.text(p, line.requestID).utf8)
-                h = idBuffer.withUnsafeBufferPointer { fnv1a64($0) }
+                h = idBuffer.withUnsafeBufferPointer { byteHash($0) }
             } else {
-                h = fnv1a64(id)
+                h = byteHash(id)
             }
             var k = table.find(h) ?? -1
             while k >= 0 {
