@@ -139,33 +139,92 @@ struct WAFFilesSourceTests {
         #expect(auditWarning.contains("\(dir)/audit.log:6 (not JSON)"))
         #expect(auditWarning.contains("\(dir)/audit.log:9 (longer than 1 MiB)"))
         #expect(out.warnings.contains { $0.contains("access log: 1 line skipped") && $0.contains("\(dir)/access.log:10") })
+        // The digest covers every byte, the skipped 10 MB line included.
+        var digest = PortableSHA256()
+        audit.withUnsafeBytes { digest.update($0) }
+        #expect(out.evidence.first { $0.source.hasSuffix("/audit.log") }?.sha256 == digest.finalize())
     }
 
-    @Test("Big files read in byte ranges on several workers give the same numbers and line places as one pass")
-    func ranges() throws {
+    @Test("Files cut into many blocks and parsed on several workers give the same numbers and line places as one worker")
+    func blocks() throws {
         let dir = tempDir()
         var access = ""
-        for i in 0..<20_000 {
+        for i in 0..<40_000 {
             let ns = i % 3 == 0 ? "shop-staging" : "shop-production"
             access += #"192.0.2.\#(i % 200) - - [22/Nov/2026:00:\#(String(format: "%02d", i % 60)):00 +0000] "GET /\#(i) HTTP/1.1" 200 1 "-" "ua" 10 0.001 [\#(ns)-web-80] [] 10.0.0.1:80 1 0.001 200 id\#(i)"# + "\n"
-            if i == 12_345 { access += "broken line\n" }
+            if i == 12_345 || i == 33_333 { access += "broken line\n" }
         }
         try access.write(toFile: dir + "/access.log", atomically: true, encoding: .utf8)
+        #expect(access.utf8.count > 4 * LogBlocks.chunkSize, "several blocks")
         let files = [try LogFileHandle(path: dir + "/access.log")]
-        func run(pieceSize: Int, workers: Int) throws -> WAFLogScan.Outcome {
-            var scan = WAFLogScan(auditFiles: [], accessFiles: files, window: ScanWindow(Self.window),
+        func run(workers: Int) throws -> WAFLogScan.Outcome {
+            var scan = WAFLogScan(auditFiles: [], accessFiles: files, windows: [ScanWindow(Self.window)],
                                   attribution: Attribution(namespace: "shop-production", hosts: []), zone: TimeZone(identifier: "UTC")!)
-            scan.pieceSize = pieceSize
             scan.workers = workers
             return try scan.scan()
         }
-        let one = try run(pieceSize: 1 << 30, workers: 1)
-        let many = try run(pieceSize: 64 << 10, workers: 4)
-        #expect(one.accessBuckets.reduce(0, +) == 13_333)
+        let one = try run(workers: 1)
+        let many = try run(workers: 4)
+        #expect(one.accessBuckets[0].reduce(0, +) == 26_666)
         #expect(many.accessBuckets == one.accessBuckets)
-        #expect(many.skipped == 1 && one.skipped == 1)
+        #expect(many.skipped == 2 && one.skipped == 2)
         #expect(many.warnings == one.warnings)
-        #expect(one.warnings.contains { $0.contains("access.log:12347 (not an ingress-nginx or combined access line)") })
+        #expect(one.warnings.contains { $0.contains("access.log:12347 (not an ingress-nginx or combined access line), \(dir)/access.log:33336") })
+        #expect(one.access.first?.sha256 == SHA256Digest.hex(try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/access.log")))))
+    }
+
+    @Test("One pass counts the previous window too; asking for it next reads nothing, unless a file changed")
+    func previousWindow() throws {
+        let dir = tempDir()
+        let line = { (t: String, id: String) in
+            #"192.0.2.1 - - [\#(t) +0000] "GET / HTTP/1.1" 200 1 "-" "ua" 10 0.001 [shop-production-web-80] [] 10.0.0.1:80 1 0.001 200 \#(id)"#
+        }
+        try [line("21/Nov/2026:23:10:00", "p1"), line("21/Nov/2026:23:20:00", "p2"), line("22/Nov/2026:00:10:00", "c1")]
+            .joined(separator: "\n").write(toFile: dir + "/access.log", atomically: true, encoding: .utf8)
+        let source = FilesWAFSource(settings: WAFFileSettings(auditLogs: [], accessLogs: [dir + "/access.log"]))
+        let current = try source.fetch(Self.production)
+        #expect(current.value.totalRequests == 1)
+        var previous = Self.production
+        previous.window = Self.window.previous
+        // A kept answer is only given while the files are unchanged: with the file gone, it is
+        // refused and the source reads again (and fails).
+        try FileManager.default.moveItem(atPath: dir + "/access.log", toPath: dir + "/moved.log")
+        #expect(throws: SourceError.self) { try source.fetch(previous) }
+        try FileManager.default.moveItem(atPath: dir + "/moved.log", toPath: dir + "/access.log")
+        _ = try source.fetch(Self.production)
+        let prev = try source.fetch(previous)
+        #expect(prev.value.totalRequests == 2)
+        #expect(prev.value.totalHistory.count == 60 && RFC3339.format(prev.value.totalHistory[0].time) == "2026-11-21T23:00:00Z")
+        // Taken once: the next request reads the file again, and sees a change.
+        try (line("21/Nov/2026:23:30:00", "p3") + "\n").appendLine(to: dir + "/access.log")
+        #expect(try source.fetch(previous).value.totalRequests == 3)
+    }
+
+    @Test("The evidence digest (OpenSSL when present, else portable) is the file's SHA-256, for plain and .gz files")
+    func digests() throws {
+        var g = SystemRandomNumberGenerator()
+        for n in [0, 1, 55, 56, 63, 64, 65, 1000, 70_001] {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &g) }
+            var portable = PortableSHA256()
+            bytes.withUnsafeBytes { b in
+                // Uneven pieces, as reads deliver them.
+                var i = 0
+                while i < b.count {
+                    let k = min(b.count - i, Int.random(in: 1...100, using: &g))
+                    portable.update(UnsafeRawBufferPointer(rebasing: b[i..<(i + k)]))
+                    i += k
+                }
+            }
+            #expect(portable.finalize() == SHA256Digest.hex(bytes), "\(n) bytes")
+            if let openssl = OpenSSLSHA256() {
+                bytes.withUnsafeBytes { openssl.update($0) }
+                #expect(openssl.finalize() == SHA256Digest.hex(bytes))
+            }
+        }
+        let gz = try fetch(audit: [], access: [WAFFixtures.path("access-detection.log.gz")])
+        #expect(gz.evidence.first?.sha256 == SHA256Digest.hex(try [UInt8](Data(contentsOf: WAFFixtures.root.appendingPathComponent("access-detection.log.gz")))))
+        let cut = try fetch(audit: [], access: [WAFFixtures.path("truncated.log.gz")])
+        #expect(cut.evidence.first?.sha256 == SHA256Digest.hex(try [UInt8](Data(contentsOf: WAFFixtures.root.appendingPathComponent("truncated.log.gz")))))
     }
 
     @Test(".gz files stream through zlib and count like plain ones; concatenated members are all read")
@@ -215,5 +274,14 @@ struct WAFFilesSourceTests {
         #expect(s.anomalyScores == [RankedCount(key: "5", count: 1), RankedCount(key: "10", count: 1)])
         #expect(s.criticalAttackRequests == 2)
         #expect(s.anomalousHistory.reduce(0) { $0 + $1.value } == 2)
+    }
+}
+
+extension String {
+    func appendLine(to path: String) throws {
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? h.close() }
+        try h.seekToEnd()
+        try h.write(contentsOf: Data(("\n" + self).utf8))
     }
 }

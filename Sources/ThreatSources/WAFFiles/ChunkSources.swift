@@ -52,6 +52,8 @@ final class LogFileHandle: @unchecked Sendable {
 struct FileRegionSource: ChunkSource {
     let file: LogFileHandle
     var offset: Int
+    /// Sees every byte read, in order (the evidence digest).
+    var onRead: ((UnsafeRawBufferPointer) -> Void)?
 
     init(file: LogFileHandle, start: Int) {
         self.file = file
@@ -63,6 +65,7 @@ struct FileRegionSource: ChunkSource {
             let n = pread(file.fd, buffer.baseAddress, buffer.count, off_t(offset))
             if n >= 0 {
                 offset += n
+                onRead?(UnsafeRawBufferPointer(start: buffer.baseAddress, count: n))
                 return n
             }
             if errno == EINTR { continue }
@@ -84,6 +87,8 @@ final class GzipSource: ChunkSource {
     private var fileEOF = false
     private var finished = false
     private(set) var endNote: String?
+    /// Sees every compressed byte read from the file, in order (the evidence digest).
+    var onInput: ((UnsafeRawBufferPointer) -> Void)?
 
     init(file: LogFileHandle) throws(SourceError) {
         self.file = file
@@ -107,9 +112,24 @@ final class GzipSource: ChunkSource {
         } while n < 0 && errno == EINTR
         if n < 0 { throw .unreadable(path: file.path, reason: String(cString: strerror(errno))) }
         if n == 0 { fileEOF = true }
+        if n > 0 { onInput?(UnsafeRawBufferPointer(start: input, count: n)) }
         fileOffset += n
         stream.next_in = input
         stream.avail_in = UInt32(n)
+    }
+
+    /// Feeds the file's bytes after what inflating used (padding, trailing garbage, or the rest
+    /// after corrupt data) to `onInput`, so a digest covers the whole file as stored.
+    func readRemainder() throws(SourceError) {
+        guard let onInput else { return }
+        while true {
+            var n: Int
+            repeat { n = pread(file.fd, input, Self.inputSize, off_t(fileOffset)) } while n < 0 && errno == EINTR
+            if n < 0 { throw .unreadable(path: file.path, reason: String(cString: strerror(errno))) }
+            if n == 0 { return }
+            onInput(UnsafeRawBufferPointer(start: input, count: n))
+            fileOffset += n
+        }
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SourceError) -> Int {

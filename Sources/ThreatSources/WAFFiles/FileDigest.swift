@@ -1,47 +1,11 @@
 import Foundation
 import ThreatModel
 
-/// SHA-256 of a whole file, streamed, for the evidence appendix. Log files run to gigabytes, so
-/// the system's OpenSSL (`libcrypto.so.3`, which uses the CPU's SHA instructions, ~1.5 GB/s) is
-/// loaded at run time when present; otherwise a portable implementation is used (~10× slower).
+/// SHA-256 of the log files for the evidence appendix, fed by the reader as it reads (see
+/// `BlockReader`). Logs run to gigabytes, so the system's OpenSSL (`libcrypto.so.3`, which uses the
+/// CPU's SHA instructions, ~1.4 GB/s here) is loaded at run time when present; otherwise a portable
+/// implementation is used (several times slower).
 enum FileDigest {
-    static func sha256(of file: LogFileHandle, buffer lineBuffer: LineBuffer? = nil) throws(SourceError) -> String {
-        var hasher = Hasher256()
-        // Mapped windows spare the copy a read would make (the file is read twice: here and by the
-        // parser); each is unmapped once hashed, so resident memory stays at one window.
-        let window = 1 << 20
-        var offset = 0
-        while offset < file.size {
-            let length = min(window, file.size - offset)
-            guard let map = mmap(nil, length, PROT_READ, MAP_PRIVATE, file.fd, off_t(offset)), map != MAP_FAILED else {
-                return try sha256Reading(file, from: offset, into: &hasher, buffer: lineBuffer)
-            }
-            madvise(map, length, MADV_SEQUENTIAL)
-            hasher.update(UnsafeRawBufferPointer(start: map, count: length))
-            munmap(map, length)
-            offset += length
-        }
-        // A file that grew while it was read: hash what follows too, as a reader would.
-        return try sha256Reading(file, from: offset, into: &hasher, buffer: lineBuffer)
-    }
-
-    private static func sha256Reading(_ file: LogFileHandle, from start: Int, into hasher: inout Hasher256,
-                                      buffer lineBuffer: LineBuffer?) throws(SourceError) -> String {
-        let chunk = LineScanner.chunkSize
-        let owned = lineBuffer ?? LineBuffer()
-        let buffer = owned.pointer
-        var offset = start
-        while true {
-            var n: Int
-            repeat { n = pread(file.fd, buffer, chunk, off_t(offset)) } while n < 0 && errno == EINTR
-            if n < 0 { throw .unreadable(path: file.path, reason: String(cString: strerror(errno))) }
-            if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(start: buffer, count: n))
-            offset += n
-        }
-        return hasher.finalize()
-    }
-
     /// A streaming SHA-256: OpenSSL's when it can be loaded, else `PortableSHA256`.
     struct Hasher256 {
         private var openssl: OpenSSLSHA256?

@@ -5,12 +5,21 @@ import ThreatModel
 /// `waf: files:` — WAF statistics from raw logs: ModSecurity (v3, v2) or Coraza JSON audit logs
 /// and NGINX access logs (ingress-nginx 17-field or `combined`), plain or gzip, as paths or globs.
 /// Attribution to the environment and the formats are described in docs/waf.md.
+///
+/// A report also compares with the window before its own (`--compare previous`, the default), and
+/// asks the source for it right after. Reading the logs is the whole cost, so one pass counts both
+/// windows, and the previous window's answer waits in `PreviousWindowAnswers` for that request.
 public struct FilesWAFSource: WAFSource {
     public var settings: WAFFileSettings
 
     public init(settings: WAFFileSettings) { self.settings = settings }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> {
+        let key = PreviousWindowAnswers.key(settings, context)
+        if let (answer, files) = PreviousWindowAnswers.shared.take(key), (try? Self.signature(settings)) == files {
+            return answer
+        }
+
         guard let zone = TimeZone(identifier: settings.auditLogTimezone) else {
             throw .unsupported("audit_log_timezone '\(settings.auditLogTimezone)' is not a known time zone")
         }
@@ -23,17 +32,35 @@ public struct FilesWAFSource: WAFSource {
         if settings.auditLogs.isEmpty {
             warnings.append("no audit_log configured: anomalous requests are 0")
         }
-        let window = ScanWindow(context.window)
-        let scan = WAFLogScan(auditFiles: audit, accessFiles: access, window: window,
+        let windows = [ScanWindow(context.window), ScanWindow(context.window.previous)]
+        let scan = WAFLogScan(auditFiles: audit, accessFiles: access, windows: windows,
                               attribution: Attribution(namespace: context.environment.namespace, hosts: context.environment.hosts),
                               zone: zone)
         let outcome = try scan.scan()
         warnings += outcome.warnings
-        let stats = WAFAggregation.statistics(outcome, window: window)
-        let evidence = (outcome.audit + outcome.access).map {
-            EvidenceItem(section: "waf", source: $0.path, query: $0.description, sha256: $0.sha256)
+        let evidence = (outcome.audit + outcome.access).map { (f: WAFLogScan.FileSummary) in
+            EvidenceItem(section: "waf", source: f.path, query: f.description, sha256: f.sha256)
         }
-        return SourceOutput(value: stats, evidence: evidence, warnings: warnings)
+        var previousContext = context
+        previousContext.window = context.window.previous
+        PreviousWindowAnswers.shared.put(PreviousWindowAnswers.key(settings, previousContext), SourceOutput(
+            value: WAFAggregation.statistics(outcome, window: windows[1], index: 1), evidence: evidence, warnings: warnings),
+            files: Self.signature(audit + access))
+        return SourceOutput(value: WAFAggregation.statistics(outcome, window: windows[0], index: 0), evidence: evidence, warnings: warnings)
+    }
+
+    /// Which files, at which size and modification time: an answer kept for later is only given
+    /// out while this is unchanged.
+    static func signature(_ files: [LogFileHandle]) -> [[Int]] {
+        files.map { f in
+            var st = stat()
+            guard fstat(f.fd, &st) == 0 else { return [] }
+            return [Int(st.st_dev), Int(st.st_ino), Int(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec]
+        }
+    }
+
+    static func signature(_ settings: WAFFileSettings) throws(SourceError) -> [[Int]] {
+        signature(try open(settings.auditLogs) + open(settings.accessLogs))
     }
 
     /// Opens the files named by paths and globs (sorted, each file once even when two patterns or
@@ -48,5 +75,33 @@ public struct FilesWAFSource: WAFSource {
             out.append(f)
         }
         return out
+    }
+}
+
+/// Answers for the window before the one asked, computed in the same pass, until they are asked
+/// for (once). Entries are small (statistics, not records); a handful at most per run.
+final class PreviousWindowAnswers: @unchecked Sendable {
+    static let shared = PreviousWindowAnswers()
+    private let lock = NSLock()
+    private var answers: [String: (SourceOutput<WAFStatistics>, [[Int]])] = [:]
+
+    /// The settings, the environment's attribution keys and the window.
+    static func key(_ settings: WAFFileSettings, _ context: SourceContext) -> String {
+        let w = context.window
+        return [settings.auditLogs.joined(separator: "\u{1}"), settings.accessLogs.joined(separator: "\u{1}"), settings.auditLogTimezone,
+                context.environment.namespace, context.environment.hosts.joined(separator: "\u{1}"),
+                "\(w.from.timeIntervalSince1970)", "\(w.to.timeIntervalSince1970)", w.interval.rawValue].joined(separator: "\u{0}")
+    }
+
+    func put(_ key: String, _ answer: SourceOutput<WAFStatistics>, files: [[Int]]) {
+        lock.lock()
+        answers[key] = (answer, files)
+        lock.unlock()
+    }
+
+    func take(_ key: String) -> (SourceOutput<WAFStatistics>, [[Int]])? {
+        lock.lock()
+        defer { lock.unlock() }
+        return answers.removeValue(forKey: key)
     }
 }

@@ -70,6 +70,8 @@ struct Attribution: Sendable {
 /// aggregation needs once the access logs have said whose it is.
 struct AuditRecord {
     var idHash: UInt64
+    /// Which of the scanned windows the entry falls in (0: the report's, 1: the previous one).
+    var window: UInt8
     /// The previous record with the same id hash (ids can repeat: `$req_id` takes a client's
     /// `X-Request-ID`), or -1.
     var next: Int32 = -1
@@ -96,57 +98,27 @@ struct RuleRef {
     var message: UInt32
 }
 
-/// One stretch of work: a whole file, or a byte range of a large plain file.
-struct ScanItem {
-    var file: Int
-    var start: Int
-    var stop: Int
-    var gzip: Bool
-}
-
-/// What scanning one audit item produced.
+/// What one parse worker gathered from the audit blocks it took.
 struct AuditPart {
+    var reader: AuditEntryReader
     var records: [AuditRecord] = []
     var ruleRefs: [RuleRef] = []
     var rules = Interner(cap: 20_000)
     var messages = Interner(cap: 50_000)
     var clients = Interner(cap: 100_000)
     var uris = Interner(cap: 100_000)
-    var lines = 0
-    var entries = 0
-    var outsideWindow = 0
-    var flavors = [AuditFlavor: Int]()
-    var skipped = SkippedLines()
-    var endNote: String?
 
-    /// The counts without the records and strings (what the per-file summary needs).
-    var countsOnly: AuditPart {
-        var c = AuditPart()
-        c.lines = lines
-        c.entries = entries
-        c.outsideWindow = outsideWindow
-        c.flavors = flavors
-        c.skipped = skipped
-        c.endNote = endNote
-        return c
-    }
+    init(zone: TimeZone) { reader = AuditEntryReader(zone: zone) }
 }
 
-/// What scanning one access item produced.
+/// What one parse worker gathered from the access blocks it took.
 struct AccessPart {
-    var buckets: [Int]
-    var lines = 0
-    var own = 0
-    var otherEnvironments = 0
-    var noUpstream = 0
-    var outsideWindow = 0
-    var ingress = 0
-    var combined = 0
-    var skipped = SkippedLines()
+    /// The environment's lines per bucket, per scanned window.
+    var buckets: [[Int]]
+    var timeCache = TimeCache()
     /// (record, 1 = this environment's line, 2 = another's) for access lines whose `$req_id` is
     /// an audit entry's id.
     var hits: [(Int32, UInt8)] = []
-    var endNote: String?
 
-    init(buckets: Int) { self.buckets = [Int](repeating: 0, count: buckets) }
+    init(windows: [ScanWindow]) { buckets = windows.map { [Int](repeating: 0, count: $0.bucketCount) } }
 }

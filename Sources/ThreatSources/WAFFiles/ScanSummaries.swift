@@ -4,63 +4,38 @@ import Foundation
 /// digest), and warnings for skipped lines (with their first places as `file:line`), early ends
 /// of `.gz` files and lines no environment owns.
 extension WAFLogScan {
-    func summaries(_ auditItems: [ScanItem], _ auditParts: [AuditPart], _ accessItems: [ScanItem], _ accessParts: [AccessPart],
-                   digests: [String]) -> (audit: [FileSummary], access: [FileSummary], skipped: Int, warnings: [String]) {
-        let auditDigests = Array(digests.prefix(auditFiles.count)), accessDigests = Array(digests.dropFirst(auditFiles.count))
+    func summaries<A, B>(audit: StepResult<A>, access: StepResult<B>) -> (audit: [FileSummary], access: [FileSummary], skipped: Int, warnings: [String]) {
         var warnings: [String] = []
         var skippedTotal = 0
-        var audit: [FileSummary] = []
-        var access: [FileSummary] = []
+        var auditOut: [FileSummary] = []
+        var accessOut: [FileSummary] = []
         var auditSkipped: [(String, SkippedLines)] = []
         var accessSkipped: [(String, SkippedLines)] = []
         for (k, f) in auditFiles.enumerated() {
-            let parts = zip(auditItems, auditParts).filter { $0.0.file == k }.map(\.1)
-            var s = AuditPart()
-            var skipped = SkippedLines()
-            for p in parts {
-                for (l, reason) in p.skipped.first where skipped.first.count < SkippedLines.keep {
-                    skipped.first.append((s.lines + l, reason))
-                }
-                for r in SkipReason.allCases { skipped.counts[r.rawValue] += p.skipped.counts[r.rawValue] }
-                s.lines += p.lines
-                s.entries += p.entries
-                s.outsideWindow += p.outsideWindow
-                for (fl, c) in p.flavors { s.flavors[fl, default: 0] += c }
-                if let note = p.endNote { warnings.append("\(f.path): \(note)") }
-            }
-            skippedTotal += skipped.total
-            auditSkipped.append((f.path, skipped))
-            let flavors = AuditFlavor.allCases.compactMap { fl in s.flavors[fl].map { "\(fl.rawValue) \($0)" } }.joined(separator: ", ")
-            audit.append(FileSummary(
-                path: f.path, sha256: auditDigests[k],
-                description: "ModSecurity JSON audit log: \(s.lines) lines, \(s.entries) entries (\(flavors.isEmpty ? "none" : flavors)), "
-                    + "\(s.entries - s.outsideWindow) in the window, \(skipped.total) skipped"))
+            let t = TallyFold.file(audit.folds.compactMap { $0.files[k] })
+            if let note = audit.notes[k] { warnings.append("\(f.path): \(note)") }
+            skippedTotal += t.skipped.total
+            auditSkipped.append((f.path, t.skipped))
+            let flavors = AuditFlavor.allCases.enumerated().compactMap { i, fl in t.flavors[i] > 0 ? "\(fl.rawValue) \(t.flavors[i])" : nil }
+                .joined(separator: ", ")
+            auditOut.append(FileSummary(
+                path: f.path, sha256: audit.digests[k],
+                description: "ModSecurity JSON audit log: \(t.lines) lines, \(t.entries) entries (\(flavors.isEmpty ? "none" : flavors)), "
+                    + "\(t.entries - t.outsideWindow) in the window, \(t.skipped.total) skipped"))
         }
         var noUpstream = 0
         for (k, f) in accessFiles.enumerated() {
-            let parts = zip(accessItems, accessParts).filter { $0.0.file == k }.map(\.1)
-            var lines = 0, own = 0, ingress = 0, combined = 0
-            var skipped = SkippedLines()
-            for p in parts {
-                for (l, reason) in p.skipped.first where skipped.first.count < SkippedLines.keep {
-                    skipped.first.append((lines + l, reason))
-                }
-                for r in SkipReason.allCases { skipped.counts[r.rawValue] += p.skipped.counts[r.rawValue] }
-                lines += p.lines
-                own += p.own
-                ingress += p.ingress
-                combined += p.combined
-                noUpstream += p.noUpstream
-                if let note = p.endNote { warnings.append("\(f.path): \(note)") }
-            }
-            skippedTotal += skipped.total
-            accessSkipped.append((f.path, skipped))
-            let format = [ingress > 0 ? "ingress-nginx \(ingress)" : nil, combined > 0 ? "combined \(combined)" : nil]
+            let t = TallyFold.file(access.folds.compactMap { $0.files[k] })
+            if let note = access.notes[k] { warnings.append("\(f.path): \(note)") }
+            noUpstream += t.noUpstream
+            skippedTotal += t.skipped.total
+            accessSkipped.append((f.path, t.skipped))
+            let format = [t.ingress > 0 ? "ingress-nginx \(t.ingress)" : nil, t.combined > 0 ? "combined \(t.combined)" : nil]
                 .compactMap { $0 }.joined(separator: ", ")
-            access.append(FileSummary(
-                path: f.path, sha256: accessDigests[k],
-                description: "NGINX access log: \(lines) lines (\(format.isEmpty ? "none readable" : format)), "
-                    + "\(own) of this environment in the window, \(skipped.total) skipped"))
+            accessOut.append(FileSummary(
+                path: f.path, sha256: access.digests[k],
+                description: "NGINX access log: \(t.lines) lines (\(format.isEmpty ? "none readable" : format)), "
+                    + "\(t.own) of this environment in the window, \(t.skipped.total) skipped"))
         }
         if let w = Self.skippedWarning("audit log", auditSkipped) { warnings.append(w) }
         if let w = Self.skippedWarning("access log", accessSkipped) { warnings.append(w) }
@@ -68,7 +43,7 @@ extension WAFLogScan {
             warnings.append("\(noUpstream) access line(s) in the window have no upstream name ([]: rejected before routing, "
                 + "e.g. a 400 for a malformed request) and belong to no environment")
         }
-        return (audit, access, skippedTotal, warnings)
+        return (auditOut, accessOut, skippedTotal, warnings)
     }
 
     /// "audit log: 3 lines skipped (2 not JSON, 1 longer than 1 MiB); first at a.log:12 (not JSON), …"

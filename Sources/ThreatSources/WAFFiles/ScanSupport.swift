@@ -179,8 +179,8 @@ enum SkipReason: Int, CaseIterable, Sendable {
     }
 }
 
-/// Skipped lines of one scan: counts by reason and the first few places (line numbers local to
-/// the scanned range until `LineLocations.resolve` makes them file lines).
+/// Skipped lines: counts by reason and the first few places (line numbers within a block until
+/// `WAFLogScan.summaries` makes them file lines).
 struct SkippedLines {
     static let keep = 5
     var counts = [Int](repeating: 0, count: SkipReason.allCases.count)
@@ -192,43 +192,4 @@ struct SkippedLines {
         counts[reason.rawValue] += 1
         if first.count < Self.keep { first.append((line, reason)) }
     }
-
-    mutating func addOversized(_ c: LineScanner.Counts) {
-        counts[SkipReason.tooLong.rawValue] += c.oversizedCount
-        for l in c.oversized where first.count < Self.keep { first.append((l, .tooLong)) }
-        first.sort { $0.line < $1.line }
-    }
-}
-
-/// Runs `count` jobs on up to `width` threads and returns their results in order. A job gets its
-/// index and its worker's number (0..<width), so it can use per-worker buffers.
-func parallelResults<T>(_ count: Int, width: Int, _ job: (_ index: Int, _ worker: Int) -> T) -> [T] {
-    guard count > 0 else { return [] }
-    if count == 1 || width <= 1 { return (0..<count).map { job($0, 0) } }
-    let box = ParallelResultBox<T>(count)
-    withoutActuallyEscaping(job) { job in
-        nonisolated(unsafe) let run = job
-        DispatchQueue.concurrentPerform(iterations: min(width, count)) { worker in
-            while true {
-                box.lock.lock()
-                let i = box.next
-                box.next += 1
-                box.lock.unlock()
-                guard i < count else { return }
-                let r = run(i, worker)
-                box.lock.lock()
-                box.results[i] = r
-                box.lock.unlock()
-            }
-        }
-    }
-    return box.results.map { $0! }
-}
-
-/// Shared state of `parallelResults`: the next job and the results, behind one lock.
-private final class ParallelResultBox<T>: @unchecked Sendable {
-    var results: [T?]
-    let lock = NSLock()
-    var next = 0
-    init(_ n: Int) { results = Array(repeating: nil, count: n) }
 }

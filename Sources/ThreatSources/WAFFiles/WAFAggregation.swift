@@ -8,7 +8,8 @@ enum WAFAggregation {
     /// Rows in each "top" table, as the Elasticsearch source asks for.
     static let topCount = 10
 
-    static func statistics(_ o: WAFLogScan.Outcome, window: ScanWindow) -> WAFStatistics {
+    /// The statistics of scanned window number `index` (0: the report window).
+    static func statistics(_ o: WAFLogScan.Outcome, window: ScanWindow, index: Int = 0) -> WAFStatistics {
         var anomalous = [Int](repeating: 0, count: window.bucketCount)
         var ruleCounts: [UInt32: Int] = [:]
         var ruleMessages: [UInt64: Int] = [:]
@@ -20,7 +21,7 @@ enum WAFAggregation {
         var blocked = 0, critical = 0, count = 0
         var categoryOfRule: [UInt32: CRSCategory] = [:]
         var seen: [CRSCategory] = []
-        for r in o.records where r.belongsToEnvironment {
+        for r in o.records where r.window == index && r.belongsToEnvironment {
             count += 1
             anomalous[Int(r.bucket)] += 1
             clients[r.client, default: 0] += 1
@@ -70,8 +71,8 @@ enum WAFAggregation {
         }.sorted { $0.count > $1.count }
 
         var stats = WAFStatistics(
-            totalRequests: o.accessBuckets.reduce(0, +), anomalousRequests: count,
-            totalHistory: window.series(o.accessBuckets), anomalousHistory: window.series(anomalous),
+            totalRequests: o.accessBuckets[index].reduce(0, +), anomalousRequests: count,
+            totalHistory: window.series(o.accessBuckets[index]), anomalousHistory: window.series(anomalous),
             topRules: topRules, topClients: topClients, topURIs: topURIs, blockedRequests: blocked, engineModes: engineModes)
         stats.categories = CRSCategory.ranked(categories)
         stats.detectionOnlyRequests = count - blocked

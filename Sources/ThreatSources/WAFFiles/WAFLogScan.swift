@@ -9,18 +9,30 @@ import ThreatModel
 ///    line whose `$req_id` is an audit entry's id says whose that entry is;
 /// 3. the records that are the environment's are aggregated (`WAFAggregation`).
 ///
-/// Large plain files are cut into byte ranges at line starts and read on all cores; `.gz` files
-/// are read whole, one per core.
+/// In steps 1 and 2 the calling thread reads the files while worker threads parse the blocks it
+/// hands over and a hasher thread computes the evidence digests (`LogBlocks`).
 struct WAFLogScan {
     var auditFiles: [LogFileHandle]
     var accessFiles: [LogFileHandle]
-    var window: ScanWindow
+    /// The report window first; more windows (the previous one, for the comparison) are counted
+    /// in the same pass.
+    var windows: [ScanWindow]
     var attribution: Attribution
     var zone: TimeZone
-    var workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-    /// Plain files above this size are cut into pieces of about this size (at least two per
-    /// worker, so a worker that finishes early takes another piece).
-    var pieceSize = 16 << 20
+    /// Parse threads beside the reading thread. Audit lines cost about twice as much to parse as
+    /// to read and hash, so the audit step uses every core; access lines cost about the same, so
+    /// the access step leaves the reader a core of its own.
+    var auditWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    var accessWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount - 1, 8))
+
+    /// Sets both steps' worker counts (tests).
+    var workers: Int {
+        get { accessWorkers }
+        set {
+            auditWorkers = newValue
+            accessWorkers = newValue
+        }
+    }
 
     /// Everything the scan learned, before aggregation.
     struct Outcome {
@@ -32,7 +44,8 @@ struct WAFLogScan {
         var uris: Interner
         var audit: [FileSummary]
         var access: [FileSummary]
-        var accessBuckets: [Int]
+        /// Per window.
+        var accessBuckets: [[Int]]
         var skipped: Int
         var warnings: [String]
     }
@@ -44,72 +57,75 @@ struct WAFLogScan {
         var description: String
     }
 
-    func items(_ files: [LogFileHandle]) -> [ScanItem] {
-        var out: [ScanItem] = []
-        for (k, f) in files.enumerated() {
-            if f.isGzip || f.size <= pieceSize || workers == 1 {
-                out.append(ScanItem(file: k, start: 0, stop: .max, gzip: f.isGzip))
-                continue
-            }
-            let pieces = max(2 * workers, min(f.size / pieceSize, 64 * workers))
-            var cuts = [0]
-            for w in 1..<pieces { cuts.append(LineScanner.lineStart(in: f, atOrAfter: f.size * w / pieces)) }
-            cuts.append(f.size)
-            for w in 0..<pieces where cuts[w] < cuts[w + 1] {
-                out.append(ScanItem(file: k, start: cuts[w], stop: w == pieces - 1 ? .max : cuts[w + 1], gzip: false))
-            }
-        }
-        return out
+    /// What a step gives back: the workers' parts and block tallies, and per file its digest and
+    /// a note when it ended early.
+    struct StepResult<Part> {
+        var parts: [Part]
+        /// Each worker's block tallies, folded per file.
+        var folds: [TallyFold]
+        var digests: [String]
+        var notes: [String?]
     }
 
-    enum Job {
-        case audit(ScanItem)
-        case access(ScanItem)
-    }
-
-    enum JobResult {
-        case audit(AuditPart)
-        case access(AccessPart)
-        /// A merged audit part, dropped.
-        case done
-    }
-
-    func run(_ jobs: [Job], table: IDTable?, records: [AuditRecord]) throws(SourceError) -> [JobResult] {
-        let buffers = (0..<workers).map { _ in LineBuffer() }
-        let results: [Result<JobResult, SourceError>] = parallelResults(jobs.count, width: workers) { i, worker in
-            do throws(SourceError) {
-                let buffer = buffers[worker]
-                switch jobs[i] {
-                case let .audit(item): return .success(.audit(try scanAudit(item, buffer: buffer)))
-                case let .access(item): return .success(.access(try scanAccess(item, table: table, records: records, buffer: buffer)))
+    /// Reads `files` on this thread, parses their blocks on `workers` threads and hashes them on
+    /// one more.
+    func step<Part>(_ files: [LogFileHandle], workers: Int, makePart: @escaping () -> Part,
+                    parse: @escaping (LineBlock, inout Part, inout BlockTally) -> Void) throws(SourceError) -> StepResult<Part> {
+        let queue = BlockQueue(buffers: workers + 2)
+        let hasher = BlockHasher(queue: queue)
+        let box = StepBox<Part>(workers)
+        let group = DispatchGroup()
+        for w in 0..<workers {
+            group.enter()
+            nonisolated(unsafe) let make = makePart, work = parse
+            let thread = Thread {
+                var part = make()
+                var fold = TallyFold()
+                while let block = queue.pop() {
+                    var tally = BlockTally(file: block.file, index: block.index)
+                    work(block, &part, &tally)
+                    if let b = block.buffer { queue.giveBack(b) }
+                    fold.add(tally)
                 }
+                box.store(w, part, fold)
+                group.leave()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        var digests: [String?] = []
+        var notes: [String?] = []
+        var failure: SourceError?
+        for (k, f) in files.enumerated() {
+            do throws(SourceError) {
+                let (digest, note) = try BlockReader.read(f, fileIndex: k, into: queue, hasher: hasher)
+                digests.append(digest)
+                notes.append(note)
             } catch {
-                return .failure(error)
+                failure = error
+                break
             }
         }
-        return try results.map { r throws(SourceError) in try r.get() }
+        queue.close()
+        let hashed = hasher.finish()
+        group.wait()
+        if let failure { throw failure }
+        return StepResult(parts: box.parts.map { $0! }, folds: box.folds,
+                          digests: digests.enumerated().map { k, d in d ?? hashed[k] ?? "" }, notes: notes)
     }
 
     func scan() throws(SourceError) -> Outcome {
-        // The evidence digests read every file once more, on a thread of their own that runs
-        // beside both steps (it is one sequential stream per file, so it cannot be split).
-        let digests = DigestThread(files: auditFiles + accessFiles)
-
         // 1. Audit logs.
-        let auditItems = items(auditFiles)
-        var first = try run(auditItems.map { .audit($0) }, table: nil, records: [])
-        var merged = AuditPart()
-        var auditParts: [AuditPart] = []
+        let zone = self.zone
+        var first = try step(auditFiles, workers: auditWorkers, makePart: { AuditPart(zone: zone) }, parse: parseAudit)
+        var merged = AuditPart(zone: zone)
         var records: [AuditRecord] = []
         var refs: [RuleRef] = []
-        var counts = (records: 0, refs: 0)
-        for r in first { if case let .audit(p) = r { counts.records += p.records.count; counts.refs += p.ruleRefs.count } }
-        records.reserveCapacity(counts.records)
-        refs.reserveCapacity(counts.refs)
-        for k in first.indices {
-            guard case let .audit(part) = first[k] else { continue }
-            first[k] = .done  // drop the part's arrays as soon as they are merged
-            defer { auditParts.append(part.countsOnly) }
+        records.reserveCapacity(first.parts.reduce(0) { $0 + $1.records.count })
+        refs.reserveCapacity(first.parts.reduce(0) { $0 + $1.ruleRefs.count })
+        for k in first.parts.indices {
+            let part = first.parts[k]
+            first.parts[k] = AuditPart(zone: zone)  // drop the part's arrays as soon as they are merged
             let ruleMap = merged.rules.absorb(part.rules)
             let messageMap = merged.messages.absorb(part.messages)
             let clientMap = merged.clients.absorb(part.clients)
@@ -131,44 +147,35 @@ struct WAFLogScan {
             if let previous = table.insert(records[k].idHash, Int32(k)) { records[k].next = previous }
         }
 
-        // 2. Access logs.
-        let accessItems = items(accessFiles)
-        let second = try run(accessItems.map { .access($0) }, table: table.isEmpty ? nil : table, records: records)
-        var accessParts: [AccessPart] = []
-        for r in second { if case let .access(p) = r { accessParts.append(p) } }
-        let allDigests = try digests.wait()
-        var buckets = [Int](repeating: 0, count: window.bucketCount)
-        for part in accessParts {
-            for k in buckets.indices { buckets[k] += part.buckets[k] }
+        // 2. Access logs: the join table and the records are only read while the workers run.
+        let lookup = table.isEmpty ? nil : table
+        let chain = records.map(\.next)
+        let windows = self.windows
+        let second = try step(accessFiles, workers: accessWorkers, makePart: { AccessPart(windows: windows) }) { block, part, tally in
+            parseAccess(block, &part, &tally, table: lookup, chain: chain)
+        }
+        var totals = windows.map { [Int](repeating: 0, count: $0.bucketCount) }
+        for part in second.parts {
+            for w in totals.indices {
+                for k in totals[w].indices { totals[w][k] += part.buckets[w][k] }
+            }
             for (rec, owner) in part.hits {
                 let k = Int(rec)
                 if owner == 1 { records[k].owner = 1 } else if records[k].owner == 0 { records[k].owner = 2 }
             }
         }
 
-        var (audit, access, skippedTotal, warnings) = summaries(auditItems, auditParts, accessItems, accessParts, digests: allDigests)
+        var (audit, access, skippedTotal, warnings) = summaries(audit: first, access: second)
         for (what, i) in [("client addresses", merged.clients), ("URIs", merged.uris), ("rule messages", merged.messages)]
         where i.overflowed > 0 {
             warnings.append("more than \(i.cap) distinct \(what) in the window: \(i.overflowed) entries beyond them are counted but not ranked")
         }
         return Outcome(records: records, ruleRefs: refs, rules: merged.rules, messages: merged.messages,
                        clients: merged.clients, uris: merged.uris, audit: audit, access: access,
-                       accessBuckets: buckets, skipped: skippedTotal, warnings: warnings)
+                       accessBuckets: totals, skipped: skippedTotal, warnings: warnings)
     }
 
     // MARK: Workers
-
-    func withLines(_ item: ScanItem, _ files: [LogFileHandle], buffer: LineBuffer,
-                   _ body: (UnsafeBufferPointer<UInt8>, Int) -> Void) throws(SourceError) -> (LineScanner.Counts, String?) {
-        let file = files[item.file]
-        if item.gzip {
-            var source = try GzipSource(file: file)
-            let counts = try LineScanner.scan(&source, buffer: buffer, body)
-            return (counts, source.endNote)
-        }
-        var source = FileRegionSource(file: file, start: item.start)
-        return (try LineScanner.scan(&source, startOffset: item.start, stopOffset: item.stop, buffer: buffer, body), nil)
-    }
 
     @inline(__always)
     static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -176,18 +183,26 @@ struct WAFLogScan {
         return true
     }
 
-    func scanAudit(_ item: ScanItem, buffer: LineBuffer) throws(SourceError) -> AuditPart {
-        var part = AuditPart()
-        var reader = AuditEntryReader(zone: zone)
-        let (counts, note) = try withLines(item, auditFiles, buffer: buffer) { line, number in
+    func parseAudit(_ block: LineBlock, _ part: inout AuditPart, _ tally: inout BlockTally) {
+        BlockReader.lines(of: block, tally: &tally) { line, number, tally in
             if Self.isBlank(line) { return }
-            if let failure = reader.read(line) {
-                part.skipped.add(failure == .notJSON ? .notJSON : failure == .notAuditEntry ? .notAuditEntry : .badTime, line: number)
+            if let failure = part.reader.read(line) {
+                tally.skipped.add(failure == .notJSON ? .notJSON : failure == .notAuditEntry ? .notAuditEntry : .badTime, line: number)
                 return
             }
-            part.entries += 1
-            part.flavors[reader.flavor, default: 0] += 1
-            guard let bucket = window.bucket(reader.time) else { part.outsideWindow += 1; return }
+            let reader = part.reader
+            tally.entries += 1
+            switch reader.flavor {
+            case .modsecurityV3: tally.flavors[0] += 1
+            case .modsecurityV2: tally.flavors[1] += 1
+            case .coraza: tally.flavors[2] += 1
+            }
+            var found: (window: Int, bucket: Int)?
+            for (k, w) in windows.enumerated() {
+                if let b = w.bucket(reader.time) { found = (k, b); break }
+            }
+            if found?.window != 0 { tally.outsideWindow += 1 }
+            guard let (windowIndex, bucket) = found else { return }
             let start = UInt32(part.ruleRefs.count)
             let rules = reader.rules.prefix(Int(UInt16.max))
             for r in rules {
@@ -195,91 +210,74 @@ struct WAFLogScan {
             }
             let id = reader.bytes(reader.uniqueID)
             part.records.append(AuditRecord(
-                idHash: id.isEmpty ? 0 : byteHash(id), bucket: Int32(bucket),
+                idHash: id.isEmpty ? 0 : byteHash(id), window: UInt8(windowIndex), bucket: Int32(bucket),
                 client: part.clients.id(reader.bytes(reader.client)), uri: part.uris.id(reader.bytes(reader.uri)),
                 rulesStart: start, rulesCount: UInt16(rules.count), engine: reader.engine,
                 hostMatch: attribution.matches(uniqueID: id, host: reader.bytes(reader.host)), blocked: reader.blocked,
                 critical: reader.hasCriticalAttack, score: Int32(clamping: reader.anomalyScore ?? -1)))
         }
-        part.lines = counts.lines
-        part.skipped.addOversized(counts)
-        part.endNote = note
-        return part
     }
 
-    func scanAccess(_ item: ScanItem, table: IDTable?, records: [AuditRecord], buffer: LineBuffer) throws(SourceError) -> AccessPart {
-        var part = AccessPart(buckets: window.bucketCount)
-        var cache = TimeCache()
-        var idBuffer: [UInt8] = []
-        let (counts, note) = try withLines(item, accessFiles, buffer: buffer) { p, number in
+    func parseAccess(_ block: LineBlock, _ part: inout AccessPart, _ tally: inout BlockTally, table: IDTable?, chain: [Int32]) {
+        BlockReader.lines(of: block, tally: &tally) { p, number, tally in
             if Self.isBlank(p) { return }
-            guard let line = AccessLogLine.parse(p, timeCache: &cache) else {
-                part.skipped.add(.notAccessLine, line: number)
+            guard let line = AccessLogLine.parse(p, timeCache: &part.timeCache) else {
+                tally.skipped.add(.notAccessLine, line: number)
                 return
             }
             // 0 no environment ([] upstream), 1 this one, 2 another.
             let owner: UInt8
             switch line.format {
             case .combined:
-                part.combined += 1
+                tally.combined += 1
                 owner = 1
             case .ingress:
-                part.ingress += 1
+                tally.ingress += 1
                 owner = line.upstream.isEmpty ? 0 : attribution.ownsUpstream(p, line.upstream) ? 1 : 2
             }
-            if let b = window.bucket(line.time) {
-                switch owner {
-                case 1: part.buckets[b] += 1; part.own += 1
-                case 2: part.otherEnvironments += 1
-                default: part.noUpstream += 1
+            for (k, w) in windows.enumerated() {
+                guard let b = w.bucket(line.time) else {
+                    if k == 0 { tally.outsideWindow += 1 }
+                    continue
                 }
-            } else {
-                part.outsideWindow += 1
+                switch owner {
+                case 1:
+                    part.buckets[k][b] += 1
+                    if k == 0 { tally.own += 1 }
+                case 2: break
+                default: if k == 0 { tally.noUpstream += 1 }
+                }
+                break
             }
             guard owner != 0, let table, !line.requestID.isEmpty else { return }
-            var h: UInt64
+            let h: UInt64
             let id = UnsafeBufferPointer(rebasing: p[line.requestID])
             if id.contains(0x5C) {  // \xHH escapes: hash the bytes the audit log has
-                idBuffer = Array(AccessLogLine.text(p, line.requestID).utf8)
-                h = idBuffer.withUnsafeBufferPointer { byteHash($0) }
+                h = Array(AccessLogLine.text(p, line.requestID).utf8).withUnsafeBufferPointer { byteHash($0) }
             } else {
                 h = byteHash(id)
             }
             var k = table.find(h) ?? -1
             while k >= 0 {
                 part.hits.append((k, owner))
-                k = records[Int(k)].next
+                k = chain[Int(k)]
             }
         }
-        part.lines = counts.lines
-        part.skipped.addOversized(counts)
-        part.endNote = note
-        return part
     }
 }
 
-/// Computes the SHA-256 of files on a thread of its own; `wait` returns them in order.
-final class DigestThread: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Result<[String], SourceError> = .success([])
+/// The workers' results of one step, stored as each worker finishes.
+final class StepBox<Part>: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var parts: [Part?]
+    private(set) var folds: [TallyFold] = []
 
-    init(files: [LogFileHandle]) {
-        let thread = Thread { [self] in
-            let buffer = LineBuffer()
-            do throws(SourceError) {
-                var out: [String] = []
-                for f in files { out.append(try FileDigest.sha256(of: f, buffer: buffer)) }
-                result = .success(out)
-            } catch {
-                result = .failure(error)
-            }
-            done.signal()
-        }
-        thread.start()
-    }
+    init(_ workers: Int) { parts = Array(repeating: nil, count: workers) }
 
-    func wait() throws(SourceError) -> [String] {
-        done.wait()
-        return try result.get()
+    func store(_ worker: Int, _ part: Part, _ fold: TallyFold) {
+        lock.lock()
+        parts[worker] = part
+        folds.append(fold)
+        lock.unlock()
     }
 }
