@@ -4,11 +4,9 @@ import ThreatModel
 /// WAF findings beyond GitLab's anomalous ratio: what kind of attack was seen, whether the WAF
 /// only watched it, and whether one client is behind most of it.
 public enum WAFFindings {
-    /// `waf.attack_burst`: one client sent at least this share of the anomalous requests…
-    public static let attackBurstShare = 0.5
-    /// …and at least this many of them, so 3 of 5 entries is not a burst.
-    public static let attackBurstMinimumEntries = 20
-
+    /// `waf.attack_burst` fires when one client sent at least `thresholds.attackBurstShare` of the
+    /// anomalous requests, and at least `thresholds.attackBurstMinRequests` of them (so 3 of 5 entries
+    /// is not a burst).
     public static func findings(for env: EnvironmentReport, window: TimeWindow) -> [Finding] {
         guard let waf = env.waf.value else { return [] }
         var out: [Finding] = []
@@ -51,16 +49,16 @@ public enum WAFFindings {
                 """))
         }
 
-        if let top = waf.topClients.first, waf.anomalousRequests > 0, top.count >= attackBurstMinimumEntries {
+        if let top = waf.topClients.first, waf.anomalousRequests > 0, top.count >= env.thresholds.attackBurstMinRequests {
             let share = Double(top.count) / Double(waf.anomalousRequests)
-            if share >= attackBurstShare {
+            if share >= env.thresholds.attackBurstShare {
                 // The address comes from a log: only an address-shaped value goes into a command.
                 let ip = top.key.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } ? top.key : "CLIENT_IP"
                 let cidr = ip.contains(":") ? "\(ip)/128" : "\(ip)/32"
                 out.append(Finding(
                     id: "waf.attack_burst", severity: .warning, environment: env.name,
                     title: "One client sent \(Percent.whole(share)) of the anomalous requests (\(top.count) of \(waf.anomalousRequests))",
-                    value: share, threshold: attackBurstShare,
+                    value: share, threshold: env.thresholds.attackBurstShare,
                     guidance: """
                     See what it tried: `jq -c 'select(.transaction.client_ip == "\(ip)") | {t: .transaction.time_stamp, \
                     uri: .transaction.request.uri, code: .transaction.response.http_code}' modsec_audit.log | head`. If it \

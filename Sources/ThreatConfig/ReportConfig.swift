@@ -165,7 +165,8 @@ public enum ConfigLoader {
     }
 
     static func parseThresholds(_ node: Node, r: YAMLReader, path: String, base: Thresholds) throws(LocatedError) -> Thresholds {
-        let m = try r.mapping(node, path: path, allowed: ["anomalous_ratio", "dropped_ratio", "min_requests", "min_flows"])
+        let m = try r.mapping(node, path: path, allowed: ["anomalous_ratio", "dropped_ratio", "min_requests", "min_flows",
+                                                               "attack_burst_share", "attack_burst_min_requests"])
         var t = base
         if let n = m["anomalous_ratio"] { t.anomalousRatio = try parseRatio(n.value, r: r, path: "\(path).anomalous_ratio", base: base.anomalousRatio) }
         if let n = m["dropped_ratio"] { t.droppedRatio = try parseRatio(n.value, r: r, path: "\(path).dropped_ratio", base: base.droppedRatio) }
@@ -176,6 +177,16 @@ public enum ConfigLoader {
         if let n = m["min_flows"] {
             t.minFlows = try r.int(n.value, path: "\(path).min_flows")
             guard t.minFlows >= 0 else { throw r.error(n.value, "\(path).min_flows must not be negative") }
+        }
+        if let n = m["attack_burst_share"] {
+            t.attackBurstShare = try r.double(n.value, path: "\(path).attack_burst_share")
+            guard t.attackBurstShare > 0, t.attackBurstShare <= 1 else {
+                throw r.error(n.value, "\(path).attack_burst_share must be a share above 0 and at most 1 (0.5 is half)")
+            }
+        }
+        if let n = m["attack_burst_min_requests"] {
+            t.attackBurstMinRequests = try r.int(n.value, path: "\(path).attack_burst_min_requests")
+            guard t.attackBurstMinRequests >= 1 else { throw r.error(n.value, "\(path).attack_burst_min_requests must be at least 1") }
         }
         return t
     }

@@ -107,14 +107,21 @@ public struct Thresholds: Sendable, Equatable, Codable {
     public var minRequests: Int
     /// Below this many flows a ratio finding is at most `info`.
     public var minFlows: Int
+    /// `waf.attack_burst`: one client sent at least this share of the anomalous requests…
+    public var attackBurstShare: Double
+    /// …and at least this many of them, so 3 of 5 entries is not a burst.
+    public var attackBurstMinRequests: Int
 
     public init(anomalousRatio: RatioThreshold = RatioThreshold(warning: 0.05, critical: 0.20),
                 droppedRatio: RatioThreshold = RatioThreshold(warning: 0.05, critical: 0.20),
-                minRequests: Int = 100, minFlows: Int = 100) {
+                minRequests: Int = 100, minFlows: Int = 100,
+                attackBurstShare: Double = 0.5, attackBurstMinRequests: Int = 20) {
         self.anomalousRatio = anomalousRatio
         self.droppedRatio = droppedRatio
         self.minRequests = minRequests
         self.minFlows = minFlows
+        self.attackBurstShare = attackBurstShare
+        self.attackBurstMinRequests = attackBurstMinRequests
     }
 
     public static let defaults = Thresholds()

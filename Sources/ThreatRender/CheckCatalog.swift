@@ -24,12 +24,57 @@ public enum CheckCatalog {
         Check(id: "waf.anomalous_ratio", name: "AnomalousRequestRatio",
               shortDescription: "Anomalous WAF requests over the threshold",
               fullDescription: "The share of requests that ModSecurity with the OWASP Core Rule Set scored as anomalous is at or above the warning (or critical) threshold for the environment. Below the volume guard (min_requests) the finding is capped at info.",
-              help: "Examine the WAF logs: find the rules and clients behind the spike in the report's WAF section, then read the ModSecurity audit entries (kubectl logs of the ingress controller's modsecurity-log container). If the matches are attacks, block the sources or switch the engine to blocking (SecRuleEngine On); if they are false positives, add a rule exclusion.",
+              help: "Examine the WAF logs: find the rules and clients behind the spike in the report's WAF section, then read the ModSecurity audit entries (`kubectl -n gitlab-managed-apps logs -l app=nginx-ingress -c modsecurity-log`). If the matches are attacks, block the sources or switch the engine to blocking (SecRuleEngine On); if they are false positives, add a rule exclusion.",
               section: "waf", defaultSeverity: .warning),
         Check(id: "flows.dropped_ratio", name: "DroppedFlowRatio",
               shortDescription: "Dropped network flows over the threshold",
               fullDescription: "The share of flows that Cilium dropped (hubble_flows_processed_total, verdict DROPPED) in the environment's namespace is at or above the warning (or critical) threshold. Below the volume guard (min_flows) the finding is capped at info.",
               help: "Examine the Cilium logs: list the drops with `hubble observe --namespace NAMESPACE --verdict DROPPED` (or `cilium monitor --type drop` on the node). Drops with reason POLICY_DENIED are traffic a network policy refused: confirm it is unwanted, or widen the policy.",
+              section: "flows", defaultSeverity: .warning),
+        Check(id: "waf.high_severity_categories", name: "HighSeverityAttacks",
+              shortDescription: "Remote code execution, SQL injection or file-access attacks reached the WAF",
+              fullDescription: "Requests matched OWASP CRS rules of the high-severity families: RCE (932), SQL injection (942), local and remote file inclusion (930, 931), PHP (933) and Java (944) attacks. A warning when the largest family reaches the anomalous-ratio warning share on enough volume, otherwise info (the background of probes every public site gets).",
+              help: "Check what the application answered to those requests (status codes in the audit log); a 200 to an injection attempt needs a closer look at the application. The report's top rules and URIs show where to start, e.g. `jq -c 'select(.transaction.request.uri | startswith(\"/login\")) | .transaction.response.http_code' modsec_audit.log | sort | uniq -c`.",
+              section: "waf", defaultSeverity: .info),
+        Check(id: "waf.blocking_disabled", name: "WAFBlockingDisabled",
+              shortDescription: "The WAF only detects: critical attacks were let through",
+              fullDescription: "ModSecurity ran with SecRuleEngine DetectionOnly while requests with critical-severity matches were seen, so they reached the application.",
+              help: "Once the rules that fire on legitimate traffic have exclusions, set `SecRuleEngine On` (ingress-nginx: the modsecurity-snippet in the controller's ConfigMap) and watch the blocked count in the next report.",
+              section: "waf", defaultSeverity: .info),
+        Check(id: "waf.attack_burst", name: "WAFAttackBurst",
+              shortDescription: "One client sent most of the anomalous requests",
+              fullDescription: "A single client address sent at least thresholds.attack_burst_share (default 50 %) of the anomalous requests, and at least thresholds.attack_burst_min_requests (default 20) of them.",
+              help: "See what it tried in the audit log, and if it is an attacker or an unwanted scanner, deny it at the ingress with the `nginx.ingress.kubernetes.io/denylist-source-range` annotation.",
+              section: "waf", defaultSeverity: .warning),
+        Check(id: "waf.anomalous_ratio_rising", name: "AnomalousRequestRatioRising",
+              shortDescription: "The anomalous-request ratio rose against the previous window",
+              fullDescription: "The anomalous ratio is at or above the warning threshold and at least twice what it was in the window of equal length just before (--compare previous).",
+              help: "Compare the top rules and clients with the previous window (`threat-report report --compare none --to START`), then read the audit entries of the new ones.",
+              section: "waf", defaultSeverity: .warning),
+        Check(id: "waf.new_top_clients", name: "NewTopClients",
+              shortDescription: "New addresses among the top clients of anomalous requests",
+              fullDescription: "Client addresses in this window's top clients of anomalous requests that were not among the previous window's.",
+              help: "See what each new address tried: `jq -c 'select(.transaction.client_ip == \"ADDRESS\") | .transaction.request.uri' modsec_audit.log | head`, and deny it at the ingress if it is hostile.",
+              section: "waf", defaultSeverity: .info),
+        Check(id: "flows.dropped_ratio_rising", name: "DroppedFlowRatioRising",
+              shortDescription: "The dropped-flow ratio rose against the previous window",
+              fullDescription: "The dropped ratio is at or above the warning threshold and at least twice what it was in the window of equal length just before (--compare previous).",
+              help: "List the new drops with `hubble observe --namespace NAMESPACE --verdict DROPPED`, and check whether a policy deployed in between explains them (`threat-report policy list`).",
+              section: "flows", defaultSeverity: .warning),
+        Check(id: "flows.drop_burst", name: "DropBurst",
+              shortDescription: "A burst of dropped flows",
+              fullDescription: "The peak dropped-flow rate of one interval is far above the window's median rate (a scan, a broken client or a policy change at that time). The value is a rate in flows per second.",
+              help: "See who was dropped around the peak: `hubble observe --namespace NAMESPACE --verdict DROPPED --since WINDOW -o compact | sort | uniq -c | sort -rn | head`.",
+              section: "flows", defaultSeverity: .warning),
+        Check(id: "flows.policy_denied_dominant", name: "PolicyDeniedDominant",
+              shortDescription: "Most drops are network-policy denials",
+              fullDescription: "POLICY_DENIED is the dominant drop reason: policies, not the network, are refusing the traffic.",
+              help: "Check that the refused traffic is unwanted with `hubble observe --verdict DROPPED --type policy-verdict`; if it is wanted, widen the policy shown in the Policies section.",
+              section: "flows", defaultSeverity: .info),
+        Check(id: "flows.no_metrics", name: "NoFlowMetrics",
+              shortDescription: "Policies are enforced but no flow metrics arrive",
+              fullDescription: "The namespace has enforced network policies, but Prometheus has no hubble_flows_processed_total series for it, so drops cannot be measured.",
+              help: "Enable Hubble metrics with namespace context (the Cilium Helm values GitLab used), then check that the series exist with a `curl` to Prometheus' /api/v1/series.",
               section: "flows", defaultSeverity: .warning),
         Check(id: "policies.invalid", name: "InvalidNetworkPolicy",
               shortDescription: "A deployed network policy is not valid",
@@ -41,6 +86,26 @@ public enum CheckCatalog {
               fullDescription: "The policy's endpoint selector carries GitLab's network-policy.gitlab.com/disabled_by label, so it selects no pods and enforces nothing.",
               help: "Review it with `threat-report policy explain`, then enable it with `threat-report policy enable FILE --apply` or remove the label with `kubectl edit`.",
               section: "policies", defaultSeverity: .warning),
+        Check(id: "policies.none", name: "NoNetworkPolicy",
+              shortDescription: "A namespace with traffic but no enforced network policy",
+              fullDescription: "Flows reached or left the environment's namespace in the window, and no valid, enabled policy selects its pods, so every pod accepts and sends any traffic.",
+              help: "Start from GitLab's predefined policies (`threat-report policy predefined --namespace NAMESPACE`), or write one with `threat-report policy new`.",
+              section: "policies", defaultSeverity: .warning),
+        Check(id: "policies.world_ingress", name: "WorldIngress",
+              shortDescription: "A policy accepts inbound traffic from outside the cluster",
+              fullDescription: "An ingress rule admits the world or all entities, or 0.0.0.0/0 or ::/0. A warning when it does so on every port, info when it is limited to some ports.",
+              help: "Allow the ingress controller or the client pods by labels instead (`threat-report policy new --allow-from-labels …`), and check the result with `threat-report policy explain`.",
+              section: "policies", defaultSeverity: .warning),
+        Check(id: "policies.egress_open", name: "EgressOpen",
+              shortDescription: "No policy restricts outbound traffic",
+              fullDescription: "No enforced policy in the namespace has an egress section, so any pod may connect anywhere.",
+              help: "Deploy GitLab's predefined drop-outbound policy and allow what the pods need with `threat-report policy new --allow-to-fqdn … --ports 443/tcp`.",
+              section: "policies", defaultSeverity: .warning),
+        Check(id: "policies.unsupported_in_rule_mode", name: "OutsideRuleMode",
+              shortDescription: "A policy uses constructs GitLab's rule mode cannot show",
+              fullDescription: "The policy uses constructs outside the rule-mode subset of GitLab's policy editor (for example L7 rules, deny rules or namespace selectors), so it can be edited only as YAML.",
+              help: "Review what it does with `threat-report policy explain FILE`, and keep editing it as YAML.",
+              section: "policies", defaultSeverity: .info),
     ]
 
     /// The known checks, then any other finding id of the report in order of first appearance.
@@ -76,18 +141,16 @@ public enum CheckCatalog {
     }
 }
 
-/// A finding's value and threshold as people read them. `Finding` carries no unit: ratios and
-/// shares (both numbers within 0...1) are whole percents, as GitLab showed them; anything else
-/// (a rate such as `flows.drop_burst`'s flows/s) is a plain number.
+/// A finding's value and threshold as people read them: ratios and shares (numbers within 0...1)
+/// as whole percents, as GitLab showed them; rates (`unit: per_second`) as "249.3/s"; anything else
+/// (a count) as a plain number.
 public enum FindingFigures {
-    /// Checks whose value is never a ratio, whatever its size.
-    static let rateChecks: Set<String> = ["flows.drop_burst"]
-
-    /// `17% (threshold 5%)`, `249.3 (threshold 3.05)`, or nil when the finding has no value.
+    /// `17% (threshold 5%)`, `249.3/s (threshold 3.05/s)`, or nil when the finding has no value.
     public static func text(_ f: Finding) -> String? {
         guard let v = f.value else { return nil }
-        let ratio = !rateChecks.contains(f.id) && (0...1).contains(v) && (f.threshold.map { (0...1).contains($0) } ?? true)
+        let ratio = f.unit == .ratio && (0...1).contains(v) && (f.threshold.map { (0...1).contains($0) } ?? true)
         func show(_ x: Double) -> String {
+            if f.unit == .perSecond { return f.unit.format(x) }
             if ratio { return Percent.whole(x) }
             if x == x.rounded(), abs(x) < 1e15 { return NumberText.grouped(Int(x)) }
             var s = NumberText.fixed(x, abs(x) >= 100 ? 1 : 2)

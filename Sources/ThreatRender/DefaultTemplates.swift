@@ -204,7 +204,8 @@ section.environment { break-before: page; page-break-before: always; }
 
 <section id="evidence" class="environment">
 <h2>Evidence</h2>
-<p>Window {{from_utc}} – {{to_utc}} ({{interval}} buckets). Configuration SHA-256 <code>{{config_digest}}</code>.</p>
+<p>Window {{from_utc}} – {{to_utc}} ({{interval}} buckets). Configuration SHA-256 <code>{{config_digest}}</code>.
+Report data (<code>report.json</code>) SHA-256 <code>{{data_digest}}</code>; <code>SHA256SUMS</code> beside this file lists every output file's (<code>sha256sum -c SHA256SUMS</code>).</p>
 {{#environments}}
 <h3>{{name}}</h3>
 <p class="meta">Thresholds: {{thresholds}}</p>
@@ -421,6 +422,7 @@ GitLab's predefined policies that are not deployed are listed disabled, as GitLa
 ## Evidence
 
 Window {{from_utc}} – {{to_utc}} ({{interval}} buckets). Configuration SHA-256 {{config_digest}}.
+Report data (report.json) SHA-256 {{data_digest}}; SHA256SUMS beside this file lists every output file's (`sha256sum -c SHA256SUMS`).
 
 | Environment | Section | Source | SHA-256 |
 |---|---|---|---|

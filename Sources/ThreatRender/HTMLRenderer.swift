@@ -9,7 +9,7 @@ public struct HTMLRenderer: ReportRenderer {
     public init() {}
 
     public func render(_ context: RenderContext) throws(RenderError) -> [OutputFile] {
-        let model = ReportViewModel.build(context.report, charts: context.charts)
+        let model = ReportViewModel.build(context.report, charts: context.charts, dataDigest: context.dataDigest)
         return [OutputFile(path: "report.html", text: try context.templates.render("report.html", model))]
     }
 }
@@ -21,7 +21,7 @@ public struct MarkdownRenderer: ReportRenderer {
     public init() {}
 
     public func render(_ context: RenderContext) throws(RenderError) -> [OutputFile] {
-        let model = ReportViewModel.build(context.report, charts: context.charts)
+        let model = ReportViewModel.build(context.report, charts: context.charts, dataDigest: context.dataDigest)
         return [OutputFile(path: "report.md", text: try context.templates.render("report.md", model))]
     }
 }

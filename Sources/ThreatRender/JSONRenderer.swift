@@ -90,6 +90,8 @@ public enum ReportJSON {
                 ("anomalous_ratio", .object([("warning", .number(e.thresholds.anomalousRatio.warning)), ("critical", .number(e.thresholds.anomalousRatio.critical))])),
                 ("dropped_ratio", .object([("warning", .number(e.thresholds.droppedRatio.warning)), ("critical", .number(e.thresholds.droppedRatio.critical))])),
                 ("min_requests", n(e.thresholds.minRequests)), ("min_flows", n(e.thresholds.minFlows)),
+                ("attack_burst_share", .number(e.thresholds.attackBurstShare)),
+                ("attack_burst_min_requests", n(e.thresholds.attackBurstMinRequests)),
             ])),
             ("evidence", .array(e.evidence.map { ev in .object([
                 ("section", .string(ev.section)), ("source", .string(ev.source)), ("query", opt(ev.query)), ("sha256", opt(ev.sha256)),

@@ -11,6 +11,16 @@ public struct OutputFile: Sendable, Equatable {
         self.bytes = bytes
     }
     public init(path: String, text: String) { self.init(path: path, bytes: Array(text.utf8)) }
+
+    public static let checksumsName = "SHA256SUMS"
+
+    /// `SHA256SUMS`: one `HEX  PATH` line per file, sorted by path, in the format `sha256sum -c`
+    /// checks from the output folder.
+    public static func checksums(_ files: [OutputFile]) -> OutputFile {
+        let lines = files.filter { $0.path != checksumsName }.sorted { $0.path < $1.path }
+            .map { "\(SHA256Digest.hex($0.bytes))  \($0.path)\n" }
+        return OutputFile(path: checksumsName, text: lines.joined())
+    }
 }
 
 /// What every renderer sees: the analysed report and its drawn charts, never a source.
@@ -23,6 +33,9 @@ public struct RenderContext: Sendable {
     public var failOn: Severity?
     /// The configuration file, where CI formats point findings that have no manifest of their own.
     public var config: ConfigReference?
+    /// The SHA-256 of `report.json` as this run writes it, for the evidence appendix of the
+    /// other formats (a file cannot hold its own digest; `SHA256SUMS` lists every file's).
+    public var dataDigest: String?
     public init(report: Report, charts: [ReportChart], templates: TemplateSet, failOn: Severity? = nil,
                 config: ConfigReference? = nil) {
         self.report = report

@@ -6,7 +6,8 @@ import ThreatModel
 public enum ReportViewModel {
     public typealias Node = [String: Any]
 
-    public static func build(_ report: Report, charts: [ReportChart], reportDigestNote: String? = nil) -> Node {
+    /// `dataDigest`: the SHA-256 of this run's `report.json` (the evidence appendix shows it).
+    public static func build(_ report: Report, charts: [ReportChart], dataDigest: String? = nil) -> Node {
         let tz = TimeZone(identifier: report.timezone) ?? TimeZone(identifier: "UTC")!
         func time(_ d: Date) -> String {
             let off = tz.secondsFromGMT(for: d)
@@ -139,6 +140,7 @@ public enum ReportViewModel {
             "summary": summary, "environments": envs, "findings": findings, "has_findings": !findings.isEmpty,
             "finding_counts": counts.joined(separator: ", "),
             "tool": ToolInfo.name, "version": ToolInfo.version, "config_digest": report.configDigest ?? "–",
+            "data_digest": dataDigest ?? "–",
         ]
     }
 
@@ -195,6 +197,7 @@ public enum ReportViewModel {
     static func thresholdsText(_ t: Thresholds) -> String {
         "anomalous ratio warning \(Percent.whole(t.anomalousRatio.warning)), critical \(Percent.whole(t.anomalousRatio.critical)); "
             + "dropped ratio warning \(Percent.whole(t.droppedRatio.warning)), critical \(Percent.whole(t.droppedRatio.critical)); "
-            + "volume guard \(NumberText.grouped(t.minRequests)) requests, \(NumberText.grouped(t.minFlows)) flows"
+            + "volume guard \(NumberText.grouped(t.minRequests)) requests, \(NumberText.grouped(t.minFlows)) flows; "
+            + "attack burst: one client with \(Percent.whole(t.attackBurstShare)) of at least \(NumberText.grouped(t.attackBurstMinRequests)) anomalous requests"
     }
 }

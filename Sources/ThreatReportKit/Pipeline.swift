@@ -16,8 +16,11 @@ public struct RunOptions: Sendable {
     public var templatesDirectory: String?
     public var failOn: Severity?
     public var concurrency = 4
-    /// `--record DIR`: every engine answer is saved under `DIR/<environment slug>/<section>/`.
+    /// `--record DIR`: every engine answer is saved under `DIR/<environment slug>/<section>/`, with
+    /// what `--replay DIR` needs to regenerate the report byte for byte (RunRecording).
     public var recordDirectory: String?
+    /// `--replay DIR`: regenerate a run recorded with `--record DIR`.
+    public var replayDirectory: String?
     /// `--compare previous|none`: also fetch the window of equal length just before (default).
     public var compare: CompareMode = .previous
     public var now = Date()
@@ -50,13 +53,44 @@ public enum ReportPipeline {
             RunResult(exitCode: ExitCode.usage, writtenPaths: [], report: nil, message: message)
         }
         // 1. Configuration and request.
-        guard FileManager.default.fileExists(atPath: options.configPath) else {
-            return fail("--config: \(options.configPath) does not exist. Pass --config FILE, or try the bundled sample: threat-report report --config samples/threat-report.yml")
+        var options = options
+        var configPath = options.configPath
+        var configBytes: Data?
+        var recorded: RunRecording?
+        if let replay = options.replayDirectory {
+            // The recorded config, window, time zone, environments and generation time.
+            do {
+                let (rec, text) = try RunRecording.read(from: replay)
+                recorded = rec
+                configPath = rec.configPath
+                configBytes = Data(text.utf8)
+                var o = RequestOverrides()
+                o.from = RFC3339.format(rec.window.from)
+                o.to = RFC3339.format(rec.window.to)
+                o.interval = rec.window.interval.rawValue
+                o.timezone = rec.timezone
+                o.environments = rec.environments
+                options.overrides = o
+                options.compare = rec.compare
+                if options.sourceDateEpoch == nil { options.sourceDateEpoch = rec.generatedAt }
+            } catch {
+                return fail(error.description)
+            }
+        } else {
+            guard FileManager.default.fileExists(atPath: configPath) else {
+                return fail("--config: \(configPath) does not exist. Pass --config FILE, or try the bundled sample: threat-report report --config samples/threat-report.yml")
+            }
+            configBytes = try? Data(contentsOf: URL(fileURLWithPath: configPath))
         }
         let config: ReportConfig
         let request: ReportRequest
         do {
-            config = try ConfigLoader.load(path: options.configPath)
+            if let configBytes, recorded != nil {
+                config = try ConfigLoader.parse(String(decoding: configBytes, as: UTF8.self), file: configPath,
+                                                baseDirectory: (configPath as NSString).deletingLastPathComponent)
+            } else {
+                config = try ConfigLoader.load(path: configPath)
+            }
             request = try ReportRequest.resolve(config: config, overrides: options.overrides, now: options.now)
         } catch let e as LocatedError {
             return fail(e.description)
@@ -76,7 +110,7 @@ public enum ReportPipeline {
         } catch {
             return fail(error.description)
         }
-        let configDigest = (try? Data(contentsOf: URL(fileURLWithPath: options.configPath))).map { SHA256Digest.hex($0) }
+        let configDigest = configBytes.map { SHA256Digest.hex($0) }
         logger.info("window \(RFC3339.format(request.window.from)) – \(RFC3339.format(request.window.to)), \(request.window.interval.rawValue) buckets, \(request.environments.count) environment(s)")
 
         // 2. Sources, environments in parallel with a bounded width.
@@ -84,9 +118,11 @@ public enum ReportPipeline {
         let envs = request.environments
         let slugs = FileNameSlug.slugs(envs.map(\.name))
         let record = options.recordDirectory
+        let replay = options.replayDirectory
         let compare = options.compare
         let reports = boundedMap(count: envs.count, width: options.concurrency) { i in
-            collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] }, compare: compare, logger: logger)
+            collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] },
+                    replayDirectory: replay.map { $0 + "/" + slugs[i] }, compare: compare, logger: logger)
         }
 
         // 3. Analysis.
@@ -94,6 +130,16 @@ public enum ReportPipeline {
         let report = Report(title: request.title, toolVersion: ToolInfo.version,
                             generatedAt: options.sourceDateEpoch ?? options.now, window: window,
                             timezone: request.timezone, environments: reports, findings: findings, configDigest: configDigest)
+        if let record, let configBytes {
+            let rec = RunRecording(toolVersion: ToolInfo.version, configPath: configPath, configSHA256: SHA256Digest.hex(configBytes),
+                                   generatedAt: report.generatedAt, window: window, timezone: request.timezone,
+                                   environments: envs.map(\.name), compare: compare)
+            do {
+                try rec.write(to: record, configBytes: configBytes)
+            } catch {
+                return fail("--record: cannot write \(record): \(error.localizedDescription)")
+            }
+        }
 
         // 4. Charts and renderers.
         var files: [OutputFile] = []
@@ -101,11 +147,13 @@ public enum ReportPipeline {
             let needsChartFiles = options.formats.contains("html") || options.formats.contains("md")
             let needsCharts = needsChartFiles || options.formats.contains(PDFRenderer.identifier)
             let charts = needsCharts ? try ReportCharts.build(report) : []
-            let configText = (try? Data(contentsOf: URL(fileURLWithPath: options.configPath))).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            let configRef = ConfigReference(path: options.configPath, text: configText, environments: report.environments.map(\.name))
-            let context = RenderContext(report: report, charts: charts, templates: templates, failOn: options.failOn, config: configRef)
+            let configText = configBytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let configRef = ConfigReference(path: configPath, text: configText, environments: report.environments.map(\.name))
+            var context = RenderContext(report: report, charts: charts, templates: templates, failOn: options.failOn, config: configRef)
+            context.dataDigest = try JSONRenderer().render(context).first.map { SHA256Digest.hex($0.bytes) }
             if needsChartFiles { files += ChartFiles.files(charts) }
             for r in renderers { files += try r.render(context) }
+            files.append(OutputFile.checksums(files))
         } catch let e as ChartError {
             return fail("drawing charts: \(e)")
         } catch let e as RenderError {
@@ -122,14 +170,18 @@ public enum ReportPipeline {
         } catch {
             return fail("--output: \(error)")
         }
-        let visible = paths.filter { !$0.contains("/charts/") }
+        let visible = paths.filter { !$0.contains("/charts/") && !$0.hasSuffix("/" + OutputFile.checksumsName) }
         let code = exitCode(report: report, failOn: options.failOn)
         return RunResult(exitCode: code, writtenPaths: visible, report: report, message: summary(report, code: code, failOn: options.failOn))
     }
 
-    static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, compare: CompareMode = .previous,
-                        logger: Logger) -> EnvironmentReport {
+    static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, replayDirectory: String? = nil,
+                        compare: CompareMode = .previous, logger: Logger) -> EnvironmentReport {
         let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory)
+        func plan(_ section: String) -> SectionPlan {
+            let base = replayDirectory ?? recordDirectory
+            return SectionPlan(folder: base.map { $0 + "/" + section }, recording: recordDirectory != nil, replaying: replayDirectory != nil)
+        }
         var evidence: [EvidenceItem] = []
         func run<V>(_ name: String, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
             do {
@@ -147,14 +199,27 @@ public enum ReportPipeline {
                 return .unavailable(error.description)
             }
         }
-        let waf: Section<WAFStatistics> = env.waf.map { c in run("waf") { () throws(SourceError) in try SourceFactory.waf(c).fetch(ctx) } } ?? .notConfigured
-        let flows: Section<FlowStatistics> = env.flows.map { c in run("flows") { () throws(SourceError) in try SourceFactory.flows(c).fetch(ctx) } } ?? .notConfigured
-        let policies: Section<PolicySet> = env.policies.map { c in run("policies") { () throws(SourceError) in try SourceFactory.policies(c).fetch(ctx) } } ?? .notConfigured
+        let waf: Section<WAFStatistics> = env.waf.map { c in run("waf") { () throws(SourceError) in
+            try plan("waf").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.waf(c).fetch(ctx) },
+                                replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedWAF(c, folder: folder).fetch(ctx) })
+        } } ?? .notConfigured
+        let flows: Section<FlowStatistics> = env.flows.map { c in run("flows") { () throws(SourceError) in
+            try plan("flows").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.flows(c).fetch(ctx) },
+                                  replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedFlows(c, folder: folder).fetch(ctx) })
+        } } ?? .notConfigured
+        let policies: Section<PolicySet> = env.policies.map { c in run("policies") { () throws(SourceError) in
+            try plan("policies").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.policies(c).fetch(ctx) },
+                                     replay: { (folder, rec) throws(SourceError) in
+                let origins = rec.origins(in: RecordingFolder(path: folder), names: ReplayPolicySource.answers)
+                return try ReplayPolicySource(path: folder, origins: origins).fetch(ctx)
+            })
+        } } ?? .notConfigured
         var report = EnvironmentReport(name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
                                        waf: waf, flows: flows, policies: policies, evidence: evidence)
         if compare == .previous, waf.value != nil || flows.value != nil {
             let (previous, more) = collectPrevious(env, window: window.previous, wafNeeded: waf.value != nil,
-                                                   flowsNeeded: flows.value != nil, recordDirectory: recordDirectory, logger: logger)
+                                                   flowsNeeded: flows.value != nil, recordDirectory: recordDirectory,
+                                                   replayDirectory: replayDirectory, logger: logger)
             report.previous = previous
             report.evidence += more
         }
@@ -166,8 +231,12 @@ public enum ReportPipeline {
     /// Only sections that answered for the report window are compared. Nothing here can fail the
     /// run: an error, an incomplete or an empty answer makes that comparison "not available".
     static func collectPrevious(_ env: EnvironmentConfig, window: TimeWindow, wafNeeded: Bool, flowsNeeded: Bool,
-                                recordDirectory: String?, logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
+                                recordDirectory: String?, replayDirectory: String? = nil, logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
         let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, recordingSubfolder: "previous")
+        func plan(_ section: String) -> SectionPlan {
+            let base = replayDirectory ?? recordDirectory
+            return SectionPlan(folder: base.map { $0 + "/" + section + "/previous" }, recording: recordDirectory != nil, replaying: replayDirectory != nil)
+        }
         var evidence: [EvidenceItem] = []
         func run<V>(_ name: String, replay: String?, empty: (V) -> Bool,
                     _ fetch: () throws(SourceError) -> SourceOutput<V>) -> (V?, String?) {
@@ -205,7 +274,10 @@ public enum ReportPipeline {
             let source = SourceFactory.waf(c, previousWindow: true)
             (previous.waf, previous.wafUnavailable) = run("waf", replay: replay, empty: { (w: WAFStatistics) in
                 w.totalRequests == 0 && w.anomalousRequests == 0
-            }) { () throws(SourceError) in try source.fetch(ctx) }
+            }) { () throws(SourceError) in
+                try plan("waf").run(live: c.isLive, fetch: { () throws(SourceError) in try source.fetch(ctx) },
+                                    replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedWAF(c, folder: folder).fetch(ctx) })
+            }
         }
         if flowsNeeded, let c = env.flows {
             var replay: String?
@@ -213,7 +285,10 @@ public enum ReportPipeline {
             let source = SourceFactory.flows(c, previousWindow: true)
             (previous.flows, previous.flowsUnavailable) = run("flows", replay: replay, empty: { (f: FlowStatistics) in
                 f.counts.total == 0
-            }) { () throws(SourceError) in try source.fetch(ctx) }
+            }) { () throws(SourceError) in
+                try plan("flows").run(live: c.isLive, fetch: { () throws(SourceError) in try source.fetch(ctx) },
+                                      replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedFlows(c, folder: folder).fetch(ctx) })
+            }
         }
         return (previous, evidence)
     }

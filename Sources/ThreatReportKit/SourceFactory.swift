@@ -3,18 +3,6 @@ import ThreatConfig
 import ThreatModel
 import ThreatSources
 
-/// A configured source whose live client is not part of this build: it fails the section with a
-/// plain reason (the run goes on, and exits 3), and never pretends to have data.
-struct NotBuiltSource: WAFSource, FlowSource, PolicySource {
-    var what: String
-    func fail() -> SourceError {
-        .unsupported("\(what) is not available in threat-report \(ToolInfo.version); record the answers elsewhere and use a replay source, see docs/recordings.md")
-    }
-    func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> { throw fail() }
-    func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<FlowStatistics> { throw fail() }
-    func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet> { throw fail() }
-}
-
 /// Maps each configured source to its implementation.
 public enum SourceFactory {
     /// `previousWindow`: the source for the comparison window; a replay reads `<path>/previous/`.
@@ -32,6 +20,18 @@ public enum SourceFactory {
         case let .prometheus(settings): PrometheusFlowSource(settings: settings)
         case let .hubble(settings): HubbleFlowSource(settings: settings)
         }
+    }
+
+    /// A live WAF section's recorded answers (`--replay` of a `--record`ed run), decoded with the
+    /// section's own settings.
+    static func recordedWAF(_ config: WAFSourceConfig, folder: String) -> any WAFSource {
+        if case let .elasticsearch(settings) = config { return ReplayWAFSource(path: folder, queries: WAFQueries(settings: settings)) }
+        return ReplayWAFSource(path: folder)
+    }
+
+    static func recordedFlows(_ config: FlowSourceConfig, folder: String) -> any FlowSource {
+        if case let .prometheus(settings) = config { return ReplayFlowSource(path: folder, queries: FlowQueries(settings: settings)) }
+        return ReplayFlowSource(path: folder)
     }
 
     public static func policies(_ config: PolicySourceConfig) -> any PolicySource {

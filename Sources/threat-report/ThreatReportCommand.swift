@@ -48,8 +48,8 @@ struct ReportCommand: ParsableCommand {
         above --fail-on; 2 usage or configuration error, nothing written; 3 report written but partial (a source failed).
         """)
 
-    @Option(name: .long, help: ArgumentHelp("Configuration file.", valueName: "file"))
-    var config = "threat-report.yml"
+    @Option(name: .long, help: ArgumentHelp("Configuration file (default threat-report.yml).", valueName: "file"))
+    var config: String?
 
     @Option(name: .long, help: ArgumentHelp("Window length relative to --to: 30m, 3h, 8h, 1d, 3d, 7d, 30d or <N>m|h|d (default 24h).", valueName: "length"))
     var window: String?
@@ -84,8 +84,11 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Save every engine answer under DIR/<environment>/<section>/, in the replay layout (credentials are never saved).", valueName: "dir"))
     var record: String?
 
+    @Option(name: .long, help: ArgumentHelp("Regenerate, byte for byte, a run recorded with --record DIR: its config, window, environments and answers.", valueName: "dir"))
+    var replay: String?
+
     @Option(name: .long, help: ArgumentHelp("Compare with the window of equal length just before: previous (default; one more round of engine queries) or none.", valueName: "previous|none"))
-    var compare = "previous"
+    var compare: String?
 
     @Option(name: .long, help: ArgumentHelp("Environments fetched at once.", valueName: "n"))
     var concurrency = 4
@@ -100,7 +103,15 @@ struct ReportCommand: ParsableCommand {
         guard ["none", "info", "warning", "critical"].contains(failOn) else {
             throw ValidationError("--fail-on must be none, info, warning or critical")
         }
-        guard CompareMode(rawValue: compare) != nil else { throw ValidationError("--compare must be previous or none") }
+        if let compare, CompareMode(rawValue: compare) == nil { throw ValidationError("--compare must be previous or none") }
+        if replay != nil {
+            let taken: [(String, Bool)] = [("--config", config != nil), ("--window", window != nil), ("--from", from != nil), ("--to", to != nil),
+                                           ("--interval", interval != nil), ("--environment", !environment.isEmpty), ("--timezone", timezone != nil),
+                                           ("--compare", compare != nil), ("--record", record != nil)]
+            if let (flag, _) = taken.first(where: { $0.1 }) {
+                throw ValidationError("--replay takes the config, window, environments, time zone and compare mode from the recording; drop \(flag)")
+            }
+        }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
         if quiet && verbose { throw ValidationError("--quiet and --verbose exclude each other") }
     }
@@ -113,7 +124,7 @@ struct ReportCommand: ParsableCommand {
             return h
         }
         let logger = Logger(label: "threat-report")
-        var options = RunOptions(configPath: config)
+        var options = RunOptions(configPath: config ?? "threat-report.yml")
         options.overrides.window = window
         options.overrides.from = from
         options.overrides.to = to
@@ -126,7 +137,8 @@ struct ReportCommand: ParsableCommand {
         options.failOn = failOn == "none" ? nil : Severity(rawValue: failOn)
         options.concurrency = concurrency
         options.recordDirectory = record
-        options.compare = CompareMode(rawValue: compare) ?? .previous
+        options.replayDirectory = replay
+        options.compare = compare.flatMap(CompareMode.init(rawValue:)) ?? .previous
         if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] {
             guard let secs = Int(epoch), secs >= 0 else {
                 FileHandle.standardError.write(Data("threat-report: SOURCE_DATE_EPOCH must be a whole number of seconds\n".utf8))

@@ -52,16 +52,23 @@ struct WAFFindingTests {
         #expect(es.contains { $0.id == "waf.blocking_disabled" && $0.title.contains("12 critical") })
     }
 
-    @Test("waf.attack_burst: one client at or above half of the anomalous requests, with at least 20 of them")
+    @Test("waf.attack_burst: one client at or above attack_burst_share (default half) of the anomalous requests, with at least attack_burst_min_requests (20) of them")
     func attackBurst() throws {
         let f = try #require(findings(stats(anomalous: 1_000, clients: [("203.0.113.45", 500), ("192.0.2.1", 10)])).first { $0.id == "waf.attack_burst" })
-        #expect(f.severity == .warning && f.value == 0.5 && f.threshold == WAFFindings.attackBurstShare)
+        #expect(f.severity == .warning && f.value == 0.5 && f.threshold == Thresholds.defaults.attackBurstShare)
         #expect(f.subject == "203.0.113.45")
         #expect(f.guidance.contains("denylist-source-range=203.0.113.45/32"))
         let v6 = try #require(findings(stats(anomalous: 100, clients: [("2001:db8::17", 90)])).first { $0.id == "waf.attack_burst" })
         #expect(v6.guidance.contains("2001:db8::17/128"))
         #expect(findings(stats(anomalous: 1_000, clients: [("203.0.113.45", 499)])).allSatisfy { $0.id != "waf.attack_burst" })
         #expect(findings(stats(anomalous: 30, clients: [("203.0.113.45", 19)])).allSatisfy { $0.id != "waf.attack_burst" }, "too few")
+        // Both limits are thresholds (thresholds.attack_burst_share / attack_burst_min_requests).
+        var t = Thresholds.defaults
+        t.attackBurstShare = 0.3
+        t.attackBurstMinRequests = 5
+        let tuned = try #require(findings(stats(anomalous: 1_000, clients: [("203.0.113.45", 499)]), thresholds: t).first { $0.id == "waf.attack_burst" })
+        #expect(tuned.threshold == 0.3)
+        #expect(findings(stats(anomalous: 30, clients: [("203.0.113.45", 19)]), thresholds: t).contains { $0.id == "waf.attack_burst" })
         // A key that is not an address never reaches a command line.
         let odd = try #require(findings(stats(anomalous: 100, clients: [("`rm -rf /`", 90)])).first { $0.id == "waf.attack_burst" })
         #expect(!odd.guidance.contains("rm -rf") && odd.guidance.contains("CLIENT_IP"))

@@ -50,6 +50,7 @@ struct ConfigTests {
         thresholds:
           anomalous_ratio: { warning: 0.1, critical: 0.3 }
           min_requests: 50
+          attack_burst_share: 0.4
         environments:
           - name: production
             namespace: shop-production
@@ -57,6 +58,7 @@ struct ConfigTests {
             thresholds:
               anomalous_ratio: { critical: 0.5 }
               min_flows: 10
+              attack_burst_min_requests: 50
             waf: { replay: rec/waf }
             flows: { prometheus: { url: "https://prom:9090/prefix", bearer_token_file: token } }
             policies: { directory: /abs/policies }
@@ -75,6 +77,8 @@ struct ConfigTests {
         #expect(p.thresholds.anomalousRatio == RatioThreshold(warning: 0.1, critical: 0.5))
         #expect(p.thresholds.minRequests == 50)
         #expect(p.thresholds.minFlows == 10)
+        #expect(p.thresholds.attackBurstShare == 0.4 && p.thresholds.attackBurstMinRequests == 50)
+        #expect(c.environments[1].thresholds.attackBurstShare == 0.4 && c.environments[1].thresholds.attackBurstMinRequests == 20)
         #expect(p.waf == .replay("/etc/tr/rec/waf"))
         guard case let .prometheus(s) = p.flows else { Issue.record("not prometheus"); return }
         #expect(s.transport.url == "https://prom:9090/prefix")
@@ -108,6 +112,10 @@ struct ConfigTests {
          "cfg.yml:3:20", "warning must not be above"),
         ("version: 1\nthresholds:\n  dropped_ratio: { warning: 5 }\nenvironments: [{name: a, namespace: b}]\n",
          "cfg.yml:3:29", "between 0 and 1"),
+        ("version: 1\nthresholds:\n  attack_burst_share: 0\nenvironments: [{name: a, namespace: b}]\n",
+         "cfg.yml:3:23", "attack_burst_share must be a share above 0"),
+        ("version: 1\nthresholds:\n  attack_burst_min_requests: 0\nenvironments: [{name: a, namespace: b}]\n",
+         "cfg.yml:3:30", "attack_burst_min_requests must be at least 1"),
         ("environments: []\n", "cfg.yml:1:1", "missing required key 'version'"),
         ("version: 2\nenvironments: []\n", "cfg.yml:1:10", "unsupported config version 2"),
         ("version: 1\n", "cfg.yml:1:1", "missing required key 'environments'"),

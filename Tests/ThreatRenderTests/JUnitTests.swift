@@ -71,10 +71,11 @@ struct JUnitTests {
     func shape() throws {
         let doc = try junit(.warning)
         #expect(doc.suites.map { $0["name"] } == ["production", "staging", "bare"])
-        #expect(doc.cases.count == 12)
+        let checks = CheckCatalog.known.map(\.id)
+        #expect(checks.count >= 17 && Set(checks).count == checks.count)
+        #expect(doc.cases.count == 3 * checks.count)
         for env in ["production", "staging", "bare"] {
-            #expect(doc.cases.filter { $0.classname == env }.map(\.name)
-                    == ["waf.anomalous_ratio", "flows.dropped_ratio", "policies.invalid", "policies.disabled"])
+            #expect(doc.cases.filter { $0.classname == env }.map(\.name) == checks)
         }
     }
 
@@ -82,12 +83,15 @@ struct JUnitTests {
     func countsPerFailOn() throws {
         for (failOn, failures) in [(nil, 0), (Severity.info, 4), (.warning, 4), (.critical, 0)] as [(Severity?, Int)] {
             let doc = try junit(failOn)
-            #expect(doc.suitesAttributes["tests"] == "12")
+            let n = CheckCatalog.known.count
+            #expect(doc.suitesAttributes["tests"] == "\(3 * n)")
             #expect(doc.suitesAttributes["failures"] == "\(failures)", "--fail-on \(failOn?.rawValue ?? "none")")
             #expect(doc.cases.filter { $0.failure != nil }.count == failures)
-            #expect(doc.suitesAttributes["errors"] == "1" && doc.suitesAttributes["skipped"] == "3", "bare: flows unavailable; waf and policies not configured")
+            let bare = CheckCatalog.known.filter { $0.section == "flows" }.count
+            #expect(doc.suitesAttributes["errors"] == "\(bare)" && doc.suitesAttributes["skipped"] == "\(n - bare)",
+                    "bare: the flows checks error (unavailable); the waf and policies checks are skipped (not configured)")
             let production = try #require(doc.suites.first)
-            #expect(production["tests"] == "4" && production["failures"] == "\(failures)")
+            #expect(production["tests"] == "\(n)" && production["failures"] == "\(failures)")
         }
     }
 
@@ -130,7 +134,7 @@ struct JUnitTests {
         var report = ciReport()
         report.findings.append(Finding(id: "waf.blocked_ratio", severity: .info, environment: "staging", title: "t", guidance: "g"))
         let doc = try junit(.info, report)
-        #expect(doc.cases.count == 15)
+        #expect(doc.cases.count == 3 * CheckCatalog.known.count + 3)
         #expect(doc.testcase("staging", "waf.blocked_ratio")?.failure?["type"] == "info")
     }
 

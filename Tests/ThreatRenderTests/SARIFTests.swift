@@ -35,12 +35,12 @@ struct SARIFTests {
         #expect(driver["name"] as? String == "threat-report")
         #expect(driver["version"] as? String == "0.1.0")
         let rules = try #require(driver["rules"] as? [[String: Any]])
-        #expect(rules.map { $0["id"] as? String } == ["waf.anomalous_ratio", "flows.dropped_ratio", "policies.invalid", "policies.disabled"])
-        for rule in rules {
+        #expect(rules.map { $0["id"] as? String } == CheckCatalog.known.map(\.id))
+        for (rule, check) in zip(rules, CheckCatalog.known) {
             #expect(((rule["shortDescription"] as? [String: Any])?["text"] as? String)?.isEmpty == false)
             #expect(((rule["fullDescription"] as? [String: Any])?["text"] as? String)?.isEmpty == false)
             #expect(((rule["help"] as? [String: Any])?["text"] as? String)?.isEmpty == false)
-            #expect((rule["defaultConfiguration"] as? [String: Any])?["level"] as? String == "warning")
+            #expect((rule["defaultConfiguration"] as? [String: Any])?["level"] as? String == (check.defaultSeverity == .info ? "note" : check.defaultSeverity == .critical ? "error" : "warning"))
         }
         // ruleIndex points at the rule with the same id.
         for r in try results(doc) {
@@ -138,8 +138,11 @@ struct SARIFTests {
             Finding(id: id, severity: .warning, environment: "e", title: "t", value: v, threshold: t, guidance: "g")
         }
         #expect(FindingFigures.text(f("flows.dropped_ratio", 0.17, 0.05)) == "17% (threshold 5%)")
-        #expect(FindingFigures.text(f("flows.drop_burst", 249.32, 3.05)) == "249.3 (threshold 3.05)")
-        #expect(FindingFigures.text(f("flows.drop_burst", 1, 0.5)) == "1 (threshold 0.5)")
+        var rate = f("flows.drop_burst", 249.32, 3.05)
+        rate.unit = .perSecond
+        #expect(FindingFigures.text(rate) == "249/s (threshold 3.0/s)")
+        rate.value = 1; rate.threshold = 0.5
+        #expect(FindingFigures.text(rate) == "1.0/s (threshold 0.500/s)", "a rate within 0...1 is still a rate, not a percent")
         #expect(FindingFigures.text(f("waf.other", 1500, nil)) == "1,500")
         #expect(FindingFigures.text(f("waf.other", nil, nil)) == nil)
         let text = try? renderText(SARIFRenderer(), ciContext())

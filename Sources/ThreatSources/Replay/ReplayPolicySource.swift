@@ -8,8 +8,14 @@ import ThreatModel
 public struct ReplayPolicySource: PolicySource {
     public static let answers = ["ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies", "networkpolicies"]
     public var folder: RecordingFolder
+    /// The place each answer is named by in policy locations (`NAME` → URL), when it should be
+    /// the API URL it was recorded from rather than the file (`--replay` of a recorded run).
+    public var origins: [String: String]
 
-    public init(path: String) { folder = RecordingFolder(path: path) }
+    public init(path: String, origins: [String: String] = [:]) {
+        folder = RecordingFolder(path: path)
+        self.origins = origins
+    }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet> {
         var isDir: ObjCBool = false
@@ -44,7 +50,7 @@ public struct ReplayPolicySource: PolicySource {
             guard json["items"]?.arrayValue != nil else {
                 throw .malformed(place: place, detail: "not a Kubernetes list answer (no \"items\")")
             }
-            let loaded = PolicyDocumentLoader.loadDetailed(text: String(decoding: bytes, as: UTF8.self), origin: place,
+            let loaded = PolicyDocumentLoader.loadDetailed(text: String(decoding: bytes, as: UTF8.self), origin: origins[name] ?? place,
                                                            namespace: context.environment.namespace)
             items += loaded.items
             notes += loaded.notes
