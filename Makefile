@@ -9,7 +9,7 @@ RELEASE_BIN := .build/release/threat-report
 report:
 	@scripts/install-deps.sh report
 	$(SWIFT) build -c release --product threat-report
-	$(RELEASE_BIN) report --config samples/threat-report.yml --output output --format html,md,json
+	$(RELEASE_BIN) report --config samples/threat-report.yml --output output --format html,md,json,sarif,junit,codequality,pdf
 
 ## Runs every test (installs the real components the tests drive when missing).
 test:
