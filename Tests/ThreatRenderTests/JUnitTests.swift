@@ -71,10 +71,11 @@ struct JUnitTests {
     func shape() throws {
         let doc = try junit(.warning)
         #expect(doc.suites.map { $0["name"] } == ["production", "staging", "bare"])
-        #expect(doc.cases.count == 12)
+        #expect(doc.cases.count == 24)
         for env in ["production", "staging", "bare"] {
             #expect(doc.cases.filter { $0.classname == env }.map(\.name)
-                    == ["waf.anomalous_ratio", "flows.dropped_ratio", "policies.invalid", "policies.disabled"])
+                    == ["waf.anomalous_ratio", "flows.dropped_ratio", "policies.invalid", "policies.disabled",
+                        "policies.none", "policies.world_ingress", "policies.egress_open", "policies.unsupported_in_rule_mode"])
         }
     }
 
@@ -82,12 +83,12 @@ struct JUnitTests {
     func countsPerFailOn() throws {
         for (failOn, failures) in [(nil, 0), (Severity.info, 4), (.warning, 4), (.critical, 0)] as [(Severity?, Int)] {
             let doc = try junit(failOn)
-            #expect(doc.suitesAttributes["tests"] == "12")
+            #expect(doc.suitesAttributes["tests"] == "24")
             #expect(doc.suitesAttributes["failures"] == "\(failures)", "--fail-on \(failOn?.rawValue ?? "none")")
             #expect(doc.cases.filter { $0.failure != nil }.count == failures)
-            #expect(doc.suitesAttributes["errors"] == "1" && doc.suitesAttributes["skipped"] == "3", "bare: flows unavailable; waf and policies not configured")
+            #expect(doc.suitesAttributes["errors"] == "1" && doc.suitesAttributes["skipped"] == "7", "bare: flows unavailable; waf and the six policy checks not configured")
             let production = try #require(doc.suites.first)
-            #expect(production["tests"] == "4" && production["failures"] == "\(failures)")
+            #expect(production["tests"] == "8" && production["failures"] == "\(failures)")
         }
     }
 
@@ -130,7 +131,7 @@ struct JUnitTests {
         var report = ciReport()
         report.findings.append(Finding(id: "waf.blocked_ratio", severity: .info, environment: "staging", title: "t", guidance: "g"))
         let doc = try junit(.info, report)
-        #expect(doc.cases.count == 15)
+        #expect(doc.cases.count == 27)
         #expect(doc.testcase("staging", "waf.blocked_ratio")?.failure?["type"] == "info")
     }
 

@@ -35,12 +35,14 @@ struct SARIFTests {
         #expect(driver["name"] as? String == "threat-report")
         #expect(driver["version"] as? String == "0.1.0")
         let rules = try #require(driver["rules"] as? [[String: Any]])
-        #expect(rules.map { $0["id"] as? String } == ["waf.anomalous_ratio", "flows.dropped_ratio", "policies.invalid", "policies.disabled"])
+        #expect(rules.map { $0["id"] as? String } == ["waf.anomalous_ratio", "flows.dropped_ratio", "policies.invalid", "policies.disabled",
+                                                      "policies.none", "policies.world_ingress", "policies.egress_open", "policies.unsupported_in_rule_mode"])
         for rule in rules {
             #expect(((rule["shortDescription"] as? [String: Any])?["text"] as? String)?.isEmpty == false)
             #expect(((rule["fullDescription"] as? [String: Any])?["text"] as? String)?.isEmpty == false)
             #expect(((rule["help"] as? [String: Any])?["text"] as? String)?.isEmpty == false)
-            #expect((rule["defaultConfiguration"] as? [String: Any])?["level"] as? String == "warning")
+            let info = rule["id"] as? String == "policies.unsupported_in_rule_mode"
+            #expect((rule["defaultConfiguration"] as? [String: Any])?["level"] as? String == (info ? "note" : "warning"))
         }
         // ruleIndex points at the rule with the same id.
         for r in try results(doc) {
