@@ -52,6 +52,7 @@ section.environment { break-before: page; page-break-before: always; }
   section.environment { break-before: page; }
   table, .figure, .finding, .chart { break-inside: avoid; page-break-inside: avoid; }
   details { display: block; } details > summary { display: none; }
+  details.policy[open] > summary { display: block; color: inherit; font-weight: 600; }
   a { color: inherit; text-decoration: none; }
 }
 </style>
@@ -189,17 +190,17 @@ section.environment { break-before: page; page-break-before: always; }
 {{/policies.items}}{{#policies.predefined_missing}}<tr><td>{{kind}}</td><td><code>{{name}}</code> <span class="meta">(predefined)</span></td><td><span class="badge info">Predefined, not deployed</span></td><td>no</td><td>{{rules}}</td><td></td></tr>
 {{/policies.predefined_missing}}</tbody></table>
 {{#policies.items}}
-<details class="policy"><summary><code>{{name}}</code> ({{kind}}, {{status}}): what it does and its YAML</summary>
+<details class="policy" open><summary><code>{{name}}</code> ({{kind}}, {{status}})</summary>
 {{#problems}}<p class="unavailable">{{.}}</p>{{/problems}}
 {{#description}}<p>{{.}}</p>{{/description}}
 {{#has_traits}}<p class="meta">Traits: {{traits}}</p>{{/has_traits}}
-<p class="meta">Manifest ({{origin}}):</p><pre>{{manifest}}</pre>
+<details class="manifest"><summary>Manifest ({{origin}})</summary><pre>{{manifest}}</pre></details>
 </details>
 {{/policies.items}}
 {{#policies.predefined_missing}}
-<details class="policy"><summary><code>{{name}}</code> (GitLab's predefined {{kind}}, not deployed): what it does and its YAML</summary>
+<details class="policy"><summary><code>{{name}}</code> (GitLab's predefined {{kind}}, not deployed)</summary>
 {{#description}}<p>{{.}}</p>{{/description}}
-<pre>{{manifest}}</pre>
+<details class="manifest"><summary>Manifest</summary><pre>{{manifest}}</pre></details>
 </details>
 {{/policies.predefined_missing}}
 {{#policies.has_predefined_missing}}<p class="meta">GitLab's predefined policies not deployed here (listed disabled, as GitLab did):</p>

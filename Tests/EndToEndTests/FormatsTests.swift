@@ -120,7 +120,9 @@ struct FormatsTests {
             #expect(r.stderr.contains("findings: \(count("critical")) critical, \(count("warning")) warning, \(count("info")) info; \(reason)"),
                     "\(r.stderr)")
             let junit = try junitSummary(out + "/report.junit.xml")
-            let checks = Set(["waf.anomalous_ratio", "flows.dropped_ratio", "policies.invalid", "policies.disabled"] + findings.compactMap { $0["id"] as? String })
+            let catalog = ["waf.anomalous_ratio", "flows.dropped_ratio", "policies.invalid", "policies.disabled",
+                           "policies.none", "policies.world_ingress", "policies.egress_open", "policies.unsupported_in_rule_mode"]
+            let checks = Set(catalog + findings.compactMap { $0["id"] as? String })
             #expect(junit["tests"] as? Int == 2 * checks.count && junit["cases"] as? Int == 2 * checks.count)
             let failing = Set(at.map { "\($0["environment"] as? String ?? "")/\($0["id"] as? String ?? "")" })
             #expect(junit["failures"] as? Int == failing.count, "--fail-on \(failOn)")

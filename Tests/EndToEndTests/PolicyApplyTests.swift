@@ -195,6 +195,29 @@ struct PolicyApplyTests {
         #expect(r.stderr.contains("applied: POST \(collection)?dryRun=All → 201: ciliumnetworkpolicy shop/web-ingress, enforced (server dry run: nothing stored)"))
     }
 
+    @Test("--in-cluster: the service account's token and CA, the API server from KUBERNETES_SERVICE_HOST/PORT")
+    func inCluster() throws {
+        let pki = try TestPKI(name: "pki-apply-sa")
+        let path = "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/deny-all"
+        let server = try ReplayServer(routes: [
+            .init(method: "PATCH", path: path, responses: [.init(body: Self.answer("NetworkPolicy", "networking.k8s.io/v1", "deny-all", rv: "3", selectorKey: "podSelector", disabled: false))]),
+        ], cert: pki.serverCert, key: pki.serverKey)
+        let sa = tempDir("apply-sa")
+        try "sa-token-canary-93b1\n".write(toFile: sa + "/token", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: pki.ca, toPath: sa + "/ca.crt")
+        let file = try write(Self.twoPolicies, tempDir("apply-sa-in"))
+        let r = try cli(["enable", file, "--name", "deny-all", "--apply", "--in-cluster", "--namespace", "shop"],
+                        env: ["KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "\(server.port)",
+                              "THREAT_REPORT_SERVICEACCOUNT_DIR": sa, "KUBECONFIG": "/nonexistent/kubeconfig"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let reqs = try server.requests()
+        try #require(reqs.count == 1, "--name deny-all: only that policy is patched")
+        #expect(reqs[0]["path"] as? String == path && header(reqs[0], "Authorization") == "Bearer sa-token-canary-93b1")
+        #expect(try body(reqs[0]) == ["spec": ["podSelector": ["matchLabels": ["network-policy.gitlab.com/disabled_by": NSNull()]]]] as NSDictionary)
+        #expect(r.stderr.contains("applied: PATCH \(path) → 200: networkpolicy shop/deny-all resourceVersion 3, enforced"))
+        #expect(!r.stderr.contains("sa-token-canary"))
+    }
+
     @Test("Refusals: 404, 409, 403 and 422 each say what happened with the Status message; exit 3, the others still sent")
     func refusals() throws {
         let pki = try TestPKI(name: "pki-apply-err")

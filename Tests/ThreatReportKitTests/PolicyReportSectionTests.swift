@@ -129,12 +129,14 @@ struct PolicyReportSectionTests {
         #expect(html.contains("<th>Kind</th><th>Name</th><th>Status</th><th>Enabled</th><th>Rules</th><th>Traits</th>"))
         #expect(html.contains("<td><code>web-public</code></td><td><span class=\"badge ok\">Enforced</span></td><td>yes</td><td>1 in / 0 out</td><td>world ingress on every port; egress open</td>"))
         #expect(html.contains("<code>allow-inbound-http</code> <span class=\"meta\">(predefined)</span></td><td><span class=\"badge info\">Predefined, not deployed</span></td><td>no</td>"))
-        // Each policy's explanation and manifest sit inside its own <details> block.
-        let blocks = html.components(separatedBy: "<details class=\"policy\">").dropFirst().map { $0.components(separatedBy: "</details>")[0] }
+        // Each policy's explanation and manifest sit inside its own <details> block, open so that the
+        // explanation shows (and prints); the manifest in a closed <details> inside it.
+        #expect(html.components(separatedBy: "<details class=\"policy\" open>").count - 1 == 4)
+        let blocks = html.components(separatedBy: "<details class=\"policy\"").dropFirst().map { $0.components(separatedBy: "</details>\n</details>")[0] }
         let web = try #require(blocks.first { $0.contains("<code>web-public</code>") })
         #expect(web.contains("<p>Pods with app=web in shop accept inbound traffic on any port from the entity world (anything outside the cluster); all other inbound traffic to them is denied.</p><p>Outbound traffic is not restricted by this policy.</p>"))
         #expect(web.contains("<p class=\"meta\">Traits: world ingress on every port; egress open</p>"))
-        #expect(web.contains("<pre>apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: web-public"))
+        #expect(web.contains("<details class=\"manifest\"><summary>Manifest (shop/policies.yaml:1)</summary><pre>apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: web-public"))
         let predefined = try #require(blocks.first { $0.contains("<code>allow-inbound-http</code>") })
         #expect(predefined.contains("accept inbound TCP/80 and TCP/443 from anywhere") && predefined.contains("port: &quot;443&quot;"))
         let broken = try #require(blocks.first { $0.contains("<code>broken</code>") })

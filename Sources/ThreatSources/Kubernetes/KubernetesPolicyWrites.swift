@@ -79,10 +79,12 @@ public enum KubernetesPolicyAPI {
         }
     }
 
-    /// `/apis/GROUP/VERSION[/namespaces/NS]/RESOURCE[/NAME]`.
+    /// `/apis/GROUP/VERSION[/namespaces/NS]/RESOURCE[/NAME]`: the object paths `policy … --apply`
+    /// writes to. The report itself only lists (`KubernetesPolicySource.paths`), so the CronJob
+    /// recipe's RBAC stays list-only; these are for a user's own credentials.
     public static func path(kind: PolicyKind, namespace: String?, name: String?) -> String {
-        let group = kind == .networkPolicy ? "/apis/networking.k8s.io/v1" : "/apis/cilium.io/v2"
-        var p = group
+        let groupVersion = kind == .networkPolicy ? "networking.k8s.io/v1" : "cilium.io/v2"
+        var p = "/apis/" + groupVersion
         if kind != .ciliumClusterwideNetworkPolicy, let namespace { p += "/namespaces/\(namespace)" }
         p += "/" + resource(kind)
         if let name { p += "/" + name }
