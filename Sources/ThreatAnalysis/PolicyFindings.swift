@@ -37,6 +37,8 @@ public enum PolicyFindings {
                 guidance: """
                 Its selector carries \(gitlabDisabledByLabel), so it selects no pods. Review it with \
                 `threat-report policy explain \(file(p))`, then enable it with \
+                `threat-report policy enable \(file(p)) --apply --dry-run=server` (checked by the API server, not stored) \
+                and again without --dry-run, or with \
                 `threat-report policy enable \(file(p)) > enabled.yaml && kubectl apply -f enabled.yaml`, or remove the \
                 label in place: `kubectl -n \(p.namespace ?? ns) edit \(FindingAnalyzer.kubectlResource(p.kind)) \(p.name)`.
                 """, subject: p.name))

@@ -123,6 +123,42 @@ public enum GitLabPredefinedPolicy: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// The CiliumNetworkPolicy manifest, enforced (`threat-report policy predefined` adds GitLab's
+    /// disabled_by label unless --enabled). `drop-outbound`: every pod, one empty egress rule —
+    /// Cilium puts the pods in egress default-deny and the empty rule allows nothing, so all outbound
+    /// traffic is dropped. `allow-inbound-http`: every pod, inbound allowed only on TCP 80 and 443,
+    /// from any source (an L4-only rule matches every peer). GitLab's own manifest left `protocol`
+    /// out, which in Cilium means any protocol; TCP is written here, as the policy's name promises.
+    public var ciliumManifest: String {
+        switch self {
+        case .dropOutbound: """
+            apiVersion: cilium.io/v2
+            kind: CiliumNetworkPolicy
+            metadata:
+              name: drop-outbound
+            spec:
+              endpointSelector: {}
+              egress:
+              - {}
+            """
+        case .allowInboundHTTP: """
+            apiVersion: cilium.io/v2
+            kind: CiliumNetworkPolicy
+            metadata:
+              name: allow-inbound-http
+            spec:
+              endpointSelector: {}
+              ingress:
+              - toPorts:
+                - ports:
+                  - port: "80"
+                    protocol: TCP
+                  - port: "443"
+                    protocol: TCP
+            """
+        }
+    }
+
     /// The explainer's sentences for the Cilium manifest (a ThreatSources test keeps the two equal).
     public func description(namespace: String) -> [String] {
         let place = namespace.isEmpty ? "the policy's namespace" : namespace

@@ -52,6 +52,7 @@ section.environment { break-before: page; page-break-before: always; }
   section.environment { break-before: page; }
   table, .figure, .finding, .chart { break-inside: avoid; page-break-inside: avoid; }
   details { display: block; } details > summary { display: none; }
+  details.policy[open] > summary { display: block; color: inherit; font-weight: 600; }
   a { color: inherit; text-decoration: none; }
 }
 </style>
@@ -184,16 +185,24 @@ section.environment { break-before: page; page-break-before: always; }
 {{#policies.ok}}
 {{#policies.empty}}<p class="empty">No network policies are deployed in this namespace.</p>{{/policies.empty}}
 {{#policies.notes}}<p class="meta">{{.}}</p>{{/policies.notes}}
-<table><thead><tr><th>Kind</th><th>Name</th><th>Status</th><th>Rules</th></tr></thead><tbody>
-{{#policies.items}}<tr><td>{{kind}}</td><td><code>{{name}}</code>{{#predefined}} <span class="meta">(predefined)</span>{{/predefined}}</td><td><span class="badge {{status_class}}">{{status}}</span></td><td>{{rules}}</td></tr>
-{{/policies.items}}{{#policies.predefined_missing}}<tr><td>{{kind}}</td><td><code>{{name}}</code> <span class="meta">(predefined)</span></td><td><span class="badge info">Predefined, not deployed</span></td><td>{{rules}}</td></tr>
+<table><thead><tr><th>Kind</th><th>Name</th><th>Status</th><th>Enabled</th><th>Rules</th><th>Traits</th></tr></thead><tbody>
+{{#policies.items}}<tr><td>{{kind}}</td><td><code>{{name}}</code>{{#predefined}} <span class="meta">(predefined)</span>{{/predefined}}</td><td><span class="badge {{status_class}}">{{status}}</span></td><td>{{enabled}}</td><td>{{rules}}</td><td>{{traits}}</td></tr>
+{{/policies.items}}{{#policies.predefined_missing}}<tr><td>{{kind}}</td><td><code>{{name}}</code> <span class="meta">(predefined)</span></td><td><span class="badge info">Predefined, not deployed</span></td><td>no</td><td>{{rules}}</td><td></td></tr>
 {{/policies.predefined_missing}}</tbody></table>
 {{#policies.items}}
-<h4><code>{{name}}</code></h4>
+<details class="policy" open><summary><code>{{name}}</code> ({{kind}}, {{status}})</summary>
 {{#problems}}<p class="unavailable">{{.}}</p>{{/problems}}
 {{#description}}<p>{{.}}</p>{{/description}}
-<details><summary>Manifest ({{origin}})</summary><pre>{{manifest}}</pre></details>
+{{#has_traits}}<p class="meta">Traits: {{traits}}</p>{{/has_traits}}
+<details class="manifest"><summary>Manifest ({{origin}})</summary><pre>{{manifest}}</pre></details>
+</details>
 {{/policies.items}}
+{{#policies.predefined_missing}}
+<details class="policy"><summary><code>{{name}}</code> (GitLab's predefined {{kind}}, not deployed)</summary>
+{{#description}}<p>{{.}}</p>{{/description}}
+<details class="manifest"><summary>Manifest</summary><pre>{{manifest}}</pre></details>
+</details>
+{{/policies.predefined_missing}}
 {{#policies.has_predefined_missing}}<p class="meta">GitLab's predefined policies not deployed here (listed disabled, as GitLab did):</p>
 <ul>{{#policies.predefined_missing}}<li><code>{{name}}</code>: {{#description}}{{.}} {{/description}}</li>{{/policies.predefined_missing}}</ul>
 <p class="meta">Print one with <code>{{policies.predefined_command}}</code>, review it, then <code>kubectl apply -f</code> it.</p>{{/policies.has_predefined_missing}}
@@ -400,13 +409,13 @@ No flow metrics for this namespace.
 No network policies are deployed in this namespace.
 
 {{/policies.empty}}
-| Kind | Name | Status | Rules | What it does |
-|---|---|---|---|---|
+| Kind | Name | Status | Enabled | Rules | Traits | What it does |
+|---|---|---|---|---|---|---|
 {{#policies.items}}
-| {{kind}} | {{name}} | {{status}} | {{rules}} | {{#problems}}{{.}} {{/problems}}{{#description}}{{.}} {{/description}} |
+| {{kind}} | {{name}} | {{status}} | {{enabled}} | {{rules}} | {{traits}} | {{#problems}}{{.}} {{/problems}}{{#description}}{{.}} {{/description}} |
 {{/policies.items}}
 {{#policies.predefined_missing}}
-| {{kind}} | {{name}} | Predefined, not deployed | {{rules}} | {{#description}}{{.}} {{/description}} |
+| {{kind}} | {{name}} | Predefined, not deployed | no | {{rules}} |  | {{#description}}{{.}} {{/description}} |
 {{/policies.predefined_missing}}
 {{#policies.has_predefined_missing}}
 

@@ -85,6 +85,14 @@ public enum ReportJSON {
             ] }),
             ("policies", section(e.policies) { p in [
                 ("items", .array(p.items.map(policy))), ("notes", .array(p.notes.map { .string($0) })),
+                // GitLab listed its predefined policies "disabled by default unless a deployed policy has the same name".
+                ("predefined_not_deployed", .array(p.predefinedNotDeployed.map { d in .object([
+                    ("kind", .string(d.kind.rawValue)), ("name", .string(d.name)), ("enabled", .bool(false)),
+                    ("status", .string("predefined, not deployed")),
+                    ("rules", .object([("ingress", n(d.rules.ingress)), ("egress", n(d.rules.egress)),
+                                       ("ingress_deny", n(0)), ("egress_deny", n(0))])),
+                    ("description", .array(d.description(namespace: e.namespace).map { .string($0) })),
+                ]) })),
             ] }),
             ("thresholds", .object([
                 ("anomalous_ratio", .object([("warning", .number(e.thresholds.anomalousRatio.warning)), ("critical", .number(e.thresholds.anomalousRatio.critical))])),
@@ -147,6 +155,23 @@ public enum ReportJSON {
             ("rules", .object([("ingress", n(p.rules.ingress)), ("egress", n(p.rules.egress)),
                                ("ingress_deny", n(p.rules.ingressDeny)), ("egress_deny", n(p.rules.egressDeny))])),
             ("origin", .string(p.origin)),
+            ("traits", policyTraits(p)),
+            ("manifest", .string(p.manifest)),
+        ])
+    }
+
+    /// What the findings read from a policy: nil (null) where the loader did not check it.
+    static func policyTraits(_ p: PolicyItem) -> JSONValue {
+        func b(_ v: Bool?) -> JSONValue { v.map { .bool($0) } ?? .null }
+        return .object([
+            ("world_ingress", p.worldIngress.map { rules in .array(rules.map { r in .object([
+                ("path", .string(r.path)), ("peer", .string(r.peer)), ("any_port", .bool(r.anyPort)), ("ports", .string(r.ports)),
+            ]) }) } ?? .null),
+            ("restricts_ingress", b(p.restrictsIngress)),
+            ("restricts_egress", b(p.restrictsEgress)),
+            ("egress_open", p.restrictsEgress.map { .bool(!$0) } ?? .null),
+            ("selects_all_pods", b(p.selectsAllPods)),
+            ("outside_rule_mode", p.ruleModeUnsupported.map { .array($0.map { .string($0) }) } ?? .null),
         ])
     }
 

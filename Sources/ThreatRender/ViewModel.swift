@@ -92,6 +92,9 @@ public enum ReportViewModel {
                             "name": Sanitize.text(item.name, max: 120),
                             "namespace": Sanitize.text(item.namespace ?? "", max: 80),
                             "status": !item.valid ? "Invalid" : item.enabled ? "Enforced" : "Disabled",
+                            "enabled": !item.valid ? "–" : item.enabled ? "yes" : "no",
+                            "traits": policyTraits(item).joined(separator: "; "),
+                            "has_traits": !policyTraits(item).isEmpty,
                             "status_class": !item.valid ? "critical" : item.enabled ? "ok" : "warning",
                             "rules": "\(item.rules.ingress) in / \(item.rules.egress) out"
                                 + (item.rules.ingressDeny + item.rules.egressDeny > 0 ? " / \(item.rules.ingressDeny + item.rules.egressDeny) deny" : ""),
@@ -105,7 +108,8 @@ public enum ReportViewModel {
                     // GitLab listed its predefined policies "disabled by default unless a deployed policy has the same name".
                     "predefined_missing": p.predefinedNotDeployed.map { d -> Node in
                         ["kind": d.kind.rawValue, "name": d.name, "rules": "\(d.rules.ingress) in / \(d.rules.egress) out",
-                         "description": d.description(namespace: Sanitize.text(env.namespace, max: 80))]
+                         "description": d.description(namespace: Sanitize.text(env.namespace, max: 80)),
+                         "manifest": d.ciliumManifest]
                     },
                     "has_predefined_missing": !p.predefinedNotDeployed.isEmpty,
                     "predefined_command": "threat-report policy predefined NAME --namespace \(Sanitize.text(env.namespace, max: 80))",
@@ -192,6 +196,18 @@ public enum ReportViewModel {
         text.split(separator: "`", omittingEmptySubsequences: false).enumerated().compactMap { i, part in
             part.isEmpty ? nil : ["text": String(part), "code": i % 2 == 1]
         }
+    }
+
+    /// The traits behind the policy findings, as short phrases for the policy table.
+    static func policyTraits(_ p: PolicyItem) -> [String] {
+        guard p.valid else { return [] }
+        var out: [String] = []
+        if let rules = p.worldIngress, !rules.isEmpty {
+            out.append(rules.contains(where: \.anyPort) ? "world ingress on every port" : "world ingress on some ports")
+        }
+        if p.restrictsEgress == false { out.append("egress open") }
+        if let gaps = p.ruleModeUnsupported, !gaps.isEmpty { out.append("outside rule mode") }
+        return out
     }
 
     static func thresholdsText(_ t: Thresholds) -> String {

@@ -3,16 +3,17 @@ import Foundation
 import ThreatRender
 import ThreatSources
 
-/// `threat-report policy …`: the network policies on their own. These commands only read files and
-/// the configured sources and print to stdout; none of them changes a cluster.
+/// `threat-report policy …`: the network policies on their own. These commands read files and the
+/// configured sources and print to stdout; only `--apply` (enable, disable, new) changes a cluster.
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
-        abstract: "List, explain, enable, disable and write network policies (prints manifests; changes no cluster).",
+        abstract: "List, explain, enable, disable and write network policies (prints manifests; --apply sends them).",
         discussion: """
         enable, disable, predefined and new print a manifest on stdout: review it, then apply it with \
-        `kubectl apply -f`. Exit codes: 0 done; 1 explain found an invalid policy; 2 usage error or unreadable \
-        input; 3 list could not read a configured source.
+        `kubectl apply -f`, or give enable, disable or new --apply (and --dry-run=server to try it first). Without \
+        --apply nothing leaves the machine. Exit codes: 0 done; 1 explain found an invalid policy; 2 usage error or \
+        unreadable input; 3 list could not read a configured source, or --apply was refused or failed.
         """,
         subcommands: [PolicyListCommand.self, PolicyExplainCommand.self, PolicyEnableCommand.self, PolicyDisableCommand.self,
                       PolicyPredefinedCommand.self, PolicyNewCommand.self])

@@ -10,7 +10,10 @@ struct PolicyDisableCommand: ParsableCommand {
         discussion: """
         Adds network-policy.gitlab.com/disabled_by: gitlab to each policy's selector matchLabels (podSelector, \
         endpointSelector; matchLabels is created when absent) and prints the whole stream, otherwise unchanged, on \
-        stdout. The policy stays deployed but selects no pod, as GitLab's switch did. `enable` undoes it.
+        stdout. The policy stays deployed but selects no pod, as GitLab's switch did. `enable` undoes it. \
+        --apply sends each policy's change to the API as a merge PATCH (--dry-run=server: validated, not stored). \
+        Exit codes: 0 done; 2 usage error or unreadable input (nothing sent); 3 the API refused a change or could \
+        not be reached.
         """)
 
     @Argument(help: ArgumentHelp("Manifest file (YAML or JSON, several documents allowed), or - for stdin.", valueName: "file"))
@@ -19,5 +22,15 @@ struct PolicyDisableCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only the policy with this metadata.name (repeatable; default: every policy).", valueName: "name"))
     var name: [String] = []
 
-    func run() throws { try PolicyLabelCommand.run(.disable, file: file, names: name) }
+    @Option(name: .long, help: ArgumentHelp("With --apply: the namespace of policies whose manifest has no metadata.namespace.", valueName: "namespace"))
+    var namespace: String?
+
+    @OptionGroup(title: "Sending the change to the cluster")
+    var kube: PolicyApplyOptions
+
+    func validate() throws {
+        if namespace != nil && !kube.apply { throw ValidationError("--namespace needs --apply") }
+    }
+
+    func run() throws { try PolicyLabelCommand.run(.disable, file: file, names: name, namespace: namespace, kube: kube) }
 }

@@ -9,7 +9,10 @@ struct PolicyEnableCommand: ParsableCommand {
         abstract: "Print the manifests with GitLab's disabled_by label removed, so the policies select their pods again.",
         discussion: """
         Removes network-policy.gitlab.com/disabled_by from each policy's selector (podSelector, endpointSelector) \
-        and prints the whole stream, otherwise unchanged, on stdout. Apply it with `kubectl apply -f`.
+        and prints the whole stream, otherwise unchanged, on stdout. Apply it with `kubectl apply -f`, or pass \
+        --apply to send each policy's change to the API as a merge PATCH (--dry-run=server: validated, not stored). \
+        Exit codes: 0 done; 2 usage error or unreadable input (nothing sent); 3 the API refused a change or could \
+        not be reached.
         """)
 
     @Argument(help: ArgumentHelp("Manifest file (YAML or JSON, several documents allowed), or - for stdin.", valueName: "file"))
@@ -18,12 +21,22 @@ struct PolicyEnableCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only the policy with this metadata.name (repeatable; default: every policy).", valueName: "name"))
     var name: [String] = []
 
-    func run() throws { try PolicyLabelCommand.run(.enable, file: file, names: name) }
+    @Option(name: .long, help: ArgumentHelp("With --apply: the namespace of policies whose manifest has no metadata.namespace.", valueName: "namespace"))
+    var namespace: String?
+
+    @OptionGroup(title: "Sending the change to the cluster")
+    var kube: PolicyApplyOptions
+
+    func validate() throws {
+        if namespace != nil && !kube.apply { throw ValidationError("--namespace needs --apply") }
+    }
+
+    func run() throws { try PolicyLabelCommand.run(.enable, file: file, names: name, namespace: namespace, kube: kube) }
 }
 
 /// The shared body of `enable` and `disable`.
 enum PolicyLabelCommand {
-    static func run(_ action: PolicyEnforcementAction, file: String, names: [String]) throws {
+    static func run(_ action: PolicyEnforcementAction, file: String, names: [String], namespace: String?, kube: PolicyApplyOptions) throws {
         let input = try PolicyInput.read(file)
         let result: PolicyLabelResult
         do {
@@ -31,11 +44,22 @@ enum PolicyLabelCommand {
         } catch {
             throw PolicyInput.fail(error.description)
         }
+        // Every write is built, and checked, before anything is printed or sent.
+        var writes: [PolicyWrite] = []
+        if kube.apply {
+            do {
+                writes = try KubernetesPolicyAPI.patches(action, edited: result.text, origin: input.origin, names: names,
+                                                         namespace: namespace, dryRun: kube.dryRun == .server)
+            } catch {
+                throw PolicyInput.fail("--apply: \(error.description)")
+            }
+        }
         PolicyInput.write(result.text)
         let done = action == .enable ? "enabled" : "disabled"
         for c in result.changes {
             PolicyInput.note("\(c.changed ? done : "already \(done)"): \(c.kind.rawValue) \(c.name) (\(c.location))")
         }
         for n in result.notes { PolicyInput.note("note: \(n)") }
+        try kube.send(writes)
     }
 }

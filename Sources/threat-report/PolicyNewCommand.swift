@@ -13,7 +13,8 @@ struct PolicyNewCommand: ParsableCommand {
         and --ports applies to every rule. Labels are key=value pairs separated by commas (ANDed); repeat \
         --allow-from-labels / --allow-to-labels for alternatives (ORed). Lists take commas or repeated flags. \
         Example: threat-report policy new --name web --namespace shop --endpoint app=web \
-        --allow-from-labels app=frontend --ports 80/tcp
+        --allow-from-labels app=frontend --ports 80/tcp. --apply creates it through the Kubernetes API (POST; \
+        --dry-run=server: validated, not stored); exit 3 when the API refuses it.
         """)
 
     @Option(name: .long, help: ArgumentHelp("metadata.name (lowercase letters, digits, '-' and '.').", valueName: "name"))
@@ -52,7 +53,13 @@ struct PolicyNewCommand: ParsableCommand {
     @Flag(name: .long, help: "Write it disabled: GitLab's disabled_by label in the endpoint selector.")
     var disabled = false
 
-    func validate() throws { _ = try policy() }
+    @OptionGroup(title: "Sending the policy to the cluster")
+    var kube: PolicyApplyOptions
+
+    func validate() throws {
+        _ = try policy()
+        if kube.apply && namespace == nil { throw ValidationError("--apply needs --namespace (the namespace to create the policy in)") }
+    }
 
     /// The policy the flags describe; every value checked, errors naming the flag.
     func policy() throws -> RuleModePolicy {
@@ -116,9 +123,18 @@ struct PolicyNewCommand: ParsableCommand {
         guard check.items.count == 1, check.items[0].valid else {
             throw PolicyInput.fail("the policy built from the flags does not read back as valid (\(check.items.first?.problems.map(\.description).joined(separator: "; ") ?? "no policy")); please report this")
         }
+        var write: PolicyWrite?
+        if kube.apply {
+            do {
+                write = try KubernetesPolicyAPI.create(manifest: yaml, origin: "new policy", namespace: namespace, dryRun: kube.dryRun == .server)
+            } catch {
+                throw PolicyInput.fail("--apply: \(error.description)")
+            }
+        }
         PolicyInput.write(yaml)
         if !p.toFQDNs.isEmpty {
             PolicyInput.note("note: toFQDNs works only when Cilium's DNS proxy sees the lookups: also allow DNS to kube-dns with an L7 DNS rule (see docs/policies.md)")
         }
+        try kube.send(write.map { [$0] } ?? [])
     }
 }

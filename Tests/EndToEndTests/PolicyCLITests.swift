@@ -343,6 +343,6 @@ struct PolicyReportTests {
         #expect(world["severity"] as? String == "warning")
         #expect((world["guidance"] as? String)?.hasPrefix("spec.ingress[0] admits entity all on traffic on any port.") == true)
         let md = try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8)
-        #expect(md.contains("| CiliumNetworkPolicy | drop-outbound | Predefined, not deployed | 0 in / 1 out | Inbound traffic is not restricted by this policy. All outbound traffic from all pods in shop is denied.  |"))
+        #expect(md.contains("| CiliumNetworkPolicy | drop-outbound | Predefined, not deployed | no | 0 in / 1 out |  | Inbound traffic is not restricted by this policy. All outbound traffic from all pods in shop is denied.  |"))
     }
 }

@@ -118,7 +118,7 @@ struct PolicyFindingTests {
         #expect(findings([old]).isEmpty)
     }
 
-    @Test("Invalid and disabled: the fix, the file, and the commands (no --apply: nothing here changes a cluster)")
+    @Test("Invalid and disabled: the fix, the file, and the commands (enable --apply with a server dry run first)")
     func invalidAndDisabled() throws {
         var bad = PolicyItems.item("worker", valid: false, origin: "samples/production/policies/worker.yaml:2")
         bad.problems = [PolicyProblem("YAML cannot be read: mapping values are not allowed here", location: "samples/production/policies/worker.yaml:11:15")]
@@ -131,7 +131,7 @@ struct PolicyFindingTests {
         let disabled = try #require(f.first { $0.id == "policies.disabled" })
         #expect(disabled.guidance.contains("`threat-report policy enable FILE > enabled.yaml && kubectl apply -f enabled.yaml`"))
         #expect(disabled.guidance.contains("`kubectl -n shop-production edit ciliumnetworkpolicy drop-outbound`"))
-        #expect(!disabled.guidance.contains("--apply"))
+        #expect(disabled.guidance.contains("`threat-report policy enable FILE --apply --dry-run=server`"))
     }
 
     @Test("Rule-mode gaps: info, the first three listed and the rest counted; every policy finding names a command")

@@ -102,11 +102,19 @@ public struct KubeConnection: Sendable {
     /// GET `path` with `params`; returns status and body.
     public func get(_ path: String, params: [[String]], client: HTTPClient) throws(SourceError) -> (RecordedRequest, HTTPResponse) {
         let r = RecordedRequest(method: "GET", path: path, params: params)
-        var url = server + path
-        let q = params.map { "\(EngineClient.encode($0[0]))=\(EngineClient.encode($0[1]))" }.joined(separator: "&")
+        return (r, try send(r, contentType: nil, client: client))
+    }
+
+    /// Sends `request` (method, path, query, body) with the connection's bearer token, when any.
+    /// The token goes into the header only: it is never part of the request returned or recorded.
+    public func send(_ request: RecordedRequest, contentType: String?, client: HTTPClient) throws(SourceError) -> HTTPResponse {
+        var url = server + request.path
+        let q = request.params.filter { $0.count == 2 }
+            .map { "\(EngineClient.encode($0[0]))=\(EngineClient.encode($0[1]))" }.joined(separator: "&")
         if !q.isEmpty { url += "?" + q }
         var headers = [("Accept", "application/json")]
+        if let contentType { headers.append(("Content-Type", contentType)) }
         if let token { headers.append(("Authorization", "Bearer " + token)) }
-        return (r, try client.send(HTTPRequest(method: "GET", url: url, headers: headers)))
+        return try client.send(HTTPRequest(method: request.method, url: url, headers: headers, body: request.body.map { Array($0.utf8) }))
     }
 }

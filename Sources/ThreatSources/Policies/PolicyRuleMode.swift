@@ -10,33 +10,7 @@ public enum PredefinedPolicies {
     /// `allow-inbound-http`: every pod, inbound allowed only on TCP 80 and 443, from any source (an
     /// L4-only rule matches every peer). GitLab's own manifest left `protocol` out, which in Cilium
     /// means any protocol; TCP is written here, as the policy's name promises.
-    public static let manifests: [String: String] = [
-        "drop-outbound": """
-            apiVersion: cilium.io/v2
-            kind: CiliumNetworkPolicy
-            metadata:
-              name: drop-outbound
-            spec:
-              endpointSelector: {}
-              egress:
-              - {}
-            """,
-        "allow-inbound-http": """
-            apiVersion: cilium.io/v2
-            kind: CiliumNetworkPolicy
-            metadata:
-              name: allow-inbound-http
-            spec:
-              endpointSelector: {}
-              ingress:
-              - toPorts:
-                - ports:
-                  - port: "80"
-                    protocol: TCP
-                  - port: "443"
-                    protocol: TCP
-            """,
-    ]
+    public static let manifests: [String: String] = Dictionary(uniqueKeysWithValues: GitLabPredefinedPolicy.allCases.map { ($0.name, $0.ciliumManifest) })
 
     public static func isPredefined(_ name: String) -> Bool { names.contains(name) }
 }
