@@ -21,6 +21,9 @@ public struct RunOptions: Sendable {
     public var recordDirectory: String?
     /// `--replay DIR`: regenerate a run recorded with `--record DIR`.
     public var replayDirectory: String?
+    /// `--policies PATH|-`: every environment's policies from these manifests (its own namespace's,
+    /// and the cluster-wide ones), instead of the config's policy sources.
+    public var policies: String?
     /// `--compare previous|none`: also fetch the window of equal length just before (default).
     public var compare: CompareMode = .previous
     public var now = Date()
@@ -72,6 +75,14 @@ public enum ReportPipeline {
                 o.environments = rec.environments
                 options.overrides = o
                 options.compare = rec.compare
+                options.policies = rec.policies
+                if rec.policies == "-" {
+                    let saved = replay + "/" + RunRecording.stdinName
+                    guard let data = FileManager.default.contents(atPath: saved) else {
+                        return fail("--replay: \(saved) is missing (the recorded run read its policies from stdin)")
+                    }
+                    StandardInput.preset([UInt8](data))
+                }
                 if options.sourceDateEpoch == nil { options.sourceDateEpoch = rec.generatedAt }
             } catch {
                 return fail(error.description)
@@ -120,9 +131,11 @@ public enum ReportPipeline {
         let record = options.recordDirectory
         let replay = options.replayDirectory
         let compare = options.compare
+        let sharedPolicies = options.policies
+        if sharedPolicies == "-" { _ = StandardInput.bytes() }   // read once, before the environments run
         let reports = boundedMap(count: envs.count, width: options.concurrency) { i in
             collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] },
-                    replayDirectory: replay.map { $0 + "/" + slugs[i] }, compare: compare, logger: logger)
+                    replayDirectory: replay.map { $0 + "/" + slugs[i] }, sharedPolicies: sharedPolicies, compare: compare, logger: logger)
         }
 
         // 3. Analysis.
@@ -133,9 +146,12 @@ public enum ReportPipeline {
         if let record, let configBytes {
             let rec = RunRecording(toolVersion: ToolInfo.version, configPath: configPath, configSHA256: SHA256Digest.hex(configBytes),
                                    generatedAt: report.generatedAt, window: window, timezone: request.timezone,
-                                   environments: envs.map(\.name), compare: compare)
+                                   environments: envs.map(\.name), compare: compare, policies: sharedPolicies)
             do {
                 try rec.write(to: record, configBytes: configBytes)
+                if sharedPolicies == "-" {
+                    try Data(StandardInput.bytes()).write(to: URL(fileURLWithPath: record + "/" + RunRecording.stdinName), options: .atomic)
+                }
             } catch {
                 return fail("--record: cannot write \(record): \(error.localizedDescription)")
             }
@@ -176,7 +192,9 @@ public enum ReportPipeline {
     }
 
     static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, replayDirectory: String? = nil,
-                        compare: CompareMode = .previous, logger: Logger) -> EnvironmentReport {
+                        sharedPolicies: String? = nil, compare: CompareMode = .previous, logger: Logger) -> EnvironmentReport {
+        var env = env
+        if let sharedPolicies { env.policies = .directory(sharedPolicies) }
         let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory)
         func plan(_ section: String) -> SectionPlan {
             let base = replayDirectory ?? recordDirectory
@@ -208,7 +226,9 @@ public enum ReportPipeline {
                                   replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedFlows(c, folder: folder).fetch(ctx) })
         } } ?? .notConfigured
         let policies: Section<PolicySet> = env.policies.map { c in run("policies") { () throws(SourceError) in
-            try plan("policies").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.policies(c).fetch(ctx) },
+            try plan("policies").run(live: c.isLive, fetch: { () throws(SourceError) in
+                try (sharedPolicies.map { DirectoryPolicySource(path: $0, onlyNamespace: true) } ?? SourceFactory.policies(c)).fetch(ctx)
+            },
                                      replay: { (folder, rec) throws(SourceError) in
                 let origins = rec.origins(in: RecordingFolder(path: folder), names: ReplayPolicySource.answers)
                 return try ReplayPolicySource(path: folder, origins: origins).fetch(ctx)

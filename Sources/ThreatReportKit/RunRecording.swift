@@ -21,6 +21,8 @@ public struct RunRecording: Sendable {
     public static let manifestName = "recording.json"
     public static let configName = "config.yml"
     public static let sectionName = "source.json"
+    /// Standard input of a `--policies -` run.
+    public static let stdinName = "stdin.policies.yaml"
 
     public var toolVersion: String
     public var configPath: String
@@ -30,6 +32,8 @@ public struct RunRecording: Sendable {
     public var timezone: String
     public var environments: [String]
     public var compare: CompareMode
+    /// `--policies PATH|-` of the recorded run.
+    public var policies: String? = nil
 
     var json: JSONValue {
         .object([
@@ -43,6 +47,7 @@ public struct RunRecording: Sendable {
             ("timezone", .string(timezone)),
             ("environments", .array(environments.map { .string($0) })),
             ("compare", .string(compare.rawValue)),
+            ("policies", policies.map { .string($0) } ?? .null),
         ])
     }
 
@@ -80,7 +85,7 @@ public struct RunRecording: Sendable {
         }
         let rec = RunRecording(toolVersion: v["tool_version"]?.stringValue ?? "", configPath: path, configSHA256: digest,
                                generatedAt: generated, window: TimeWindow(from: from, to: to, interval: interval),
-                               timezone: tz, environments: envs, compare: compare)
+                               timezone: tz, environments: envs, compare: compare, policies: v["policies"]?.stringValue)
         return (rec, String(decoding: configData, as: UTF8.self))
     }
 }

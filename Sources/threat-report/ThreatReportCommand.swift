@@ -84,6 +84,9 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Save every engine answer under DIR/<environment>/<section>/, in the replay layout (credentials are never saved).", valueName: "dir"))
     var record: String?
 
+    @Option(name: .long, help: ArgumentHelp("Read every environment's policies from these manifests (a file, a folder, or - for stdin, e.g. `kubectl get cnp,ccnp,netpol -A -o yaml`), each environment keeping its own namespace's; overrides the config's policy sources.", valueName: "path|-"))
+    var policies: String?
+
     @Option(name: .long, help: ArgumentHelp("Regenerate, byte for byte, a run recorded with --record DIR: its config, window, environments and answers.", valueName: "dir"))
     var replay: String?
 
@@ -107,7 +110,7 @@ struct ReportCommand: ParsableCommand {
         if replay != nil {
             let taken: [(String, Bool)] = [("--config", config != nil), ("--window", window != nil), ("--from", from != nil), ("--to", to != nil),
                                            ("--interval", interval != nil), ("--environment", !environment.isEmpty), ("--timezone", timezone != nil),
-                                           ("--compare", compare != nil), ("--record", record != nil)]
+                                           ("--compare", compare != nil), ("--record", record != nil), ("--policies", policies != nil)]
             if let (flag, _) = taken.first(where: { $0.1 }) {
                 throw ValidationError("--replay takes the config, window, environments, time zone and compare mode from the recording; drop \(flag)")
             }
@@ -138,6 +141,7 @@ struct ReportCommand: ParsableCommand {
         options.concurrency = concurrency
         options.recordDirectory = record
         options.replayDirectory = replay
+        options.policies = policies
         options.compare = compare.flatMap(CompareMode.init(rawValue:)) ?? .previous
         if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] {
             guard let secs = Int(epoch), secs >= 0 else {

@@ -146,6 +146,63 @@ struct KubernetesLiveTests {
         let cfg = try kubeconfig(pki, server: "https://127.0.0.1:1", dir: dir, user: "    exec: { apiVersion: client.authentication.k8s.io/v1beta1, command: aws }")
         let r = try report(["--config", cfg, "--output", dir + "/out", "--format", "json"])
         #expect(r.code == 3)
-        #expect(r.stderr.contains("exec or auth-provider plugin") && r.stderr.contains("kubectl get ciliumnetworkpolicies,networkpolicies"))
+        #expect(r.stderr.contains("exec or auth-provider plugin")
+                && r.stderr.contains("kubectl get ciliumnetworkpolicies,ciliumclusterwidenetworkpolicies,networkpolicies -A -o yaml | threat-report report --config FILE --policies -"))
+    }
+
+    /// What `kubectl get ciliumnetworkpolicies,ciliumclusterwidenetworkpolicies,networkpolicies -A -o yaml` prints.
+    static let allNamespaces = """
+    apiVersion: v1
+    kind: List
+    items:
+    - apiVersion: cilium.io/v2
+      kind: CiliumNetworkPolicy
+      metadata: { name: web, namespace: shop-production }
+      spec: { endpointSelector: { matchLabels: { app: web } }, ingress: [ { fromEndpoints: [ { matchLabels: { app: frontend } } ] } ] }
+    - apiVersion: cilium.io/v2
+      kind: CiliumClusterwideNetworkPolicy
+      metadata: { name: cluster-dns }
+      spec: { endpointSelector: {}, egress: [ { toEndpoints: [ { matchLabels: { k8s:io.kubernetes.pod.namespace: kube-system } } ] } ] }
+    - apiVersion: networking.k8s.io/v1
+      kind: NetworkPolicy
+      metadata: { name: default-deny, namespace: shop-staging }
+      spec: { podSelector: {}, policyTypes: [Ingress] }
+    - apiVersion: networking.k8s.io/v1
+      kind: NetworkPolicy
+      metadata: { name: other-team, namespace: billing }
+      spec: { podSelector: {}, policyTypes: [Ingress] }
+    """
+
+    @Test("The suggested pipe works: --policies - reads stdin once, and each environment keeps its namespace's policies and the cluster-wide ones; --record/--replay keep it")
+    func policiesFromStdin() throws {
+        let dir = tempDir("k8s-stdin")
+        let cfg = dir + "/cfg.yml"
+        try """
+        version: 1
+        to: 2026-11-20T00:00:00Z
+        environments:
+          - { name: production, namespace: shop-production, policies: { kubernetes: { kubeconfig: /nonexistent/kubeconfig } } }
+          - { name: staging, namespace: shop-staging }
+        """.write(toFile: cfg, atomically: true, encoding: .utf8)
+        let r = try report(["--config", cfg, "--output", dir + "/out", "--format", "json,html", "--policies", "-", "--record", dir + "/rec"],
+                           stdin: Data(Self.allNamespaces.utf8))
+        #expect(r.code == 0, "\(r.stderr)")
+        let json = try #require(try foundationJSON(dir + "/out/report.json") as? [String: Any])
+        let envs = try #require(json["environments"] as? [[String: Any]])
+        func names(_ i: Int) -> [String] {
+            ((envs[i]["policies"] as? [String: Any])?["items"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+        }
+        #expect(names(0) == ["web", "cluster-dns"])
+        #expect(names(1) == ["cluster-dns", "default-deny"])
+        let notes = (envs[0]["policies"] as? [String: Any])?["notes"] as? [String] ?? []
+        #expect(notes.contains("2 policies of other namespaces in stdin left out"), "\(notes)")
+        // The recording keeps stdin, and the replay reads it from there.
+        let again = try report(["--replay", dir + "/rec", "--output", dir + "/out2", "--format", "json,html"])
+        #expect(again.code == 0, "\(again.stderr)")
+        for f in ["report.json", "report.html"] {
+            #expect(FileManager.default.contents(atPath: dir + "/out/" + f) == FileManager.default.contents(atPath: dir + "/out2/" + f), "\(f)")
+        }
+        let bad = try report(["--config", cfg, "--replay", dir + "/rec"])
+        #expect(bad.code == 2 && bad.stderr.contains("drop --config"))
     }
 }

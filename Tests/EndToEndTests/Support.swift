@@ -83,8 +83,8 @@ func run(_ exe: String, _ args: [String], cwd: String = repo, env: [String: Stri
     return Run(code: code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
 }
 
-func report(_ args: [String], cwd: String = repo, env: [String: String] = [:]) throws -> Run {
-    try run(binary, ["report"] + args, cwd: cwd, env: env)
+func report(_ args: [String], cwd: String = repo, env: [String: String] = [:], stdin: Data? = nil) throws -> Run {
+    try run(binary, ["report"] + args, cwd: cwd, env: env, stdin: stdin)
 }
 
 func tempDir(_ name: String) -> String {

@@ -83,8 +83,7 @@ public struct KubeConnection: Sendable {
                 throw .unsupported("""
                 \(path): user '\(userName)' authenticates with an exec or auth-provider plugin (e.g. OIDC, cloud CLIs), \
                 which threat-report does not run. List the policies with kubectl and pipe them in instead: \
-                `kubectl get ciliumnetworkpolicies,networkpolicies -n NAMESPACE -o yaml | threat-report report --config FILE` \
-                with `policies: { directory: "-" }`
+                `kubectl get ciliumnetworkpolicies,ciliumclusterwidenetworkpolicies,networkpolicies -A -o yaml | threat-report report --config FILE --policies -`
                 """)
             }
             if let d = user["client-certificate-data"]?.string { o.clientCertPEM = try decode(d, "client-certificate-data") }

@@ -54,14 +54,17 @@ public enum PolicyDocumentLoader {
     /// A file, a folder (searched recursively for *.yaml, *.yml, *.json, sorted by path, hidden files
     /// skipped) or `-` for standard input. One evidence entry per file read; namespace mismatches and
     /// skipped documents are warnings.
-    public static func loadPath(_ path: String, namespace: String) throws(SourceError) -> SourceOutput<PolicySet> {
+    ///
+    /// `onlyNamespace`: the input covers many namespaces (`kubectl get … -A -o yaml | threat-report
+    /// report --policies -`): a policy of another namespace is left out, counted in a note, instead
+    /// of being reported as misplaced.
+    public static func loadPath(_ path: String, namespace: String, onlyNamespace: Bool = false) throws(SourceError) -> SourceOutput<PolicySet> {
         var files: [(path: String, bytes: [UInt8])] = []
         var setNotes: [String] = []
         var warnings: [String] = []
         var isFolder = false
         if path == "-" {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
-            files.append(("stdin", [UInt8](data)))
+            files.append(("stdin", StandardInput.bytes()))
         } else {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -88,8 +91,14 @@ public enum PolicyDocumentLoader {
             }
             let r = loadDetailed(text: text, origin: file, namespace: namespace)
             warnings += r.notes
+            var elsewhere = 0
+            defer { if elsewhere > 0 { setNotes.append("\(elsewhere) polic\(elsewhere == 1 ? "y" : "ies") of other namespaces in \(file) left out") } }
             for p in r.policies {
                 if p.item.kind != .ciliumClusterwideNetworkPolicy, let ns = p.item.namespace, ns != namespace {
+                    if onlyNamespace {
+                        elsewhere += 1
+                        continue
+                    }
                     warnings.append("\(p.item.origin): policy '\(p.item.name)' is in namespace '\(ns)', not '\(namespace)'")
                 }
                 items.append(p.item)
@@ -528,5 +537,28 @@ private struct DocumentLoader {
         default:
             return node
         }
+    }
+}
+
+/// Standard input, read once per process and shared: every environment of a `--policies -` run
+/// (and a `directory: "-"` source in several environments) sees the same bytes.
+public enum StandardInput {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cached: [UInt8]?
+
+    public static func bytes() -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached { return cached }
+        let data = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+        cached = data
+        return data
+    }
+
+    /// Stands in for standard input (`--replay` of a run that read its policies from stdin).
+    public static func preset(_ bytes: [UInt8]) {
+        lock.lock()
+        cached = bytes
+        lock.unlock()
     }
 }

@@ -63,9 +63,14 @@ public struct ReplayPolicySource: PolicySource {
 /// Manifests from a file, a folder (recursive) or stdin (`-`).
 public struct DirectoryPolicySource: PolicySource {
     public var path: String
-    public init(path: String) { self.path = path }
+    /// Leave out policies of other namespaces (`report --policies`, one input for all environments).
+    public var onlyNamespace: Bool
+    public init(path: String, onlyNamespace: Bool = false) {
+        self.path = path
+        self.onlyNamespace = onlyNamespace
+    }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet> {
-        try PolicyDocumentLoader.loadPath(path, namespace: context.environment.namespace)
+        try PolicyDocumentLoader.loadPath(path, namespace: context.environment.namespace, onlyNamespace: onlyNamespace)
     }
 }
