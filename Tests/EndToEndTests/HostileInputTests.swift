@@ -178,20 +178,40 @@ struct HostileInputTests {
 
         // Findings name environments: each output carries them, sanitised (control characters to
         // spaces or U+FFFD in XML, bidi overrides removed) but otherwise intact.
-        let sarif = try Self.strings(b.out + "/report.sarif", "json").joined(separator: "\n")
-        let cq = try Self.strings(b.out + "/report.codequality.json", "json").joined(separator: "\n")
-        let junit = try Self.strings(b.out + "/report.junit.xml", "xml").joined(separator: "\n")
+        let sarif = Self.collapse(try Self.strings(b.out + "/report.sarif", "json").joined(separator: "\n"))
+        let cq = Self.collapse(try Self.strings(b.out + "/report.codequality.json", "json").joined(separator: "\n"))
+        let junit = Self.collapse(try Self.strings(b.out + "/report.junit.xml", "xml").joined(separator: "\n"))
         for name in b.fixture.environmentNames {
             let s = Self.shown(Payload(family: "", bytes: [], text: name, isUTF8: true), max: 80)
             let x = Self.collapse(XMLEscaper.escape(s).replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
                 .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'").replacingOccurrences(of: "&amp;", with: "&"))
-            #expect(Self.collapse(sarif).contains(s), "SARIF: \(name.debugDescription)")
-            #expect(Self.collapse(cq).contains(s), "CodeQuality: \(name.debugDescription)")
-            #expect(Self.collapse(junit).contains(x), "JUnit: \(name.debugDescription)")
+            #expect(sarif.contains(s), "SARIF: \(name.debugDescription)")
+            #expect(cq.contains(s), "CodeQuality: \(name.debugDescription)")
+            #expect(junit.contains(x), "JUnit: \(name.debugDescription)")
         }
         for out in [sarif, cq, junit] {
             #expect(!out.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E || (0x80...0x9F).contains($0.value) })
         }
+    }
+
+    @Test("Chart SVG files parse as XML and hold no script, handler, link or embedded document")
+    func chartFiles() throws {
+        let b = try Self.built()
+        let svgs = try FileManager.default.contentsOfDirectory(atPath: b.out + "/charts").filter { $0.hasSuffix(".svg") }
+        #expect(svgs.count >= b.fixture.environmentNames.count * 3)
+        for name in svgs {
+            // File names are slugs: no path separators, dots or markup from environment names.
+            #expect(name.range(of: "^[a-z0-9-]+\\.svg$", options: .regularExpression) != nil, "\(name)")
+            let svg = try String(contentsOfFile: b.out + "/charts/" + name, encoding: .utf8).lowercased()
+            for bad in ["<script", "<foreignobject", "<iframe", "<object", "<embed", "javascript:"] {
+                #expect(!svg.contains(bad), "\(name): \(bad)")
+            }
+            #expect(svg.range(of: #"<[a-z][^>]*\son[a-z]+\s*="#, options: .regularExpression) == nil, "\(name): on* attribute")
+        }
+        // Every file is well-formed XML (one Python run for all).
+        let check = "import sys, xml.etree.ElementTree as E\nfor p in sys.argv[1:]: E.parse(p)\n"
+        let r = try run("/usr/bin/python3", ["-c", check] + svgs.map { b.out + "/charts/" + $0 })
+        #expect(r.code == 0, "\(r.stderr)")
     }
 
     @Test("The PDF opens and shows payloads as text")
