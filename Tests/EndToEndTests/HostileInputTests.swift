@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ThreatRender
+import ThreatSources
 
 /// Every payload of Tests/Fixtures/payloads/ in every untrusted field (URI, User-Agent, Host,
 /// client address, rule message and data, drop reason, namespaces of dropped pairs, policy name,
@@ -192,6 +193,45 @@ struct HostileInputTests {
         for out in [sarif, cq, junit] {
             #expect(!out.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E || (0x80...0x9F).contains($0.value) })
         }
+    }
+
+    @Test("Each field carries its environment's payloads into report.json (Foundation's parser), every log line counted")
+    func fieldByField() throws {
+        let b = try Self.built()
+        let doc = try #require(try foundationJSON(b.out + "/report.json") as? [String: Any])
+        let envs = try #require(doc["environments"] as? [[String: Any]])
+        #expect(envs.count == b.fixture.environments.count + 1)
+        for (i, (env, chunk)) in zip(envs, b.fixture.environments).enumerated() {
+            let texts = Set(chunk.map(\.text))
+            func values(_ section: String, _ list: String, _ key: String) -> Set<String> {
+                Set(((env[section] as? [String: Any])?[list] as? [[String: Any]] ?? []).compactMap { $0[key] as? String })
+            }
+            #expect(env["name"] as? String == b.fixture.environmentNames[i])
+            #expect(env["hosts"] as? [String] == [chunk[0].text], "hosts of \(i)")
+            // Every audit entry (hostile URI, client, Host, User-Agent, message, data) and every access
+            // line (hostile request line and User-Agent) was read and attributed.
+            let waf = try #require(env["waf"] as? [String: Any])
+            #expect(waf["anomalous_requests"] as? Int == chunk.count, "entries of \(i)")
+            #expect(waf["total_requests"] as? Int == chunk.count, "access lines of \(i)")
+            #expect(waf["skipped_lines"] as? Int == 0)
+            #expect(values("waf", "top_uris", "uri") == texts, "URIs of \(i)")
+            #expect(values("waf", "top_clients", "ip") == texts, "clients of \(i)")
+            #expect(values("waf", "top_rules", "message") == texts, "messages of \(i)")
+            #expect(values("flows", "top_dropped_pairs", "pair") == Set(chunk.map { "\($0.text) → \($0.text)" }), "pairs of \(i)")
+            #expect(values("flows", "top_drop_reasons", "reason") == Set(chunk.map { DropReason.canonical($0.text) }), "reasons of \(i)")
+            #expect(values("policies", "items", "name") == texts, "policy names of \(i)")
+            let items = (env["policies"] as? [String: Any])?["items"] as? [[String: Any]] ?? []
+            #expect(items.contains { $0["namespace"] as? String == chunk[0].text }, "policy namespace of \(i)")
+            // Label keys and values reach the sentences.
+            let sentences = items.flatMap { $0["description"] as? [String] ?? [] }.joined(separator: "\n")
+            for p in chunk where !sentences.contains("\(p.text)=\(p.text)") { Issue.record("labels of \(i): \(p.text.debugDescription)") }
+        }
+        // The undecodable inputs: each replaced by U+FFFD, the rest of the string kept.
+        let odd = try #require(envs.last?["waf"] as? [String: Any])
+        #expect(odd["anomalous_requests"] as? Int == 4)
+        let uris = Set((odd["top_uris"] as? [[String: Any]] ?? []).compactMap { $0["uri"] as? String })
+        #expect(uris.contains("/\u{FFFD}lone-high") && uris.contains("/\u{FFFD}lone-low") && uris.contains("/\u{FFFD}Apair-broken"), "\(uris)")
+        #expect(uris.contains { $0.hasPrefix("/bytes-\u{FFFD}") && !$0.contains("\u{FFFF}") }, "\(uris)")
     }
 
     @Test("Chart SVG files parse as XML and hold no script, handler, link or embedded document")

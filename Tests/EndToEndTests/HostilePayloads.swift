@@ -123,7 +123,7 @@ struct HostileFixture {
     let dir: String
     let payloads: [Payload]
     var environments: [[Payload]] { stride(from: 0, to: payloads.count, by: Self.chunk).map { Array(payloads[$0..<min($0 + Self.chunk, payloads.count)]) } }
-    /// Environment names as configured (a payload each, made unique).
+    /// Environment names as configured (a payload each, made unique), then `oddName`.
     let environmentNames: [String]
 
     init(payloads: [Payload]) throws {
@@ -140,11 +140,14 @@ struct HostileFixture {
             }
             names.append(name)
         }
-        environmentNames = names
+        environmentNames = names + [Self.oddName]
         try write()
     }
 
     static func namespace(_ i: Int) -> String { "e\(i)" }
+    /// The last environment: log lines that are no Swift string (lone surrogates, invalid UTF-8).
+    static let oddName = "odd \u{202E}bytes\u{1B}[0m"
+    static let oddNamespace = "odd"
 
     func write() throws {
         let fm = FileManager.default
@@ -174,11 +177,11 @@ struct HostileFixture {
         for (k, raw) in odd.enumerated() {
             let id = "odd\(k)"
             audit += Array(#"{"transaction":{"client_ip":"192.0.2.\#(k + 1)","time_stamp":"Fri Nov 20 22:00:0\#(k) 2026","unique_id":"\#(id)","request":{"method":"GET","uri":"/\#(raw)","headers":{"Host":"x"}},"response":{"http_code":403},"producer":{"secrules_engine":"DetectionOnly"},"messages":[{"message":"\#(raw)","details":{"ruleId":"942100","severity":"2"}}]}}"#.utf8) + [0x0A]
-            access += Array("192.0.2.\(k + 1) - - [20/Nov/2026:22:00:0\(k) +0000] \"GET /odd HTTP/1.1\" 403 0 \"-\" \"-\" 100 0.001 [e0-web-80] [] 127.0.0.1:80 0 0.001 403 \(id)\n".utf8)
+            access += Array("192.0.2.\(k + 1) - - [20/Nov/2026:22:00:0\(k) +0000] \"GET /odd HTTP/1.1\" 403 0 \"-\" \"-\" 100 0.001 [\(Self.oddNamespace)-web-80] [] 127.0.0.1:80 0 0.001 403 \(id)\n".utf8)
         }
         audit += Array(#"{"transaction":{"client_ip":"192.0.2.9","time_stamp":"Fri Nov 20 22:00:09 2026","unique_id":"odd9","request":{"method":"GET","uri":"/bytes-"#.utf8)
             + [0xC0, 0xAF, 0xFF, 0xFE, 0xED, 0xA0, 0x80] + Array(#"","headers":{}},"response":{"http_code":403},"producer":{"secrules_engine":"DetectionOnly"},"messages":[]}}"#.utf8) + [0x0A]
-        access += Array("192.0.2.9 - - [20/Nov/2026:22:00:09 +0000] \"GET /odd HTTP/1.1\" 403 0 \"-\" \"-\" 100 0.001 [e0-web-80] [] 127.0.0.1:80 0 0.001 403 odd9\n".utf8)
+        access += Array("192.0.2.9 - - [20/Nov/2026:22:00:09 +0000] \"GET /odd HTTP/1.1\" 403 0 \"-\" \"-\" 100 0.001 [\(Self.oddNamespace)-web-80] [] 127.0.0.1:80 0 0.001 403 odd9\n".utf8)
         try Data(audit).write(to: URL(fileURLWithPath: dir + "/modsec_audit.log"))
         try Data(access).write(to: URL(fileURLWithPath: dir + "/access.log"))
 
@@ -244,6 +247,13 @@ struct HostileFixture {
 
             """
         }
+        config += """
+          - name: \(Encode.yaml(Self.oddName))
+            namespace: \(Self.oddNamespace)
+            waf:
+              files: { audit_log: modsec_audit.log, access_log: access.log }
+
+        """
         try config.write(toFile: dir + "/threat-report.yml", atomically: true, encoding: .utf8)
     }
 }
