@@ -108,8 +108,12 @@ public enum XMLEscaper {
             case "\"": out += "&quot;"
             case "'": out += "&apos;"
             default:
-                // XML 1.0 forbids most control characters even as references.
-                if u.value < 0x20, u.value != 0x09, u.value != 0x0A, u.value != 0x0D { out += "\u{FFFD}" } else { out.unicodeScalars.append(u) }
+                // XML 1.0 forbids most control characters even as references, and U+FFFE/U+FFFF.
+                if (u.value < 0x20 && u.value != 0x09 && u.value != 0x0A && u.value != 0x0D) || u.value == 0xFFFE || u.value == 0xFFFF {
+                    out += "\u{FFFD}"
+                } else {
+                    out.unicodeScalars.append(u)
+                }
             }
         }
         return out

@@ -146,7 +146,8 @@ struct HostileFixture {
 
     static func namespace(_ i: Int) -> String { "e\(i)" }
     /// The last environment: log lines that are no Swift string (lone surrogates, invalid UTF-8).
-    static let oddName = "odd \u{202E}bytes\u{1B}[0m"
+    /// Its name holds what XML 1.0 cannot carry (C0 controls, U+FFFE/U+FFFF) and a CDATA end.
+    static let oddName = "odd \u{202E}bytes\u{1B}[0m ]]> \u{FFFE}\u{FFFF}\u{1}\u{8}"
     static let oddNamespace = "odd"
 
     func write() throws {

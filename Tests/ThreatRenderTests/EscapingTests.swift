@@ -119,6 +119,7 @@ struct EscapingTests {
     @Test("XML escaper for JUnit")
     func xml() {
         #expect(XMLEscaper.escape("<a href=\"x\">&'\u{1}") == "&lt;a href=&quot;x&quot;&gt;&amp;&apos;\u{FFFD}")
+        #expect(XMLEscaper.escape("a\u{FFFE}b\u{FFFF}c\u{FFFD}\u{10FFFF}") == "a\u{FFFD}b\u{FFFD}c\u{FFFD}\u{10FFFF}")
     }
 
     @Test("Environment names become safe, unique chart file names")
