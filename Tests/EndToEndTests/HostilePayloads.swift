@@ -196,15 +196,19 @@ struct HostileFixture {
         environments:
 
         """
-        let flowsSample = repo + "/samples/production/flows"
+        let flowsSample = repo + "/samples/production/flows"  // totals, inbound, outbound as recorded
         for (i, env) in environments.enumerated() {
             let ns = Self.namespace(i)
             // Prometheus answers: the sample's totals, drop reasons and dropped pairs from payloads.
             let flows = dir + "/\(ns)/flows"
             try fm.createDirectory(atPath: flows, withIntermediateDirectories: true)
-            for f in ["totals", "inbound", "outbound", "rate"] {
+            for f in ["totals", "inbound", "outbound"] {
                 try fm.copyItem(atPath: flowsSample + "/\(f).json", toPath: flows + "/\(f).json")
             }
+            // A short rate series (hourly over the window) keeps the charts small.
+            let points = { (scale: Int) in (0...24).map { h in "[\(1795132800 + h * 3600),\"\(scale * (1 + (h * 7) % 5))\"]" }.joined(separator: ",") }
+            try #"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"verdict":"DROPPED"},"values":[\#(points(1))]},{"metric":{"verdict":"FORWARDED"},"values":[\#(points(10))]}]}}"#
+                .write(toFile: flows + "/rate.json", atomically: true, encoding: .utf8)
             let reasons = env.enumerated().map { k, p in #"{"metric":{"reason":\#(Encode.jsonText(p.text))},"value":[1795132800,"\#(1000 - k)"]}"# }
             let pairs = env.enumerated().map { k, p in
                 #"{"metric":{"source":\#(Encode.jsonText(p.text)),"destination":\#(Encode.jsonText(p.text))},"value":[1795132800,"\#(1000 - k)"]}"#
