@@ -4,13 +4,13 @@ import ThreatRender
 import ThreatSources
 
 /// Every payload of Tests/Fixtures/payloads/ in every untrusted field (URI, User-Agent, Host,
-/// client address, rule message and data, drop reason, namespaces of dropped pairs, policy name,
-/// namespace, label keys and values, environment name, report title), rendered in every format and
+/// client address, rule message and data, drop reason, namespaces and pods of dropped pairs, policy
+/// name, namespace, label keys and values, environment name, hosts, report title), rendered in every format and
 /// read back by independent parsers: Chromium for HTML, markdown-it-py for Markdown, Python's json
 /// and xml.etree for JSON, SARIF, CodeQuality and JUnit.
 @Suite("Hostile payloads in every field and format")
 struct HostileInputTests {
-    /// One report for the whole corpus, built once (about 40 environments).
+    /// One report for the whole corpus, built once (38 environments).
     struct Built {
         let fixture: HostileFixture
         let out: String
@@ -38,8 +38,8 @@ struct HostileInputTests {
 
     /// What a renderer shows of a payload: sanitised as documented (docs/security.md) and cut to
     /// the field's length; compared without the ellipsis and surrounding spaces.
-    static func shown(_ p: Payload, max: Int) -> String {
-        var s = Sanitize.text(p.text, max: max)
+    static func shown(_ text: String, max: Int) -> String {
+        var s = Sanitize.text(text, max: max)
         if s.hasSuffix("…") { s.removeLast() }
         return collapse(s.trimmingCharacters(in: .whitespaces))
     }
@@ -50,14 +50,14 @@ struct HostileInputTests {
         return out
     }
 
-    @Test("The report is written in all seven formats from ~330 payloads in 11 fields")
+    @Test("The report is written in all seven formats from 351 payloads in 15 fields")
     func written() throws {
         let b = try Self.built()
         #expect(b.run.code == 0, "exit \(b.run.code): \(b.run.stderr.suffix(2000))")
         for f in ["report.html", "report.md", "report.json", "report.sarif", "report.junit.xml", "report.codequality.json", "report.pdf"] {
             #expect(FileManager.default.fileExists(atPath: b.out + "/" + f), "\(f)")
         }
-        #expect(b.fixture.payloads.count >= 300)
+        #expect(b.fixture.payloads.count == 351)
         #expect(Set(b.fixture.payloads.map(\.family)).count == 9)
     }
 
@@ -96,11 +96,11 @@ struct HostileInputTests {
         var missing: [String] = []
         for p in b.fixture.payloads {
             for (field, max) in [("uri", 160), ("client", 64), ("message", 160)] {
-                let s = Self.shown(p, max: max)
+                let s = Self.shown(p.text, max: max)
                 if !s.isEmpty, !text.contains(s) { missing.append("\(field) \(p.family): \(s.debugDescription)") }
             }
         }
-        for name in b.fixture.environmentNames where !text.contains(Self.shown(Payload(family: "", bytes: [], text: name, isUTF8: true), max: 80)) {
+        for name in b.fixture.environmentNames where !text.contains(Self.shown(name, max: 80)) {
             missing.append("environment \(name.debugDescription)")
         }
         #expect(missing.isEmpty, "\(missing.count) not shown as text: \(missing.prefix(20))")
@@ -142,7 +142,7 @@ struct HostileInputTests {
         let text = Self.collapse(try #require(r["text"] as? String))
         var missing: [String] = []
         for p in b.fixture.payloads {
-            let s = Self.shown(p, max: 160)
+            let s = Self.shown(p.text, max: 160)
             if !s.isEmpty, !text.contains(s) { missing.append("\(p.family): \(s.debugDescription)") }
         }
         #expect(missing.isEmpty, "\(missing.count) not shown as text: \(missing.prefix(20))")
@@ -183,7 +183,7 @@ struct HostileInputTests {
         let cq = Self.collapse(try Self.strings(b.out + "/report.codequality.json", "json").joined(separator: "\n"))
         let junit = Self.collapse(try Self.strings(b.out + "/report.junit.xml", "xml").joined(separator: "\n"))
         for name in b.fixture.environmentNames {
-            let s = Self.shown(Payload(family: "", bytes: [], text: name, isUTF8: true), max: 80)
+            let s = Self.shown(name, max: 80)
             let x = Self.collapse(XMLEscaper.escape(s).replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
                 .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'").replacingOccurrences(of: "&amp;", with: "&"))
             #expect(sarif.contains(s), "SARIF: \(name.debugDescription)")
@@ -210,7 +210,7 @@ struct HostileInputTests {
         let b = try Self.built()
         let doc = try #require(try foundationJSON(b.out + "/report.json") as? [String: Any])
         let envs = try #require(doc["environments"] as? [[String: Any]])
-        #expect(envs.count == b.fixture.environments.count + 1)
+        #expect(envs.count == b.fixture.environments.count + 2)
         for (i, (env, chunk)) in zip(envs, b.fixture.environments).enumerated() {
             let texts = Set(chunk.map(\.text))
             func values(_ section: String, _ list: String, _ key: String) -> Set<String> {
@@ -237,11 +237,18 @@ struct HostileInputTests {
             for p in chunk where !sentences.contains("\(p.text)=\(p.text)") { Issue.record("labels of \(i): \(p.text.debugDescription)") }
         }
         // The undecodable inputs: each replaced by U+FFFD, the rest of the string kept.
-        let odd = try #require(envs.last?["waf"] as? [String: Any])
+        let odd = try #require(envs[envs.count - 2]["waf"] as? [String: Any])
         #expect(odd["anomalous_requests"] as? Int == 4)
         let uris = Set((odd["top_uris"] as? [[String: Any]] ?? []).compactMap { $0["uri"] as? String })
         #expect(uris.contains("/\u{FFFD}lone-high") && uris.contains("/\u{FFFD}lone-low") && uris.contains("/\u{FFFD}Apair-broken"), "\(uris)")
         #expect(uris.contains { $0.hasPrefix("/bytes-\u{FFFD}") && !$0.contains("\u{FFFF}") }, "\(uris)")
+        // hubble observe JSON: payload namespaces in the dropped pairs, payload drop reasons canonical.
+        let hubble = try #require(envs.last?["flows"] as? [String: Any])
+        let pairs = Set((hubble["top_dropped_pairs"] as? [[String: Any]] ?? []).compactMap { $0["pair"] as? String })
+        // Hubble pairs name namespace/pod on both sides; the payload is the source namespace and pod.
+        #expect(pairs == Set(b.fixture.hubblePayloads.map { "\($0.text)/\($0.text) → \(HostileFixture.hubbleNamespace)/web-1:80/TCP" }), "\(pairs)")
+        let reasons = Set((hubble["top_drop_reasons"] as? [[String: Any]] ?? []).compactMap { $0["reason"] as? String })
+        #expect(reasons == Set(b.fixture.hubblePayloads.map { DropReason.canonical($0.text) }), "\(reasons)")
     }
 
     @Test("Chart SVG files parse as XML and hold no script, handler, link or embedded document")
@@ -270,6 +277,11 @@ struct HostileInputTests {
         let tool = try #require(which("pdftotext"), "poppler-utils is not installed: `make test` installs it")
         let r = try run(tool, [b.out + "/report.pdf", "-"])
         #expect(r.code == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("<script>alert(1)</script>") || r.stdout.contains("javascript:alert(1)"))
+        #expect(r.stdout.contains("<script>alert(1)</script>"))
+        #expect(!r.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E })
+        // The document title (the report title, a terminal payload) is cleaned in the PDF metadata too.
+        let info = try run(try #require(which("pdfinfo")), [b.out + "/report.pdf"])
+        let title = info.stdout.split(separator: "\n").first { $0.hasPrefix("Title:") }.map(String.init) ?? ""
+        #expect(title.contains("[31mred") && !title.unicodeScalars.contains { $0.value == 0x1B }, "\(title.debugDescription)")
     }
 }

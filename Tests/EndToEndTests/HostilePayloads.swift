@@ -123,7 +123,7 @@ struct HostileFixture {
     let dir: String
     let payloads: [Payload]
     var environments: [[Payload]] { stride(from: 0, to: payloads.count, by: Self.chunk).map { Array(payloads[$0..<min($0 + Self.chunk, payloads.count)]) } }
-    /// Environment names as configured (a payload each, made unique), then `oddName`.
+    /// Environment names as configured (a payload each, made unique), then `oddName` and `hubble`.
     let environmentNames: [String]
 
     init(payloads: [Payload]) throws {
@@ -140,7 +140,7 @@ struct HostileFixture {
             }
             names.append(name)
         }
-        environmentNames = names + [Self.oddName]
+        environmentNames = names + [Self.oddName, "hubble"]
         try write()
     }
 
@@ -149,6 +149,9 @@ struct HostileFixture {
     /// Its name holds what XML 1.0 cannot carry (C0 controls, U+FFFE/U+FFFF) and a CDATA end.
     static let oddName = "odd \u{202E}bytes\u{1B}[0m ]]> \u{FFFE}\u{FFFF}\u{1}\u{8}"
     static let oddNamespace = "odd"
+    /// The environment after it reads `hubble observe` JSON: namespaces and drop reasons from these.
+    static let hubbleNamespace = "hub"
+    var hubblePayloads: [Payload] { Array(payloads.filter { $0.family == "terminal" || $0.family == "svg" }.prefix(10)) }
 
     func write() throws {
         let fm = FileManager.default
@@ -257,6 +260,19 @@ struct HostileFixture {
             namespace: \(Self.oddNamespace)
             waf:
               files: { audit_log: modsec_audit.log, access_log: access.log }
+
+        """
+        // `hubble observe -o json` lines: dropped flows from a payload namespace, with a payload drop reason.
+        var hubble = ""
+        for (k, p) in hubblePayloads.enumerated() {
+            hubble += #"{"flow":{"time":"2026-11-20T03:00:\#(String(format: "%02d", k)).5Z","verdict":"DROPPED","IP":{"source":"10.0.1.1","destination":"10.0.2.1","ipVersion":"IPv4"},"l4":{"TCP":{"source_port":4000,"destination_port":80}},"source":{"namespace":\#(Encode.jsonText(p.text)),"pod_name":\#(Encode.jsonText(p.text)),"labels":[]},"destination":{"namespace":"\#(Self.hubbleNamespace)","pod_name":"web-1","labels":[]},"drop_reason_desc":\#(Encode.jsonText(p.text)),"Type":"L3_L4","traffic_direction":"INGRESS"},"node_name":"n","time":"2026-11-20T03:00:00Z"}"# + "\n"
+        }
+        try hubble.write(toFile: dir + "/hubble.json", atomically: true, encoding: .utf8)
+        config += """
+          - name: hubble
+            namespace: \(Self.hubbleNamespace)
+            flows:
+              hubble: { flows: hubble.json }
 
         """
         try config.write(toFile: dir + "/threat-report.yml", atomically: true, encoding: .utf8)
