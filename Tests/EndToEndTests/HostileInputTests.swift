@@ -10,7 +10,7 @@ import ThreatSources
 /// and xml.etree for JSON, SARIF, CodeQuality and JUnit.
 @Suite("Hostile payloads in every field and format")
 struct HostileInputTests {
-    /// One report for the whole corpus, built once (38 environments).
+    /// One report for the whole corpus, built once (39 environments).
     struct Built {
         let fixture: HostileFixture
         let out: String
@@ -210,7 +210,7 @@ struct HostileInputTests {
         let b = try Self.built()
         let doc = try #require(try foundationJSON(b.out + "/report.json") as? [String: Any])
         let envs = try #require(doc["environments"] as? [[String: Any]])
-        #expect(envs.count == b.fixture.environments.count + 2)
+        #expect(envs.count == b.fixture.environments.count + 3)
         for (i, (env, chunk)) in zip(envs, b.fixture.environments).enumerated() {
             let texts = Set(chunk.map(\.text))
             func values(_ section: String, _ list: String, _ key: String) -> Set<String> {
@@ -237,18 +237,28 @@ struct HostileInputTests {
             for p in chunk where !sentences.contains("\(p.text)=\(p.text)") { Issue.record("labels of \(i): \(p.text.debugDescription)") }
         }
         // The undecodable inputs: each replaced by U+FFFD, the rest of the string kept.
-        let odd = try #require(envs[envs.count - 2]["waf"] as? [String: Any])
+        let odd = try #require(envs[envs.count - 3]["waf"] as? [String: Any])
         #expect(odd["anomalous_requests"] as? Int == 4)
         let uris = Set((odd["top_uris"] as? [[String: Any]] ?? []).compactMap { $0["uri"] as? String })
         #expect(uris.contains("/\u{FFFD}lone-high") && uris.contains("/\u{FFFD}lone-low") && uris.contains("/\u{FFFD}Apair-broken"), "\(uris)")
         #expect(uris.contains { $0.hasPrefix("/bytes-\u{FFFD}") && !$0.contains("\u{FFFF}") }, "\(uris)")
         // hubble observe JSON: payload namespaces in the dropped pairs, payload drop reasons canonical.
-        let hubble = try #require(envs.last?["flows"] as? [String: Any])
+        let hubble = try #require(envs[envs.count - 2]["flows"] as? [String: Any])
         let pairs = Set((hubble["top_dropped_pairs"] as? [[String: Any]] ?? []).compactMap { $0["pair"] as? String })
         // Hubble pairs name namespace/pod on both sides; the payload is the source namespace and pod.
         #expect(pairs == Set(b.fixture.hubblePayloads.map { "\($0.text)/\($0.text) → \(HostileFixture.hubbleNamespace)/web-1:80/TCP" }), "\(pairs)")
         let reasons = Set((hubble["top_drop_reasons"] as? [[String: Any]] ?? []).compactMap { $0["reason"] as? String })
         #expect(reasons == Set(b.fixture.hubblePayloads.map { DropReason.canonical($0.text) }), "\(reasons)")
+        // Elasticsearch answer: payload rule messages, clients, URIs and engine modes, verbatim.
+        let es = try #require(envs.last?["waf"] as? [String: Any])
+        let esTexts = Set(b.fixture.esPayloads.map(\.text))
+        func esValues(_ list: String, _ key: String) -> Set<String> {
+            Set((es[list] as? [[String: Any]] ?? []).compactMap { $0[key] as? String })
+        }
+        #expect(esValues("top_rules", "message") == esTexts)
+        #expect(esValues("top_clients", "ip") == esTexts)
+        #expect(esValues("top_uris", "uri") == esTexts)
+        #expect(esValues("engine_modes", "mode").isSubset(of: esTexts) && !esValues("engine_modes", "mode").isEmpty, "\(es["engine_modes"] ?? "")")
     }
 
     @Test("Chart SVG files parse as XML and hold no script, handler, link or embedded document")

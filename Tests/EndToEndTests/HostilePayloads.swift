@@ -123,7 +123,7 @@ struct HostileFixture {
     let dir: String
     let payloads: [Payload]
     var environments: [[Payload]] { stride(from: 0, to: payloads.count, by: Self.chunk).map { Array(payloads[$0..<min($0 + Self.chunk, payloads.count)]) } }
-    /// Environment names as configured (a payload each, made unique), then `oddName` and `hubble`.
+    /// Environment names as configured (a payload each, made unique), then `oddName`, `hubble` and `elasticsearch`.
     let environmentNames: [String]
 
     init(payloads: [Payload]) throws {
@@ -140,7 +140,7 @@ struct HostileFixture {
             }
             names.append(name)
         }
-        environmentNames = names + [Self.oddName, "hubble"]
+        environmentNames = names + [Self.oddName, "hubble", "elasticsearch"]
         try write()
     }
 
@@ -151,6 +151,9 @@ struct HostileFixture {
     static let oddNamespace = "odd"
     /// The environment after it reads `hubble observe` JSON: namespaces and drop reasons from these.
     static let hubbleNamespace = "hub"
+    /// The last environment replays an Elasticsearch answer whose keys are these.
+    static let esNamespace = "es"
+    var esPayloads: [Payload] { Array(payloads.filter { $0.family == "wfuzz-xss" || $0.family == "markdown" }.prefix(10)) }
     var hubblePayloads: [Payload] { Array(payloads.filter { $0.family == "terminal" || $0.family == "svg" }.prefix(10)) }
 
     func write() throws {
@@ -273,6 +276,36 @@ struct HostileFixture {
             namespace: \(Self.hubbleNamespace)
             flows:
               hubble: { flows: hubble.json }
+
+        """
+        // An Elasticsearch _msearch answer (the sample's, replayed) whose rule messages, clients, URIs
+        // and engine modes are payloads.
+        var msearch = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: repo + "/samples/production/waf/msearch.json"))) as? [String: Any])
+        var responses = try #require(msearch["responses"] as? [[String: Any]])
+        var aggs = try #require(responses[1]["aggregations"] as? [String: Any])
+        func relabel(_ name: String, _ body: (inout [String: Any], Payload) -> Void) throws {
+            var agg = try #require(aggs[name] as? [String: Any])
+            let buckets = try #require(agg["buckets"] as? [[String: Any]])
+            agg["buckets"] = zip(buckets, esPayloads).map { b, p in
+                var b = b
+                body(&b, p)
+                return b
+            }
+            aggs[name] = agg
+        }
+        try relabel("top_rules") { b, p in
+            b["message"] = ["doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": [["key": p.text, "doc_count": b["doc_count"] ?? 1]]]
+        }
+        for name in ["top_clients", "top_uris", "engine_mode"] { try relabel(name) { b, p in b["key"] = p.text } }
+        responses[1]["aggregations"] = aggs
+        msearch["responses"] = responses
+        try fm.createDirectory(atPath: dir + "/es/waf", withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: msearch).write(to: URL(fileURLWithPath: dir + "/es/waf/msearch.json"))
+        config += """
+          - name: elasticsearch
+            namespace: \(Self.esNamespace)
+            waf:
+              replay: es/waf
 
         """
         try config.write(toFile: dir + "/threat-report.yml", atomically: true, encoding: .utf8)
