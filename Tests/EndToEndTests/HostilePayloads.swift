@@ -149,7 +149,7 @@ struct HostileFixture {
     /// Its name holds what XML 1.0 cannot carry (C0 controls, U+FFFE/U+FFFF) and a CDATA end.
     static let oddName = "odd \u{202E}bytes\u{1B}[0m ]]> \u{FFFE}\u{FFFF}\u{1}\u{8}"
     static let oddNamespace = "odd"
-    /// The environment after it reads `hubble observe` JSON: namespaces and drop reasons from these.
+    /// The next environment reads `hubble observe` JSON: namespaces, pods and drop reasons from these.
     static let hubbleNamespace = "hub"
     /// The last environment replays an Elasticsearch answer whose keys are these.
     static let esNamespace = "es"

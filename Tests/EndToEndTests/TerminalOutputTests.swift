@@ -55,6 +55,7 @@ struct TerminalOutputTests {
     @Test("report: the log lines and the summary on stderr (--verbose), the paths on stdout")
     func reportCommand() throws {
         let f = try Self.fixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
         let r = try Self.runRaw(["report", "--config", f.dir + "/threat-report.yml", "--output", f.dir + "/out",
                                  "--format", "html,json", "--compare", "none", "--verbose"])
         #expect(r.code == 0, "\(String(decoding: r.stderr, as: UTF8.self).suffix(500))")
@@ -68,6 +69,7 @@ struct TerminalOutputTests {
     @Test("policy list (table, json, yaml) and policy explain (text, json) over hostile manifests")
     func policyCommands() throws {
         let f = try Self.fixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
         for format in ["table", "json", "yaml"] {
             let r = try Self.runRaw(["policy", "list", "--config", f.dir + "/threat-report.yml", "--output", format])
             #expect(r.code == 0, "\(format): \(String(decoding: r.stderr, as: UTF8.self).suffix(500))")
@@ -107,6 +109,7 @@ struct TerminalOutputTests {
     @Test("Errors that quote input: arguments, file names, config values and keys, manifests")
     func errors() throws {
         let f = try Self.fixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
         let dir = f.dir
         // A config whose bad value and unknown key carry escape sequences (YAML escapes).
         try "version: 1\nwindow: \"\\e[31m24h\\u202E\"\nenvironments:\n  - name: a\n    namespace: a\n    \"\\e]8;;x\\a\": 1\n"
