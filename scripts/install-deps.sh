@@ -12,6 +12,8 @@ if [ "${1:-report}" = test ]; then
   want+=(poppler-utils python3-jsonschema python3-yaml)
   # WAF: a real NGINX + ModSecurity v3 + OWASP CRS on loopback, attack payloads from wfuzz's lists.
   want+=(nginx libnginx-mod-http-modsecurity modsecurity-crs wfuzz)
+  # The Markdown escaping test renders report.md with markdown-it-py (PyPI), through pip.
+  want+=(python3-pip)
 fi
 missing=()
 for p in "${want[@]}"; do
@@ -26,6 +28,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   else
     echo "missing Debian packages; run:" >&2
     echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+if [ "${1:-report}" = test ] && ! /usr/bin/python3 -c 'import markdown_it' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing: markdown-it-py (pip)" >&2
+    /usr/bin/python3 -m pip install -q --break-system-packages 'markdown-it-py>=3,<5' >&2
+  else
+    echo "missing Python package; run:  sudo /usr/bin/python3 -m pip install --break-system-packages 'markdown-it-py>=3,<5'" >&2
     exit 1
   fi
 fi

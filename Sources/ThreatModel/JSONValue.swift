@@ -111,7 +111,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         return "\(d)"
     }
 
-    /// Escapes quotes, backslashes, control characters, and U+2028/2029 and `<`/`>`/`&` as \u
+    /// Escapes quotes, backslashes, C0 and C1 control characters, bidi overrides, and U+2028/2029 and `<`/`>`/`&` as \u
     /// sequences, so that JSON text is safe to embed anywhere.
     public static func writeString(_ s: String, into out: inout String) {
         out += "\""
@@ -122,7 +122,9 @@ public indirect enum JSONValue: Sendable, Equatable {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}", "\u{7F}":
+            case "<", ">", "&", "\u{2028}", "\u{2029}", "\u{7F}", "\u{80}"..."\u{9F}", "\u{202A}"..."\u{202E}", "\u{2066}"..."\u{2069}":
+                // Also C1 controls and bidi overrides: the text stays the same for a JSON reader, and a
+                // terminal showing the JSON (`policy list -o json`) never receives them raw.
                 out += String(format: "\\u%04x", u.value)
             default:
                 if u.value < 0x20 {
@@ -323,7 +325,9 @@ struct JSONParser {
                         if (0xDC00...0xDFFF).contains(low) {
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                         } else {
-                            scalar = 0xFFFD
+                            // An unpaired high surrogate: U+FFFD for it, and the next escape is kept.
+                            raw.append(contentsOf: Array("\u{FFFD}".utf8))
+                            scalar = low
                         }
                     }
                     let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"

@@ -29,6 +29,32 @@ public enum Sanitize {
     }
 }
 
+/// What a terminal must not receive raw from data.
+public enum TerminalText {
+    /// C0 controls but tab, newline and carriage return, DEL, C1 controls, line/paragraph
+    /// separators, and bidi embeddings, overrides and isolates.
+    public static func isUnsafe(_ u: Unicode.Scalar) -> Bool {
+        let v = u.value
+        return (v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D) || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029
+            || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+    }
+
+    /// The first unsafe character of `text`, with its 1-based line and column and a name for people.
+    public static func firstUnsafe(in text: String) -> (line: Int, column: Int, name: String)? {
+        var line = 1, column = 1
+        for u in text.unicodeScalars {
+            if isUnsafe(u) {
+                let kind = (0x202A...0x202E).contains(u.value) || (0x2066...0x2069).contains(u.value) ? "a bidi control" : "a control character"
+                return (line, column, String(format: "U+%04X", u.value) + " (\(kind))")
+            }
+            if u == "\n" { line += 1; column = 1 } else { column += 1 }
+        }
+        return nil
+    }
+
+    public static func containsUnsafe(_ text: String) -> Bool { text.unicodeScalars.contains(where: isUnsafe) }
+}
+
 /// Escaping for GitLab/GitHub-flavoured Markdown: every ASCII punctuation character that can start
 /// markup is backslash-escaped (CommonMark allows a backslash before any ASCII punctuation), so
 /// data renders as literal text: no HTML, links, emphasis, code spans or table breaks.
@@ -82,8 +108,12 @@ public enum XMLEscaper {
             case "\"": out += "&quot;"
             case "'": out += "&apos;"
             default:
-                // XML 1.0 forbids most control characters even as references.
-                if u.value < 0x20, u.value != 0x09, u.value != 0x0A, u.value != 0x0D { out += "\u{FFFD}" } else { out.unicodeScalars.append(u) }
+                // XML 1.0 forbids most control characters even as references, and U+FFFE/U+FFFF.
+                if (u.value < 0x20 && u.value != 0x09 && u.value != 0x0A && u.value != 0x0D) || u.value == 0xFFFE || u.value == 0xFFFF {
+                    out += "\u{FFFD}"
+                } else {
+                    out.unicodeScalars.append(u)
+                }
             }
         }
         return out

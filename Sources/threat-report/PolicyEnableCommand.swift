@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ThreatRender
 import ThreatSources
 
 /// `threat-report policy enable FILE|-`: removes GitLab's disabled_by label.
@@ -38,6 +39,11 @@ struct PolicyEnableCommand: ParsableCommand {
 enum PolicyLabelCommand {
     static func run(_ action: PolicyEnforcementAction, file: String, names: [String], namespace: String?, kube: PolicyApplyOptions) throws {
         let input = try PolicyInput.read(file)
+        // The manifest is printed unchanged: refuse characters that would reach the terminal raw.
+        if let place = TerminalText.firstUnsafe(in: input.text) {
+            throw PolicyInput.fail("\(input.origin):\(place.line):\(place.column): \(place.name) in the manifest. "
+                + "enable and disable print the manifest unchanged, and refuse control characters and bidi overrides, which can disguise text on a terminal; remove it and retry.")
+        }
         let result: PolicyLabelResult
         do {
             result = try PolicyLabelEditor.apply(action, to: input.text, origin: input.origin, names: names)

@@ -23,7 +23,8 @@ struct ThreatReport: ParsableCommand {
         } catch let e as ArgumentParser.ExitCode {
             Foundation.exit(e.rawValue)
         } catch {
-            let message = fullMessage(for: error)
+            // Argument-parser errors quote the arguments ("Unknown option '…'"): clean them for the terminal.
+            let message = Sanitize.text(fullMessage(for: error), max: 20000, keepNewlines: true)
             if exitCode(for: error) == .success {
                 print(message)
                 Foundation.exit(0)
@@ -124,7 +125,7 @@ struct ReportCommand: ParsableCommand {
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = level
-            return h
+            return TerminalSafeLogHandler(wrapping: h)
         }
         let logger = Logger(label: "threat-report")
         var options = RunOptions(configPath: config ?? "threat-report.yml")
@@ -155,7 +156,7 @@ struct ReportCommand: ParsableCommand {
         if result.exitCode == ThreatReportKit.ExitCode.usage {
             FileHandle.standardError.write(Data("threat-report: error: \(Sanitize.text(result.message, max: 2000))\n".utf8))
         } else if !quiet {
-            FileHandle.standardError.write(Data("threat-report: \(result.message)\n".utf8))
+            FileHandle.standardError.write(Data("threat-report: \(Sanitize.text(result.message, max: 2000, keepNewlines: true))\n".utf8))
         }
         if result.exitCode != 0 { throw ArgumentParser.ExitCode(result.exitCode) }
     }

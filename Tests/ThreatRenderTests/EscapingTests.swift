@@ -94,9 +94,32 @@ struct EscapingTests {
         #expect(Sanitize.text("l1\nl2") == "l1 l2")
     }
 
+    @Test("Terminal text: the first control or bidi character is found with its line and column")
+    func terminalText() {
+        #expect(TerminalText.firstUnsafe(in: "a: b\nc: \u{202E}d")?.line == 2)
+        #expect(TerminalText.firstUnsafe(in: "a: b\nc: \u{202E}d")?.column == 4)
+        #expect(TerminalText.firstUnsafe(in: "x\u{1B}[31m")?.name == "U+001B (a control character)")
+        #expect(TerminalText.firstUnsafe(in: "x\u{9B}")?.name == "U+009B (a control character)")
+        #expect(TerminalText.firstUnsafe(in: "tab\there\r\nnext ü 😀") == nil)
+        #expect(TerminalText.containsUnsafe("\u{2066}isolate"))
+    }
+
+    @Test("JSON writes C0, C1 and bidi controls as \\u escapes and reads them back unchanged")
+    func jsonControls() throws {
+        let s = "a\u{1B}[31m\u{85}\u{9B}\u{202E}\u{2066}é😀"
+        let text = JSONValue.string(s).serialized()
+        #expect(text == #""a\u001b[31m\u0085\u009b\u202e\u2066é😀""#)
+        #expect(try JSONValue.parse(text).stringValue == s)
+        // An unpaired high surrogate becomes U+FFFD; the escape after it is kept.
+        #expect(try JSONValue.parse(#""\ud800\u0041""#).stringValue == "\u{FFFD}A")
+        #expect(try JSONValue.parse(#""\ud83d\ude00""#).stringValue == "😀")
+        #expect(try JSONValue.parse(#""\udc00x""#).stringValue == "\u{FFFD}x")
+    }
+
     @Test("XML escaper for JUnit")
     func xml() {
         #expect(XMLEscaper.escape("<a href=\"x\">&'\u{1}") == "&lt;a href=&quot;x&quot;&gt;&amp;&apos;\u{FFFD}")
+        #expect(XMLEscaper.escape("a\u{FFFE}b\u{FFFF}c\u{FFFD}\u{10FFFF}") == "a\u{FFFD}b\u{FFFD}c\u{FFFD}\u{10FFFF}")
     }
 
     @Test("Environment names become safe, unique chart file names")
