@@ -16,6 +16,8 @@ public struct RunOptions: Sendable {
     public var templatesDirectory: String?
     public var failOn: Severity?
     public var concurrency = 4
+    /// `--deadline`: the whole run's budget for fetching; nil takes the config's `deadline`, else 10m.
+    public var deadline: String?
     /// `--record DIR`: every engine answer is saved under `DIR/<environment slug>/<section>/`.
     public var recordDirectory: String?
     /// `--compare previous|none`: also fetch the window of equal length just before (default).
@@ -85,8 +87,22 @@ public enum ReportPipeline {
         let slugs = FileNameSlug.slugs(envs.map(\.name))
         let record = options.recordDirectory
         let compare = options.compare
-        let reports = boundedMap(count: envs.count, width: options.concurrency) { i in
-            collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] }, compare: compare, logger: logger)
+        let deadlineText = options.deadline ?? config.deadline?.text ?? RunDuration.defaultDeadline.text
+        guard let deadline = RunDuration.parse(deadlineText) else {
+            return fail("--deadline: '\(deadlineText)' is not a duration like 90s, 10m or 1h")
+        }
+        RunDeadline.start(seconds: Double(deadline.seconds), label: deadline.text)
+        defer { RunDeadline.clear() }
+        let progress = envs.map { _ in SectionProgress() }
+        // Sources still running at the deadline are given up (network calls end by themselves: no
+        // attempt outlives the deadline); a short grace lets them record their own failure first.
+        let finished = boundedMap(count: envs.count, width: options.concurrency,
+                                  until: Date().addingTimeInterval(Double(deadline.seconds) + 2)) { i in
+            collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] }, compare: compare,
+                    progress: progress[i], logger: logger)
+        }
+        let reports = finished.enumerated().map { i, r in
+            r ?? cutOff(envs[i], progress: progress[i], logger: logger)
         }
 
         // 3. Analysis.
@@ -127,11 +143,33 @@ public enum ReportPipeline {
         return RunResult(exitCode: code, writtenPaths: visible, report: report, message: summary(report, code: code, failOn: options.failOn))
     }
 
+    /// The report of an environment whose sources did not all finish before the deadline: the
+    /// sections that did finish, the others unavailable because of the deadline.
+    static func cutOff(_ env: EnvironmentConfig, progress: SectionProgress, logger: Logger) -> EnvironmentReport {
+        let (waf, flows, policies) = progress.snapshot()
+        func section<V>(_ name: String, configured: Bool, _ done: Section<V>?) -> Section<V> {
+            guard configured else { return .notConfigured }
+            if let done { return done }
+            logger.error("\(env.name) \(name) unavailable: \(RunDeadline.cause)")
+            return .unavailable(RunDeadline.cause)
+        }
+        return EnvironmentReport(name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
+                                 waf: section("waf", configured: env.waf != nil, waf),
+                                 flows: section("flows", configured: env.flows != nil, flows),
+                                 policies: section("policies", configured: env.policies != nil, policies), evidence: [])
+    }
+
     static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, compare: CompareMode = .previous,
-                        logger: Logger) -> EnvironmentReport {
+                        progress: SectionProgress = SectionProgress(), logger: Logger) -> EnvironmentReport {
         let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory)
         var evidence: [EvidenceItem] = []
-        func run<V>(_ name: String, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
+        // Recordings and policy folders are local and quick: they are read even after the deadline,
+        // so a hanging engine does not cost the other sections their data.
+        func run<V>(_ name: String, local: Bool = false, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
+            if RunDeadline.passed, !local {
+                logger.error("\(env.name) \(name) unavailable: \(RunDeadline.cause)")
+                return .unavailable(RunDeadline.cause)
+            }
             do {
                 let out = try fetch()
                 evidence += out.evidence
@@ -143,16 +181,21 @@ public enum ReportPipeline {
                 }
                 return .ok(out.value, warnings: out.warnings)
             } catch {
-                logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(error.description, max: 600))")
-                return .unavailable(error.description)
+                // A network failure at or after the deadline is reported as the deadline, its real cause.
+                let cause = RunDeadline.passed && !local ? RunDeadline.cause : HTTPClient.scrub(error.description)
+                logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(cause, max: 600))")
+                return .unavailable(cause)
             }
         }
-        let waf: Section<WAFStatistics> = env.waf.map { c in run("waf") { () throws(SourceError) in try SourceFactory.waf(c).fetch(ctx) } } ?? .notConfigured
-        let flows: Section<FlowStatistics> = env.flows.map { c in run("flows") { () throws(SourceError) in try SourceFactory.flows(c).fetch(ctx) } } ?? .notConfigured
-        let policies: Section<PolicySet> = env.policies.map { c in run("policies") { () throws(SourceError) in try SourceFactory.policies(c).fetch(ctx) } } ?? .notConfigured
+        let waf: Section<WAFStatistics> = env.waf.map { c in run("waf", local: c.isLocal) { () throws(SourceError) in try SourceFactory.waf(c).fetch(ctx) } } ?? .notConfigured
+        progress.set(waf: waf)
+        let flows: Section<FlowStatistics> = env.flows.map { c in run("flows", local: c.isLocal) { () throws(SourceError) in try SourceFactory.flows(c).fetch(ctx) } } ?? .notConfigured
+        progress.set(flows: flows)
+        let policies: Section<PolicySet> = env.policies.map { c in run("policies", local: c.isLocal) { () throws(SourceError) in try SourceFactory.policies(c).fetch(ctx) } } ?? .notConfigured
+        progress.set(policies: policies)
         var report = EnvironmentReport(name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
                                        waf: waf, flows: flows, policies: policies, evidence: evidence)
-        if compare == .previous, waf.value != nil || flows.value != nil {
+        if compare == .previous, waf.value != nil || flows.value != nil, !RunDeadline.passed {
             let (previous, more) = collectPrevious(env, window: window.previous, wafNeeded: waf.value != nil,
                                                    flowsNeeded: flows.value != nil, recordDirectory: recordDirectory, logger: logger)
             report.previous = previous
@@ -177,6 +220,7 @@ public enum ReportPipeline {
                 return (nil, why)
             }
             let why: String
+            if RunDeadline.passed { return (nil, RunDeadline.cause) }
             do {
                 let out = try fetch()
                 for w in out.warnings { logger.debug("\(env.name) \(name) previous window: \(Sanitize.text(w, max: 400))") }
@@ -193,7 +237,7 @@ public enum ReportPipeline {
                     return (out.value, nil)
                 }
             } catch {
-                why = error.description
+                why = RunDeadline.passed ? RunDeadline.cause : HTTPClient.scrub(error.description)
             }
             logger.warning("\(env.name) \(name) previous window: not available: \(Sanitize.text(why, max: 600))")
             return (nil, why)
@@ -238,5 +282,23 @@ public enum ReportPipeline {
         default: reason = "exit 0"
         }
         return "findings: \(counts.joined(separator: ", ")); \(reason)"
+    }
+}
+
+extension WAFSourceConfig {
+    /// A recording: read from local files in no time.
+    var isLocal: Bool { if case .replay = self { true } else { false } }
+}
+
+extension FlowSourceConfig {
+    var isLocal: Bool { if case .replay = self { true } else { false } }
+}
+
+extension PolicySourceConfig {
+    var isLocal: Bool {
+        switch self {
+        case .replay, .directory: true
+        case .kubernetes: false
+        }
     }
 }
