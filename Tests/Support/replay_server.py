@@ -17,8 +17,8 @@ response, the last one repeats. A response is
 "huge" streams `huge_bytes` (default 2 GB) of JSON-looking bytes with that Content-Length,
 "endless" the same without a length (until the connection closes); "close" drops the connection.
 Every request is appended to the log as one JSON line: method, path, query, headers, body,
-"t" (arrival, Unix seconds), "in_flight" (requests being answered at that moment, this one
-included) and "n" (arrival order). "--fault FAULT.json" makes it a fault server:
+"t" (arrival, Unix seconds), "in_flight" (requests received and not yet answered at that
+moment, this one included) and "n" (arrival order). "--fault FAULT.json" makes it a fault server:
   {"response": {...}, "count": N}
 answers the first N requests (any method and path; all of them without "count") with that
 response, then falls through to the routes: "503 twice, then the recorded answer".
@@ -62,11 +62,20 @@ def main():
                 state["in_flight"] += 1
                 state["n"] += 1
                 n, in_flight = state["n"], state["in_flight"]
+            # A request stops counting when its answer starts: the client cannot send its next
+            # request before that, so the count never includes a request already answered.
+            answered = [False]
+
+            def done():
+                with lock:
+                    if not answered[0]:
+                        answered[0] = True
+                        state["in_flight"] -= 1
+            self.done = done
             try:
                 self.handle_counted(n, in_flight)
             finally:
-                with lock:
-                    state["in_flight"] -= 1
+                done()
 
         def handle_counted(self, n, in_flight):
             parsed = urllib.parse.urlsplit(self.path)
@@ -100,6 +109,8 @@ def main():
         def answer(self, resp):
             time.sleep(resp.get("delay", 0))
             mode = resp.get("mode", "normal")
+            if mode != "hang":
+                self.done()
             if mode == "hang":
                 time.sleep(3600)
                 return
