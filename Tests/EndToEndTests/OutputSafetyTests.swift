@@ -57,20 +57,44 @@ struct OutputSafetyTests {
         }
         let parent = tempDir("kill")
         let out = parent + "/out"
-        // Time one full run to spread the kills over all of it, writing included.
-        let t0 = Date()
-        _ = try report(args(out), env: ["SOURCE_DATE_EPOCH": Self.epochs[0]])
-        let runSeconds = Date().timeIntervalSince(t0)
-        var current = 0
-        try #require(folderSnapshot(out) == refs[current])
-        var kept = 0, switched = 0, finished = 0
-        for i in 0..<50 {
-            let next = 1 - current
+        /// Whether run `pid` is writing: its own staging folder exists (killed runs leave theirs behind).
+        func staging(_ pid: pid_t) -> Bool {
+            ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []).contains { $0.hasPrefix(".out.staging-\(pid)-") }
+        }
+        func start(_ variant: Int) throws -> pid_t {
             let io = tempDir("killio")
             FileManager.default.createFile(atPath: io + "/stdin", contents: Data())
-            let pid = try spawn(binary, ["report"] + args(out), cwd: repo, env: ["SOURCE_DATE_EPOCH": Self.epochs[next]],
-                                stdin: io + "/stdin", stdout: io + "/stdout", stderr: io + "/stderr")
-            usleep(UInt32(Double.random(in: 0.3...1.1) * runSeconds * 1_000_000))
+            return try spawn(binary, ["report"] + args(out), cwd: repo, env: ["SOURCE_DATE_EPOCH": Self.epochs[variant]],
+                             stdin: io + "/stdin", stdout: io + "/stdout", stderr: io + "/stderr")
+        }
+        _ = try report(args(out), env: ["SOURCE_DATE_EPOCH": Self.epochs[0]])
+        var current = 0
+        try #require(folderSnapshot(out) == refs[current])
+        // Time one run, and its writing phase (from the staging folder's creation to the exit).
+        let t0 = Date()
+        var tStaging: Date?
+        let timing = try start(0)
+        var status: Int32 = 0
+        while waitpid(timing, &status, WNOHANG) == 0 {
+            if tStaging == nil, staging(timing) { tStaging = Date() }
+            usleep(500)
+        }
+        let runSeconds = Date().timeIntervalSince(t0)
+        let writeSeconds = max(0.005, Date().timeIntervalSince(tStaging ?? t0))
+        var kept = 0, switched = 0, finished = 0, duringWrite = 0
+        for i in 0..<50 {
+            let next = 1 - current
+            let pid = try start(next)
+            if i % 2 == 0 {
+                // Anywhere in the run.
+                usleep(UInt32(Double.random(in: 0...1.2) * runSeconds * 1_000_000))
+            } else {
+                // Aimed at the writing phase: once the staging folder exists, within its span.
+                let limit = Date().addingTimeInterval(5 * runSeconds + 5)
+                while !staging(pid), Date() < limit, waitpid(pid, &status, WNOHANG) == 0 { usleep(200) }
+                usleep(UInt32(Double.random(in: 0...1.3) * writeSeconds * 1_000_000))
+            }
+            if staging(pid) { duringWrite += 1 }
             kill(pid, SIGKILL)
             let code = waitFor(pid)
             if code != 128 + SIGKILL { finished += 1 }
@@ -85,10 +109,10 @@ struct OutputSafetyTests {
                 Issue.record("run \(i): the folder is neither the previous nor the new report; differing: \(differing.sorted().prefix(5))")
                 return
             }
-            try? FileManager.default.removeItem(atPath: io)
         }
-        print("kill loop: one run \(String(format: "%.2f", runSeconds)) s; 50 kills: previous report kept \(kept)×, new report \(switched)× (\(finished) runs had finished)")
-        #expect(kept > 0 && switched > 0, "the kills should land both before and after the switch")
+        print("kill loop: one run \(String(format: "%.2f", runSeconds)) s, writing \(String(format: "%.3f", writeSeconds)) s; 50 kills (\(duringWrite) while the staging folder existed): previous report kept \(kept)×, new report \(switched)× (\(finished) runs had finished)")
+        #expect(duringWrite >= 5, "kills landed while the report was being written")
+        #expect(kept > 0 && switched > 0, "the kills landed both before and after the switch")
         // The next complete run removes what killed runs left beside the folder.
         let r = try report(args(out), env: ["SOURCE_DATE_EPOCH": Self.epochs[0]])
         #expect(r.code == 0 || r.code == 3)
