@@ -102,7 +102,7 @@ public enum ReportPipeline {
                     progress: progress[i], logger: logger)
         }
         let reports = finished.enumerated().map { i, r in
-            r ?? cutOff(envs[i], progress: progress[i], logger: logger)
+            r ?? cutOff(envs[i], window: window, progress: progress[i], logger: logger)
         }
 
         // 3. Analysis.
@@ -144,19 +144,42 @@ public enum ReportPipeline {
     }
 
     /// The report of an environment whose sources did not all finish before the deadline: the
-    /// sections that did finish, the others unavailable because of the deadline.
-    static func cutOff(_ env: EnvironmentConfig, progress: SectionProgress, logger: Logger) -> EnvironmentReport {
+    /// sections that did finish; local recordings and policy folders not reached yet are read now
+    /// (they are quick); the others are unavailable because of the deadline.
+    static func cutOff(_ env: EnvironmentConfig, window: TimeWindow, progress: SectionProgress, logger: Logger) -> EnvironmentReport {
         let (waf, flows, policies) = progress.snapshot()
-        func section<V>(_ name: String, configured: Bool, _ done: Section<V>?) -> Section<V> {
+        let ctx = SourceContext(window: window, environment: env, recordDirectory: nil)
+        var evidence: [EvidenceItem] = []
+        func section<V>(_ name: String, configured: Bool, local: Bool, _ done: Section<V>?,
+                        _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
             guard configured else { return .notConfigured }
             if let done { return done }
+            if local {
+                do {
+                    let out = try fetch()
+                    evidence += out.evidence
+                    return out.incomplete.isEmpty ? .ok(out.value, warnings: out.warnings)
+                        : Section(status: .partial, value: out.value, error: out.incomplete.joined(separator: "; "), warnings: out.warnings)
+                } catch {
+                    logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(error.description, max: 600))")
+                    return .unavailable(error.description)
+                }
+            }
             logger.error("\(env.name) \(name) unavailable: \(RunDeadline.cause)")
             return .unavailable(RunDeadline.cause)
         }
-        return EnvironmentReport(name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
-                                 waf: section("waf", configured: env.waf != nil, waf),
-                                 flows: section("flows", configured: env.flows != nil, flows),
-                                 policies: section("policies", configured: env.policies != nil, policies), evidence: [])
+        return EnvironmentReport(
+            name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
+            waf: section("waf", configured: env.waf != nil, local: env.waf?.isLocal == true, waf) { () throws(SourceError) in
+                try SourceFactory.waf(env.waf!).fetch(ctx)
+            },
+            flows: section("flows", configured: env.flows != nil, local: env.flows?.isLocal == true, flows) { () throws(SourceError) in
+                try SourceFactory.flows(env.flows!).fetch(ctx)
+            },
+            policies: section("policies", configured: env.policies != nil, local: env.policies?.isLocal == true, policies) { () throws(SourceError) in
+                try SourceFactory.policies(env.policies!).fetch(ctx)
+            },
+            evidence: evidence)
     }
 
     static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, compare: CompareMode = .previous,

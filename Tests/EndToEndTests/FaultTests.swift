@@ -298,3 +298,36 @@ struct FaultTests {
         #expect(badConfig.stderr.contains("c.yml:3:11") && badConfig.stderr.contains("deadline '2 weeks'"), "\(badConfig.stderr)")
     }
 }
+
+@Suite("--deadline with a source that cannot be interrupted")
+struct DeadlineBackstopTests {
+    @Test("A WAF log that never delivers (a FIFO without writer): the run still ends at the deadline")
+    func stuckLocalSource() throws {
+        let dir = tempDir("deadline-fifo")
+        try #require(mkfifo(dir + "/audit.log", 0o644) == 0)
+        try """
+        version: 1
+        to: 2026-11-20T00:00:00Z
+        environments:
+          - name: production
+            namespace: shop
+            hosts: [shop.example.com]
+            waf: { files: { audit_log: audit.log } }
+            flows: { replay: \(repo)/samples/production/flows }
+            policies: { directory: \(repo)/samples/production/policies }
+        """.write(toFile: dir + "/c.yml", atomically: true, encoding: .utf8)
+        let m = try measuredReport(["--config", dir + "/c.yml", "--output", dir + "/out", "--format", "json,md", "--deadline", "2s"], env: [:])
+        #expect(m.run.code == 3, "\(m.run.stderr)")
+        // The deadline, then 2 s of grace for the source to give up by itself, then the report.
+        #expect(m.seconds < 2 + 2 + 4, "\(m.seconds) s")
+        print("--deadline 2s with a stuck local source: the run took \(String(format: "%.1f", m.seconds)) s")
+        let json = try #require(try foundationJSON(dir + "/out/report.json") as? [String: Any])
+        let env = try #require((json["environments"] as? [[String: Any]])?.first)
+        #expect((env["waf"] as? [String: Any])?["status"] as? String == "unavailable")
+        #expect(((env["waf"] as? [String: Any])?["error"] as? String)?.contains("deadline of 2s passed") == true)
+        // The sections after the stuck one are local: they are read when the run is cut off.
+        #expect((env["flows"] as? [String: Any])?["status"] as? String == "ok")
+        #expect((env["policies"] as? [String: Any])?["status"] as? String == "ok")
+        #expect(try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8).contains("deadline of 2s passed"))
+    }
+}

@@ -82,17 +82,23 @@ struct OutputSafetyTests {
         let runSeconds = Date().timeIntervalSince(t0)
         let writeSeconds = max(0.005, Date().timeIntervalSince(tStaging ?? t0))
         var kept = 0, switched = 0, finished = 0, duringWrite = 0
+        // Each kind of kill adapts its delay: longer after a kill that kept the previous report,
+        // shorter after one that found the new report, so the kills close in on the switch
+        // whatever the machine's speed.
+        var scale = [1.0, 1.0]
         for i in 0..<50 {
             let next = 1 - current
             let pid = try start(next)
-            if i % 2 == 0 {
+            let kind = i % 2
+            let jitter = Double.random(in: 0.6...1.2)
+            if kind == 0 {
                 // Anywhere in the run.
-                usleep(UInt32(Double.random(in: 0...1.2) * runSeconds * 1_000_000))
+                usleep(UInt32(min(10, scale[0] * jitter * runSeconds) * 1_000_000))
             } else {
                 // Aimed at the writing phase: once the staging folder exists, within its span.
                 let limit = Date().addingTimeInterval(5 * runSeconds + 5)
                 while !staging(pid), Date() < limit, waitpid(pid, &status, WNOHANG) == 0 { usleep(200) }
-                usleep(UInt32(Double.random(in: 0...1.3) * writeSeconds * 1_000_000))
+                usleep(UInt32(min(10, scale[1] * jitter * writeSeconds) * 1_000_000))
             }
             if staging(pid) { duringWrite += 1 }
             kill(pid, SIGKILL)
@@ -101,9 +107,11 @@ struct OutputSafetyTests {
             let snap = folderSnapshot(out)
             if snap == refs[current] {
                 kept += 1
+                scale[kind] *= 1.3
             } else if snap == refs[next] {
                 switched += 1
                 current = next
+                scale[kind] /= 1.3
             } else {
                 let differing = Set(snap.keys).union(refs[current].keys).filter { snap[$0] != refs[current][$0] && snap[$0] != refs[next][$0] }
                 Issue.record("run \(i): the folder is neither the previous nor the new report; differing: \(differing.sorted().prefix(5))")
