@@ -113,8 +113,14 @@ struct OutputSafetyTests {
                 current = next
                 scale[kind] /= 1.3
             } else {
-                let differing = Set(snap.keys).union(refs[current].keys).filter { snap[$0] != refs[current][$0] && snap[$0] != refs[next][$0] }
-                Issue.record("run \(i): the folder is neither the previous nor the new report; differing: \(differing.sorted().prefix(5))")
+                let paths = Set(snap.keys).union(refs[current].keys).union(refs[next].keys).sorted()
+                let fromPrevious = paths.filter { snap[$0] != nil && snap[$0] == refs[current][$0] && snap[$0] != refs[next][$0] }
+                let fromNew = paths.filter { snap[$0] != nil && snap[$0] == refs[next][$0] && snap[$0] != refs[current][$0] }
+                let other = paths.filter { snap[$0] != refs[current][$0] && snap[$0] != refs[next][$0] }
+                Issue.record("""
+                    run \(i): the folder is neither the previous nor the new report: previous \(fromPrevious.prefix(4)), \
+                    new \(fromNew.prefix(4)), truncated/missing/foreign \(other.prefix(4))
+                    """)
                 return
             }
         }
