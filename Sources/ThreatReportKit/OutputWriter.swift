@@ -22,7 +22,9 @@ public struct OutputError: Error, Sendable, CustomStringConvertible {
 /// A reader, or a run killed at any point, sees either the whole previous report or the whole new
 /// one. Leftover staging folders of killed runs are removed by the next run. Where the file system
 /// cannot exchange folders (or the output folder is a mount point), the folder is replaced by two
-/// renames, and failing that file by file, each file still atomic (docs/faults.md).
+/// renames, and failing that file by file, each file still atomic. A folder that is not only a
+/// report (`/`, the working directory or above it, or one with subfolders the report does not
+/// write) is written file by file from a staging folder inside it (docs/faults.md).
 public struct OutputWriter {
     public var directory: String
     public init(directory: String) { self.directory = directory }
@@ -36,7 +38,8 @@ public struct OutputWriter {
             target = String(cString: real)
             free(real)
         }
-        let absolute = target.hasPrefix("/") ? target : FileManager.default.currentDirectoryPath + "/" + target
+        let cwd = FileManager.default.currentDirectoryPath
+        let absolute = ((target.hasPrefix("/") ? target : cwd + "/" + target) as NSString).standardizingPath
         let parent = (absolute as NSString).deletingLastPathComponent
         let name = (absolute as NSString).lastPathComponent
         do {
@@ -48,13 +51,17 @@ public struct OutputWriter {
         let exists = FileManager.default.fileExists(atPath: absolute, isDirectory: &isDir)
         if exists, !isDir.boolValue { throw OutputError(path: directory, reason: "it exists and is not a folder") }
 
-        let lockPath = parent + "/." + name + ".lock"
+        let lockPath = absolute == "/" ? "/.threat-report.lock" : parent + "/." + name + ".lock"
         let lockFD = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard lockFD >= 0 else { throw OutputError(path: directory, reason: "cannot create the lock file \(lockPath): \(OutputWriter.errno_())") }
         defer { close(lockFD) }
         guard flock(lockFD, LOCK_EX) == 0 else { throw OutputError(path: lockPath, reason: OutputWriter.errno_()) }
         defer { flock(lockFD, LOCK_UN) }
 
+        let written = Set(files.map { String($0.path.split(separator: "/").first ?? "") })
+        if exists, !OutputWriter.switchable(absolute, written: written, cwd: cwd) {
+            return try writeInPlace(files, folder: absolute)
+        }
         // Under the lock no other run is writing: staging folders left by killed runs can go.
         let stagingPrefix = "." + name + ".staging-"
         for e in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where e.hasPrefix(stagingPrefix) {
@@ -69,7 +76,6 @@ public struct OutputWriter {
 
         for f in files { try stage(f, into: staging, reportedAs: directory + "/" + f.path) }
         if exists {
-            let written = Set(files.map { String($0.path.split(separator: "/").first ?? "") })
             for e in (try? FileManager.default.contentsOfDirectory(atPath: absolute)) ?? [] where !written.contains(e) {
                 try carry(absolute + "/" + e, to: staging + "/" + e)
             }
@@ -79,6 +85,43 @@ public struct OutputWriter {
         done = true
         syncFolder(parent)
         return files.map { directory + "/" + $0.path }
+    }
+
+    /// Whether the whole folder may be switched: not `/`, not the working directory or one above
+    /// it, and no subfolder the report does not write (a repository, a home folder): such a folder
+    /// is written file by file instead.
+    static func switchable(_ folder: String, written: Set<String>, cwd: String) -> Bool {
+        if folder == "/" || cwd == folder || cwd.hasPrefix(folder + "/") { return false }
+        for e in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where !written.contains(e) {
+            var st = stat()
+            if lstat(folder + "/" + e, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { return false }
+        }
+        return true
+    }
+
+    /// File by file: every file staged in `.threat-report.staging-*` inside the folder, flushed,
+    /// then renamed over the old one (each file complete; the set switches within milliseconds).
+    func writeInPlace(_ files: [OutputFile], folder: String) throws(OutputError) -> [String] {
+        let prefix = ".threat-report.staging-"
+        for e in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where e.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(atPath: folder + "/" + e)
+        }
+        let staging = folder + "/" + prefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard mkdir(staging, 0o755) == 0 else {
+            throw OutputError(path: directory, reason: "cannot create the staging folder \(staging): \(OutputWriter.errno_())")
+        }
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        for f in files { try stage(f, into: staging, reportedAs: directory + "/" + f.path) }
+        try renameEach(files, from: staging, to: folder)
+        return files.map { directory + "/" + $0.path }
+    }
+
+    func renameEach(_ files: [OutputFile], from staging: String, to target: String) throws(OutputError) {
+        for f in files {
+            let to = target + "/" + f.path
+            try? FileManager.default.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            guard rename(staging + "/" + f.path, to) == 0 else { throw OutputError(path: directory + "/" + f.path, reason: OutputWriter.errno_()) }
+        }
     }
 
     /// Writes one file into the staging folder and flushes it.
@@ -161,11 +204,7 @@ public struct OutputWriter {
             return
         }
         // ... or, for a mount point, file by file (each file atomic, the set not).
-        for f in files {
-            let to = target + "/" + f.path
-            try? FileManager.default.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard rename(staging + "/" + f.path, to) == 0 else { throw OutputError(path: directory + "/" + f.path, reason: OutputWriter.errno_()) }
-        }
+        try renameEach(files, from: staging, to: target)
         try? FileManager.default.removeItem(atPath: staging)
     }
 

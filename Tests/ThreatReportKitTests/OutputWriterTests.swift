@@ -88,3 +88,41 @@ struct ConcurrencyTests {
         #expect(g.peak >= 2)
     }
 }
+
+@Suite("Output writer: folders that are more than a report")
+struct OutputWriterInPlaceTests {
+    @Test("A folder with subfolders of its own (a repository) is written file by file; its other content stays")
+    func foreignSubfolder() throws {
+        let dir = tempDir("inplace") + "/repo"
+        try FileManager.default.createDirectory(atPath: dir + "/.git/objects", withIntermediateDirectories: true)
+        try "x".write(toFile: dir + "/.git/objects/a", atomically: true, encoding: .utf8)
+        let inode = { (p: String) -> UInt64 in
+            var st = stat()
+            return stat(p, &st) == 0 ? UInt64(st.st_ino) : 0
+        }
+        let before = inode(dir)
+        let w = OutputWriter(directory: dir)
+        _ = try w.write([OutputFile(path: "report.json", text: "1"), OutputFile(path: "charts/a.svg", text: "<svg/>")])
+        _ = try w.write([OutputFile(path: "report.json", text: "2")])
+        #expect(inode(dir) == before, "the folder itself was not replaced")
+        #expect(try String(contentsOfFile: dir + "/report.json", encoding: .utf8) == "2")
+        #expect(try String(contentsOfFile: dir + "/.git/objects/a", encoding: .utf8) == "x")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == [".git", "charts", "report.json"])
+    }
+
+    @Test("A report-only folder is switched as a whole (a new folder inode) and keeps loose files")
+    func reportOnly() throws {
+        let dir = tempDir("whole") + "/out"
+        let w = OutputWriter(directory: dir)
+        _ = try w.write([OutputFile(path: "report.json", text: "1"), OutputFile(path: "charts/a.svg", text: "<svg/>")])
+        try "keep".write(toFile: dir + "/.gitkeep", atomically: true, encoding: .utf8)
+        var st = stat()
+        stat(dir, &st)
+        let before = st.st_ino
+        _ = try w.write([OutputFile(path: "report.json", text: "2"), OutputFile(path: "charts/b.svg", text: "<svg/>")])
+        stat(dir, &st)
+        #expect(st.st_ino != before)
+        #expect(try String(contentsOfFile: dir + "/.gitkeep", encoding: .utf8) == "keep")
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: dir).sorted() == [".gitkeep", "charts", "charts/b.svg", "report.json"])
+    }
+}
