@@ -75,6 +75,31 @@ public struct ReportConfig: Sendable, Equatable {
     public var timezone: String
     public var thresholds: Thresholds
     public var environments: [EnvironmentConfig]
+    /// `deadline`: the run's overall budget for fetching (`--deadline` wins).
+    public var deadline: RunDuration? = nil
+}
+
+/// A run duration such as 90s, 10m or 1h (`deadline`, `--deadline`).
+public struct RunDuration: Sendable, Equatable, CustomStringConvertible {
+    public var seconds: Int
+    public var text: String
+
+    public static let defaultDeadline = RunDuration(seconds: 600, text: "10m")
+
+    public static func parse(_ text: String) -> RunDuration? {
+        guard let unit = text.last, let n = Int(text.dropLast()), n > 0, text.first?.isNumber == true else { return nil }
+        let mult: Int
+        switch unit {
+        case "s": mult = 1
+        case "m": mult = 60
+        case "h": mult = 3600
+        default: return nil
+        }
+        guard n <= 7 * 86400 / mult else { return nil }
+        return RunDuration(seconds: n * mult, text: text)
+    }
+
+    public var description: String { text }
 }
 
 /// Loads `threat-report.yml`. Strict: unknown keys, wrong types and missing required keys are
@@ -114,7 +139,7 @@ public enum ConfigLoader {
             throw r.error(from: error)
         }
         let top = try r.mapping(root, path: "", allowed: ["version", "title", "window", "from", "to", "interval",
-                                                          "timezone", "thresholds", "environments"])
+                                                          "timezone", "thresholds", "environments", "deadline"])
         guard let version = top["version"] else { throw r.error(root, "missing required key 'version' (use version: 1)") }
         let v = try r.int(version.value, path: "version")
         guard v == 1 else { throw r.error(version.value, "unsupported config version \(v); this tool reads version 1") }
@@ -151,6 +176,13 @@ public enum ConfigLoader {
             let s = try r.strictString(tz.value, path: "timezone")
             guard TimeZone(identifier: s) != nil else { throw r.error(tz.value, "unknown time zone '\(s)' (use an IANA name such as Europe/Berlin)") }
             cfg.timezone = s
+        }
+        if let d = top["deadline"] {
+            let s = try r.strictString(d.value, path: "deadline")
+            guard let len = RunDuration.parse(s) else {
+                throw r.error(d.value, "deadline '\(s)' is not a duration like 90s, 10m or 1h")
+            }
+            cfg.deadline = len
         }
         if let th = top["thresholds"] { cfg.thresholds = try parseThresholds(th.value, r: r, path: "thresholds", base: .defaults) }
         guard let envs = top["environments"] else { throw r.error(root, "missing required key 'environments'") }

@@ -16,6 +16,8 @@ public struct RunOptions: Sendable {
     public var templatesDirectory: String?
     public var failOn: Severity?
     public var concurrency = 4
+    /// `--deadline`: the whole run's budget for fetching; nil takes the config's `deadline`, else 10m.
+    public var deadline: String?
     /// `--record DIR`: every engine answer is saved under `DIR/<environment slug>/<section>/`, with
     /// what `--replay DIR` needs to regenerate the report byte for byte (RunRecording).
     public var recordDirectory: String?
@@ -133,9 +135,23 @@ public enum ReportPipeline {
         let compare = options.compare
         let sharedPolicies = options.policies
         if sharedPolicies == "-" { _ = StandardInput.bytes() }   // read once, before the environments run
-        let reports = boundedMap(count: envs.count, width: options.concurrency) { i in
+        let deadlineText = options.deadline ?? config.deadline?.text ?? RunDuration.defaultDeadline.text
+        guard let deadline = RunDuration.parse(deadlineText) else {
+            return fail("--deadline: '\(deadlineText)' is not a duration like 90s, 10m or 1h")
+        }
+        RunDeadline.start(seconds: Double(deadline.seconds), label: deadline.text)
+        defer { RunDeadline.clear() }
+        let progress = envs.map { _ in SectionProgress() }
+        // Sources still running at the deadline are given up (network calls end by themselves: no
+        // attempt outlives the deadline); a short grace lets them record their own failure first.
+        let finished = boundedMap(count: envs.count, width: options.concurrency,
+                                  until: Date().addingTimeInterval(Double(deadline.seconds) + 2)) { i in
             collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] },
-                    replayDirectory: replay.map { $0 + "/" + slugs[i] }, sharedPolicies: sharedPolicies, compare: compare, logger: logger)
+                    replayDirectory: replay.map { $0 + "/" + slugs[i] }, sharedPolicies: sharedPolicies, compare: compare,
+                    progress: progress[i], logger: logger)
+        }
+        let reports = finished.enumerated().map { i, r in
+            r ?? cutOff(envs[i], window: window, sharedPolicies: sharedPolicies, progress: progress[i], logger: logger)
         }
 
         // 3. Analysis.
@@ -191,8 +207,57 @@ public enum ReportPipeline {
         return RunResult(exitCode: code, writtenPaths: visible, report: report, message: summary(report, code: code, failOn: options.failOn))
     }
 
+    /// The report of an environment whose sources did not all finish before the deadline: the
+    /// sections that did finish; local recordings and policy folders not reached yet are read now
+    /// (they are quick); the others are unavailable because of the deadline.
+    static func cutOff(_ env: EnvironmentConfig, window: TimeWindow, sharedPolicies: String? = nil, progress: SectionProgress,
+                       logger: Logger) -> EnvironmentReport {
+        var env = env
+        if let sharedPolicies { env.policies = .directory(sharedPolicies) }
+        let (waf, flows, policies) = progress.snapshot()
+        let ctx = SourceContext(window: window, environment: env, recordDirectory: nil)
+        var evidence: [EvidenceItem] = []
+        func section<V>(_ name: String, configured: Bool, local: Bool, _ done: Section<V>?,
+                        _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
+            guard configured else { return .notConfigured }
+            if let done { return done }
+            if local {
+                do {
+                    let out = try fetch()
+                    evidence += out.evidence
+                    return out.incomplete.isEmpty ? .ok(out.value, warnings: out.warnings)
+                        : Section(status: .partial, value: out.value, error: out.incomplete.joined(separator: "; "), warnings: out.warnings)
+                } catch {
+                    logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(error.description, max: 600))")
+                    return .unavailable(error.description)
+                }
+            }
+            logger.error("\(env.name) \(name) unavailable: \(RunDeadline.cause)")
+            return .unavailable(RunDeadline.cause)
+        }
+        return EnvironmentReport(
+            name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
+            waf: section("waf", configured: env.waf != nil, local: env.waf?.isLocal == true, waf) { () throws(SourceError) in
+                try SourceFactory.waf(env.waf!).fetch(ctx)
+            },
+            flows: section("flows", configured: env.flows != nil, local: env.flows?.isLocal == true, flows) { () throws(SourceError) in
+                try SourceFactory.flows(env.flows!).fetch(ctx)
+            },
+            policies: section("policies", configured: env.policies != nil, local: env.policies?.isLocal == true, policies) { () throws(SourceError) in
+                try policySource(env.policies!, shared: sharedPolicies).fetch(ctx)
+            },
+            evidence: evidence)
+    }
+
+    /// `--policies PATH|-` (one manifest stream for all environments, each keeping its namespace's),
+    /// else the environment's own policy source.
+    static func policySource(_ config: PolicySourceConfig, shared: String?) -> any PolicySource {
+        shared.map { DirectoryPolicySource(path: $0, onlyNamespace: true) } ?? SourceFactory.policies(config)
+    }
+
     static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, replayDirectory: String? = nil,
-                        sharedPolicies: String? = nil, compare: CompareMode = .previous, logger: Logger) -> EnvironmentReport {
+                        sharedPolicies: String? = nil, compare: CompareMode = .previous,
+                        progress: SectionProgress = SectionProgress(), logger: Logger) -> EnvironmentReport {
         var env = env
         if let sharedPolicies { env.policies = .directory(sharedPolicies) }
         let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory)
@@ -201,7 +266,13 @@ public enum ReportPipeline {
             return SectionPlan(folder: base.map { $0 + "/" + section }, recording: recordDirectory != nil, replaying: replayDirectory != nil)
         }
         var evidence: [EvidenceItem] = []
-        func run<V>(_ name: String, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
+        // Recordings and policy folders are local and quick: they are read even after the deadline,
+        // so a hanging engine does not cost the other sections their data.
+        func run<V>(_ name: String, local: Bool = false, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
+            if RunDeadline.passed, !local {
+                logger.error("\(env.name) \(name) unavailable: \(RunDeadline.cause)")
+                return .unavailable(RunDeadline.cause)
+            }
             do {
                 let out = try fetch()
                 evidence += out.evidence
@@ -213,30 +284,35 @@ public enum ReportPipeline {
                 }
                 return .ok(out.value, warnings: out.warnings)
             } catch {
-                logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(error.description, max: 600))")
-                return .unavailable(error.description)
+                // A network failure at or after the deadline is reported as the deadline, its real cause.
+                let cause = RunDeadline.passed && !local ? RunDeadline.cause : HTTPClient.scrub(error.description)
+                logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(cause, max: 600))")
+                return .unavailable(cause)
             }
         }
-        let waf: Section<WAFStatistics> = env.waf.map { c in run("waf") { () throws(SourceError) in
+        // A replay reads recordings: local, like the replay sources.
+        let replaying = replayDirectory != nil
+        let waf: Section<WAFStatistics> = env.waf.map { c in run("waf", local: c.isLocal || replaying) { () throws(SourceError) in
             try plan("waf").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.waf(c).fetch(ctx) },
                                 replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedWAF(c, folder: folder).fetch(ctx) })
         } } ?? .notConfigured
-        let flows: Section<FlowStatistics> = env.flows.map { c in run("flows") { () throws(SourceError) in
+        progress.set(waf: waf)
+        let flows: Section<FlowStatistics> = env.flows.map { c in run("flows", local: c.isLocal || replaying) { () throws(SourceError) in
             try plan("flows").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.flows(c).fetch(ctx) },
                                   replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedFlows(c, folder: folder).fetch(ctx) })
         } } ?? .notConfigured
-        let policies: Section<PolicySet> = env.policies.map { c in run("policies") { () throws(SourceError) in
-            try plan("policies").run(live: c.isLive, fetch: { () throws(SourceError) in
-                try (sharedPolicies.map { DirectoryPolicySource(path: $0, onlyNamespace: true) } ?? SourceFactory.policies(c)).fetch(ctx)
-            },
+        progress.set(flows: flows)
+        let policies: Section<PolicySet> = env.policies.map { c in run("policies", local: c.isLocal || replaying) { () throws(SourceError) in
+            try plan("policies").run(live: c.isLive, fetch: { () throws(SourceError) in try policySource(c, shared: sharedPolicies).fetch(ctx) },
                                      replay: { (folder, rec) throws(SourceError) in
                 let origins = rec.origins(in: RecordingFolder(path: folder), names: ReplayPolicySource.answers)
                 return try ReplayPolicySource(path: folder, origins: origins).fetch(ctx)
             })
         } } ?? .notConfigured
+        progress.set(policies: policies)
         var report = EnvironmentReport(name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
                                        waf: waf, flows: flows, policies: policies, evidence: evidence)
-        if compare == .previous, waf.value != nil || flows.value != nil {
+        if compare == .previous, waf.value != nil || flows.value != nil, !RunDeadline.passed {
             let (previous, more) = collectPrevious(env, window: window.previous, wafNeeded: waf.value != nil,
                                                    flowsNeeded: flows.value != nil, recordDirectory: recordDirectory,
                                                    replayDirectory: replayDirectory, logger: logger)
@@ -266,6 +342,7 @@ public enum ReportPipeline {
                 return (nil, why)
             }
             let why: String
+            if RunDeadline.passed { return (nil, RunDeadline.cause) }
             do {
                 let out = try fetch()
                 for w in out.warnings { logger.debug("\(env.name) \(name) previous window: \(Sanitize.text(w, max: 400))") }
@@ -282,7 +359,7 @@ public enum ReportPipeline {
                     return (out.value, nil)
                 }
             } catch {
-                why = error.description
+                why = RunDeadline.passed ? RunDeadline.cause : HTTPClient.scrub(error.description)
             }
             logger.warning("\(env.name) \(name) previous window: not available: \(Sanitize.text(why, max: 600))")
             return (nil, why)
@@ -333,5 +410,23 @@ public enum ReportPipeline {
         default: reason = "exit 0"
         }
         return "findings: \(counts.joined(separator: ", ")); \(reason)"
+    }
+}
+
+extension WAFSourceConfig {
+    /// A recording: read from local files in no time.
+    var isLocal: Bool { if case .replay = self { true } else { false } }
+}
+
+extension FlowSourceConfig {
+    var isLocal: Bool { if case .replay = self { true } else { false } }
+}
+
+extension PolicySourceConfig {
+    var isLocal: Bool {
+        switch self {
+        case .replay, .directory: true
+        case .kubernetes: false
+        }
     }
 }

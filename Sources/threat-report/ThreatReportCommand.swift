@@ -97,6 +97,9 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Environments fetched at once.", valueName: "n"))
     var concurrency = 4
 
+    @Option(name: .long, help: ArgumentHelp("Overall deadline for fetching (e.g. 90s, 10m, 1h; default: the config's deadline, else 10m). Sources not done by then are cancelled and marked unavailable; the report is still written (exit 3).", valueName: "duration"))
+    var deadline: String?
+
     @Flag(name: .long, help: "Only errors on stderr.")
     var quiet = false
 
@@ -117,6 +120,9 @@ struct ReportCommand: ParsableCommand {
             }
         }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
+        if let deadline, RunDuration.parse(deadline) == nil {
+            throw ValidationError("--deadline must be a duration like 90s, 10m or 1h")
+        }
         if quiet && verbose { throw ValidationError("--quiet and --verbose exclude each other") }
     }
 
@@ -140,6 +146,7 @@ struct ReportCommand: ParsableCommand {
         options.templatesDirectory = templates
         options.failOn = failOn == "none" ? nil : Severity(rawValue: failOn)
         options.concurrency = concurrency
+        options.deadline = deadline
         options.recordDirectory = record
         options.replayDirectory = replay
         options.policies = policies

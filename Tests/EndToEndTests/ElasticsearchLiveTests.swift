@@ -91,7 +91,7 @@ struct ElasticsearchLiveTests {
         #expect(r.code == 3)
         #expect(try server.requests().count == 1)
         let html = try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8)
-        #expect(html.contains("answered HTTP 401: security_exception: unable to authenticate with provided credentials"))
+        #expect(html.contains("answered HTTP 401 (the credentials were refused: check the token, API key or password): security_exception: unable to authenticate with provided credentials"))
     }
 
     @Test("An answer slower than the timeout fails the section within the retries' budget")

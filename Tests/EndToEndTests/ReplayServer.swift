@@ -33,7 +33,14 @@ final class ReplayServer {
         }
     }
 
-    init(routes: [Route], cert: String? = nil, key: String? = nil, clientCA: String? = nil) throws {
+    struct Fault: Encodable {
+        var response: Response
+        var count: Int?
+    }
+
+    /// `fault`: the first `fault.count` requests (all without a count), whatever their path, get
+    /// `fault.response`; later ones go to `routes`.
+    init(routes: [Route], cert: String? = nil, key: String? = nil, clientCA: String? = nil, fault: Fault? = nil) throws {
         let dir = tempDir("replay")
         let routesPath = dir + "/routes.json"
         try JSONEncoder().encode(routes).write(to: URL(fileURLWithPath: routesPath))
@@ -44,6 +51,10 @@ final class ReplayServer {
         var args = [repo + "/Tests/Support/replay_server.py", "--routes", routesPath, "--log", logPath]
         if let cert, let key { args += ["--cert", cert, "--key", key] }
         if let clientCA { args += ["--client-ca", clientCA] }
+        if let fault {
+            try JSONEncoder().encode(fault).write(to: URL(fileURLWithPath: dir + "/fault.json"))
+            args += ["--fault", dir + "/fault.json"]
+        }
         let python = try #require(which("python3"), "python3 is needed for the replay server")
         pid = try spawn(python, args, cwd: dir, env: [:], stdin: dir + "/stdin", stdout: dir + "/port", stderr: dir + "/stderr")
         var found: Int?

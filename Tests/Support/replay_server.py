@@ -14,8 +14,14 @@ response, the last one repeats. A response is
   {"status": 200, "body": "...", "body_file": "path", "headers": {...},
    "delay": seconds, "mode": "normal|hang|truncate|huge|close"}
 "hang" accepts and never answers; "truncate" sends half the body with a full Content-Length;
-"huge" streams `huge_bytes` (default 2 GB) of JSON-looking bytes; "close" drops the connection.
-Every request is appended to the log as one JSON line: method, path, query, headers, body.
+"huge" streams `huge_bytes` (default 2 GB) of JSON-looking bytes with that Content-Length,
+"endless" the same without a length (until the connection closes); "close" drops the connection.
+Every request is appended to the log as one JSON line: method, path, query, headers, body,
+"t" (arrival, Unix seconds), "in_flight" (requests received and not yet answered at that
+moment, this one included) and "n" (arrival order). "--fault FAULT.json" makes it a fault server:
+  {"response": {...}, "count": N}
+answers the first N requests (any method and path; all of them without "count") with that
+response, then falls through to the routes: "503 twice, then the recorded answer".
 """
 import argparse
 import http.server
@@ -36,8 +42,11 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--client-ca")
+    ap.add_argument("--fault")
     args = ap.parse_args()
     routes = json.load(open(args.routes))
+    fault = json.load(open(args.fault)) if args.fault else None
+    state = {"in_flight": 0, "n": 0}
     base = os.path.dirname(os.path.abspath(args.routes))
     counters = {}
     lock = threading.Lock()
@@ -49,11 +58,32 @@ def main():
             pass
 
         def handle_any(self):
+            with lock:
+                state["in_flight"] += 1
+                state["n"] += 1
+                n, in_flight = state["n"], state["in_flight"]
+            # A request stops counting when its answer starts: the client cannot send its next
+            # request before that, so the count never includes a request already answered.
+            answered = [False]
+
+            def done():
+                with lock:
+                    if not answered[0]:
+                        answered[0] = True
+                        state["in_flight"] -= 1
+            self.done = done
+            try:
+                self.handle_counted(n, in_flight)
+            finally:
+                done()
+
+        def handle_counted(self, n, in_flight):
             parsed = urllib.parse.urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
             entry = {"method": self.command, "path": parsed.path, "query": parsed.query,
-                     "headers": {k: v for k, v in self.headers.items()}, "body": body}
+                     "headers": {k: v for k, v in self.headers.items()}, "body": body,
+                     "t": time.time(), "in_flight": in_flight, "n": n}
             peer = getattr(self.connection, "getpeercert", None)
             if peer:
                 cert = self.connection.getpeercert()
@@ -62,6 +92,8 @@ def main():
             with lock:
                 with open(args.log, "a") as f:
                     f.write(json.dumps(entry) + "\n")
+            if fault is not None and ("count" not in fault or n <= fault["count"]):
+                return self.answer(fault["response"])
             for i, r in enumerate(routes):
                 if r.get("method", "GET") != self.command or r["path"] != parsed.path:
                     continue
@@ -77,6 +109,8 @@ def main():
         def answer(self, resp):
             time.sleep(resp.get("delay", 0))
             mode = resp.get("mode", "normal")
+            if mode != "hang":
+                self.done()
             if mode == "hang":
                 time.sleep(3600)
                 return
@@ -91,9 +125,13 @@ def main():
             self.send_response(resp.get("status", 200))
             for k, v in resp.get("headers", {"Content-Type": "application/json"}).items():
                 self.send_header(k, v)
-            if mode == "huge":
+            if mode in ("huge", "endless"):
                 total = int(resp.get("huge_bytes", 2 << 30))
-                self.send_header("Content-Length", str(total))
+                if mode == "huge":
+                    self.send_header("Content-Length", str(total))
+                else:  # no length: the body ends when the connection closes
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.end_headers()
                 chunk = b'{"pad":"' + b"x" * 65500 + b'"}\n'
                 sent = 0

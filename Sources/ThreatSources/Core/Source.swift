@@ -54,11 +54,20 @@ public enum SourceError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The configuration asks for something this source cannot do.
     case unsupported(String)
 
+    /// What an HTTP status means for the user, in plain words.
+    static func hint(_ status: Int) -> String {
+        switch status {
+        case 401: " (the credentials were refused: check the token, API key or password)"
+        case 403: " (the credentials are valid but lack permission for this request)"
+        default: ""
+        }
+    }
+
     public var description: String {
         switch self {
         case let .unreadable(path, reason): "cannot read \(path): \(reason)"
         case let .malformed(place, detail): "\(place): \(detail)"
-        case let .engine(place, status, message): "\(place) answered\(status.map { " HTTP \($0)" } ?? ""): \(message)"
+        case let .engine(place, status, message): "\(place) answered\(status.map { " HTTP \($0)\(SourceError.hint($0))" } ?? ""): \(message)"
         case let .transport(place, message): "\(place): \(message)"
         case let .unsupported(message): message
         }

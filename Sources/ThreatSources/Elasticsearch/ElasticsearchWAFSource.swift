@@ -4,7 +4,7 @@ import ThreatModel
 
 /// WAF statistics from a live Elasticsearch holding Filebeat-shipped ingress and ModSecurity logs:
 /// one `_msearch` per environment, every count and aggregation computed by the engine. Retries
-/// 429/502/503/504 and connection errors; never other 4xx (a 401 will not fix itself).
+/// 429/500/502/503/504 and connection errors; never other 4xx (a 401 will not fix itself).
 public struct ElasticsearchWAFSource: WAFSource {
     public var settings: ElasticsearchSettings
     public var environment: [String: String]
@@ -15,7 +15,7 @@ public struct ElasticsearchWAFSource: WAFSource {
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> {
-        let engine = try EngineClient(transport: settings.transport, retryStatuses: [429, 502, 503, 504], environment: environment)
+        let engine = try EngineClient(transport: settings.transport, retryStatuses: [429, 500, 502, 503, 504], environment: environment)
         let request = WAFQueries(settings: settings).request(namespace: context.environment.namespace,
                                                              hosts: context.environment.hosts, window: context.window)
         let response = try engine.send(request, contentType: "application/x-ndjson", record: context.recording("waf").map { ($0, "msearch") })

@@ -76,23 +76,31 @@ public struct HTTPClient: Sendable {
     /// `.engine` is left to the caller (any status is returned).
     public func send(_ request: HTTPRequest, sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws(SourceError) -> HTTPResponse {
         var attempt = 0
+        // Backoff never sleeps past the run's deadline; once it passes, no new attempt starts.
+        func pause(_ s: Double) { sleep(min(s, max(0, RunDeadline.remaining() ?? s))) }
         while true {
             attempt += 1
+            if RunDeadline.passed {
+                throw .transport(place: HTTPClient.redacted(request.url), message: RunDeadline.cause)
+            }
             let result = perform(request)
             switch result {
             case let .success(status, body):
-                if options.retryStatuses.contains(status), attempt <= options.retries {
-                    sleep(options.backoff * pow(2, Double(attempt - 1)))
+                if options.retryStatuses.contains(status), attempt <= options.retries, !RunDeadline.passed {
+                    pause(options.backoff * pow(2, Double(attempt - 1)))
                     continue
                 }
                 return HTTPResponse(status: status, body: body, attempts: attempt)
             case let .failure(code, message):
+                if RunDeadline.passed {
+                    throw .transport(place: HTTPClient.redacted(request.url), message: RunDeadline.cause)
+                }
                 if HTTPClient.isRetryable(code), attempt <= options.retries {
-                    sleep(options.backoff * pow(2, Double(attempt - 1)))
+                    pause(options.backoff * pow(2, Double(attempt - 1)))
                     continue
                 }
                 let tries = attempt > 1 ? " (after \(attempt) attempts)" : ""
-                throw .transport(place: HTTPClient.redacted(request.url), message: message + tries)
+                throw .transport(place: HTTPClient.redacted(request.url), message: HTTPClient.scrub(message, url: request.url) + tries)
             }
         }
     }
@@ -134,9 +142,13 @@ public struct HTTPClient: Sendable {
                 _ = tr_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, errBuf.baseAddress)
                 _ = tr_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
                 _ = tr_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
-                _ = tr_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(options.timeout * 1000))
-                _ = tr_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(min(options.connectTimeout, options.timeout) * 1000))
+                // One attempt never outlives the run's deadline (at least 1 ms: 0 means "no timeout").
+                let budget = max(0.001, min(options.timeout, RunDeadline.remaining() ?? options.timeout))
+                _ = tr_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(budget * 1000))
+                _ = tr_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(min(options.connectTimeout, budget) * 1000))
                 _ = tr_curl_setopt_long(h, CURLOPT_NOPROGRESS, 1)
+                // A declared Content-Length above the cap fails before any byte is read.
+                _ = tr_curl_setopt_off(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(options.maxBodyBytes))
                 _ = "http,https".withCString { tr_curl_setopt_ptr(h, CURLOPT_PROTOCOLS_STR, $0) }
                 _ = "gzip".withCString { tr_curl_setopt_ptr(h, CURLOPT_ACCEPT_ENCODING, $0) }
                 _ = "threat-report/\(ToolInfo.version)".withCString { tr_curl_setopt_ptr(h, CURLOPT_USERAGENT, $0) }
@@ -171,7 +183,7 @@ public struct HTTPClient: Sendable {
                 return withTLS(h) { curl_easy_perform(h) }
             }
         }
-        if sink.overflow {
+        if sink.overflow || code == CURLE_FILESIZE_EXCEEDED {
             return .failure(CURLE_WRITE_ERROR, "the answer is larger than \(options.maxBodyBytes >> 20) MiB; stopped reading")
         }
         guard code == CURLE_OK else {
@@ -207,6 +219,21 @@ public struct HTTPClient: Sendable {
         return body()
     }
 
+    /// Removes credentials from a message: the userinfo of every URL in it (`scheme://user:pw@`
+    /// → `scheme://`) and the userinfo of `url` wherever it appears, percent-encoded or not.
+    public static func scrub(_ message: String, url: String? = nil) -> String {
+        var out = message
+        if let url, let c = URLComponents(string: url) {
+            for secret in [c.percentEncodedPassword, c.password, c.percentEncodedUser, c.user].compactMap({ $0 }) where secret.count >= 3 {
+                out = out.replacingOccurrences(of: secret, with: "***")
+            }
+        }
+        if let re = try? NSRegularExpression(pattern: "([A-Za-z][A-Za-z0-9+.-]*://)[^/@\\s]*@") {
+            out = re.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out), withTemplate: "$1")
+        }
+        return out
+    }
+
     /// libcurl's messages in the words a user acts on.
     static func plain(_ code: CURLcode, _ detail: String) -> String {
         switch code {
@@ -217,6 +244,7 @@ public struct HTTPClient: Sendable {
             "the server's TLS certificate is not trusted (\(detail)); set ca_file to its CA"
         case CURLE_SSL_CONNECT_ERROR: "TLS handshake failed (\(detail))"
         case CURLE_GOT_NOTHING: "the server closed the connection without answering"
+        case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR: "the answer was cut off before its end (\(detail))"
         default: detail
         }
     }
