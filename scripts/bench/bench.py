@@ -52,6 +52,8 @@ def fmt_num(x):
         return "-"
     if isinstance(x, str):
         return x
+    if isinstance(x, int):
+        return "{:,}".format(x)
     if x >= 1e6:
         return "{:,.0f}".format(x)
     if x >= 100:
@@ -229,8 +231,8 @@ def bench_big():
         cfg = config(d, "threat-report.yml", audit=False)
         secs, rss = timed(report_cmd(cfg, out))
         size = os.path.getsize(path)
-        row("peak RSS, %.1f GB access log (MB)" % (size / 1e9), rss, "MB", "GB/s read", size / 1e9 / secs,
-            rss / 48, "<= 48 MB", rss <= 48)
+        row("peak RSS, %.1f GB access log (MB)" % (size / 1e9), rss, "MB", "GB/s read",
+            round(size / 1e9 / secs, 2), rss / 48, "<= 48 MB", rss <= 48)
 
 
 def bench_charts():
