@@ -18,11 +18,13 @@ test:
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel
 
-## Benchmarks against peers measured in the same run (release build): scripts/bench/*.sh
+## Benchmarks against peers measured in the same run, one table (scripts/bench/bench.py):
+## release build, inputs generated into .bench/, chart micro-benchmarks in Benchmarks/.
+## BENCH_BIG=1 adds the 1 GB and 5 GB logs; BENCH_RUNS=N sets the runs per timing (median).
 bench:
-	@scripts/install-deps.sh test
+	@scripts/install-deps.sh bench
 	$(SWIFT) build -c release --product threat-report
-	@for b in scripts/bench/*.sh; do echo "== $$b"; $$b || exit 1; done
+	python3 scripts/bench/bench.py
 
 build:
 	$(SWIFT) build -c release --product threat-report
@@ -37,4 +39,4 @@ screenshot: report
 	  --screenshot=docs/sample-report.png --window-size=1280,3000 file://$(CURDIR)/output/report.html
 
 clean:
-	rm -rf .build output/report.* output/charts
+	rm -rf .build Benchmarks/.build .bench output/report.* output/charts

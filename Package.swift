@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .executable(name: "threat-report", targets: ["threat-report"]),
         .library(name: "ThreatReportKit", targets: ["ThreatReportKit"]),
+        // For the micro-benchmarks in Benchmarks/ (a separate package).
+        .library(name: "ThreatCharts", targets: ["ThreatCharts", "ThreatModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),

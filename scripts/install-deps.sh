@@ -2,10 +2,11 @@
 # Installs the Debian packages threat-report needs, when they are missing.
 #   scripts/install-deps.sh report   build + sample report (Cairo, libcurl, fonts)
 #   scripts/install-deps.sh test     also the real components the tests drive (Chromium, ...)
+#   scripts/install-deps.sh bench    also the benchmark peers (GoAccess, jq, GNU time)
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
 want=(pkg-config libcairo2-dev libcurl4-openssl-dev zlib1g-dev fonts-dejavu-core)
-if [ "${1:-report}" = test ]; then
+if [ "${1:-report}" = test ] || [ "${1:-report}" = bench ]; then
   want+=(chromium prometheus python3)
   # Output formats: poppler-utils opens the PDF (pdfinfo, pdftotext, pdftoppm); python3-jsonschema
   # validates the SARIF against the official schema; python3-yaml parses the docs/recipes.
@@ -14,6 +15,10 @@ if [ "${1:-report}" = test ]; then
   want+=(nginx libnginx-mod-http-modsecurity modsecurity-crs wfuzz)
   # The Markdown escaping test renders report.md with markdown-it-py (PyPI), through pip.
   want+=(python3-pip)
+fi
+if [ "${1:-report}" = bench ]; then
+  # make bench: the peers (GoAccess, jq) and whole-process timing (/usr/bin/time -v).
+  want+=(goaccess jq time bc)
 fi
 missing=()
 for p in "${want[@]}"; do

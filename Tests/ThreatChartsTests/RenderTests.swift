@@ -116,6 +116,39 @@ import ThreatModel
         #expect(out.svg.utf8.count < 400_000)
     }
 
+    @Test func denseSegmentsKeepEachColumnsRangeWithFewerPoints() {
+        // Three columns: 10 points in column 35, one in 36, 5 in 37.
+        var seg: [(Double, Double)] = (0..<10).map { (35 + Double($0) / 10, [140, 152.3, 118.1, 130, 131, 129, 150, 121, 133, 137.6][$0]) }
+        seg.append((36.2, 100.13))
+        seg += (0..<5).map { (37 + Double($0) / 5, 90 + Double($0)) }
+        let out = TimeSeriesChart.snapped(seg)
+        // Column 35: first, lowest y (118.1), highest y (152.3), last; in path order.
+        #expect(out.prefix(4).map(\.0) == [35.5, 35.5, 35.5, 35.5])
+        #expect(out.prefix(4).map(\.1) == [140, 152.25, 118, 137.5])
+        #expect(out[4] == (36.5, 100.25))
+        // Column 37 is monotonic: first and last only (the lowest and highest are those).
+        #expect(out.dropFirst(5).map(\.1) == [90, 94])
+        // Every column's vertical range survives (within the quarter-pixel snap).
+        for c in [35.0, 36, 37] {
+            let before = seg.filter { $0.0.rounded(.down) == c }.map(\.1)
+            let after = out.filter { $0.0 == c + 0.5 }.map(\.1)
+            #expect(abs(before.min()! - after.min()!) <= 0.125 && abs(before.max()! - after.max()!) <= 0.125)
+        }
+        #expect(TimeSeriesChart.snapped([(1.3, 2.7), (1.4, 3.1)]).count == 2)  // short: unchanged
+    }
+
+    @Test func twoDenseSeriesGiveASmallSVG() throws {
+        let a = generated(100_000) { (i: Int) -> Double in 120 + 80 * sin(Double(i) / 1600) + Double((i &* 7919) % 40) }
+        let b = generated(100_000) { (i: Int) -> Double in 60 + 30 * sin(Double(i) / 900) + Double((i &* 104_729) % 25) }
+        let chart = dayChart(series: [
+            ChartSeries(name: "Total", color: ChartPalette.total, style: .area, points: a),
+            ChartSeries(name: "Anomalous", color: ChartPalette.anomalous, style: .line, points: b),
+        ])
+        let out = try ChartRenderer.render(chart)
+        #expect(out.svg.utf8.count <= 200_000, "SVG \(out.svg.utf8.count) bytes")
+        #expect(pngSize(out.png) != nil)
+    }
+
     @Test func invalidSizesThrow() {
         var chart = dayChart()
         chart.width = 0

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generates a large ingress-nginx access log and a ModSecurity v3 JSON audit log for the
-waf-files benchmark (scripts/bench/waf-files.sh). Standard library only, fixed seed.
+benchmark (scripts/bench/bench.py, `make bench`). Standard library only, fixed seed.
 
 The audit entries copy the shape of real libmodsecurity 3.0.9 + CRS 3.3.4 entries captured in
 samples/raw/ (headers, producer, messages with details): about 1.5 KB each. Every audit entry

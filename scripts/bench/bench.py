@@ -1,0 +1,429 @@
+#!/usr/bin/env python3
+"""`make bench`: every benchmark of threat-report in one table, each row beside a peer or a
+physical bound measured in the same run, with the ratio, the target and PASS/MISS.
+
+Absolute times drift on a shared machine, so every timing is the best of N runs (BENCH_RUNS,
+default 5; GoAccess, the slowest peer, runs BENCH_SLOW_RUNS times, default 1) with a warm page
+cache, and rows are judged on ratios where the target is a ratio. Inputs are generated once into
+.bench/ (gitignored; delete it to regenerate). Whole-process figures come from `/usr/bin/time -v`
+(wall clock and maximum resident set size); chart rendering is an in-process ordo-one/benchmark
+suite (Benchmarks/). BENCH_BIG=1 adds the 1 GB and 5 GB access logs (constant memory).
+
+  scripts/bench/bench.py [--runs N] [--only waf,audit,rss,big,charts,e2e,flows]
+
+Writes the table to stdout and to .bench/results.md.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BENCH = os.path.join(ROOT, ".bench")
+BIN = os.environ.get("BIN", os.path.join(ROOT, ".build", "release", "threat-report"))
+GEN = os.path.join(ROOT, "scripts", "bench", "gen-waf-logs.py")
+PEER_REGEX = os.path.join(ROOT, "scripts", "bench", "peer_regex.py")
+PEER_JSON = os.path.join(ROOT, "scripts", "bench", "peer_json.py")
+MB = 1_000_000
+
+rows = []
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def row(name, measured, unit, peer_name, peer, ratio, target, ok):
+    rows.append((name, measured, unit, peer_name, peer, ratio, target, ok))
+    log("  %-46s %s" % (name, "PASS" if ok else ("MISS" if ok is not None else "")))
+
+
+def fmt_num(x):
+    if x is None:
+        return "-"
+    if isinstance(x, str):
+        return x
+    if isinstance(x, int):
+        return "{:,}".format(x)
+    if x >= 1e6:
+        return "{:,.0f}".format(x)
+    if x >= 100:
+        return "{:,.0f}".format(x)
+    if x >= 10:
+        return "%.1f" % x
+    return "%.3g" % x
+
+
+def timed(cmd, cwd=None, stdout=subprocess.DEVNULL):
+    """Runs cmd under /usr/bin/time -v; returns (wall seconds, peak RSS MB)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        r = subprocess.run(["/usr/bin/time", "-v", "-o", tf.name] + cmd, cwd=cwd, stdout=stdout,
+                           stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            raise SystemExit("failed (%d): %s\n%s" % (r.returncode, " ".join(cmd), r.stderr.decode()[-2000:]))
+        text = open(tf.name).read()
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text).group(1)
+    secs = 0.0
+    for part in wall.split(":"):
+        secs = secs * 60 + float(part)
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1)) / 1024
+    return secs, rss
+
+
+def best_time(cmd, runs, cwd=None):
+    """Best (lowest) wall seconds of `runs` runs (time.perf_counter around the process, finer than
+    /usr/bin/time's 10 ms), plus the largest peak RSS seen."""
+    times, rss = [], 0.0
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        _, r = timed(cmd, cwd=cwd)
+        times.append(time.perf_counter() - t0)
+        rss = max(rss, r)
+    return min(times), rss
+
+
+def lines_of(path):
+    n = 0
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 22)
+            if not b:
+                return n
+            n += b.count(b"\n")
+
+
+def warm(*paths):
+    for p in paths:
+        with open(p, "rb") as f:
+            while f.read(1 << 24):
+                pass
+
+
+def config(dirpath, name, audit=True, access=True, extra=""):
+    files = []
+    if audit:
+        files.append("audit_log: modsec_audit.log")
+    if access:
+        files.append("access_log: access.log")
+    path = os.path.join(dirpath, name)
+    with open(path, "w") as f:
+        f.write("""version: 1
+from: 2026-11-19T00:00:00Z
+to: 2026-11-20T00:00:00Z
+environments:
+  - name: production
+    namespace: shop-production
+    hosts: [shop.example.com]
+    waf: { files: { %s } }
+%s""" % (", ".join(files), extra))
+    return path
+
+
+def gen(name, access, audit, combined=False):
+    d = os.path.join(BENCH, name)
+    if not os.path.exists(os.path.join(d, "done")):
+        os.makedirs(d, exist_ok=True)
+        log("generating %s (%d access lines, %d audit entries)..." % (name, access, audit))
+        cmd = [sys.executable, GEN, "--out", d, "--access-lines", str(access), "--audit-entries", str(audit)]
+        if combined:
+            cmd.append("--combined")
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        open(os.path.join(d, "done"), "w").close()
+    return d
+
+
+def report_cmd(cfg, out, formats="json"):
+    return [BIN, "report", "--config", cfg, "--output", out, "--format", formats, "--quiet"]
+
+
+# ---------------------------------------------------------------------------------------------
+def bench_access(runs, slow_runs):
+    d1 = gen("1m", 1_000_000, 50_000)
+    dc = gen("1m-combined", 1_000_000, 50_000, combined=True)
+    out = os.path.join(BENCH, "out")
+    goaccess = None
+    for label, d, fmt in (("ingress", d1, "ingress"), ("combined", dc, "combined")):
+        acc = os.path.join(d, "access.log")
+        warm(acc)
+        n = lines_of(acc)
+        cfg = config(d, "access-only.yml", audit=False)
+        t_tr, _ = best_time(report_cmd(cfg, out), runs)
+        t_py, _ = best_time([sys.executable, PEER_REGEX, acc, fmt], max(1, runs // 2))
+        t_wc, _ = best_time(["wc", "-l", acc], runs)
+        if goaccess is None:
+            log("running GoAccess on the combined log (about 20 s a run)...")
+            comb = os.path.join(dc, "access.log")
+            t_ga, _ = best_time(["goaccess", comb, "--log-format=COMBINED", "-o", os.path.join(BENCH, "goaccess.html")],
+                                  slow_runs)
+            goaccess = lines_of(comb) / t_ga
+        r = n / t_tr
+        name = "access log %s 1M lines (lines/s)" % label
+        row(name, r, "lines/s", "GoAccess COMBINED", goaccess, r / goaccess, ">= 40x", r / goaccess >= 40)
+        row(name, r, "lines/s", "Python regex parse", n / t_py, r / (n / t_py), ">= 3x", r / (n / t_py) >= 3)
+        row(name, r, "lines/s", "wc -l", n / t_wc, r / (n / t_wc), ">= 0.1x", r / (n / t_wc) >= 0.1)
+
+
+def bench_audit(runs):
+    d = gen("audit", 72_000, 72_000)
+    aud = os.path.join(d, "modsec_audit.log")
+    size = os.path.getsize(aud)
+    warm(aud)
+    cfg = config(d, "audit-only.yml", access=False)
+    out = os.path.join(BENCH, "out")
+    t_tr, _ = best_time(report_cmd(cfg, out), runs)
+    t_jq, _ = best_time(["jq", "-c", ".transaction.unique_id", aud], max(1, runs // 2))
+    t_py, _ = best_time([sys.executable, PEER_JSON, aud], max(1, runs // 2))
+    t_wc, _ = best_time(["wc", "-l", aud], runs)
+    mbs = size / MB / t_tr
+    name = "audit log %.0f MB, %d CRS entries (MB/s)" % (size / MB, lines_of(aud))
+    row(name, mbs, "MB/s", "wc -l (bound)", size / MB / t_wc, mbs / (size / MB / t_wc), ">= 400 MB/s", mbs >= 400)
+    row(name, mbs, "MB/s", "jq -c .transaction.unique_id", size / MB / t_jq, mbs / (size / MB / t_jq), "-", None)
+    py = size / MB / t_py
+    row(name, mbs, "MB/s", "Python json.loads loop", py, mbs / py, ">= 3x", mbs / py >= 3)
+
+
+def bench_rss():
+    d1 = gen("1m", 1_000_000, 50_000)
+    d5 = gen("5m", 5_000_000, 50_000)
+    out = os.path.join(BENCH, "out")
+    peaks = {}
+    for label, d in (("1M", d1), ("5M", d5)):
+        cfg = config(d, "threat-report.yml")
+        warm(os.path.join(d, "access.log"))
+        peaks[label] = min(timed(report_cmd(cfg, out, "html,md,json"))[1] for _ in range(3))
+    for label in ("1M", "5M"):
+        row("peak RSS, %s access + 50k audit (MB)" % label, peaks[label], "MB", "target", 48,
+            peaks[label] / 48, "<= 48 MB", peaks[label] <= 48)
+    g = peaks["5M"] / peaks["1M"]
+    row("peak RSS growth 1M -> 5M lines", g, "x", "flat", 1.0, g, "<= 1.10x", g <= 1.10)
+
+
+def bench_big():
+    """Issue 7: constant memory on 1 GB and 5 GB access logs (copies of the 1M-line log)."""
+    d1 = gen("1m", 1_000_000, 50_000)
+    src = os.path.join(d1, "access.log")
+    one = os.path.getsize(src)
+    free = shutil.disk_usage(BENCH).free
+    out = os.path.join(BENCH, "out")
+    for gb in (1, 5):
+        d = os.path.join(BENCH, "big-%dg" % gb)
+        os.makedirs(d, exist_ok=True)
+        copies = max(1, round(gb * 1e9 / one))
+        path = os.path.join(d, "access.log")
+        if not os.path.exists(path) or os.path.getsize(path) != copies * one:
+            if free < copies * one * 1.2:
+                log("not enough disk for %d GB; skipped" % gb)
+                continue
+            log("writing %d GB access log (%d copies of the 1M-line log)..." % (gb, copies))
+            with open(path, "wb") as f:
+                for _ in range(copies):
+                    with open(src, "rb") as s:
+                        shutil.copyfileobj(s, f, 1 << 24)
+        cfg = config(d, "threat-report.yml", audit=False)
+        secs, rss = timed(report_cmd(cfg, out))
+        size = os.path.getsize(path)
+        row("peak RSS, %.1f GB access log (MB)" % (size / 1e9), rss, "MB", "GB/s read",
+            round(size / 1e9 / secs, 2), rss / 48, "<= 48 MB", rss <= 48)
+
+
+def bench_charts():
+    """ordo-one/benchmark suite in Benchmarks/ (a separate package)."""
+    pkg = os.path.join(ROOT, "Benchmarks")
+    export = os.path.join(BENCH, "charts")
+    shutil.rmtree(export, ignore_errors=True)
+    os.makedirs(export)
+    svg = os.path.join(export, "chart.svg")
+    env = dict(os.environ, BENCH_SVG_OUT=svg)
+    log("running the chart micro-benchmarks (swift package benchmark)...")
+    r = subprocess.run(["swift", "package", "--package-path", pkg, "benchmark", "--no-progress",
+                        "--metric", "wallClock"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    text = r.stdout.decode(errors="replace")
+    with open(os.path.join(export, "benchmark.txt"), "w") as f:
+        f.write(text)
+    if r.returncode != 0:
+        raise SystemExit("chart benchmark failed:\n" + text[-3000:])
+    # The text table: a benchmark's name on its own line, then "Time (wall clock) (unit) * | p0 | p25 | p50 ...".
+    best, p50, current = {}, {}, None
+    scale = {"ns": 1e-6, "μs": 1e-3, "us": 1e-3, "ms": 1.0, "s": 1e3}
+    for line in text.splitlines():
+        if line.strip() and not any(c in line for c in "│╒╞├╘═"):
+            current = line.strip()
+        m = re.match(r"\W*Time \(wall clock\) \((\w+)\)", line)
+        if m and current:
+            cells = [c.strip() for c in line.split("│") if c.strip()]
+            factor = scale.get(m.group(1), 1e-3)
+            best[current] = float(cells[1].replace(",", "")) * factor
+            p50[current] = float(cells[3].replace(",", "")) * factor
+    big = next(v for k, v in best.items() if "2x100k" in k)
+    small = next(v for k, v in best.items() if "2x600" in k)
+    row("chart 2 x 100k points to PNG+SVG (ms, best)", big, "ms", "same chart from 2 x 600 points", small, big / small,
+        "<= 40 ms", big <= 40)
+    size = os.path.getsize(svg) if os.path.exists(svg) else None
+    row("chart 2 x 100k points: SVG bytes", size, "bytes", "target", 200_000, (size or 0) / 200_000,
+        "<= 200 KB", size is not None and size <= 200_000)
+
+
+def bench_sample(runs):
+    out = os.path.join(BENCH, "out-sample")
+    cfg = os.path.join(ROOT, "samples", "threat-report.yml")
+    t, rss = best_time([BIN, "report", "--config", cfg, "--output", out, "--format",
+                          "html,md,json,sarif,junit,codequality,pdf", "--quiet"], runs)
+    t0, _ = best_time([BIN, "--version"], runs)
+    row("sample report, all 7 formats (s)", t, "s", "process start (--version)", t0, t / t0, "<= 0.5 s", t <= 0.5)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def bench_flows(runs):
+    """Prometheus with backfilled Hubble counters: round trips per environment for 1h and 30d,
+    then a 30-day, minute-interval, 10-environment report replayed from the recording."""
+    if not shutil.which("prometheus") or not shutil.which("promtool"):
+        log("prometheus/promtool missing (scripts/install-deps.sh test); flow rows skipped")
+        return
+    d = os.path.join(BENCH, "flows")
+    os.makedirs(d, exist_ok=True)
+    tsdb = os.path.join(d, "tsdb")
+    if not os.path.exists(os.path.join(d, "done")):
+        log("backfilling Prometheus with 30+ days of Hubble counters...")
+        om = os.path.join(d, "hubble.om")
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "lab", "hubble_openmetrics.py"), "--output", om,
+                        "--start", str(1795132800 - 31 * 86400), "--step", "120"],
+                       check=True, stdout=subprocess.DEVNULL)
+        shutil.rmtree(tsdb, ignore_errors=True)
+        subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", om, tsdb], check=True,
+                       stdout=subprocess.DEVNULL)
+        os.remove(om)
+        open(os.path.join(d, "done"), "w").close()
+    port = free_port()
+    with open(os.path.join(d, "prom.yml"), "w") as f:
+        f.write("scrape_configs: []\n")
+    prom = subprocess.Popen(["prometheus", "--config.file=" + os.path.join(d, "prom.yml"), "--storage.tsdb.path=" + tsdb,
+                             "--storage.tsdb.retention.time=3650d", "--web.listen-address=127.0.0.1:%d" % port,
+                             "--log.level=error"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:%d/-/ready" % port, timeout=1)
+                break
+            except Exception:
+                time.sleep(0.1)
+        cfg = os.path.join(d, "live.yml")
+        with open(cfg, "w") as f:
+            f.write("version: 1\nto: 2026-11-20T00:00:00Z\nenvironments:\n  - { name: production, namespace: "
+                    "shop-production, flows: { prometheus: { url: \"http://127.0.0.1:%d\" } } }\n" % port)
+        counts, secs = {}, {}
+        for w in ("1h", "30d"):
+            rec = os.path.join(d, "rec-" + w)
+            shutil.rmtree(rec, ignore_errors=True)
+            extra = ["--interval", "minute"] if w == "30d" else []
+            t0 = time.perf_counter()
+            subprocess.run([BIN, "report", "--config", cfg, "--window", w, "--output", os.path.join(d, "out-" + w),
+                            "--record", rec, "--format", "json", "--quiet"] + extra, check=True, stdout=subprocess.DEVNULL)
+            secs[w] = time.perf_counter() - t0
+            n = 0
+            for _root, _dirs, files in os.walk(os.path.join(rec, "production")):
+                n += sum(1 for x in files if x.endswith(".request.json"))
+            counts[w] = n
+    finally:
+        prom.kill()
+        prom.wait()
+    row("engine requests per environment, 30d window", counts["30d"], "requests", "same, 1h window", counts["1h"],
+        counts["30d"] / max(1, counts["1h"]), "equal", counts["30d"] == counts["1h"])
+    row("live Prometheus, 1 environment, 30d minute (s)", secs["30d"], "s", "same, 1h window", secs["1h"],
+        secs["30d"] / secs["1h"], "-", None)
+    # 10 environments replayed from the 30-day minute recording.
+    rec = os.path.join(d, "rec-30d", "production", "flows")
+    out = os.path.join(d, "out-10env")
+    for n_env, name in ((1, "replay-1.yml"), (10, "replay-10.yml")):
+        with open(os.path.join(d, name), "w") as f:
+            f.write("version: 1\nto: 2026-11-20T00:00:00Z\nwindow: 30d\ninterval: minute\nenvironments:\n")
+            for i in range(n_env):
+                f.write("  - { name: env-%02d, namespace: shop-production, flows: { replay: %s } }\n" % (i, rec))
+    fm = "html,md,json"
+    t10, rss10 = best_time([BIN, "report", "--config", os.path.join(d, "replay-10.yml"), "--output", out,
+                              "--format", fm, "--quiet"], runs)
+    t1, _ = best_time([BIN, "report", "--config", os.path.join(d, "replay-1.yml"), "--output", out + "-1",
+                         "--format", fm, "--quiet"], runs)
+    row("30d minute replay, 10 environments (s)", t10, "s", "10 x the 1-environment report", 10 * t1, t10 / (10 * t1),
+        "<= 1x (linear)", t10 <= 10 * t1)
+    html = os.path.getsize(os.path.join(out, "report.html"))
+    row("30d minute replay, 10 environments: HTML bytes", html, "bytes", "peak RSS MB", rss10, None, "< 2 MB",
+        html < 2 * 1024 * 1024)
+
+
+def table():
+    head = ("| measure | measured | peer or bound | peer | ratio | target | result |\n"
+            "|---|---:|---|---:|---:|---|---|\n")
+    body = ""
+    for name, m, unit, pn, pv, ratio, target, ok in rows:
+        result = "PASS" if ok else ("MISS" if ok is not None else "info")
+        body += "| %s | %s | %s | %s | %s | %s | %s |\n" % (
+            name, fmt_num(m), pn, fmt_num(pv), "-" if ratio is None else "%.3gx" % ratio, target, result)
+    return head + body
+
+
+def machine():
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = open("/proc/loadavg").read().split()[:3]
+    return "%s, %d cores (%s), %s; load average %s" % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                                     os.cpu_count(), cpu, platform.platform(), " ".join(load))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "5")))
+    ap.add_argument("--only", default="access,audit,rss,charts,e2e,flows")
+    a = ap.parse_args()
+    parts = set(a.only.split(","))
+    if os.environ.get("BENCH_BIG") == "1":
+        parts.add("big")
+    slow = int(os.environ.get("BENCH_SLOW_RUNS", "1"))
+    if not os.access(BIN, os.X_OK):
+        raise SystemExit("%s is missing: swift build -c release --product threat-report" % BIN)
+    os.makedirs(BENCH, exist_ok=True)
+    if "access" in parts:
+        bench_access(a.runs, slow)
+    if "audit" in parts:
+        bench_audit(a.runs)
+    if "rss" in parts:
+        bench_rss()
+    if "big" in parts:
+        bench_big()
+    if "charts" in parts:
+        bench_charts()
+    if "e2e" in parts:
+        bench_sample(a.runs)
+    if "flows" in parts:
+        bench_flows(a.runs)
+    text = "Measured %s; best of %d runs.\n\n%s" % (machine(), a.runs, table())
+    print(text)
+    with open(os.path.join(BENCH, "results.md"), "w") as f:
+        f.write(text)
+    misses = sum(1 for r in rows if r[7] is False)
+    print("%d rows, %d PASS, %d MISS" % (len(rows), sum(1 for r in rows if r[7]), misses))
+
+
+if __name__ == "__main__":
+    main()
