@@ -4,30 +4,7 @@ import ThreatModel
 /// Runs `body` for 0..<count on at most `width` threads and returns the results in index order,
 /// so 100 environments do not open 600 connections at once.
 func boundedMap<T: Sendable>(count: Int, width: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
-    let box = WorkQueue<T>(count)
-    let group = DispatchGroup()
-    let workers = max(1, min(width, count))
-    for _ in 0..<workers {
-        group.enter()
-        let t = Thread {
-            while true {
-                box.lock.lock()
-                let i = box.next
-                box.next += 1
-                box.lock.unlock()
-                if i >= count { break }
-                let r = body(i)
-                box.lock.lock()
-                box.results[i] = r
-                box.lock.unlock()
-            }
-            group.leave()
-        }
-        t.stackSize = 8 << 20
-        t.start()
-    }
-    group.wait()
-    return box.results.map { $0! }
+    boundedMap(count: count, width: width, until: .distantFuture, body).map { $0! }
 }
 
 /// `boundedMap` that stops waiting at `until`: bodies not finished by then give nil (their
@@ -54,7 +31,11 @@ func boundedMap<T: Sendable>(count: Int, width: Int, until: Date, _ body: @escap
         t.stackSize = 8 << 20
         t.start()
     }
-    _ = group.wait(timeout: .now() + max(0, until.timeIntervalSinceNow))
+    if until == .distantFuture {
+        group.wait()
+    } else {
+        _ = group.wait(timeout: .now() + max(0, until.timeIntervalSinceNow))
+    }
     box.lock.lock()
     defer { box.lock.unlock() }
     return box.results

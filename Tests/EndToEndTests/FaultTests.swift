@@ -57,20 +57,7 @@ enum FaultEngine: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .prometheus:
             sections.flows = "{ prometheus: { url: \"\(url)\", bearer_token_env: TR_FAULT_TOKEN, ca_file: \"\(ca)\", timeout: 1, retries: 2 } }"
         case .kubernetes:
-            try """
-            apiVersion: v1
-            kind: Config
-            current-context: test
-            clusters:
-            - name: lab
-              cluster: { server: "\(url)", certificate-authority-data: \(Data(contentsOf: URL(fileURLWithPath: ca)).base64EncodedString()) }
-            contexts:
-            - name: test
-              context: { cluster: lab, user: reader }
-            users:
-            - name: reader
-              user: { token: \(token) }
-            """.write(toFile: dir + "/kubeconfig", atomically: true, encoding: .utf8)
+            try writeKubeconfig(dir + "/kubeconfig", server: url, caFile: ca, user: "    token: \(token)")
             sections.policies = "{ kubernetes: { kubeconfig: kubeconfig, timeout: 1 } }"
         }
         let path = dir + "/c.yml"

@@ -43,29 +43,7 @@ struct KubernetesLiveTests {
     }
 
     func kubeconfig(_ pki: TestPKI, server: String, dir: String, user: String? = nil) throws -> String {
-        let u = try user ?? """
-            client-certificate-data: \(pki.base64(pki.clientCert))
-            client-key-data: \(pki.base64(pki.clientKey))
-            token: \(Self.token)
-        """
-        let path = dir + "/kubeconfig"
-        try """
-        apiVersion: v1
-        kind: Config
-        current-context: test
-        clusters:
-        - name: lab
-          cluster:
-            server: \(server)
-            certificate-authority-data: \(pki.base64(pki.ca))
-        contexts:
-        - name: test
-          context: { cluster: lab, user: reader }
-        users:
-        - name: reader
-          user:
-        \(u)
-        """.write(toFile: path, atomically: true, encoding: .utf8)
+        try writeKubeconfig(dir + "/kubeconfig", server: server, caFile: pki.ca, user: try user ?? kubeUser(pki, token: Self.token))
         let cfg = dir + "/k8s.yml"
         try "version: 1\nto: 2026-11-20T00:00:00Z\nenvironments:\n  - { name: production, namespace: shop, policies: { kubernetes: { kubeconfig: kubeconfig, timeout: 5 } } }\n"
             .write(toFile: cfg, atomically: true, encoding: .utf8)

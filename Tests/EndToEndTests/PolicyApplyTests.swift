@@ -10,25 +10,7 @@ struct PolicyApplyTests {
     /// A kubeconfig for `server` with the PKI's CA, client certificate and key, and a token.
     func kubeconfig(_ pki: TestPKI, server: String, dir: String) throws -> String {
         let path = dir + "/kubeconfig"
-        try """
-        apiVersion: v1
-        kind: Config
-        current-context: writer
-        clusters:
-        - name: lab
-          cluster:
-            server: \(server)
-            certificate-authority-data: \(pki.base64(pki.ca))
-        contexts:
-        - name: writer
-          context: { cluster: lab, user: editor }
-        users:
-        - name: editor
-          user:
-            client-certificate-data: \(pki.base64(pki.clientCert))
-            client-key-data: \(pki.base64(pki.clientKey))
-            token: \(Self.token)
-        """.write(toFile: path, atomically: true, encoding: .utf8)
+        try writeKubeconfig(path, server: server, caFile: pki.ca, user: try kubeUser(pki, token: Self.token), context: "writer")
         return path
     }
 

@@ -43,23 +43,7 @@ struct SecretsTests {
     func setUp(_ dir: String, pki: TestPKI, es: String, prom: String, kube: String) throws -> (config: String, env: [String: String]) {
         try "\(Self.basicPassword)\n".write(toFile: dir + "/es-password", atomically: true, encoding: .utf8)
         try "\(Self.bearerFile)\n".write(toFile: dir + "/prom-token", atomically: true, encoding: .utf8)
-        try """
-        apiVersion: v1
-        kind: Config
-        current-context: test
-        clusters:
-        - name: lab
-          cluster: { server: "\(kube)", certificate-authority-data: \(try pki.base64(pki.ca)) }
-        contexts:
-        - name: test
-          context: { cluster: lab, user: reader }
-        users:
-        - name: reader
-          user:
-            client-certificate-data: \(try pki.base64(pki.clientCert))
-            client-key-data: \(try pki.base64(pki.clientKey))
-            token: \(Self.kubeToken)
-        """.write(toFile: dir + "/kubeconfig", atomically: true, encoding: .utf8)
+        try writeKubeconfig(dir + "/kubeconfig", server: kube, caFile: pki.ca, user: try kubeUser(pki, token: Self.kubeToken))
         let config = dir + "/c.yml"
         try """
         version: 1

@@ -105,3 +105,36 @@ func which(_ name: String) -> String? {
 func foundationJSON(_ path: String) throws -> Any {
     try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
 }
+
+/// Writes a kubeconfig with one cluster (`server`, the CA file's PEM as certificate-authority-data),
+/// one context (`test` unless named) and one user `reader` whose `user:` mapping is `user` (YAML lines, indented
+/// by four spaces), e.g. a token, client-certificate-data or an exec plugin.
+func writeKubeconfig(_ path: String, server: String, caFile: String, user: String, context: String = "test") throws {
+    let ca = try Data(contentsOf: URL(fileURLWithPath: caFile)).base64EncodedString()
+    try """
+    apiVersion: v1
+    kind: Config
+    current-context: \(context)
+    clusters:
+    - name: lab
+      cluster:
+        server: \(server)
+        certificate-authority-data: \(ca)
+    contexts:
+    - name: \(context)
+      context: { cluster: lab, user: reader }
+    users:
+    - name: reader
+      user:
+    \(user)
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+/// The `user:` lines of a kubeconfig with the PKI's client certificate and key and a bearer token.
+func kubeUser(_ pki: TestPKI, token: String) throws -> String {
+    """
+        client-certificate-data: \(try pki.base64(pki.clientCert))
+        client-key-data: \(try pki.base64(pki.clientKey))
+        token: \(token)
+    """
+}
