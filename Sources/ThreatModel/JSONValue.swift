@@ -137,15 +137,15 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     // MARK: Parse
 
-    public static func parse(_ text: String, maxDepth: Int = 128) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ text: String, maxDepth: Int = InputLimits.jsonDepth) throws(JSONParseError) -> JSONValue {
         try parse(bytes: Array(text.utf8), maxDepth: maxDepth)
     }
 
-    public static func parse(data: Data, maxDepth: Int = 128) throws(JSONParseError) -> JSONValue {
+    public static func parse(data: Data, maxDepth: Int = InputLimits.jsonDepth) throws(JSONParseError) -> JSONValue {
         try parse(bytes: [UInt8](data), maxDepth: maxDepth)
     }
 
-    public static func parse(bytes: [UInt8], maxDepth: Int = 128) throws(JSONParseError) -> JSONValue {
+    public static func parse(bytes: [UInt8], maxDepth: Int = InputLimits.jsonDepth) throws(JSONParseError) -> JSONValue {
         try bytes.withUnsafeBufferPointer { (buf) throws(JSONParseError) -> JSONValue in
             var p = JSONParser(bytes: buf, maxDepth: maxDepth)
             p.skipWhitespace()
@@ -197,10 +197,11 @@ struct JSONParser {
     }
 
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"):
+            // `depth` objects and arrays are open around this one.
+            guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
             index += 1
             var pairs: [(String, JSONValue)] = []
             skipWhitespace()
@@ -226,6 +227,7 @@ struct JSONParser {
                 throw error("expected ',' or '}' in an object")
             }
         case UInt8(ascii: "["):
+            guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
             index += 1
             var items: [JSONValue] = []
             skipWhitespace()

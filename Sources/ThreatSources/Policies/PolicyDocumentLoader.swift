@@ -42,6 +42,10 @@ public enum PolicyDocumentLoader {
     public static func loadDetailed(text: String, origin: String, lineOffset: Int = 0,
                                     namespace: String? = nil) -> PolicyLoadResult {
         var result = PolicyLoadResult()
+        guard text.utf8.count <= InputLimits.documentBytes else {
+            result.notes.append("\(origin): skipped, larger than \(InputLimits.describe(bytes: InputLimits.documentBytes)) (\(text.utf8.count) bytes)")
+            return result
+        }
         for chunk in DocumentSplitter.split(text) {
             var loader = DocumentLoader(origin: origin, chunk: chunk, lineOffset: lineOffset, namespace: namespace)
             loader.run()
@@ -60,7 +64,10 @@ public enum PolicyDocumentLoader {
         var warnings: [String] = []
         var isFolder = false
         if path == "-" {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
+            let data = (try? FileHandle.standardInput.read(upToCount: InputLimits.documentBytes + 1)) ?? Data()
+            guard data.count <= InputLimits.documentBytes else {
+                throw .unreadable(path: "stdin", reason: "larger than \(InputLimits.describe(bytes: InputLimits.documentBytes))")
+            }
             files.append(("stdin", [UInt8](data)))
         } else {
             var isDir: ObjCBool = false
@@ -71,9 +78,9 @@ public enum PolicyDocumentLoader {
             if isFolder {
                 let found = try policyFiles(in: path)
                 if found.isEmpty { setNotes.append("no policy files (*.yaml, *.yml, *.json) in \(path)") }
-                for f in found { files.append((f, try readFileBytes(f))) }
+                for f in found { files.append((f, try readFileBytes(f, limit: InputLimits.documentBytes))) }
             } else {
-                files.append((path, try readFileBytes(path)))
+                files.append((path, try readFileBytes(path, limit: InputLimits.documentBytes)))
             }
         }
         var items: [PolicyItem] = []
@@ -253,6 +260,13 @@ private struct DocumentLoader {
 
     mutating func run() {
         let root: Node?
+        do throws(LocatedError) {
+            // Past a limit (size, depth, alias expansion) the document is not parsed at all.
+            try YAMLLimits.check(chunk.text, reader: reader)
+        } catch {
+            unparsed(error)
+            return
+        }
         do {
             root = try Yams.compose(yaml: chunk.text)
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import ThreatModel
 
 /// A validating JSON scanner for one audit-log line that keeps only the fields the statistics
 /// need, as byte ranges into the line. Everything else is checked for JSON syntax and skipped
@@ -55,7 +56,7 @@ struct AuditJSONScanner {
         case message(MessagePart)
     }
 
-    static let maxDepth = 128
+    static let maxDepth = InputLimits.jsonDepth
     /// Rule matches kept per entry; more are validated but not kept.
     static let maxMessages = 512
 
