@@ -3,7 +3,7 @@
 # FUZZ_JOBS at a time (default 2), under `nice -n 10`. Seeds: fuzz/corpus/<target>/ (kept in git);
 # the growing corpus lives in fuzz/work/<target>/ (not in git); crashes, leaks and timeouts are
 # saved to fuzz/crashes/<target>-<kind>-<sha1>. Prints one line per target:
-#   target seconds executions crashes
+#   date target seconds-run executions crashes-saved-so-far
 # and appends it to fuzz/runs.tsv. Exit status 1 when any target found a crash.
 #
 #   FUZZ_SECONDS=60 FUZZ_TARGETS="FuzzConfig FuzzPolicyYAML" scripts/fuzz.sh
@@ -14,7 +14,7 @@ SECONDS_EACH="${FUZZ_SECONDS:-600}"
 JOBS="${FUZZ_JOBS:-2}"
 ALL="FuzzAuditLine FuzzAccessLine FuzzHubbleLine FuzzPrometheusAnswer FuzzMsearchAnswer FuzzPolicyYAML FuzzConfig"
 TARGETS="${FUZZ_TARGETS:-$ALL}"
-SCRATCH=.build-fuzz
+SCRATCH="${FUZZ_SCRATCH:-.build-fuzz}"
 
 corpus_of() {
   case "$1" in
@@ -43,14 +43,15 @@ run_one() {
   work="fuzz/work/$c"
   log="fuzz/logs/$t.log"
   mkdir -p "$work"
+  local began=$(date +%s)
   # -max_len: the audit and policy inputs are larger than libFuzzer's 4 KiB default.
   nice -n 10 "$SCRATCH/debug/$t" "$work" "fuzz/corpus/$c" \
     -max_total_time="$SECONDS_EACH" -max_len=16384 -timeout=20 -rss_limit_mb=2048 -dict="$(dict_of "$t")" \
     -artifact_prefix="fuzz/crashes/$t-" -print_final_stats=1 -print_pcs=0 -reload=1 >"$log" 2>&1 || true
-  local execs crashes
+  local execs crashes ran=$(( $(date +%s) - began ))
   execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)"
   crashes="$(ls fuzz/crashes/ 2>/dev/null | grep -c "^$t-" || true)"
-  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$SECONDS_EACH" "${execs:-0}" "$crashes" | tee -a fuzz/runs.tsv
+  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$ran" "${execs:-0}" "$crashes" | tee -a fuzz/runs.tsv
 }
 export -f run_one corpus_of dict_of
 export SCRATCH SECONDS_EACH

@@ -24,3 +24,14 @@ public enum InputLimits {
         bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : bytes >= 1024 && bytes % 1024 == 0 ? "\(bytes >> 10) KiB" : "\(bytes) bytes"
     }
 }
+
+extension Int {
+    /// The nearest integer to `value`, clamped to ±2^53 (the integers a Double holds exactly; NaN
+    /// gives 0). Engine answers carry doubles (Prometheus `increase()`): `Int(_:)` traps on 1e300,
+    /// and a count at Int.max would trap again when added to another.
+    public init(saturating value: Double) {
+        let limit = Double(1 << 53)
+        let r = value.rounded()
+        self = r.isNaN ? 0 : Int(Swift.min(Swift.max(r, -limit), limit))
+    }
+}

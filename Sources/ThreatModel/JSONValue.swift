@@ -48,8 +48,8 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// An exact non-negative integer, from a number or a numeric string.
     public var intValue: Int? {
         switch self {
-        case let .number(d) where d.isFinite && d == d.rounded() && abs(d) < 9.0e15: return Int(d)
-        case let .string(s): return Int(s)
+        case let .number(d) where d.isFinite && d == d.rounded() && d >= 0 && d < 9.0e15: return Int(d)
+        case let .string(s): return Int(s).flatMap { $0 >= 0 && $0 < 9_000_000_000_000_000 ? $0 : nil }
         default: return nil
         }
     }
@@ -284,6 +284,8 @@ struct JSONParser {
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let d = Double(text) else { throw error("invalid number") }
+        // 1e999 would become infinity, which no count, time or value in an answer can be.
+        guard d.isFinite else { throw error("number out of range") }
         return d
     }
 

@@ -364,7 +364,8 @@ struct AuditJSONScanner {
 
     /// An integer from a number slot or a string of digits (`"severity":"2"`, `"http_code":403`).
     func integer(_ s: Slot) -> Int? {
-        guard s.kind == .string || s.kind == .number, s.end > s.start, s.end - s.start <= 19 else { return nil }
+        // 18 digits at most: 19 nines would overflow Int.
+        guard s.kind == .string || s.kind == .number, s.end > s.start, s.end - s.start <= 18 else { return nil }
         var v = 0
         for k in s.start..<s.end {
             let d = p[k] &- 0x30
