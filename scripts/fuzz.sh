@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets (Sources/Fuzz/*) and runs each for FUZZ_SECONDS (default 600),
 # FUZZ_JOBS at a time (default 2), under `nice -n 10`. Seeds: fuzz/corpus/<target>/ (kept in git);
 # the growing corpus lives in fuzz/work/<target>/ (not in git); crashes, leaks and timeouts are
-# saved to fuzz/crashes/<target>-<kind>-<sha1>. Prints one line per target:
+# saved to fuzz/crashes/<target>-<kind>-<sha1> (move them to fuzz/crashes/fixed/ once they are
+# regression tests in Tests/ThreatSourcesTests/Fixtures/fuzz/). Prints one line per target:
 #   date target seconds-run executions crashes-saved-so-far
 # and appends it to fuzz/runs.tsv. Exit status 1 when any target found a crash.
 #
@@ -50,14 +51,14 @@ run_one() {
     -artifact_prefix="fuzz/crashes/$t-" -print_final_stats=1 -print_pcs=0 -reload=1 >"$log" 2>&1 || true
   local execs crashes ran=$(( $(date +%s) - began ))
   execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)"
-  crashes="$(ls fuzz/crashes/ 2>/dev/null | grep -c "^$t-" || true)"
+  crashes="$(find fuzz/crashes -maxdepth 1 -type f -name "$t-*" | wc -l)"
   printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$ran" "${execs:-0}" "$crashes" | tee -a fuzz/runs.tsv
 }
 export -f run_one corpus_of dict_of
 export SCRATCH SECONDS_EACH
 echo "# date target seconds executions crashes"
 printf '%s\n' $TARGETS | xargs -P "$JOBS" -I{} bash -c 'run_one {}'
-if ls fuzz/crashes/ 2>/dev/null | grep -q .; then
+if [ -n "$(find fuzz/crashes -maxdepth 1 -type f)" ]; then
   echo "fuzz: inputs that crashed a target are in fuzz/crashes/ (logs in fuzz/logs/)" >&2
   exit 1
 fi

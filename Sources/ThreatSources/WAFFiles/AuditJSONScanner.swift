@@ -364,13 +364,16 @@ struct AuditJSONScanner {
 
     /// An integer from a number slot or a string of digits (`"severity":"2"`, `"http_code":403`).
     func integer(_ s: Slot) -> Int? {
-        // 18 digits at most: 19 nines would overflow Int.
-        guard s.kind == .string || s.kind == .number, s.end > s.start, s.end - s.start <= 18 else { return nil }
+        guard s.kind == .string || s.kind == .number, s.end > s.start, s.end - s.start <= 19 else { return nil }
         var v = 0
         for k in s.start..<s.end {
             let d = p[k] &- 0x30
             guard d < 10 else { return s.kind == .number && p[k] == 0x2E ? v : nil }
-            v = v * 10 + Int(d)
+            // 19 digits hold Coraza's nanosecond timestamps, and 19 nines overflow Int: no number then.
+            let (times10, o1) = v.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int(d))
+            if o1 || o2 { return nil }
+            v = sum
         }
         return v
     }
