@@ -3,7 +3,7 @@ SWIFT ?= swift
 export PATH := $(PATH):/opt/swift/usr/bin
 RELEASE_BIN := .build/release/threat-report
 
-.PHONY: report test build templates clean screenshot bench
+.PHONY: report test build templates clean screenshot bench fuzz
 
 ## Installs what is missing, builds release, and writes the sample report into output/.
 report:
@@ -26,6 +26,10 @@ bench:
 	$(SWIFT) build -c release --product threat-report
 	python3 scripts/bench/bench.py
 
+## libFuzzer runs of every parser of untrusted input, FUZZ_SECONDS each (default 600): docs/fuzzing.md
+fuzz:
+	scripts/fuzz.sh
+
 build:
 	$(SWIFT) build -c release --product threat-report
 
@@ -39,4 +43,4 @@ screenshot: report
 	  --screenshot=docs/sample-report.png --window-size=1280,3000 file://$(CURDIR)/output/report.html
 
 clean:
-	rm -rf .build Benchmarks/.build .bench output/report.* output/charts
+	rm -rf .build .build-fuzz Benchmarks/.build .bench output/report.* output/charts

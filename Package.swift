@@ -1,5 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // The module split follows the data flow:
 // config -> sources -> model/analysis -> charts -> renderers -> output (ThreatReportKit) -> CLI.
@@ -49,3 +54,15 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["ThreatReportKit"]),
     ]
 )
+
+// libFuzzer targets (docs/fuzzing.md), only with THREAT_REPORT_FUZZ=1: they must be built with
+// `-sanitize=fuzzer,address` (libFuzzer supplies `main`), so a plain `swift build` leaves them out.
+// scripts/fuzz.sh builds and runs them.
+if let flag = getenv("THREAT_REPORT_FUZZ"), String(cString: flag) == "1" {
+    for name in ["FuzzAuditLine", "FuzzAccessLine", "FuzzHubbleLine", "FuzzPrometheusAnswer",
+                 "FuzzMsearchAnswer", "FuzzPolicyYAML", "FuzzConfig"] {
+        package.targets.append(.executableTarget(
+            name: name, dependencies: ["ThreatSources", "ThreatConfig", "ThreatModel"], path: "Sources/Fuzz/\(name)"))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

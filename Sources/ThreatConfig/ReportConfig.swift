@@ -108,8 +108,13 @@ public enum ConfigLoader {
     public static func load(path: String) throws(LocatedError) -> ReportConfig {
         let text: String
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+            guard data.count <= InputLimits.documentBytes else {
+                throw LocatedError(file: path, message: "the config file is larger than \(InputLimits.describe(bytes: InputLimits.documentBytes)); not read")
+            }
             text = String(decoding: data, as: UTF8.self)
+        } catch let e as LocatedError {
+            throw e
         } catch {
             throw LocatedError(file: path, message: "cannot read the config file (\(describe(error)))")
         }
@@ -131,6 +136,7 @@ public enum ConfigLoader {
         let r = YAMLReader(file: file)
         let root: Node
         do {
+            try YAMLLimits.check(text, reader: r)
             guard let n = try Yams.compose(yaml: text) else { throw r.error(nil, "the config file is empty") }
             root = n
         } catch let e as LocatedError {

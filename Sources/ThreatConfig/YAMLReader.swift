@@ -43,6 +43,7 @@ public struct YAMLReader: Sendable {
 
     /// Converts a Yams parse error into a located one.
     public func error(from yamlError: Error) -> LocatedError {
+        if let e = yamlError as? LocatedError { return e }
         if let e = yamlError as? YamlError {
             switch e {
             case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),

@@ -48,8 +48,8 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// An exact non-negative integer, from a number or a numeric string.
     public var intValue: Int? {
         switch self {
-        case let .number(d) where d.isFinite && d == d.rounded() && abs(d) < 9.0e15: return Int(d)
-        case let .string(s): return Int(s)
+        case let .number(d) where d.isFinite && d == d.rounded() && d >= 0 && d < 9.0e15: return Int(d)
+        case let .string(s): return Int(s).flatMap { $0 >= 0 && $0 < 9_000_000_000_000_000 ? $0 : nil }
         default: return nil
         }
     }
@@ -139,15 +139,15 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     // MARK: Parse
 
-    public static func parse(_ text: String, maxDepth: Int = 128) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ text: String, maxDepth: Int = InputLimits.jsonDepth) throws(JSONParseError) -> JSONValue {
         try parse(bytes: Array(text.utf8), maxDepth: maxDepth)
     }
 
-    public static func parse(data: Data, maxDepth: Int = 128) throws(JSONParseError) -> JSONValue {
+    public static func parse(data: Data, maxDepth: Int = InputLimits.jsonDepth) throws(JSONParseError) -> JSONValue {
         try parse(bytes: [UInt8](data), maxDepth: maxDepth)
     }
 
-    public static func parse(bytes: [UInt8], maxDepth: Int = 128) throws(JSONParseError) -> JSONValue {
+    public static func parse(bytes: [UInt8], maxDepth: Int = InputLimits.jsonDepth) throws(JSONParseError) -> JSONValue {
         try bytes.withUnsafeBufferPointer { (buf) throws(JSONParseError) -> JSONValue in
             var p = JSONParser(bytes: buf, maxDepth: maxDepth)
             p.skipWhitespace()
@@ -199,10 +199,11 @@ struct JSONParser {
     }
 
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"):
+            // `depth` objects and arrays are open around this one.
+            guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
             index += 1
             var pairs: [(String, JSONValue)] = []
             skipWhitespace()
@@ -228,6 +229,7 @@ struct JSONParser {
                 throw error("expected ',' or '}' in an object")
             }
         case UInt8(ascii: "["):
+            guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
             index += 1
             var items: [JSONValue] = []
             skipWhitespace()
@@ -284,6 +286,8 @@ struct JSONParser {
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let d = Double(text) else { throw error("invalid number") }
+        // 1e999 would become infinity, which no count, time or value in an answer can be.
+        guard d.isFinite else { throw error("number out of range") }
         return d
     }
 

@@ -134,7 +134,7 @@ public enum ReportPipeline {
         let replay = options.replayDirectory
         let compare = options.compare
         let sharedPolicies = options.policies
-        if sharedPolicies == "-" { _ = StandardInput.bytes() }   // read once, before the environments run
+        if sharedPolicies == "-" { _ = try? StandardInput.bytes() }   // read once, before the environments run
         let deadlineText = options.deadline ?? config.deadline?.text ?? RunDuration.defaultDeadline.text
         guard let deadline = RunDuration.parse(deadlineText) else {
             return fail("--deadline: '\(deadlineText)' is not a duration like 90s, 10m or 1h")
@@ -165,8 +165,8 @@ public enum ReportPipeline {
                                    environments: envs.map(\.name), compare: compare, policies: sharedPolicies)
             do {
                 try rec.write(to: record, configBytes: configBytes)
-                if sharedPolicies == "-" {
-                    try Data(StandardInput.bytes()).write(to: URL(fileURLWithPath: record + "/" + RunRecording.stdinName), options: .atomic)
+                if sharedPolicies == "-", let stdin = try? StandardInput.bytes() {
+                    try Data(stdin).write(to: URL(fileURLWithPath: record + "/" + RunRecording.stdinName), options: .atomic)
                 }
             } catch {
                 return fail("--record: cannot write \(record): \(error.localizedDescription)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ThreatModel
 import ThreatRender
 import ThreatSources
 
@@ -26,10 +27,14 @@ enum PolicyInput {
         let bytes: [UInt8]
         let origin = path == "-" ? "stdin" : path
         if path == "-" {
-            bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            let data = (try? FileHandle.standardInput.read(upToCount: InputLimits.documentBytes + 1)) ?? Data()
+            guard data.count <= InputLimits.documentBytes else {
+                throw fail("stdin: larger than \(InputLimits.describe(bytes: InputLimits.documentBytes)); not read")
+            }
+            bytes = [UInt8](data)
         } else {
             do {
-                bytes = try readFileBytes(path, limit: 64 << 20)
+                bytes = try readFileBytes(path, limit: InputLimits.documentBytes)
             } catch {
                 throw fail("\(error.description). Pass a manifest file, or - to read standard input.")
             }

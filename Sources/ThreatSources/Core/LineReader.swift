@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import ThreatModel
 
 /// Streams the lines of a plain or gzip file in constant memory: reads 1 MiB blocks, splits on
 /// newline with `memchr`, and hands each line to the caller as raw bytes (no String unless the
@@ -15,7 +16,7 @@ public struct LineReader {
     public var maxLineBytes: Int
     public static let blockSize = 1 << 20
 
-    public init(path: String, maxLineBytes: Int = 1 << 20) {
+    public init(path: String, maxLineBytes: Int = InputLimits.lineBytes) {
         self.path = path
         self.maxLineBytes = maxLineBytes
     }

@@ -90,7 +90,7 @@ public protocol PolicySource: Sendable {
 }
 
 /// Reads a whole file as bytes, with a size cap, mapping errors to `SourceError`.
-public func readFileBytes(_ path: String, limit: Int = 256 << 20) throws(SourceError) -> [UInt8] {
+public func readFileBytes(_ path: String, limit: Int = InputLimits.answerBytes) throws(SourceError) -> [UInt8] {
     guard let fh = FileHandle(forReadingAtPath: path) else {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {

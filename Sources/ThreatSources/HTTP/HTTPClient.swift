@@ -45,7 +45,7 @@ public struct HTTPClientOptions: Sendable {
     public var backoff: Double = 0.5
     /// Answers larger than this are cut off and fail: an engine that streams gigabytes must not
     /// take the job's memory.
-    public var maxBodyBytes = 256 << 20
+    public var maxBodyBytes = InputLimits.answerBytes
     public init() {}
 }
 

@@ -28,7 +28,7 @@ public struct HubbleFlowSource: FlowSource {
     /// Parses one line: `{"flow": {...}, "node_name": ..., "time": ...}` (hubble ≥ 0.8) or the bare
     /// flow object (older). Nil for anything else.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Flow? {
-        guard let json = try? JSONValue.parse(bytes: Array(bytes), maxDepth: 32) else { return nil }
+        guard let json = try? JSONValue.parse(bytes: Array(bytes), maxDepth: InputLimits.jsonDepth) else { return nil }
         let flow = json["flow"] ?? json
         guard let verdict = flow["verdict"]?.stringValue ?? flow["verdict"]?.intValue.map(verdictName),
               let timeText = flow["time"]?.stringValue ?? json["time"]?.stringValue,
@@ -62,12 +62,17 @@ public struct HubbleFlowSource: FlowSource {
         var fwdBuckets = [Int](repeating: 0, count: buckets.count), dropBuckets = fwdBuckets
         var all = FlowCounts(forwarded: 0, dropped: 0), inbound = all, outbound = all
         var reasons: [String: Int] = [:], tuples: [String: Int] = [:]
-        var skipped = 0
-        var skipPlaces: [String] = []
+        var skipped = 0, tooLong = 0
+        var skipPlaces: [String] = [], longPlaces: [String] = []
         var evidence: [EvidenceItem] = []
         for path in files {
             var digest = SHA256Digest()
             try LineReader(path: path).forEachLine { lineNo, line in
+                if case .tooLong = line {
+                    tooLong += 1
+                    if longPlaces.count < HubbleFlowSource.reportedSkips { longPlaces.append("\(path):\(lineNo)") }
+                    return
+                }
                 guard case let .bytes(b) = line, let f = HubbleFlowSource.parse(b) else {
                     if case let .bytes(b) = line, b.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
                     skipped += 1
@@ -109,6 +114,9 @@ public struct HubbleFlowSource: FlowSource {
         var warnings: [String] = []
         if skipped > 0 {
             warnings.append("skipped \(skipped) line(s) that are not hubble flow JSON, first at \(skipPlaces.joined(separator: ", "))")
+        }
+        if tooLong > 0 {
+            warnings.append("skipped \(tooLong) line(s) longer than \(InputLimits.describe(bytes: InputLimits.lineBytes)), first at \(longPlaces.joined(separator: ", "))")
         }
         return SourceOutput(value: stats, evidence: evidence, warnings: warnings)
     }

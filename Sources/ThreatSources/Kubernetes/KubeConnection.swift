@@ -36,11 +36,13 @@ public struct KubeConnection: Sendable {
 
     static func fromKubeconfig(path: String, context wanted: String?, options: HTTPClientOptions,
                                environment: [String: String]) throws(SourceError) -> KubeConnection {
-        let bytes = try readFileBytes(path, limit: 16 << 20)
+        let bytes = try readFileBytes(path, limit: InputLimits.documentBytes)
         let base = (path as NSString).deletingLastPathComponent
         let root: Node
         do {
-            guard let n = try Yams.compose(yaml: String(decoding: bytes, as: UTF8.self)) else {
+            let text = String(decoding: bytes, as: UTF8.self)
+            try YAMLLimits.check(text, reader: YAMLReader(file: path))
+            guard let n = try Yams.compose(yaml: text) else {
                 throw SourceError.malformed(place: path, detail: "the kubeconfig is empty")
             }
             root = n

@@ -42,6 +42,10 @@ public enum PolicyDocumentLoader {
     public static func loadDetailed(text: String, origin: String, lineOffset: Int = 0,
                                     namespace: String? = nil) -> PolicyLoadResult {
         var result = PolicyLoadResult()
+        guard text.utf8.count <= InputLimits.documentBytes else {
+            result.notes.append("\(origin): skipped, larger than \(InputLimits.describe(bytes: InputLimits.documentBytes)) (\(text.utf8.count) bytes)")
+            return result
+        }
         for chunk in DocumentSplitter.split(text) {
             var loader = DocumentLoader(origin: origin, chunk: chunk, lineOffset: lineOffset, namespace: namespace)
             loader.run()
@@ -64,7 +68,7 @@ public enum PolicyDocumentLoader {
         var warnings: [String] = []
         var isFolder = false
         if path == "-" {
-            files.append(("stdin", StandardInput.bytes()))
+            files.append(("stdin", try StandardInput.bytes()))
         } else {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -74,9 +78,9 @@ public enum PolicyDocumentLoader {
             if isFolder {
                 let found = try policyFiles(in: path)
                 if found.isEmpty { setNotes.append("no policy files (*.yaml, *.yml, *.json) in \(path)") }
-                for f in found { files.append((f, try readFileBytes(f))) }
+                for f in found { files.append((f, try readFileBytes(f, limit: InputLimits.documentBytes))) }
             } else {
-                files.append((path, try readFileBytes(path)))
+                files.append((path, try readFileBytes(path, limit: InputLimits.documentBytes)))
             }
         }
         var items: [PolicyItem] = []
@@ -262,6 +266,13 @@ private struct DocumentLoader {
 
     mutating func run() {
         let root: Node?
+        do throws(LocatedError) {
+            // Past a limit (size, depth, alias expansion) the document is not parsed at all.
+            try YAMLLimits.check(chunk.text, reader: reader)
+        } catch {
+            unparsed(error)
+            return
+        }
         do {
             root = try Yams.compose(yaml: chunk.text)
         } catch {
@@ -544,21 +555,25 @@ private struct DocumentLoader {
 /// (and a `directory: "-"` source in several environments) sees the same bytes.
 public enum StandardInput {
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var cached: [UInt8]?
+    nonisolated(unsafe) private static var cached: Result<[UInt8], SourceError>?
 
-    public static func bytes() -> [UInt8] {
+    /// Standard input, at most `InputLimits.documentBytes`.
+    public static func bytes() throws(SourceError) -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
-        if let cached { return cached }
-        let data = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-        cached = data
-        return data
+        if cached == nil {
+            let data = (try? FileHandle.standardInput.read(upToCount: InputLimits.documentBytes + 1)) ?? Data()
+            cached = data.count <= InputLimits.documentBytes
+                ? .success([UInt8](data))
+                : .failure(.unreadable(path: "stdin", reason: "larger than \(InputLimits.describe(bytes: InputLimits.documentBytes))"))
+        }
+        return try cached!.get()
     }
 
     /// Stands in for standard input (`--replay` of a run that read its policies from stdin).
     public static func preset(_ bytes: [UInt8]) {
         lock.lock()
-        cached = bytes
+        cached = .success(bytes)
         lock.unlock()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ThreatConfig
 import ThreatModel
 import Yams
 
@@ -73,7 +74,8 @@ public enum PolicyLabelEditor {
         var changes: [PolicyLabelChange] = []
         var notes: [String] = []
         for chunk in DocumentSplitter.split(text) {
-            guard let root = try? Yams.compose(yaml: chunk.text) else { continue }
+            guard (try? YAMLLimits.check(chunk.text, reader: YAMLReader(file: origin))) != nil,
+                  let root = try? Yams.compose(yaml: chunk.text) else { continue }
             var doc = DocumentEdit(pos: pos, chunk: chunk, origin: origin, action: action)
             let refs = PolicyNodeEdits.policies(in: root).filter { filter?.contains($0.name ?? "") ?? true }
             guard !refs.isEmpty else { continue }
@@ -144,7 +146,8 @@ public enum PolicyLabelEditor {
     /// The edited document means the same as the original, GitLab's label aside, and every policy
     /// asked for is in the state asked for while the others kept theirs.
     static func verify(original: Node, edited: String, action: PolicyEnforcementAction, filter: Set<String>?) -> Bool {
-        guard let new = try? Yams.compose(yaml: edited) else { return false }
+        guard (try? YAMLLimits.check(edited, reader: YAMLReader(file: ""))) != nil,
+              let new = try? Yams.compose(yaml: edited) else { return false }
         guard PolicyNodeEdits.canonicalJSON(new) == PolicyNodeEdits.canonicalJSON(original) else { return false }
         let before = PolicyNodeEdits.policies(in: original)
         let after = PolicyNodeEdits.policies(in: new)

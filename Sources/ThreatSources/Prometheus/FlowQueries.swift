@@ -74,8 +74,10 @@ public enum FlowStatisticsBuilder {
         func counts(_ name: FlowQueries.Name) -> FlowCounts {
             var f = 0.0, d = 0.0
             for s in answers[name]?.vector ?? [] {
-                guard s.value.isFinite else {
-                    warnings.append("\(name.rawValue): ignored a non-finite value (\(s.value)) for \(s.labels[queries.verdictLabel] ?? "?")")
+                guard s.value.isFinite, s.value >= 0 else {
+                    // increase() is never negative: a negative count is a broken answer.
+                    let what = s.value.isFinite ? "a negative" : "a non-finite"
+                    warnings.append("\(name.rawValue): ignored \(what) value (\(s.value)) for \(s.labels[queries.verdictLabel] ?? "?")")
                     continue
                 }
                 switch s.labels[queries.verdictLabel] {
@@ -84,7 +86,7 @@ public enum FlowStatisticsBuilder {
                 default: break
                 }
             }
-            return FlowCounts(forwarded: Int(f.rounded()), dropped: Int(d.rounded()))
+            return FlowCounts(forwarded: Int(saturating: f), dropped: Int(saturating: d))
         }
         func series(_ verdict: String) -> [SeriesPoint<Double>] {
             guard let s = answers[.rate]?.matrix.first(where: { $0.labels[queries.verdictLabel] == verdict }) else { return [] }
@@ -93,7 +95,7 @@ public enum FlowStatisticsBuilder {
         func ranked(_ name: FlowQueries.Name, key: ([String: String]) -> String) -> [RankedCount] {
             let items = (answers[name]?.vector ?? []).compactMap { s -> RankedCount? in
                 guard s.value.isFinite else { return nil }
-                let n = Int(s.value.rounded())
+                let n = Int(saturating: s.value)
                 return n > 0 ? RankedCount(key: key(s.labels), count: n) : nil
             }
             return rank(items)

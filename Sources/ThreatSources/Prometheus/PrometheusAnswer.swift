@@ -81,7 +81,8 @@ public struct PrometheusAnswer: Sendable, Equatable {
                 var points: [(Double, Double)] = []
                 points.reserveCapacity(values.count)
                 for (j, p) in values.enumerated() {
-                    guard let pair = p.arrayValue, pair.count == 2, let t = pair[0].doubleValue, let v = parseValue(pair[1]) else {
+                    guard let pair = p.arrayValue, pair.count == 2, let t = pair[0].doubleValue, t.isFinite,
+                          let v = parseValue(pair[1]) else {
                         throw .malformed(place: place, detail: "data.result[\(i)].values[\(j)] is not [time, \"value\"]")
                     }
                     points.append((t, v))

@@ -1,4 +1,5 @@
 import Foundation
+import ThreatModel
 
 /// A validating JSON scanner for one audit-log line that keeps only the fields the statistics
 /// need, as byte ranges into the line. Everything else is checked for JSON syntax and skipped
@@ -55,7 +56,7 @@ struct AuditJSONScanner {
         case message(MessagePart)
     }
 
-    static let maxDepth = 128
+    static let maxDepth = InputLimits.jsonDepth
     /// Rule matches kept per entry; more are validated but not kept.
     static let maxMessages = 512
 
@@ -368,7 +369,11 @@ struct AuditJSONScanner {
         for k in s.start..<s.end {
             let d = p[k] &- 0x30
             guard d < 10 else { return s.kind == .number && p[k] == 0x2E ? v : nil }
-            v = v * 10 + Int(d)
+            // 19 digits hold Coraza's nanosecond timestamps, and 19 nines overflow Int: no number then.
+            let (times10, o1) = v.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int(d))
+            if o1 || o2 { return nil }
+            v = sum
         }
         return v
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ThreatModel
 
 /// How a log is read: one reader per step, on the calling thread, reads each file once from start
 /// to end (plain, or inflating `.gz`) and cuts the stream into blocks of whole lines; parse workers
@@ -10,7 +11,7 @@ enum LogBlocks {
     /// the hasher and the parser).
     static let chunkSize = 256 << 10
     /// Longest line kept (1 MiB); a longer line is read through and skipped.
-    static let maxLineLength = 1 << 20
+    static let maxLineLength = InputLimits.lineBytes
 }
 
 /// A buffer a block lives in: a chunk plus room for the partial line carried over.

@@ -173,7 +173,7 @@ enum SkipReason: Int, CaseIterable, Sendable {
         case .notJSON: "not JSON"
         case .notAuditEntry: "JSON but not a ModSecurity or Coraza audit entry"
         case .badTime: "time not understood"
-        case .tooLong: "longer than 1 MiB"
+        case .tooLong: "longer than \(InputLimits.describe(bytes: LogBlocks.maxLineLength))"
         case .notAccessLine: "not an ingress-nginx or combined access line"
         }
     }
