@@ -33,7 +33,7 @@ let package = Package(
             "ThreatModel", "ThreatConfig", "CCurl", "CZlib", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "ThreatAnalysis", dependencies: ["ThreatModel"]),
-        .target(name: "ThreatCharts", dependencies: ["ThreatModel", "CCairo"]),
+        .target(name: "ThreatCharts", dependencies: ["ThreatModel", "CCairo", "CZlib"]),
         .target(name: "ThreatRender", dependencies: [
             "ThreatModel", "ThreatCharts", .product(name: "Mustache", package: "swift-mustache"),
         ]),

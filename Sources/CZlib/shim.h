@@ -10,3 +10,8 @@ static inline int tr_inflate_init_auto(z_stream *stream) {
 static inline int tr_inflate_init_gzip(z_stream *stream) {
     return inflateInit2(stream, 15 + 32);
 }
+
+/* deflateInit2 is a macro as well: a zlib stream (windowBits 15) at `level` with `strategy`. */
+static inline int tr_deflate_init_zlib(z_stream *stream, int level, int strategy) {
+    return deflateInit2(stream, level, Z_DEFLATED, 15, 8, strategy);
+}

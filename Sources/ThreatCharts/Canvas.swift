@@ -90,6 +90,11 @@ enum Canvas {
         try check(cairo_surface_status(surface), "cairo_image_surface_create")
         cairo_surface_set_device_scale(surface, Double(scale), Double(scale))
         try paint(surface, draw)
+        return try PNGEncoder.encode(surface: surface)
+    }
+
+    /// cairo's own PNG writer (libpng), kept to check `PNGEncoder` against.
+    static func cairoPNG(_ surface: OpaquePointer) throws(ChartError) -> [UInt8] {
         cairo_surface_flush(surface)
         let sink = ByteSink()
         let status = withExtendedLifetime(sink) {

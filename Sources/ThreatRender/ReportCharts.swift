@@ -26,9 +26,26 @@ public enum ReportCharts {
         let perHour = "per \(report.window.interval.rawValue)"
         let shift = Double(report.window.seconds)
         let previousName = "previous \(WindowText.human(report.window))"
+        // Environments are drawn in parallel (each chart on its own cairo surfaces), then put
+        // back in environment order, so the result is the same as drawing them one by one.
+        let envs = report.environments
+        let results = ChartSlots(count: envs.count)
+        DispatchQueue.concurrentPerform(iterations: envs.count) { i in
+            results.set(i, Result { () throws(ChartError) -> [ReportChart] in
+                try charts(env: envs[i], index: i, slug: slugs[i], report: report, tz: tz, perHour: perHour,
+                           shift: shift, previousName: previousName)
+            })
+        }
         var out: [ReportChart] = []
-        for (i, env) in report.environments.enumerated() {
-            let slug = slugs[i]
+        for r in results.take() { out += try r.get() }
+        return out
+    }
+
+    /// One environment's charts, in the report's order.
+    private static func charts(env: EnvironmentReport, index i: Int, slug: String, report: Report, tz: TimeZone,
+                               perHour: String, shift: Double, previousName: String) throws(ChartError) -> [ReportChart] {
+        var out: [ReportChart] = []
+        do {
             if let waf = env.waf.value {
                 let chart = TimeSeriesChart(
                     id: "\(slug)-waf", title: "Requests (\(Sanitize.text(env.name, max: 40)))", yLabel: "requests \(perHour)",
@@ -85,5 +102,25 @@ public enum ReportCharts {
     /// Moves the previous window's points forward by one window length, onto the report's x range.
     static func shifted(_ points: [SeriesPoint<Double>], by seconds: Double) -> [SeriesPoint<Double>] {
         points.map { SeriesPoint($0.time.addingTimeInterval(seconds), $0.value) }
+    }
+}
+
+/// One result slot per environment, filled from `concurrentPerform` workers.
+private final class ChartSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<[ReportChart], ChartError>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ r: Result<[ReportChart], ChartError>) {
+        lock.lock()
+        slots[i] = r
+        lock.unlock()
+    }
+
+    func take() -> [Result<[ReportChart], ChartError>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.map { $0 ?? .success([]) }
     }
 }

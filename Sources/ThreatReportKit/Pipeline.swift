@@ -184,7 +184,14 @@ public enum ReportPipeline {
             var context = RenderContext(report: report, charts: charts, templates: templates, failOn: options.failOn, config: configRef)
             context.dataDigest = try JSONRenderer().render(context).first.map { SHA256Digest.hex($0.bytes) }
             if needsChartFiles { files += ChartFiles.files(charts) }
-            for r in renderers { files += try r.render(context) }
+            // The formats are independent: each renders on its own thread; files keep the
+            // formats' order, and the first failure in that order is the one reported.
+            let outputs = ParallelSlots<[OutputFile]>(count: renderers.count)
+            let shared = context, formats = renderers
+            DispatchQueue.concurrentPerform(iterations: formats.count) { i in
+                outputs.set(i, Result<[OutputFile], any Error> { () throws -> [OutputFile] in try formats[i].render(shared) })
+            }
+            for r in outputs.results() { files += try r.get() }
             files.append(OutputFile.checksums(files))
         } catch let e as ChartError {
             return fail("drawing charts: \(e)")
@@ -428,5 +435,26 @@ extension PolicySourceConfig {
         case .replay, .directory: true
         case .kubernetes: false
         }
+    }
+}
+
+/// One result slot per task of a `concurrentPerform`, read back in task order.
+final class ParallelSlots<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<Value, any Error>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ r: Result<Value, any Error>) {
+        lock.lock()
+        slots[i] = r
+        lock.unlock()
+    }
+
+    /// Every slot's result; a slot never set is a failure (it cannot happen after `concurrentPerform`).
+    func results() -> [Result<Value, any Error>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.map { $0 ?? .failure(CancellationError()) }
     }
 }
