@@ -182,13 +182,17 @@ public enum ReportPipeline {
             let configText = configBytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
             let configRef = ConfigReference(path: configPath, text: configText, environments: report.environments.map(\.name))
             var context = RenderContext(report: report, charts: charts, templates: templates, failOn: options.failOn, config: configRef)
-            context.dataDigest = try JSONRenderer().render(context).first.map { SHA256Digest.hex($0.bytes) }
+            // report.json first: the other formats show its digest. It is rendered once, and
+            // written only when asked for.
+            let json = try JSONRenderer().render(context)
+            context.dataDigest = json.first.map { SHA256Digest.hex($0.bytes) }
             if needsChartFiles { files += ChartFiles.files(charts) }
             // The formats are independent: each renders on its own thread; files keep the
             // formats' order, and the first failure in that order is the one reported.
             let outputs = ParallelSlots<[OutputFile]>(count: renderers.count)
             let shared = context, formats = renderers
             DispatchQueue.concurrentPerform(iterations: formats.count) { i in
+                if formats[i] is JSONRenderer { return outputs.set(i, .success(json)) }
                 outputs.set(i, Result<[OutputFile], any Error> { () throws -> [OutputFile] in try formats[i].render(shared) })
             }
             for r in outputs.results() { files += try r.get() }
