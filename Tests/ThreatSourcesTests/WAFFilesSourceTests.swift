@@ -140,7 +140,7 @@ struct WAFFilesSourceTests {
         #expect(auditWarning.contains("\(dir)/audit.log:9 (longer than 1 MiB)"))
         #expect(out.warnings.contains { $0.contains("access log: 1 line skipped") && $0.contains("\(dir)/access.log:10") })
         // The digest covers every byte, the skipped 10 MB line included.
-        var digest = PortableSHA256()
+        var digest = SHA256Digest()
         audit.withUnsafeBytes { digest.update($0) }
         #expect(out.evidence.first { $0.source.hasSuffix("/audit.log") }?.sha256 == digest.finalize())
     }
@@ -205,7 +205,7 @@ struct WAFFilesSourceTests {
         var g = SystemRandomNumberGenerator()
         for n in [0, 1, 55, 56, 63, 64, 65, 1000, 70_001] {
             let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &g) }
-            var portable = PortableSHA256()
+            var portable = SHA256Digest()
             bytes.withUnsafeBytes { b in
                 // Uneven pieces, as reads deliver them.
                 var i = 0
