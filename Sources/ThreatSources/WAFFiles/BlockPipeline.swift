@@ -114,11 +114,10 @@ struct TallyFold {
 /// The blocks between the reader and the workers, and the free buffers: a bounded hand-off, so the
 /// reader waits when the workers are behind.
 final class BlockQueue: @unchecked Sendable {
+    /// Guards `free` and the buffers' `users`.
     private let condition = NSCondition()
-    private var pending: [LineBlock] = []
-    private var head = 0
+    private let pending = ClosableFIFO<LineBlock>()
     private var free: [BlockBuffer]
-    private var closed = false
 
     init(buffers: Int) { free = (0..<buffers).map { _ in BlockBuffer() } }
 
@@ -145,24 +144,43 @@ final class BlockQueue: @unchecked Sendable {
     func push(_ block: LineBlock, users: Int = 1) {
         condition.lock()
         block.buffer?.users = users
-        pending.append(block)
+        condition.unlock()
+        pending.push(block)
+    }
+
+    /// The next block, or nil once the reader closed the queue and it is empty.
+    func pop() -> LineBlock? { pending.pop() }
+
+    func close() { pending.close() }
+}
+
+/// A FIFO between threads: `pop` waits for an item, and gives nil once the FIFO is closed and
+/// drained.
+final class ClosableFIFO<T>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [T] = []
+    private var head = 0
+    private var closed = false
+
+    func push(_ item: T) {
+        condition.lock()
+        items.append(item)
         condition.broadcast()
         condition.unlock()
     }
 
-    /// The next block, or nil once the reader closed the queue and it is empty.
-    func pop() -> LineBlock? {
+    func pop() -> T? {
         condition.lock()
         defer { condition.unlock() }
-        while head == pending.count && !closed { condition.wait() }
-        guard head < pending.count else { return nil }
-        let b = pending[head]
+        while head == items.count && !closed { condition.wait() }
+        guard head < items.count else { return nil }
+        let item = items[head]
         head += 1
-        if head > 64, head * 2 > pending.count {
-            pending.removeFirst(head)
+        if head > 64, head * 2 > items.count {
+            items.removeFirst(head)
             head = 0
         }
-        return b
+        return item
     }
 
     func close() {
@@ -184,17 +202,16 @@ final class BlockHasher: @unchecked Sendable {
         case endOfFile(Int)
     }
 
+    private let jobs = ClosableFIFO<Job>()
+    /// Guards `finished` and `digests`.
     private let condition = NSCondition()
-    private var jobs: [Job] = []
-    private var head = 0
-    private var closed = false
     private var finished = false
     private var digests: [Int: String] = [:]
 
     init(queue: BlockQueue) {
         let thread = Thread { [self] in
             var hasher = FileDigest.Hasher256()
-            while let job = next() {
+            while let job = jobs.pop() {
                 switch job {
                 case let .buffer(b, range):
                     hasher.update(UnsafeRawBufferPointer(start: b.pointer + range.lowerBound, count: range.count))
@@ -217,32 +234,12 @@ final class BlockHasher: @unchecked Sendable {
         thread.start()
     }
 
-    func submit(_ job: Job) {
-        condition.lock()
-        jobs.append(job)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func next() -> Job? {
-        condition.lock()
-        defer { condition.unlock() }
-        while head == jobs.count && !closed { condition.wait() }
-        guard head < jobs.count else { return nil }
-        let j = jobs[head]
-        head += 1
-        if head > 64, head * 2 > jobs.count {
-            jobs.removeFirst(head)
-            head = 0
-        }
-        return j
-    }
+    func submit(_ job: Job) { jobs.push(job) }
 
     /// Waits until every job is hashed; the digests by file index.
     func finish() -> [Int: String] {
+        jobs.close()
         condition.lock()
-        closed = true
-        condition.broadcast()
         while !finished { condition.wait() }
         defer { condition.unlock() }
         return digests
