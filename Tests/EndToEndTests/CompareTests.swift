@@ -5,19 +5,9 @@ import Testing
 @Suite("Compare with the previous window (loopback replay)")
 struct CompareTests {
     func config(_ server: ReplayServer, dir: String) throws -> String {
-        let cfg = dir + "/es.yml"
-        try """
-        version: 1
-        to: 2026-11-20T00:00:00Z
-        window: 24h
-        environments:
-          - name: production
-            namespace: shop-production
-            hosts: [shop.example.com]
-            waf:
-              elasticsearch: { url: "\(server.url)/es", index: "filebeat-7.*", timeout: 2, retries: 0 }
-        """.write(toFile: cfg, atomically: true, encoding: .utf8)
-        return cfg
+        try writeProductionConfig(dir + "/es.yml", [
+            #"waf: { elasticsearch: { url: "\#(server.url)/es", index: "filebeat-7.*", timeout: 2, retries: 0 } }"#,
+        ])
     }
 
     func sample(_ sub: String = "") -> ReplayServer.Response {

@@ -7,19 +7,9 @@ struct ElasticsearchLiveTests {
     static let canary = "tr-canary-api-key-7f3a9c"
 
     func config(_ server: ReplayServer, dir: String, extra: String = "") throws -> String {
-        let cfg = dir + "/es.yml"
-        try """
-        version: 1
-        to: 2026-11-20T00:00:00Z
-        window: 24h
-        environments:
-          - name: production
-            namespace: shop-production
-            hosts: [shop.example.com]
-            waf:
-              elasticsearch: { url: "\(server.url)/es", index: "filebeat-7.*", api_key_env: TR_TEST_ES_KEY, timeout: 2\(extra) }
-        """.write(toFile: cfg, atomically: true, encoding: .utf8)
-        return cfg
+        try writeProductionConfig(dir + "/es.yml", [
+            #"waf: { elasticsearch: { url: "\#(server.url)/es", index: "filebeat-7.*", api_key_env: TR_TEST_ES_KEY, timeout: 2\#(extra) } }"#,
+        ])
     }
 
     func answer(_ status: Int = 200, delay: Double? = nil) -> ReplayServer.Response {

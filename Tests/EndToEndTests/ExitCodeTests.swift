@@ -44,18 +44,11 @@ struct ExitCodeTests {
     @Test("3: a failing source gives a partial report that says which and why; 3 wins over 1")
     func three() throws {
         let dir = tempDir("x3")
-        let cfg = dir + "/partial.yml"
-        try """
-        version: 1
-        to: 2026-11-20T00:00:00Z
-        environments:
-          - name: production
-            namespace: shop-production
-            hosts: [shop.example.com]
-            waf: { replay: \(repo)/samples/production/waf }
-            flows: { replay: recordings/missing }
-            policies: { directory: \(repo)/samples/production/policies }
-        """.write(toFile: cfg, atomically: true, encoding: .utf8)
+        let cfg = try writeProductionConfig(dir + "/partial.yml", [
+            "waf: { replay: \(repo)/samples/production/waf }",
+            "flows: { replay: recordings/missing }",
+            "policies: { directory: \(repo)/samples/production/policies }",
+        ])
         let r = try report(["--config", cfg, "--output", dir + "/out", "--fail-on", "info"])
         #expect(r.code == 3, "\(r.stderr)")
         #expect(r.stderr.contains("production/flows"))

@@ -11,16 +11,10 @@ struct PrometheusFaultTests {
             .init(path: "/api/v1/query_range", responses: responses),
         ])
         let dir = tempDir("promfault")
-        try """
-        version: 1
-        to: 2026-11-20T00:00:00Z
-        environments:
-          - name: production
-            namespace: shop-production
-            hosts: [shop.example.com]
-            waf: { replay: \(repo)/samples/production/waf }
-            flows: { prometheus: { url: "\(server.url)", timeout: \(timeout), retries: 1 } }
-        """.write(toFile: dir + "/c.yml", atomically: true, encoding: .utf8)
+        try writeProductionConfig(dir + "/c.yml", [
+            "waf: { replay: \(repo)/samples/production/waf }",
+            #"flows: { prometheus: { url: "\#(server.url)", timeout: \#(timeout), retries: 1 } }"#,
+        ])
         let r = try report(["--config", dir + "/c.yml", "--output", dir + "/out", "--format", "json,html"], env: ["THREAT_REPORT_RETRY_BACKOFF": "0.05"])
         let json = try #require(try foundationJSON(dir + "/out/report.json") as? [String: Any])
         let env = try #require((json["environments"] as? [[String: Any]])?.first)

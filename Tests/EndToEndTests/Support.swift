@@ -138,3 +138,22 @@ func kubeUser(_ pki: TestPKI, token: String) throws -> String {
         token: \(token)
     """
 }
+
+/// Writes a config for the samples' window (the 24 hours to 2026-11-20T00:00:00Z) with one
+/// environment, `production` in `shop-production` (host shop.example.com), whose sections are the
+/// given lines (`waf: { … }`, `flows: { … }`, `policies: { … }`); returns `path`.
+@discardableResult
+func writeProductionConfig(_ path: String, _ sections: [String]) throws -> String {
+    try """
+    version: 1
+    to: 2026-11-20T00:00:00Z
+    window: 24h
+    environments:
+      - name: production
+        namespace: shop-production
+        hosts: [shop.example.com]
+    \(sections.map { "    " + $0 }.joined(separator: "\n"))
+
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
