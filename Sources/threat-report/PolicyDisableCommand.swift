@@ -16,21 +16,7 @@ struct PolicyDisableCommand: ParsableCommand {
         not be reached.
         """)
 
-    @Argument(help: ArgumentHelp("Manifest file (YAML or JSON, several documents allowed), or - for stdin.", valueName: "file"))
-    var file: String
+    @OptionGroup var options: PolicyLabelOptions
 
-    @Option(name: .long, help: ArgumentHelp("Only the policy with this metadata.name (repeatable; default: every policy).", valueName: "name"))
-    var name: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("With --apply: the namespace of policies whose manifest has no metadata.namespace.", valueName: "namespace"))
-    var namespace: String?
-
-    @OptionGroup(title: "Sending the change to the cluster")
-    var kube: PolicyApplyOptions
-
-    func validate() throws {
-        if namespace != nil && !kube.apply { throw ValidationError("--namespace needs --apply") }
-    }
-
-    func run() throws { try PolicyLabelCommand.run(.disable, file: file, names: name, namespace: namespace, kube: kube) }
+    func run() throws { try PolicyLabelCommand.run(.disable, options) }
 }

@@ -16,6 +16,13 @@ struct PolicyEnableCommand: ParsableCommand {
         not be reached.
         """)
 
+    @OptionGroup var options: PolicyLabelOptions
+
+    func run() throws { try PolicyLabelCommand.run(.enable, options) }
+}
+
+/// The arguments `enable` and `disable` share.
+struct PolicyLabelOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("Manifest file (YAML or JSON, several documents allowed), or - for stdin.", valueName: "file"))
     var file: String
 
@@ -31,13 +38,12 @@ struct PolicyEnableCommand: ParsableCommand {
     func validate() throws {
         if namespace != nil && !kube.apply { throw ValidationError("--namespace needs --apply") }
     }
-
-    func run() throws { try PolicyLabelCommand.run(.enable, file: file, names: name, namespace: namespace, kube: kube) }
 }
 
 /// The shared body of `enable` and `disable`.
 enum PolicyLabelCommand {
-    static func run(_ action: PolicyEnforcementAction, file: String, names: [String], namespace: String?, kube: PolicyApplyOptions) throws {
+    static func run(_ action: PolicyEnforcementAction, _ options: PolicyLabelOptions) throws {
+        let (file, names, namespace, kube) = (options.file, options.name, options.namespace, options.kube)
         let input = try PolicyInput.read(file)
         // The manifest is printed unchanged: refuse characters that would reach the terminal raw.
         if let place = TerminalText.firstUnsafe(in: input.text) {
