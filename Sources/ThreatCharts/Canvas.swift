@@ -44,8 +44,9 @@ final class ByteSink {
     var bytes: [UInt8] = []
 }
 
-/// cairo's write callback. It captures nothing: the sink travels in `closure`.
-private let writeToSink: cairo_write_func_t = { closure, data, length in
+/// cairo's write callback (PNG, SVG and PDF streams). It captures nothing: the sink travels in
+/// `closure`.
+let writeToSink: cairo_write_func_t = { closure, data, length in
     guard let closure else { return CAIRO_STATUS_WRITE_ERROR }
     let sink = Unmanaged<ByteSink>.fromOpaque(closure).takeUnretainedValue()
     if let data, length > 0 {

@@ -190,13 +190,3 @@ public final class PDFDocument {
         return h
     }
 }
-
-/// cairo's write callback for PDF streams. It captures nothing: the sink travels in `closure`.
-private let writeToSink: cairo_write_func_t = { closure, data, length in
-    guard let closure else { return CAIRO_STATUS_WRITE_ERROR }
-    let sink = Unmanaged<ByteSink>.fromOpaque(closure).takeUnretainedValue()
-    if let data, length > 0 {
-        sink.bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
-    }
-    return CAIRO_STATUS_SUCCESS
-}

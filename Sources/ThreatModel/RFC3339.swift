@@ -83,6 +83,9 @@ public struct CivilTime: Sendable, Equatable {
         hour = rem / 3600; minute = (rem % 3600) / 60; second = rem % 60
     }
 
+    /// Days from 1970-01-01 to the civil date (proleptic Gregorian), Howard Hinnant's algorithm.
+    /// Inlinable: the log parsers call it for every line.
+    @inlinable
     public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400

@@ -1,4 +1,5 @@
 import Foundation
+import ThreatModel
 
 /// The time formats WAF logs use, parsed from bytes to Unix seconds without Foundation's date
 /// formatters (which cost microseconds a line):
@@ -8,16 +9,9 @@ import Foundation
 /// - ModSecurity v3 `time_stamp`, C `ctime` without a zone: `Sat Nov 21 20:11:55 2026`, the day
 ///   space-padded (`Sun Nov  1 …`). Its zone comes from the configuration (`audit_log_timezone`).
 enum LogTime {
-    /// Days from 1970-01-01 to the civil date (proleptic Gregorian), Howard Hinnant's algorithm.
-    static func days(year y0: Int, month m: Int, day d: Int) -> Int {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (m + 9) % 12
-        let doy = (153 * mp + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
+    /// Days from 1970-01-01 to the civil date (proleptic Gregorian).
+    @inline(__always)
+    static func days(year: Int, month: Int, day: Int) -> Int { CivilTime.daysFromCivil(year: year, month: month, day: day) }
 
     /// `Jan`…`Dec` (case-insensitive) to 1…12, or nil.
     @inline(__always)
