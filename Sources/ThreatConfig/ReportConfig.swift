@@ -106,21 +106,29 @@ public struct RunDuration: Sendable, Equatable, CustomStringConvertible {
 /// errors with file:line:column.
 public enum ConfigLoader {
     public static func load(path: String) throws(LocatedError) -> ReportConfig {
-        let text: String
+        try parse(bytes: try read(path: path), path: path)
+    }
+
+    /// The config file's bytes (at most `InputLimits.documentBytes`), for a caller that also
+    /// digests or records them.
+    public static func read(path: String) throws(LocatedError) -> Data {
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
             guard data.count <= InputLimits.documentBytes else {
                 throw LocatedError(file: path, message: "the config file is larger than \(InputLimits.describe(bytes: InputLimits.documentBytes)); not read")
             }
-            text = String(decoding: data, as: UTF8.self)
+            return data
         } catch let e as LocatedError {
             throw e
         } catch {
             throw LocatedError(file: path, message: "cannot read the config file (\(describe(error)))")
         }
-        // Keep a relative config path relative, so reports name inputs the same way on every machine.
-        let dir = (path as NSString).deletingLastPathComponent
-        return try parse(text, file: path, baseDirectory: dir)
+    }
+
+    /// Parses a config file's bytes as read from `path`: relative paths in it resolve against its
+    /// folder. A relative `path` stays relative, so reports name inputs the same way on every machine.
+    public static func parse(bytes: Data, path: String) throws(LocatedError) -> ReportConfig {
+        try parse(String(decoding: bytes, as: UTF8.self), file: path, baseDirectory: (path as NSString).deletingLastPathComponent)
     }
 
     static func describe(_ error: Error) -> String {

@@ -60,15 +60,13 @@ public enum ReportPipeline {
         // 1. Configuration and request.
         var options = options
         var configPath = options.configPath
-        var configBytes: Data?
-        var recorded: RunRecording?
+        let configBytes: Data
         if let replay = options.replayDirectory {
             // The recorded config, window, time zone, environments and generation time.
             do {
-                let (rec, text) = try RunRecording.read(from: replay)
-                recorded = rec
+                let (rec, bytes) = try RunRecording.read(from: replay)
                 configPath = rec.configPath
-                configBytes = Data(text.utf8)
+                configBytes = bytes
                 var o = RequestOverrides()
                 o.from = RFC3339.format(rec.window.from)
                 o.to = RFC3339.format(rec.window.to)
@@ -93,17 +91,16 @@ public enum ReportPipeline {
             guard FileManager.default.fileExists(atPath: configPath) else {
                 return fail("--config: \(configPath) does not exist. Pass --config FILE, or try the bundled sample: threat-report report --config samples/threat-report.yml")
             }
-            configBytes = try? Data(contentsOf: URL(fileURLWithPath: configPath))
+            do {
+                configBytes = try ConfigLoader.read(path: configPath)
+            } catch {
+                return fail(error.description)
+            }
         }
         let config: ReportConfig
         let request: ReportRequest
         do {
-            if let configBytes, recorded != nil {
-                config = try ConfigLoader.parse(String(decoding: configBytes, as: UTF8.self), file: configPath,
-                                                baseDirectory: (configPath as NSString).deletingLastPathComponent)
-            } else {
-                config = try ConfigLoader.load(path: configPath)
-            }
+            config = try ConfigLoader.parse(bytes: configBytes, path: configPath)
             request = try ReportRequest.resolve(config: config, overrides: options.overrides, now: options.now)
         } catch let e as LocatedError {
             return fail(e.description)
@@ -123,7 +120,7 @@ public enum ReportPipeline {
         } catch {
             return fail(error.description)
         }
-        let configDigest = configBytes.map { SHA256Digest.hex($0) }
+        let configDigest = SHA256Digest.hex(configBytes)
         logger.info("window \(RFC3339.format(request.window.from)) – \(RFC3339.format(request.window.to)), \(request.window.interval.rawValue) buckets, \(request.environments.count) environment(s)")
 
         // 2. Sources, environments in parallel with a bounded width.
@@ -159,8 +156,8 @@ public enum ReportPipeline {
         let report = Report(title: request.title, toolVersion: ToolInfo.version,
                             generatedAt: options.sourceDateEpoch ?? options.now, window: window,
                             timezone: request.timezone, environments: reports, findings: findings, configDigest: configDigest)
-        if let record, let configBytes {
-            let rec = RunRecording(toolVersion: ToolInfo.version, configPath: configPath, configSHA256: SHA256Digest.hex(configBytes),
+        if let record {
+            let rec = RunRecording(toolVersion: ToolInfo.version, configPath: configPath, configSHA256: configDigest,
                                    generatedAt: report.generatedAt, window: window, timezone: request.timezone,
                                    environments: envs.map(\.name), compare: compare, policies: sharedPolicies)
             do {
@@ -179,7 +176,7 @@ public enum ReportPipeline {
             let needsChartFiles = options.formats.contains("html") || options.formats.contains("md")
             let needsCharts = needsChartFiles || options.formats.contains(PDFRenderer.identifier)
             let charts = needsCharts ? try ReportCharts.build(report) : []
-            let configText = configBytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let configText = String(decoding: configBytes, as: UTF8.self)
             let configRef = ConfigReference(path: configPath, text: configText, environments: report.environments.map(\.name))
             var context = RenderContext(report: report, charts: charts, templates: templates, failOn: options.failOn, config: configRef)
             // report.json first: the other formats show its digest. It is rendered once, and

@@ -59,7 +59,7 @@ public struct RunRecording: Sendable {
     }
 
     /// Reads `DIR/recording.json`; errors name the file and what is wrong (exit 2).
-    static func read(from directory: String) throws(UsageError) -> (RunRecording, configText: String) {
+    static func read(from directory: String) throws(UsageError) -> (RunRecording, configBytes: Data) {
         let place = directory + "/" + Self.manifestName
         func bad(_ why: String) -> UsageError { UsageError(flag: "--replay", message: "\(place): \(why)") }
         guard let data = FileManager.default.contents(atPath: place) else {
@@ -86,7 +86,7 @@ public struct RunRecording: Sendable {
         let rec = RunRecording(toolVersion: v["tool_version"]?.stringValue ?? "", configPath: path, configSHA256: digest,
                                generatedAt: generated, window: TimeWindow(from: from, to: to, interval: interval),
                                timezone: tz, environments: envs, compare: compare, policies: v["policies"]?.stringValue)
-        return (rec, String(decoding: configData, as: UTF8.self))
+        return (rec, configData)
     }
 }
 
