@@ -269,10 +269,7 @@ public enum ReportPipeline {
         var env = env
         if let sharedPolicies { env.policies = .directory(sharedPolicies) }
         let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory)
-        func plan(_ section: String) -> SectionPlan {
-            let base = replayDirectory ?? recordDirectory
-            return SectionPlan(folder: base.map { $0 + "/" + section }, recording: recordDirectory != nil, replaying: replayDirectory != nil)
-        }
+        func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
         var evidence: [EvidenceItem] = []
         // Recordings and policy folders are local and quick: they are read even after the deadline,
         // so a hanging engine does not cost the other sections their data.
@@ -337,10 +334,7 @@ public enum ReportPipeline {
     static func collectPrevious(_ env: EnvironmentConfig, window: TimeWindow, wafNeeded: Bool, flowsNeeded: Bool,
                                 recordDirectory: String?, replayDirectory: String? = nil, logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
         let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, recordingSubfolder: "previous")
-        func plan(_ section: String) -> SectionPlan {
-            let base = replayDirectory ?? recordDirectory
-            return SectionPlan(folder: base.map { $0 + "/" + section + "/previous" }, recording: recordDirectory != nil, replaying: replayDirectory != nil)
-        }
+        func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
         var evidence: [EvidenceItem] = []
         func run<V>(_ name: String, replay: String?, empty: (V) -> Bool,
                     _ fetch: () throws(SourceError) -> SourceOutput<V>) -> (V?, String?) {

@@ -146,6 +146,18 @@ struct SectionPlan: Sendable {
     var recording: Bool
     var replaying: Bool
 
+    /// The plan of `section` in `context`'s window: its recording folder (`context.recording`),
+    /// or the same folder under `replayDirectory`.
+    init(_ section: String, context: SourceContext, replayDirectory: String?) {
+        recording = context.recordDirectory != nil
+        replaying = replayDirectory != nil
+        if let replayDirectory {
+            folder = RecordingFolder.path(replayDirectory, section: section, subfolder: context.recordingSubfolder)
+        } else {
+            folder = context.recording(section)?.path
+        }
+    }
+
     /// Runs `fetch`, or (replaying a live section) `replay` on the recorded answers with the
     /// recorded evidence and warnings; when recording, saves what the source reported.
     func run<V>(live: Bool, fetch: () throws(SourceError) -> SourceOutput<V>,

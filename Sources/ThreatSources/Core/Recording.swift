@@ -46,6 +46,12 @@ public struct RecordingFolder: Sendable {
     public var path: String
     public init(path: String) { self.path = path }
 
+    /// `DIR/<section>[/<subfolder>]`: where one environment's recording (`DIR`) keeps a section's
+    /// answers, and those of the previous window (`subfolder` "previous").
+    public static func path(_ directory: String, section: String, subfolder: String? = nil) -> String {
+        directory + "/" + section + (subfolder.map { "/" + $0 } ?? "")
+    }
+
     public func answerPath(_ name: String) -> String { path + "/" + name + ".json" }
     public func requestPath(_ name: String) -> String { path + "/" + name + ".request.json" }
 

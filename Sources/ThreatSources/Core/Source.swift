@@ -20,7 +20,7 @@ public struct SourceContext: Sendable {
     }
 
     public func recording(_ section: String) -> RecordingFolder? {
-        recordDirectory.map { RecordingFolder(path: $0 + "/" + section + (recordingSubfolder.map { "/" + $0 } ?? "")) }
+        recordDirectory.map { RecordingFolder(path: RecordingFolder.path($0, section: section, subfolder: recordingSubfolder)) }
     }
 }
 
