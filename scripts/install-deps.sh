@@ -15,6 +15,8 @@ if [ "${1:-report}" = test ] || [ "${1:-report}" = bench ]; then
   want+=(nginx libnginx-mod-http-modsecurity modsecurity-crs wfuzz)
   # The Markdown escaping test renders report.md with markdown-it-py (PyPI), through pip.
   want+=(python3-pip)
+  # The output folder keeps its POSIX ACLs across the atomic switch: setfacl/getfacl set and read them.
+  want+=(acl)
 fi
 if [ "${1:-report}" = bench ]; then
   # make bench: the peers (GoAccess, jq) and whole-process timing (/usr/bin/time -v).

@@ -47,10 +47,13 @@ final class SectionProgress: @unchecked Sendable {
     private var waf: Section<WAFStatistics>?
     private var flows: Section<FlowStatistics>?
     private var policies: Section<PolicySet>?
+    private var gathered: [EvidenceItem] = []
 
     func set(waf s: Section<WAFStatistics>) { lock.lock(); waf = s; lock.unlock() }
     func set(flows s: Section<FlowStatistics>) { lock.lock(); flows = s; lock.unlock() }
     func set(policies s: Section<PolicySet>) { lock.lock(); policies = s; lock.unlock() }
+    func add(evidence e: [EvidenceItem]) { lock.lock(); gathered += e; lock.unlock() }
+    func evidence() -> [EvidenceItem] { lock.lock(); defer { lock.unlock() }; return gathered }
     func snapshot() -> (Section<WAFStatistics>?, Section<FlowStatistics>?, Section<PolicySet>?) {
         lock.lock()
         defer { lock.unlock() }
@@ -64,4 +67,16 @@ private final class WorkQueue<T>: @unchecked Sendable {
     var next = 0
     var results: [T?]
     init(_ n: Int) { results = Array(repeating: nil, count: n) }
+}
+
+extension EvidenceItem {
+    /// The evidence of one environment in the report's section order (waf, flows, policies),
+    /// whatever order the sections were read in; stable within a section.
+    static func inSectionOrder(_ items: [EvidenceItem]) -> [EvidenceItem] {
+        let rank = ["waf": 0, "flows": 1, "policies": 2]
+        return items.enumerated().sorted { a, b in
+            let (ra, rb) = (rank[a.element.section] ?? 3, rank[b.element.section] ?? 3)
+            return ra != rb ? ra < rb : a.offset < b.offset
+        }.map(\.element)
+    }
 }
