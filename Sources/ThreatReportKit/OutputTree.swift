@@ -252,13 +252,15 @@ struct OutputLock {
         return OutputLock(fd: fd)
     }
 
-    /// The PID written in the lock file by the run holding it, when it wrote one.
+    /// The PID written in the lock file by the process holding it, when it wrote one and lives.
     static func holderPID(_ fd: Int32) -> Int32? {
         var buf = [UInt8](repeating: 0, count: 24)
         let n = pread(fd, &buf, buf.count, 0)
         guard n > 0 else { return nil }
         let text = String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return Int32(text).flatMap { $0 > 0 ? $0 : nil }
+        // A PID left by a run that died (killed while holding it) names no one: only a live one is named.
+        guard let pid = Int32(text), pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        return pid
     }
 
     func release() {

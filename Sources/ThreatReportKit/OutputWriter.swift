@@ -55,7 +55,7 @@ public struct OutputWriter {
     public func write(_ files: [OutputFile]) throws(OutputError) -> [String] {
         let target = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let cwd = FileManager.default.currentDirectoryPath
-        let absolute = ((target.hasPrefix("/") ? target : cwd + "/" + target) as NSString).standardizingPath
+        let absolute = OutputWriter.lexicalPath(target.hasPrefix("/") ? target : cwd + "/" + target)
         var parent = (absolute as NSString).deletingLastPathComponent
         var name = (absolute as NSString).lastPathComponent
         if absolute == "/" { (parent, name) = ("/", ".") }
@@ -117,6 +117,16 @@ public struct OutputWriter {
         done = true
         fsync(parentFD)
         return files.map { directory + "/" + $0.path }
+    }
+
+    /// `path` without `.`, `..` and repeated slashes, worked out on the text alone (no link is
+    /// resolved: the output folder must be judged as the name it is, a link included).
+    static func lexicalPath(_ path: String) -> String {
+        var parts: [Substring] = []
+        for p in path.split(separator: "/") where p != "." {
+            if p == ".." { _ = parts.popLast() } else { parts.append(p) }
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     /// The path shown for `relative` below the output folder.

@@ -251,9 +251,10 @@ public enum ReportPipeline {
         func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
         var evidence: [EvidenceItem] = []
         // Recordings and policy files are local: they are read first, so a hanging engine does not
-        // cost the other sections their data (every read still stops at the deadline).
+        // cost the other sections their data. Every local read stops at the deadline by itself,
+        // with its own cause (a folder read in part, a FIFO or stdin that did not finish).
         func run<V>(_ name: String, local: Bool = false, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
-            if deadline.passed {
+            if deadline.passed, !local {
                 logger.error("\(env.name) \(name) unavailable: \(deadline.cause)")
                 return .unavailable(deadline.cause)
             }
