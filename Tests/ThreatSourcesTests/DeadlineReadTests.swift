@@ -126,6 +126,44 @@ struct DeadlineReadTests {
         }
     }
 
+    @Test("Hubble flow file: a FIFO held open ends at the deadline; a regular file past the deadline is not read")
+    func hubbleLineReader() throws {
+        let dir = folder("hubble")
+        let fifo = dir + "/flows.json"
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let writer = open(fifo, O_RDWR | O_NONBLOCK)
+        try #require(writer >= 0)
+        defer { close(writer) }
+        #expect(throws: SourceError.unreadable(path: fifo, reason: "deadline of 300ms passed (--deadline) while reading it")) {
+            try LineReader(path: fifo, deadline: RunDeadline(seconds: 0.3, label: "300ms")).forEachLine { _, _ in }
+        }
+        let plain = dir + "/plain.json"
+        try "{}\n{}\n".write(toFile: plain, atomically: true, encoding: .utf8)
+        var lines = 0
+        try LineReader(path: plain).forEachLine { _, _ in lines += 1 }
+        #expect(lines == 2, "the control: read whole without a deadline")
+        #expect(throws: SourceError.unreadable(path: plain, reason: "deadline of 30s passed (--deadline) while reading it")) {
+            try LineReader(path: plain, deadline: Self.passed).forEachLine { _, _ in }
+        }
+    }
+
+    @Test("WAF log file: a FIFO in its place does not block the open (refused); a read past the deadline stops with its cause")
+    func wafLogFile() throws {
+        let dir = folder("waflog")
+        try #require(mkfifo(dir + "/access.log", 0o600) == 0)
+        #expect(throws: SourceError.unreadable(path: dir + "/access.log", reason: "is not a regular file")) {
+            try LogFileHandle(path: dir + "/access.log")
+        }
+        try "line\n".write(toFile: dir + "/plain.log", atomically: true, encoding: .utf8)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        var open = FileRegionSource(file: try LogFileHandle(path: dir + "/plain.log"), start: 0)
+        #expect(try buffer.withUnsafeMutableBytes { b throws(SourceError) in try open.read(into: b) } == 5)
+        var late = FileRegionSource(file: try LogFileHandle(path: dir + "/plain.log", deadline: Self.passed), start: 0)
+        #expect(throws: SourceError.unreadable(path: dir + "/plain.log", reason: "deadline of 30s passed (--deadline) while reading it")) {
+            try buffer.withUnsafeMutableBytes { b throws(SourceError) in try late.read(into: b) }
+        }
+    }
+
     @Test("The deadline value: remaining time, passed, causes, poll budget")
     func deadlineValue() {
         let now = Date()
