@@ -216,8 +216,9 @@ struct OutputLock {
     static func acquire(in parent: Int32, name: String, shown: String, for output: String, deadline: RunDeadline) throws(OutputError) -> OutputLock {
         let fd = openat(parent, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o600)
         guard fd >= 0 else {
+            let reason = OutputTree.errno_()  // before fstatat sets errno again
             if OutputTree.kind(parent, name) == S_IFLNK { throw OutputTree.linkRefused(shown) }
-            throw OutputError(path: output, reason: "cannot create the lock file \(shown): \(OutputTree.errno_())")
+            throw OutputError(path: output, reason: "cannot create the lock file \(shown): \(reason)")
         }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_nlink == 1 else {

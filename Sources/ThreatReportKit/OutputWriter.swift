@@ -205,9 +205,8 @@ public struct OutputWriter {
             // Nothing there before: a folder that appeared meanwhile is not replaced.
             if OutputWriter.rename2(parent, staging, parent, name, flags: 1 /* RENAME_NOREPLACE */) == 0 { return }
             if errno != ENOSYS, errno != EINVAL { throw OutputError(path: directory, reason: OutputTree.errno_()) }
-            guard OutputTree.kind(parent, name) == nil, renameat(parent, staging, parent, name) == 0 else {
-                throw OutputError(path: directory, reason: OutputTree.kind(parent, name) == nil ? OutputTree.errno_() : "it appeared while the report was written")
-            }
+            guard OutputTree.kind(parent, name) == nil else { throw OutputError(path: directory, reason: "it appeared while the report was written") }
+            guard renameat(parent, staging, parent, name) == 0 else { throw OutputError(path: directory, reason: OutputTree.errno_()) }
             return
         }
         if OutputWriter.rename2(parent, staging, parent, name, flags: 2 /* RENAME_EXCHANGE */) == 0 {
