@@ -43,7 +43,7 @@ public struct RunResult: Sendable {
     public var message: String
 }
 
-/// Exit codes (DESIGN.md): 2 usage/config error > 3 partial > 1 finding at or above --fail-on > 0.
+/// Exit codes (docs/design.md): 2 usage/config error > 3 partial > 1 finding at or above --fail-on > 0.
 public enum ExitCode {
     public static let ok: Int32 = 0
     public static let findings: Int32 = 1

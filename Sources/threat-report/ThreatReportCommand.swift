@@ -15,7 +15,7 @@ struct ThreatReport: ParsableCommand {
         subcommands: [ReportCommand.self, PolicyCommand.self, VersionCommand.self],
         defaultSubcommand: ReportCommand.self)
 
-    /// Usage errors exit 2 (DESIGN.md), not argument-parser's 64.
+    /// Usage errors exit 2 (docs/design.md), not argument-parser's 64.
     static func main() {
         do {
             var command = try parseAsRoot()
