@@ -173,23 +173,22 @@ public enum ReportPipeline {
         // 4. Charts and renderers.
         var files: [OutputFile] = []
         do {
-            let needsChartFiles = options.formats.contains("html") || options.formats.contains("md")
-            let needsCharts = needsChartFiles || options.formats.contains(PDFRenderer.identifier)
-            let charts = needsCharts ? try ReportCharts.build(report) : []
+            let needs = renderers.reduce(into: RendererNeeds()) { $0.formUnion(type(of: $1).needs) }
+            let charts = needs.isDisjoint(with: [.charts, .chartFiles]) ? [] : try ReportCharts.build(report)
             let configText = String(decoding: configBytes, as: UTF8.self)
             let configRef = ConfigReference(path: configPath, text: configText, environments: report.environments.map(\.name))
             var context = RenderContext(report: report, charts: charts, templates: templates, failOn: options.failOn, config: configRef)
-            // report.json first: the other formats show its digest. It is rendered once, and
+            // The data format first: the other formats show its digest. It is rendered once, and
             // written only when asked for.
-            let json = try JSONRenderer().render(context)
-            context.dataDigest = json.first.map { SHA256Digest.hex($0.bytes) }
-            if needsChartFiles { files += ChartFiles.files(charts) }
+            let data = try ReportFormats.data.init().render(context)
+            context.dataDigest = data.first.map { SHA256Digest.hex($0.bytes) }
+            if needs.contains(.chartFiles) { files += ChartFiles.files(charts) }
             // The formats are independent: each renders on its own thread; files keep the
             // formats' order, and the first failure in that order is the one reported.
             let outputs: Locked<[Result<[OutputFile], any Error>?]> = .slots(renderers.count)
             let shared = context, formats = renderers
             DispatchQueue.concurrentPerform(iterations: formats.count) { i in
-                if formats[i] is JSONRenderer { return outputs.set(i, .success(json)) }
+                if type(of: formats[i]) == ReportFormats.data { return outputs.set(i, .success(data)) }
                 outputs.set(i, Result<[OutputFile], any Error> { () throws -> [OutputFile] in try formats[i].render(shared) })
             }
             // A slot left empty cannot happen after `concurrentPerform`; it would be a failure, not a gap.
