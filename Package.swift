@@ -35,8 +35,13 @@ let package = Package(
         ]),
         .target(name: "ThreatAnalysis", dependencies: ["ThreatModel"]),
         .target(name: "ThreatCharts", dependencies: ["ThreatModel", "CCairo", "CZlib"]),
+        // The default templates are compiled into the binary from templates/ (BuiltInTemplates is a
+        // link to it), so an installed binary needs no files beside it.
         .target(name: "ThreatRender", dependencies: [
             "ThreatModel", "ThreatCharts", .product(name: "Mustache", package: "swift-mustache"),
+        ], resources: [
+            .embedInCode("BuiltInTemplates/report.html.mustache"),
+            .embedInCode("BuiltInTemplates/report.md.mustache"),
         ]),
         .target(name: "ThreatReportKit", dependencies: [
             "ThreatModel", "ThreatConfig", "ThreatSources", "ThreatAnalysis", "ThreatCharts", "ThreatRender",
