@@ -43,7 +43,7 @@ public struct RunResult: Sendable {
     public var message: String
 }
 
-/// Exit codes (DESIGN.md): 2 usage/config error > 3 partial > 1 finding at or above --fail-on > 0.
+/// Exit codes (docs/design.md): 2 usage/config error > 3 partial > 1 finding at or above --fail-on > 0.
 public enum ExitCode {
     public static let ok: Int32 = 0
     public static let findings: Int32 = 1
@@ -174,26 +174,26 @@ public enum ReportPipeline {
         // 4. Charts and renderers.
         var files: [OutputFile] = []
         do {
-            let needsChartFiles = options.formats.contains("html") || options.formats.contains("md")
-            let needsCharts = needsChartFiles || options.formats.contains(PDFRenderer.identifier)
-            let charts = needsCharts ? try ReportCharts.build(report) : []
+            let needs = renderers.reduce(into: RendererNeeds()) { $0.formUnion(type(of: $1).needs) }
+            let charts = needs.isDisjoint(with: [.charts, .chartFiles]) ? [] : try ReportCharts.build(report)
             let configText = String(decoding: configBytes, as: UTF8.self)
             let configRef = ConfigReference(path: configPath, text: configText, environments: report.environments.map(\.name))
             var context = RenderContext(report: report, charts: charts, templates: templates, failOn: options.failOn, config: configRef)
-            // report.json first: the other formats show its digest. It is rendered once, and
+            // The data format first: the other formats show its digest. It is rendered once, and
             // written only when asked for.
-            let json = try JSONRenderer().render(context)
-            context.dataDigest = json.first.map { SHA256Digest.hex($0.bytes) }
-            if needsChartFiles { files += ChartFiles.files(charts) }
+            let data = try ReportFormats.data.init().render(context)
+            context.dataDigest = data.first.map { SHA256Digest.hex($0.bytes) }
+            if needs.contains(.chartFiles) { files += ChartFiles.files(charts) }
             // The formats are independent: each renders on its own thread; files keep the
             // formats' order, and the first failure in that order is the one reported.
-            let outputs = ParallelSlots<[OutputFile]>(count: renderers.count)
+            let outputs: Locked<[Result<[OutputFile], any Error>?]> = .slots(renderers.count)
             let shared = context, formats = renderers
             DispatchQueue.concurrentPerform(iterations: formats.count) { i in
-                if formats[i] is JSONRenderer { return outputs.set(i, .success(json)) }
+                if type(of: formats[i]) == ReportFormats.data { return outputs.set(i, .success(data)) }
                 outputs.set(i, Result<[OutputFile], any Error> { () throws -> [OutputFile] in try formats[i].render(shared) })
             }
-            for r in outputs.results() { files += try r.get() }
+            // A slot left empty cannot happen after `concurrentPerform`; it would be a failure, not a gap.
+            for r in outputs.current { files += try (r ?? .failure(CancellationError())).get() }
             files.append(OutputFile.checksums(files))
         } catch let e as ChartError {
             return fail("drawing charts: \(e)")
@@ -428,26 +428,5 @@ extension PolicySourceConfig {
         case .replay, .directory: true
         case .kubernetes: false
         }
-    }
-}
-
-/// One result slot per task of a `concurrentPerform`, read back in task order.
-final class ParallelSlots<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<Value, any Error>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ r: Result<Value, any Error>) {
-        lock.lock()
-        slots[i] = r
-        lock.unlock()
-    }
-
-    /// Every slot's result; a slot never set is a failure (it cannot happen after `concurrentPerform`).
-    func results() -> [Result<Value, any Error>] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.map { $0 ?? .failure(CancellationError()) }
     }
 }
