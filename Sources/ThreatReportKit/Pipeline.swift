@@ -31,6 +31,9 @@ public struct RunOptions: Sendable {
     public var now = Date()
     /// `SOURCE_DATE_EPOCH`: fixes `generated_at` for reproducible output.
     public var sourceDateEpoch: Date?
+    /// The run's secrets (docs/security.md): the sources register what they load; the report,
+    /// the recording, the log handler given to this run and the result's message are filtered.
+    public var redactor = SecretRedactor()
 
     public init(configPath: String) { self.configPath = configPath }
 }
@@ -54,8 +57,9 @@ public enum ExitCode {
 /// config + flags → sources → analysis → charts → renderers → output.
 public enum ReportPipeline {
     public static func run(_ options: RunOptions, logger: Logger) -> RunResult {
+        let redactor = options.redactor
         func fail(_ message: String) -> RunResult {
-            RunResult(exitCode: ExitCode.usage, writtenPaths: [], report: nil, message: message)
+            RunResult(exitCode: ExitCode.usage, writtenPaths: [], report: nil, message: redactor.redact(message))
         }
         // 1. Configuration and request.
         var options = options
@@ -145,23 +149,30 @@ public enum ReportPipeline {
                                   until: Date().addingTimeInterval(Double(deadline.seconds) + 2)) { i in
             collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] },
                     replayDirectory: replay.map { $0 + "/" + slugs[i] }, sharedPolicies: sharedPolicies, compare: compare,
-                    progress: progress[i], logger: logger)
+                    progress: progress[i], redactor: redactor, logger: logger)
         }
         let reports = finished.enumerated().map { i, r in
-            r ?? cutOff(envs[i], window: window, sharedPolicies: sharedPolicies, progress: progress[i], logger: logger)
+            r ?? cutOff(envs[i], window: window, sharedPolicies: sharedPolicies, progress: progress[i], redactor: redactor, logger: logger)
         }
 
         // 3. Analysis.
         let findings = FindingAnalyzer.analyze(reports, window: window)
-        let report = Report(title: request.title, toolVersion: ToolInfo.version,
-                            generatedAt: options.sourceDateEpoch ?? options.now, window: window,
-                            timezone: request.timezone, environments: reports, findings: findings, configDigest: configDigest)
+        let analysed = Report(title: request.title, toolVersion: ToolInfo.version,
+                              generatedAt: options.sourceDateEpoch ?? options.now, window: window,
+                              timezone: request.timezone, environments: reports, findings: findings, configDigest: configDigest)
+        // Every field of every format comes from this value: no secret the run loaded is in it.
+        let report: Report
+        do {
+            report = try redactor.redactStrings(analysed)
+        } catch {
+            return fail("cannot filter the report for secrets: \(error)")
+        }
         if let record {
             let rec = RunRecording(toolVersion: ToolInfo.version, configPath: configPath, configSHA256: configDigest,
                                    generatedAt: report.generatedAt, window: window, timezone: request.timezone,
                                    environments: envs.map(\.name), compare: compare, policies: sharedPolicies)
             do {
-                try rec.write(to: record, configBytes: configBytes)
+                try rec.write(to: record, configBytes: configBytes, redactor: redactor)
                 if sharedPolicies == "-", let stdin = try? StandardInput.bytes() {
                     try Data(stdin).write(to: URL(fileURLWithPath: record + "/" + RunRecording.stdinName), options: .atomic)
                 }
@@ -212,18 +223,19 @@ public enum ReportPipeline {
         }
         let visible = paths.filter { !$0.contains("/charts/") && !$0.hasSuffix("/" + OutputFile.checksumsName) }
         let code = exitCode(report: report, failOn: options.failOn)
-        return RunResult(exitCode: code, writtenPaths: visible, report: report, message: summary(report, code: code, failOn: options.failOn))
+        return RunResult(exitCode: code, writtenPaths: visible, report: report,
+                         message: redactor.redact(summary(report, code: code, failOn: options.failOn)))
     }
 
     /// The report of an environment whose sources did not all finish before the deadline: the
     /// sections that did finish; local recordings and policy folders not reached yet are read now
     /// (they are quick); the others are unavailable because of the deadline.
     static func cutOff(_ env: EnvironmentConfig, window: TimeWindow, sharedPolicies: String? = nil, progress: SectionProgress,
-                       logger: Logger) -> EnvironmentReport {
+                       redactor: SecretRedactor, logger: Logger) -> EnvironmentReport {
         var env = env
         if let sharedPolicies { env.policies = .directory(sharedPolicies) }
         let (waf, flows, policies) = progress.snapshot()
-        let ctx = SourceContext(window: window, environment: env, recordDirectory: nil)
+        let ctx = SourceContext(window: window, environment: env, recordDirectory: nil, redactor: redactor)
         var evidence: [EvidenceItem] = []
         func section<V>(_ name: String, configured: Bool, local: Bool, _ done: Section<V>?,
                         _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
@@ -265,10 +277,10 @@ public enum ReportPipeline {
 
     static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, replayDirectory: String? = nil,
                         sharedPolicies: String? = nil, compare: CompareMode = .previous,
-                        progress: SectionProgress = SectionProgress(), logger: Logger) -> EnvironmentReport {
+                        progress: SectionProgress = SectionProgress(), redactor: SecretRedactor, logger: Logger) -> EnvironmentReport {
         var env = env
         if let sharedPolicies { env.policies = .directory(sharedPolicies) }
-        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory)
+        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, redactor: redactor)
         func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
         var evidence: [EvidenceItem] = []
         // Recordings and policy folders are local and quick: they are read even after the deadline,
@@ -320,7 +332,7 @@ public enum ReportPipeline {
         if compare == .previous, waf.value != nil || flows.value != nil, !RunDeadline.passed {
             let (previous, more) = collectPrevious(env, window: window.previous, wafNeeded: waf.value != nil,
                                                    flowsNeeded: flows.value != nil, recordDirectory: recordDirectory,
-                                                   replayDirectory: replayDirectory, logger: logger)
+                                                   replayDirectory: replayDirectory, redactor: redactor, logger: logger)
             report.previous = previous
             report.evidence += more
         }
@@ -332,8 +344,10 @@ public enum ReportPipeline {
     /// Only sections that answered for the report window are compared. Nothing here can fail the
     /// run: an error, an incomplete or an empty answer makes that comparison "not available".
     static func collectPrevious(_ env: EnvironmentConfig, window: TimeWindow, wafNeeded: Bool, flowsNeeded: Bool,
-                                recordDirectory: String?, replayDirectory: String? = nil, logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
-        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, recordingSubfolder: "previous")
+                                recordDirectory: String?, replayDirectory: String? = nil, redactor: SecretRedactor,
+                                logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
+        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, recordingSubfolder: "previous",
+                                redactor: redactor)
         func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
         var evidence: [EvidenceItem] = []
         func run<V>(_ name: String, replay: String?, empty: (V) -> Bool,

@@ -23,10 +23,11 @@ public struct LineReader {
 
     /// Calls `body(lineNumber, line)` for every line; the buffer is only valid during the call.
     public func forEachLine(_ body: (Int, Line) throws -> Void) throws(SourceError) {
-        guard let fh = FileHandle(forReadingAtPath: path) else {
-            var isDir: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-            throw .unreadable(path: path, reason: !exists ? "no such file" : isDir.boolValue ? "is a folder, not a file" : "permission denied")
+        // Never blocks on a FIFO; a folder, FIFO or device is named for what it is.
+        let fh: FileHandle
+        switch InputFile.open(path) {
+        case let .failure(e): throw .unreadable(path: path, reason: e.reason)
+        case let .success((fd, _)): fh = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         }
         defer { try? fh.close() }
         let gzip = path.hasSuffix(".gz")

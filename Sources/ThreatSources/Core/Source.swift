@@ -12,15 +12,20 @@ public struct SourceContext: Sendable {
     /// A folder under each section's recording folder (`previous` for the comparison window), so a
     /// recording holds `<environment>/<section>/previous/` beside the report window's answers.
     public var recordingSubfolder: String?
-    public init(window: TimeWindow, environment: EnvironmentConfig, recordDirectory: String? = nil, recordingSubfolder: String? = nil) {
+    /// The run's secrets: sources register the credentials they load, and their clients and
+    /// recordings filter through it.
+    public var redactor: SecretRedactor
+    public init(window: TimeWindow, environment: EnvironmentConfig, recordDirectory: String? = nil, recordingSubfolder: String? = nil,
+                redactor: SecretRedactor) {
         self.window = window
         self.environment = environment
         self.recordDirectory = recordDirectory
         self.recordingSubfolder = recordingSubfolder
+        self.redactor = redactor
     }
 
     public func recording(_ section: String) -> RecordingFolder? {
-        recordDirectory.map { RecordingFolder(path: RecordingFolder.path($0, section: section, subfolder: recordingSubfolder)) }
+        recordDirectory.map { RecordingFolder(path: RecordingFolder.path($0, section: section, subfolder: recordingSubfolder), redactor: redactor) }
     }
 }
 
@@ -89,23 +94,12 @@ public protocol PolicySource: Sendable {
     func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet>
 }
 
-/// Reads a whole file as bytes, with a size cap, mapping errors to `SourceError`.
-public func readFileBytes(_ path: String, limit: Int = InputLimits.answerBytes) throws(SourceError) -> [UInt8] {
-    guard let fh = FileHandle(forReadingAtPath: path) else {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-            throw .unreadable(path: path, reason: isDir.boolValue ? "is a folder, not a file" : "permission denied")
-        }
-        throw .unreadable(path: path, reason: "no such file")
-    }
-    defer { try? fh.close() }
-    do {
-        let data = try fh.read(upToCount: limit + 1) ?? Data()
-        guard data.count <= limit else { throw SourceError.unreadable(path: path, reason: "larger than \(limit >> 20) MiB") }
-        return [UInt8](data)
-    } catch let e as SourceError {
-        throw e
-    } catch {
-        throw .unreadable(path: path, reason: "\(error)")
+/// Reads a whole file as bytes, with a size cap, mapping errors to `SourceError`. Only a regular
+/// file is read (a folder, a FIFO or a device is named for what it is, without blocking on it),
+/// unless `allowStreams` (secret files may be pipes).
+public func readFileBytes(_ path: String, limit: Int = InputLimits.answerBytes, allowStreams: Bool = false) throws(SourceError) -> [UInt8] {
+    switch InputFile.read(path, limit: limit, allowStreams: allowStreams) {
+    case let .success(bytes): return bytes
+    case let .failure(e): throw .unreadable(path: path, reason: e.reason)
     }
 }
