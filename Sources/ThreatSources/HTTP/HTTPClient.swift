@@ -28,7 +28,7 @@ public struct HTTPResponse: Sendable {
     /// A 3xx answer: redirects are never followed (they could send the credentials elsewhere).
     public var redirect: String? {
         guard (300..<400).contains(status) else { return nil }
-        return "redirect not followed (HTTP \(status), Location: \(location ?? "none"))"
+        return "redirect not followed (Location: \(location ?? "none"))"
     }
 }
 
