@@ -18,7 +18,7 @@ extension SecretRedactor {
         return try decoder.decode(T.self, from: Data(rewritten))
     }
 
-    static let infinity = "\u{1}+inf", minusInfinity = "\u{1}-inf", nan = "\u{1}nan"
+    static let infinity = "secret-redactor:+inf", minusInfinity = "secret-redactor:-inf", nan = "secret-redactor:nan"
 
     /// The JSON text with each string value redacted, or nil when none changed.
     func rewriteStringValues(_ json: [UInt8]) -> [UInt8]? {
