@@ -111,7 +111,7 @@ public enum ConfigLoader {
         case let .failure(e) where e.reason.hasPrefix("larger than"):
             throw LocatedError(file: path, message: "the config file is larger than \(InputLimits.describe(bytes: InputLimits.documentBytes)); not read")
         case let .failure(e):
-            throw LocatedError(file: path, message: "cannot read the config file: it \(e.reason.hasPrefix("is ") ? e.reason : "gives " + e.reason)")
+            throw LocatedError(file: path, message: "cannot read the config file: \(e.reason.hasPrefix("is ") ? "it " + e.reason : e.reason)")
         }
     }
 
