@@ -63,7 +63,7 @@ public enum InputFile {
             do {
                 let data = try handle.read(upToCount: limit + 1) ?? Data()
                 guard data.count <= limit else {
-                    return .failure(InputFileError(path: path, reason: "larger than \(InputLimits.describe(bytes: limit)); not read"))
+                    return .failure(InputFileError(path: path, reason: "larger than \(InputLimits.describe(bytes: limit))"))
                 }
                 return .success([UInt8](data))
             } catch {
