@@ -30,8 +30,10 @@ public final class SecretRedactor: @unchecked Sendable {
     private let lock = NSLock()
     /// Longest first, so a padded base64 form wins over its unpadded prefix.
     private var needles: [Needle] = []
-    /// Bytes a match can start with.
-    private var starts = [Bool](repeating: false, count: 256)
+    /// For each byte, the needles (indices, longest first) a match starting with it may be.
+    private var byFirstByte = [[Int]](repeating: [], count: 256)
+    /// The byte pairs (first << 8 | second) a match can start with, to skip most bytes at once.
+    private var pairs = [Bool](repeating: false, count: 1 << 16)
 
     public init() {}
 
@@ -67,9 +69,18 @@ public final class SecretRedactor: @unchecked Sendable {
             let n = Needle(bytes: f, tokenOnly: tokenOnly || f.count < Self.substringLength)
             guard known.insert(n).inserted else { continue }
             needles.append(n)
-            for b in Self.firstBytes(of: f[0]) { starts[Int(b)] = true }
         }
         needles.sort { $0.bytes.count > $1.bytes.count }
+        byFirstByte = [[Int]](repeating: [], count: 256)
+        for (i, n) in needles.enumerated() {
+            for b in Self.firstBytes(of: n.bytes[0]) { byFirstByte[Int(b)].append(i) }
+            // A literal first byte, then the second literal or starting an escape; an escaped first
+            // byte ('%', '\', '+') is always a candidate.
+            for second in Self.firstBytes(of: n.bytes[1]) { pairs[Int(n.bytes[0]) << 8 | Int(second)] = true }
+        }
+        for b in [UInt8(ascii: "%"), UInt8(ascii: "\\"), UInt8(ascii: "+")] where !byFirstByte[Int(b)].isEmpty {
+            for second in 0..<256 { pairs[Int(b) << 8 | second] = true }
+        }
     }
 
     /// Registers a PEM block: the whole text, its base64 body in one piece, and each body line.
@@ -82,23 +93,23 @@ public final class SecretRedactor: @unchecked Sendable {
     }
 
     public func redact(_ text: String) -> String {
-        let (needles, starts) = snapshot()
+        let (needles, index, pairs) = snapshot()
         guard !needles.isEmpty else { return text }
         let bytes = Array(text.utf8)
-        guard let out = Self.replace(bytes, needles: needles, starts: starts) else { return text }
+        guard let out = Self.replace(bytes, needles: needles, index: index, pairs: pairs) else { return text }
         return String(decoding: out, as: UTF8.self)
     }
 
     public func redact(bytes: [UInt8]) -> [UInt8] {
-        let (needles, starts) = snapshot()
+        let (needles, index, pairs) = snapshot()
         guard !needles.isEmpty else { return bytes }
-        return Self.replace(bytes, needles: needles, starts: starts) ?? bytes
+        return Self.replace(bytes, needles: needles, index: index, pairs: pairs) ?? bytes
     }
 
-    private func snapshot() -> ([Needle], [Bool]) {
+    private func snapshot() -> ([Needle], [[Int]], [Bool]) {
         lock.lock()
         defer { lock.unlock() }
-        return (needles, starts)
+        return (needles, byFirstByte, pairs)
     }
 
     // MARK: Matching
@@ -111,15 +122,26 @@ public final class SecretRedactor: @unchecked Sendable {
     }
 
     /// `bytes` with every match replaced, or nil when nothing matched.
-    static func replace(_ h: [UInt8], needles: [Needle], starts: [Bool]) -> [UInt8]? {
+    static func replace(_ h: [UInt8], needles: [Needle], index: [[Int]], pairs: [Bool]) -> [UInt8]? {
         var out: [UInt8] = []
         var copied = 0
         var i = 0
         let marker = Array(Self.marker.utf8)
-        while i < h.count {
-            guard starts[Int(h[i])] else { i += 1; continue }
+        let count = h.count
+        while i < count {
+            // Skip ahead to the next byte pair a match can start with.
+            let next: Int = h.withUnsafeBufferPointer { hb in
+                pairs.withUnsafeBufferPointer { pb in
+                    var j = i
+                    while j + 1 < count, !pb[Int(hb[j]) << 8 | Int(hb[j + 1])] { j += 1 }
+                    return j + 1 < count ? j : count
+                }
+            }
+            i = next
+            guard i < count else { break }
             var matchedEnd: Int?
-            for n in needles {
+            for k in index[Int(h[i])] {
+                let n = needles[k]
                 if n.tokenOnly, i > 0, isWordByte(h[i - 1]) { continue }
                 if let end = match(n.bytes, in: h, at: i), !(n.tokenOnly && end < h.count && isWordByte(h[end])) {
                     matchedEnd = end
@@ -168,8 +190,16 @@ public final class SecretRedactor: @unchecked Sendable {
     /// A JSON escape at `h[p]` standing for the needle's next byte(s): (escape length, needle bytes).
     static func jsonEscape(in h: [UInt8], at p: Int, needle: [UInt8], _ k: Int) -> (Int, Int)? {
         let b = needle[k], e = h[p + 1]
-        let short: [UInt8: UInt8] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 0x62: 0x08, 0x66: 0x0C, 0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09]
-        if let v = short[e] { return v == b ? (2, 1) : nil }
+        let short: UInt8? = switch e {
+        case 0x22, 0x5C, 0x2F: e
+        case 0x62: 0x08
+        case 0x66: 0x0C
+        case 0x6E: 0x0A
+        case 0x72: 0x0D
+        case 0x74: 0x09
+        default: nil
+        }
+        if let short { return short == b ? (2, 1) : nil }
         guard e == UInt8(ascii: "u"), let u = hex4(h, p + 2) else { return nil }
         // The needle's next scalar, decoded from its UTF-8.
         guard let (scalar, length) = scalar(in: needle, at: k) else { return nil }
