@@ -248,7 +248,7 @@ public enum ReportPipeline {
                     return out.incomplete.isEmpty ? .ok(out.value, warnings: out.warnings)
                         : Section(status: .partial, value: out.value, error: out.incomplete.joined(separator: "; "), warnings: out.warnings)
                 } catch {
-                    logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(error.description, max: 600))")
+                    logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(redactor.redact(error.description), max: 600))")
                     return .unavailable(error.description)
                 }
             }
@@ -293,17 +293,17 @@ public enum ReportPipeline {
             do {
                 let out = try fetch()
                 evidence += out.evidence
-                for w in out.warnings { logger.warning("\(env.name) \(name): \(Sanitize.text(w, max: 400))") }
+                for w in out.warnings { logger.warning("\(env.name) \(name): \(Sanitize.text(redactor.redact(w), max: 400))") }
                 if !out.incomplete.isEmpty {
                     let cause = out.incomplete.joined(separator: "; ")
-                    logger.error("\(env.name) \(name) partial: \(Sanitize.text(cause, max: 600))")
+                    logger.error("\(env.name) \(name) partial: \(Sanitize.text(redactor.redact(cause), max: 600))")
                     return Section(status: .partial, value: out.value, error: cause, warnings: out.warnings)
                 }
                 return .ok(out.value, warnings: out.warnings)
             } catch {
                 // A network failure at or after the deadline is reported as the deadline, its real cause.
                 let cause = RunDeadline.passed && !local ? RunDeadline.cause : HTTPClient.scrub(error.description)
-                logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(cause, max: 600))")
+                logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(redactor.redact(cause), max: 600))")
                 return .unavailable(cause)
             }
         }
@@ -354,14 +354,14 @@ public enum ReportPipeline {
                     _ fetch: () throws(SourceError) -> SourceOutput<V>) -> (V?, String?) {
             if let replay, !FileManager.default.fileExists(atPath: replay + "/previous") {
                 let why = "no recording of the previous window (\(replay)/previous is missing)"
-                logger.info("\(env.name) \(name) previous window: not available: \(Sanitize.text(why, max: 400))")
+                logger.info("\(env.name) \(name) previous window: not available: \(Sanitize.text(redactor.redact(why), max: 400))")
                 return (nil, why)
             }
             let why: String
             if RunDeadline.passed { return (nil, RunDeadline.cause) }
             do {
                 let out = try fetch()
-                for w in out.warnings { logger.debug("\(env.name) \(name) previous window: \(Sanitize.text(w, max: 400))") }
+                for w in out.warnings { logger.debug("\(env.name) \(name) previous window: \(Sanitize.text(redactor.redact(w), max: 400))") }
                 if !out.incomplete.isEmpty {
                     why = "the engine's answer may be incomplete: " + out.incomplete.joined(separator: "; ")
                 } else if empty(out.value) {
@@ -377,7 +377,7 @@ public enum ReportPipeline {
             } catch {
                 why = RunDeadline.passed ? RunDeadline.cause : HTTPClient.scrub(error.description)
             }
-            logger.warning("\(env.name) \(name) previous window: not available: \(Sanitize.text(why, max: 600))")
+            logger.warning("\(env.name) \(name) previous window: not available: \(Sanitize.text(redactor.redact(why), max: 600))")
             return (nil, why)
         }
         var previous = PreviousWindow(window: window)
