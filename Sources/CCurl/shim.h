@@ -17,3 +17,6 @@ static inline CURLcode tr_curl_setopt_write(CURL *handle, CURLoption option, tr_
 static inline CURLcode tr_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
+static inline CURLcode tr_curl_getinfo_ptr(CURL *handle, CURLINFO info, char **value) {
+    return curl_easy_getinfo(handle, info, value);
+}

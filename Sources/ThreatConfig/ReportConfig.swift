@@ -106,23 +106,21 @@ public enum ConfigLoader {
     /// The config file's bytes (at most `InputLimits.documentBytes`), for a caller that also
     /// digests or records them.
     public static func read(path: String) throws(LocatedError) -> Data {
-        do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-            guard data.count <= InputLimits.documentBytes else {
-                throw LocatedError(file: path, message: "the config file is larger than \(InputLimits.describe(bytes: InputLimits.documentBytes)); not read")
-            }
-            return data
-        } catch let e as LocatedError {
-            throw e
-        } catch {
-            throw LocatedError(file: path, message: "cannot read the config file (\(describe(error)))")
+        switch InputFile.read(path, limit: InputLimits.documentBytes) {
+        case let .success(bytes): return Data(bytes)
+        case let .failure(e) where e.reason.hasPrefix("larger than"):
+            throw LocatedError(file: path, message: "the config file is larger than \(InputLimits.describe(bytes: InputLimits.documentBytes)); not read")
+        case let .failure(e):
+            throw LocatedError(file: path, message: "cannot read the config file: \(e.reason.hasPrefix("is ") ? "it " + e.reason : e.reason)")
         }
     }
 
     /// Parses a config file's bytes as read from `path`: relative paths in it resolve against its
     /// folder. A relative `path` stays relative, so reports name inputs the same way on every machine.
+    /// A leading UTF-8 byte order mark (editors on Windows write one) is skipped.
     public static func parse(bytes: Data, path: String) throws(LocatedError) -> ReportConfig {
-        try parse(String(decoding: bytes, as: UTF8.self), file: path, baseDirectory: (path as NSString).deletingLastPathComponent)
+        let text = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes
+        return try parse(String(decoding: text, as: UTF8.self), file: path, baseDirectory: (path as NSString).deletingLastPathComponent)
     }
 
     static func describe(_ error: Error) -> String {
@@ -368,6 +366,12 @@ public enum ConfigLoader {
         }
         if parsed.password != nil || parsed.user != nil {
             throw r.error(u.value, "\(path).url must not carry credentials; use username with password_env or password_file")
+        }
+        // A query string may hold a key (`?api_key=…`): it would be sent in every request, logged by
+        // proxies and quoted in errors. Refused without quoting it.
+        if parsed.percentEncodedQuery != nil || parsed.fragment != nil {
+            throw r.error(u.value, "\(path).url must not carry a query string or fragment (it is not quoted here: it may hold a key); "
+                + "give credentials with api_key_env/api_key_file, bearer_token_env/bearer_token_file or username with password_env/password_file")
         }
         var t = HTTPTransportSettings(url: url)
         if let n = m["ca_file"] { t.caFile = resolve(try r.strictString(n.value, path: "\(path).ca_file"), base) }

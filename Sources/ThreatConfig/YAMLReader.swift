@@ -41,11 +41,17 @@ public struct YAMLReader: Sendable {
         return LocatedError(file: file, message: message)
     }
 
-    /// Converts a Yams parse error into a located one.
+    /// Converts a Yams parse error into a located one: file:line:column and the problem, never the
+    /// text of the line (a kubeconfig's line holds its token; Yams' own description quotes it).
     public func error(from yamlError: Error) -> LocatedError {
         if let e = yamlError as? LocatedError { return e }
         if let e = yamlError as? YamlError {
             switch e {
+            case let .reader(problem, offset, value, yaml):
+                let (line, column) = offset.map { Self.lineAndColumn(yaml, characterOffset: $0) } ?? (nil, nil)
+                let what = value >= 0 ? String(format: " (character U+%04X)", Int(value)) : ""
+                return LocatedError(file: file, line: line.map { $0 + lineOffset }, column: column,
+                                    message: "YAML syntax error: \(problem)\(what)")
             case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
                  let .composer(context, problem, mark, _):
                 let ctx = context.map { "\($0.text) " } ?? ""
@@ -55,11 +61,22 @@ public struct YAMLReader: Sendable {
                 let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
                 return LocatedError(file: file, line: context.mark.line + lineOffset, column: context.mark.column,
                                     message: "duplicate key \(keys) in one mapping")
-            default:
+            case .no, .memory, .writer, .emitter, .representer, .dataCouldNotBeDecoded:
                 return LocatedError(file: file, message: "YAML error: \(e)")
+            @unknown default:
+                return LocatedError(file: file, message: "YAML error")
             }
         }
         return LocatedError(file: file, message: "YAML error: \(yamlError)")
+    }
+
+    /// Line and column (from 1; the column counts characters) of a character offset in `text`.
+    static func lineAndColumn(_ text: String, characterOffset: Int) -> (Int, Int) {
+        var line = 1, column = 1
+        for c in text.prefix(characterOffset) {
+            if c.isNewline { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
     }
 
     /// The entries of a mapping, after checking every key is allowed and none repeats.

@@ -31,6 +31,9 @@ public struct RunOptions: Sendable {
     public var now = Date()
     /// `SOURCE_DATE_EPOCH`: fixes `generated_at` for reproducible output.
     public var sourceDateEpoch: Date?
+    /// The run's secrets (docs/security.md): the sources register what they load; the report,
+    /// the recording, the log handler given to this run and the result's message are filtered.
+    public var redactor = SecretRedactor()
 
     public init(configPath: String) { self.configPath = configPath }
 }
@@ -54,8 +57,9 @@ public enum ExitCode {
 /// config + flags → sources → analysis → charts → renderers → output.
 public enum ReportPipeline {
     public static func run(_ options: RunOptions, logger: Logger) -> RunResult {
+        let redactor = options.redactor
         func fail(_ message: String) -> RunResult {
-            RunResult(exitCode: ExitCode.usage, writtenPaths: [], report: nil, message: message)
+            RunResult(exitCode: ExitCode.usage, writtenPaths: [], report: nil, message: redactor.redact(message))
         }
         // 1. Configuration and request.
         var options = options
@@ -146,7 +150,7 @@ public enum ReportPipeline {
                                   until: (deadline.instant ?? .distantFuture).addingTimeInterval(2)) { i in
             collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] },
                     replayDirectory: replay.map { $0 + "/" + slugs[i] }, sharedPolicies: sharedPolicies, compare: compare,
-                    deadline: deadline, progress: progress[i], logger: logger)
+                    deadline: deadline, progress: progress[i], redactor: redactor, logger: logger)
         }
         let reports = finished.enumerated().map { i, r in
             r ?? cutOff(envs[i], sharedPolicies: sharedPolicies, progress: progress[i], deadline: deadline, logger: logger)
@@ -154,15 +158,22 @@ public enum ReportPipeline {
 
         // 3. Analysis.
         let findings = FindingAnalyzer.analyze(reports, window: window)
-        let report = Report(title: request.title, toolVersion: ToolInfo.version,
-                            generatedAt: options.sourceDateEpoch ?? options.now, window: window,
-                            timezone: request.timezone, environments: reports, findings: findings, configDigest: configDigest)
+        let analysed = Report(title: request.title, toolVersion: ToolInfo.version,
+                              generatedAt: options.sourceDateEpoch ?? options.now, window: window,
+                              timezone: request.timezone, environments: reports, findings: findings, configDigest: configDigest)
+        // Every field of every format comes from this value: no secret the run loaded is in it.
+        let report: Report
+        do {
+            report = try redactor.redactStrings(analysed)
+        } catch {
+            return fail("cannot filter the report for secrets: \(error)")
+        }
         if let record {
             let rec = RunRecording(toolVersion: ToolInfo.version, configPath: configPath, configSHA256: configDigest,
                                    generatedAt: report.generatedAt, window: window, timezone: request.timezone,
                                    environments: envs.map(\.name), compare: compare, policies: sharedPolicies)
             do {
-                try rec.write(to: record, configBytes: configBytes)
+                try rec.write(to: record, configBytes: configBytes, redactor: redactor)
                 if sharedPolicies == "-", let stdin = try? StandardInput.bytes(deadline: deadline) {
                     try Data(stdin).write(to: URL(fileURLWithPath: record + "/" + RunRecording.stdinName), options: .atomic)
                 }
@@ -213,7 +224,8 @@ public enum ReportPipeline {
         }
         let visible = paths.filter { !$0.contains("/charts/") && !$0.hasSuffix("/" + OutputFile.checksumsName) }
         let code = exitCode(report: report, failOn: options.failOn)
-        return RunResult(exitCode: code, writtenPaths: visible, report: report, message: summary(report, code: code, failOn: options.failOn))
+        return RunResult(exitCode: code, writtenPaths: visible, report: report,
+                         message: redactor.redact(summary(report, code: code, failOn: options.failOn)))
     }
 
     /// The report of an environment whose sources did not all finish before the deadline (and its
@@ -244,10 +256,10 @@ public enum ReportPipeline {
 
     static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, replayDirectory: String? = nil,
                         sharedPolicies: String? = nil, compare: CompareMode = .previous, deadline: RunDeadline = .none,
-                        progress: SectionProgress = SectionProgress(), logger: Logger) -> EnvironmentReport {
+                        progress: SectionProgress = SectionProgress(), redactor: SecretRedactor, logger: Logger) -> EnvironmentReport {
         var env = env
         if let sharedPolicies { env.policies = .directory(sharedPolicies) }
-        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, deadline: deadline)
+        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, deadline: deadline, redactor: redactor)
         func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
         var evidence: [EvidenceItem] = []
         // Recordings and policy files are local: they are read first, so a hanging engine does not
@@ -262,17 +274,17 @@ public enum ReportPipeline {
                 let out = try fetch()
                 evidence += out.evidence
                 progress.add(evidence: out.evidence)
-                for w in out.warnings { logger.warning("\(env.name) \(name): \(Sanitize.text(w, max: 400))") }
+                for w in out.warnings { logger.warning("\(env.name) \(name): \(Sanitize.text(redactor.redact(w), max: 400))") }
                 if !out.incomplete.isEmpty {
                     let cause = out.incomplete.joined(separator: "; ")
-                    logger.error("\(env.name) \(name) partial: \(Sanitize.text(cause, max: 600))")
+                    logger.error("\(env.name) \(name) partial: \(Sanitize.text(redactor.redact(cause), max: 600))")
                     return Section(status: .partial, value: out.value, error: cause, warnings: out.warnings)
                 }
                 return .ok(out.value, warnings: out.warnings)
             } catch {
                 // A network failure at or after the deadline is reported as the deadline, its real cause.
                 let cause = deadline.passed && !local ? deadline.cause : HTTPClient.scrub(error.description)
-                logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(cause, max: 600))")
+                logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(redactor.redact(cause), max: 600))")
                 return .unavailable(cause)
             }
         }
@@ -316,7 +328,7 @@ public enum ReportPipeline {
         if compare == .previous, report.waf.value != nil || report.flows.value != nil, !deadline.passed {
             let (previous, more) = collectPrevious(env, window: window.previous, wafNeeded: report.waf.value != nil,
                                                    flowsNeeded: report.flows.value != nil, recordDirectory: recordDirectory,
-                                                   replayDirectory: replayDirectory, deadline: deadline, logger: logger)
+                                                   replayDirectory: replayDirectory, deadline: deadline, redactor: redactor, logger: logger)
             report.previous = previous
             report.evidence += more
         }
@@ -329,23 +341,23 @@ public enum ReportPipeline {
     /// run: an error, an incomplete or an empty answer makes that comparison "not available".
     static func collectPrevious(_ env: EnvironmentConfig, window: TimeWindow, wafNeeded: Bool, flowsNeeded: Bool,
                                 recordDirectory: String?, replayDirectory: String? = nil, deadline: RunDeadline = .none,
-                                logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
+                                redactor: SecretRedactor, logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
         let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, recordingSubfolder: "previous",
-                                deadline: deadline)
+                                deadline: deadline, redactor: redactor)
         func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
         var evidence: [EvidenceItem] = []
         func run<V>(_ name: String, replay: String?, empty: (V) -> Bool,
                     _ fetch: () throws(SourceError) -> SourceOutput<V>) -> (V?, String?) {
             if let replay, !FileManager.default.fileExists(atPath: replay + "/previous") {
                 let why = "no recording of the previous window (\(replay)/previous is missing)"
-                logger.info("\(env.name) \(name) previous window: not available: \(Sanitize.text(why, max: 400))")
+                logger.info("\(env.name) \(name) previous window: not available: \(Sanitize.text(redactor.redact(why), max: 400))")
                 return (nil, why)
             }
             let why: String
             if deadline.passed { return (nil, deadline.cause) }
             do {
                 let out = try fetch()
-                for w in out.warnings { logger.debug("\(env.name) \(name) previous window: \(Sanitize.text(w, max: 400))") }
+                for w in out.warnings { logger.debug("\(env.name) \(name) previous window: \(Sanitize.text(redactor.redact(w), max: 400))") }
                 if !out.incomplete.isEmpty {
                     why = "the engine's answer may be incomplete: " + out.incomplete.joined(separator: "; ")
                 } else if empty(out.value) {
@@ -361,7 +373,7 @@ public enum ReportPipeline {
             } catch {
                 why = deadline.passed ? deadline.cause : HTTPClient.scrub(error.description)
             }
-            logger.warning("\(env.name) \(name) previous window: not available: \(Sanitize.text(why, max: 600))")
+            logger.warning("\(env.name) \(name) previous window: not available: \(Sanitize.text(redactor.redact(why), max: 600))")
             return (nil, why)
         }
         var previous = PreviousWindow(window: window)

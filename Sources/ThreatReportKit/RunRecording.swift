@@ -51,11 +51,18 @@ public struct RunRecording: Sendable {
         ])
     }
 
-    /// Writes the manifest and the config copy (after the sections wrote their answers).
-    func write(to directory: String, configBytes: Data) throws {
+    /// Writes the manifest (its strings filtered through `redactor`) and the config copy (after
+    /// the sections wrote their answers). The config holds no secret: they come from `*_env` and
+    /// `*_file` keys, and URLs with credentials or a query are refused when it is loaded.
+    func write(to directory: String, configBytes: Data, redactor: SecretRedactor) throws {
+        var manifest = self
+        manifest.configPath = redactor.redact(configPath)
+        manifest.timezone = redactor.redact(timezone)
+        manifest.environments = environments.map(redactor.redact)
+        manifest.policies = policies.map(redactor.redact)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try configBytes.write(to: URL(fileURLWithPath: directory + "/" + Self.configName), options: .atomic)
-        try Data((json.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: directory + "/" + Self.manifestName), options: .atomic)
+        try Data((manifest.json.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: directory + "/" + Self.manifestName), options: .atomic)
     }
 
     /// Reads `DIR/recording.json`; errors name the file and what is wrong (exit 2).
@@ -91,7 +98,7 @@ public struct RunRecording: Sendable {
 }
 
 /// What one section's source reported during a recorded run (`source.json`).
-struct SectionRecord: Sendable {
+struct SectionRecord: Sendable, Codable {
     /// True for the engine sources whose answers were recorded; false for local inputs (files,
     /// manifests, replay folders), which a replay reads again.
     var live: Bool
@@ -113,10 +120,12 @@ struct SectionRecord: Sendable {
         ])
     }
 
-    func write(to folder: String) throws(SourceError) {
+    /// Writes `source.json`, every string filtered through `redactor`.
+    func write(to folder: String, redactor: SecretRedactor) throws(SourceError) {
         do {
+            let filtered = try redactor.redactStrings(self)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try Data((json.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/" + RunRecording.sectionName), options: .atomic)
+            try Data((filtered.json.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/" + RunRecording.sectionName), options: .atomic)
         } catch {
             throw .unreadable(path: folder, reason: "--record: cannot write (\(error))")
         }
@@ -145,11 +154,13 @@ struct SectionPlan: Sendable {
     var folder: String?
     var recording: Bool
     var replaying: Bool
+    var redactor: SecretRedactor
 
     /// The plan of `section` in `context`'s window: its recording folder (`context.recording`),
     /// or the same folder under `replayDirectory`.
     init(_ section: String, context: SourceContext, replayDirectory: String?) {
         recording = context.recordDirectory != nil
+        redactor = context.redactor
         replaying = replayDirectory != nil
         if let replayDirectory {
             folder = RecordingFolder.path(replayDirectory, section: section, subfolder: context.recordingSubfolder)
@@ -176,11 +187,12 @@ struct SectionPlan: Sendable {
         do {
             let out = try fetch()
             if recording {
-                try SectionRecord(live: live, evidence: out.evidence, warnings: out.warnings, incomplete: out.incomplete).write(to: folder)
+                try SectionRecord(live: live, evidence: out.evidence, warnings: out.warnings, incomplete: out.incomplete)
+                    .write(to: folder, redactor: redactor)
             }
             return out
         } catch {
-            if recording { try? SectionRecord(live: live, error: error.description).write(to: folder) }
+            if recording { try? SectionRecord(live: live, error: error.description).write(to: folder, redactor: redactor) }
             throw error
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ThreatConfig
+import ThreatModel
 import ThreatSources
 
 /// `--apply`, `--dry-run=server` and how to reach the cluster, shared by enable, disable and new.
@@ -53,22 +54,25 @@ struct PolicyApplyOptions: ParsableArguments {
     func send(_ writes: [PolicyWrite]) throws {
         guard !writes.isEmpty else { return }
         let writer: KubernetesPolicyWriter
+        // The connection's credentials, kept out of every line printed below.
+        let redactor = SecretRedactor()
+        func note(_ s: String) { PolicyInput.note(redactor.redact(s)) }
         do {
-            writer = try KubernetesPolicyWriter(settings: settings)
+            writer = try KubernetesPolicyWriter(settings: settings, redactor: redactor)
         } catch {
-            PolicyInput.note("error: --apply: \(error.description)")
+            note("error: --apply: \(error.description)")
             throw ExitCode(3)
         }
-        for w in writer.connection.warnings { PolicyInput.note("warning: \(w)") }
+        for w in writer.connection.warnings { note("warning: \(w)") }
         var failed = false
         for w in writes {
-            PolicyInput.note("sending: \(w.method) \(HTTPClient.redacted(writer.connection.server + w.path))\(w.dryRun ? "?dryRun=All" : "") (\(w.contentType)) \(w.body)")
+            note("sending: \(w.method) \(HTTPClient.redacted(writer.connection.server + w.path))\(w.dryRun ? "?dryRun=All" : "") (\(w.contentType)) \(w.body)")
             do {
                 let outcome = try writer.send(w)
-                PolicyInput.note((outcome.succeeded ? "applied: " : "error: ") + outcome.summary)
+                note((outcome.succeeded ? "applied: " : "error: ") + outcome.summary)
                 failed = failed || !outcome.succeeded
             } catch {
-                PolicyInput.note("error: \(w.method) \(w.path) for \(w.objectName) (\(w.location)): \(error.description)")
+                note("error: \(w.method) \(w.path) for \(w.objectName) (\(w.location)): \(error.description)")
                 failed = true
             }
         }

@@ -47,14 +47,16 @@ struct PolicyListCommand: ParsableCommand {
             throw PolicyInput.fail("\(error)")
         }
         var listing = PolicyListing()
+        // The policy sources' credentials: registered as they are loaded, kept out of the listing.
+        let redactor = SecretRedactor()
         for env in request.environments {
             let section: Section<PolicySet>
             if let source = env.policies {
                 do {
-                    let out = try SourceFactory.policies(source).fetch(SourceContext(window: request.window, environment: env))
-                    section = .ok(out.value, warnings: out.warnings)
+                    let out = try SourceFactory.policies(source).fetch(SourceContext(window: request.window, environment: env, redactor: redactor))
+                    section = .ok(out.value, warnings: out.warnings.map(redactor.redact))
                 } catch {
-                    section = .unavailable(error.description)
+                    section = .unavailable(redactor.redact(error.description))
                 }
             } else {
                 section = .notConfigured

@@ -124,13 +124,17 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let level: Logger.Level = quiet ? .error : verbose ? .debug : .info
+        // This run's secrets: registered by the sources as they load them, filtered out of the
+        // log lines, the report, the recording and the lines printed below.
+        let redactor = SecretRedactor()
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = level
-            return TerminalSafeLogHandler(wrapping: h)
+            return TerminalSafeLogHandler(wrapping: h, redactor: redactor)
         }
         let logger = Logger(label: "threat-report")
         var options = RunOptions(configPath: config ?? "threat-report.yml")
+        options.redactor = redactor
         options.overrides.window = window
         options.overrides.from = from
         options.overrides.to = to
@@ -155,11 +159,12 @@ struct ReportCommand: ParsableCommand {
             options.sourceDateEpoch = Date(timeIntervalSince1970: Double(secs))
         }
         let result = ReportPipeline.run(options, logger: logger)
-        for p in result.writtenPaths { print(p) }
+        for p in result.writtenPaths { print(redactor.redact(p)) }
+        let message = redactor.redact(result.message)
         if result.exitCode == ThreatReportKit.ExitCode.usage {
-            FileHandle.standardError.write(Data("threat-report: error: \(Sanitize.text(result.message, max: 2000))\n".utf8))
+            FileHandle.standardError.write(Data("threat-report: error: \(Sanitize.text(message, max: 2000))\n".utf8))
         } else if !quiet {
-            FileHandle.standardError.write(Data("threat-report: \(Sanitize.text(result.message, max: 2000, keepNewlines: true))\n".utf8))
+            FileHandle.standardError.write(Data("threat-report: \(Sanitize.text(message, max: 2000, keepNewlines: true))\n".utf8))
         }
         if result.exitCode != 0 { throw ArgumentParser.ExitCode(result.exitCode) }
     }

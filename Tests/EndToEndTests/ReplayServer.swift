@@ -23,7 +23,13 @@ final class ReplayServer {
         var delay: Double?
         var mode: String?
         var huge_bytes: Int?
-        init(status: Int = 200, body: String? = nil, bodyFile: String? = nil, delay: Double? = nil, mode: String? = nil, hugeBytes: Int? = nil) {
+        /// Echo the request's credentials into `body` and `headers` (replay_server.py: {auth}, {cred_json}, …).
+        var echo: Bool?
+        var headers: [String: String]?
+        init(status: Int = 200, body: String? = nil, bodyFile: String? = nil, delay: Double? = nil, mode: String? = nil, hugeBytes: Int? = nil,
+             echo: Bool? = nil, headers: [String: String]? = nil) {
+            self.echo = echo
+            self.headers = headers
             self.status = status
             self.body = body
             body_file = bodyFile

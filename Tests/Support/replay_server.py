@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Loopback HTTP(S) server that replays recorded engine answers and logs the exact requests.
+r"""Loopback HTTP(S) server that replays recorded engine answers and logs the exact requests.
 
 Stands in for Elasticsearch, Prometheus and the Kubernetes API in tests (none of them can run
 here, or a fault must be injected). Standard library only.
@@ -16,6 +16,12 @@ response, the last one repeats. A response is
 "hang" accepts and never answers; "truncate" sends half the body with a full Content-Length;
 "huge" streams `huge_bytes` (default 2 GB) of JSON-looking bytes with that Content-Length,
 "endless" the same without a length (until the connection closes); "close" drops the connection.
+"echo": true makes it a server that echoes the request's credentials, as proxies, API gateways and
+Elasticsearch's security_exception reasons do: in the body and in every header value, {auth} is
+the Authorization header, {cred} its credential (after the scheme), {decoded} the credential
+base64-decoded (user:password for Basic), and {X_json} / {X_url} / {X_b64} / {X_b64url} their
+JSON-escaped (every non-alphanumeric as \u00XX, "/" as "\/"), percent-encoded, base64 and
+URL-safe unpadded base64 forms.
 Every request is appended to the log as one JSON line: method, path, query, headers, body,
 "t" (arrival, Unix seconds), "in_flight" (requests received and not yet answered at that
 moment, this one included) and "n" (arrival order). "--fault FAULT.json" makes it a fault server:
@@ -24,6 +30,7 @@ answers the first N requests (any method and path; all of them without "count") 
 response, then falls through to the routes: "503 twice, then the recorded answer".
 """
 import argparse
+import base64
 import http.server
 import json
 import os
@@ -106,7 +113,28 @@ def main():
                 return self.answer(resp)
             self.answer({"status": 404, "body": json.dumps({"error": "no route for " + parsed.path})})
 
+        def echo(self, text):
+            auth = self.headers.get("Authorization") or ""
+            cred = auth.split(" ", 1)[1] if " " in auth else auth
+            try:
+                decoded = base64.b64decode(cred, validate=True).decode("utf-8") if auth.startswith("Basic ") else cred
+            except Exception:
+                decoded = cred
+            def json_escaped(v):
+                return "".join(c if c.isalnum() else "\\/" if c == "/" else "\\u%04x" % ord(c) for c in v)
+            for name, v in (("auth", auth), ("cred", cred), ("decoded", decoded)):
+                text = text.replace("{%s_json}" % name, json_escaped(v))
+                text = text.replace("{%s_url}" % name, urllib.parse.quote(v, safe=""))
+                text = text.replace("{%s_b64}" % name, base64.b64encode(v.encode()).decode())
+                text = text.replace("{%s_b64url}" % name, base64.urlsafe_b64encode(v.encode()).decode().rstrip("="))
+                text = text.replace("{%s}" % name, v)
+            return text
+
         def answer(self, resp):
+            if resp.get("echo"):
+                resp = dict(resp)
+                resp["body"] = self.echo(resp.get("body", ""))
+                resp["headers"] = {k: self.echo(v) for k, v in resp.get("headers", {"Content-Type": "application/json"}).items()}
             time.sleep(resp.get("delay", 0))
             mode = resp.get("mode", "normal")
             if mode != "hang":

@@ -30,7 +30,7 @@ struct HubbleTests {
     func sampleCounts() throws {
         let path = repoRoot + "/samples/hubble/flows.json.gz"
         let env = EnvironmentConfig(name: "p", namespace: "shop-production", hosts: [], thresholds: .defaults)
-        let out = try HubbleFlowSource(settings: HubbleSettings(flowLogs: [path])).fetch(SourceContext(window: window, environment: env))
+        let out = try HubbleFlowSource(settings: HubbleSettings(flowLogs: [path])).fetch(SourceContext(window: window, environment: env, redactor: SecretRedactor()))
         // Independent count: gzip -dc and Foundation's JSON parser.
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/gzip")
@@ -74,7 +74,7 @@ struct HubbleTests {
     func missing() {
         let env = EnvironmentConfig(name: "p", namespace: "ns", hosts: [], thresholds: .defaults)
         #expect(throws: SourceError.unreadable(path: "/nonexistent/*.json", reason: "no file matches this pattern")) {
-            try HubbleFlowSource(settings: HubbleSettings(flowLogs: ["/nonexistent/*.json"])).fetch(SourceContext(window: window, environment: env))
+            try HubbleFlowSource(settings: HubbleSettings(flowLogs: ["/nonexistent/*.json"])).fetch(SourceContext(window: window, environment: env, redactor: SecretRedactor()))
         }
     }
 }

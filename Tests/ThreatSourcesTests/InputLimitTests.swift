@@ -55,7 +55,7 @@ struct InputLimitTests {
         try Data(bytes).write(to: URL(fileURLWithPath: dir + "/flows.json"))
         let window = TimeWindow(from: RFC3339.parse("2026-11-19T00:00:00Z")!, to: RFC3339.parse("2026-11-20T00:00:00Z")!, interval: .hour)
         let env = EnvironmentConfig(name: "p", namespace: "shop", hosts: [], thresholds: .defaults)
-        let out = try HubbleFlowSource(settings: HubbleSettings(flowLogs: [dir + "/flows.json"])).fetch(SourceContext(window: window, environment: env))
+        let out = try HubbleFlowSource(settings: HubbleSettings(flowLogs: [dir + "/flows.json"])).fetch(SourceContext(window: window, environment: env, redactor: SecretRedactor()))
         #expect(out.value.counts.dropped == 2)
         #expect(out.warnings == ["skipped 1 line(s) longer than 1 MiB, first at \(dir)/flows.json:2"])
     }

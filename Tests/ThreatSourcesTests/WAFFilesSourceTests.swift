@@ -11,7 +11,7 @@ struct WAFFilesSourceTests {
                                    interval: .minute)
 
     static func context(_ name: String, _ namespace: String, _ hosts: [String], window: TimeWindow = window) -> SourceContext {
-        SourceContext(window: window, environment: EnvironmentConfig(name: name, namespace: namespace, hosts: hosts, thresholds: .defaults))
+        SourceContext(window: window, environment: EnvironmentConfig(name: name, namespace: namespace, hosts: hosts, thresholds: .defaults), redactor: SecretRedactor())
     }
 
     static let production = context("production", "shop-production", ["shop.example.com"])

@@ -3,24 +3,24 @@ import ThreatModel
 
 /// Reads a whole file as bytes, with a size cap, mapping errors to `SourceError`.
 ///
-/// The file is opened with `O_NONBLOCK`, so a FIFO with no writer does not block the open. A
-/// regular file is read straight through (the deadline is checked between 1 MiB blocks); a FIFO,
-/// socket or device is read with `poll`, so one that stays open without sending does not hold the
-/// run past `deadline`: the read stops there with the deadline as its cause.
-public func readFileBytes(_ path: String, limit: Int = InputLimits.answerBytes, deadline: RunDeadline = .none) throws(SourceError) -> [UInt8] {
+/// The file is opened with `O_NONBLOCK`, so a FIFO with no writer does not block the open, and
+/// its type is read from the open descriptor. Only a regular file is read (the deadline is checked
+/// between 1 MiB blocks); a folder, a FIFO, a socket or a device is refused and named for what it
+/// is ("is not a regular file (a FIFO)"), unless `allowStreams` (a secret may come from a pipe,
+/// `<(vault read …)`): then a FIFO or a character device is read with `poll`, so one that stays
+/// open without sending does not hold the run past `deadline`.
+public func readFileBytes(_ path: String, limit: Int = InputLimits.answerBytes, deadline: RunDeadline = .none,
+                          allowStreams: Bool = false) throws(SourceError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-    guard fd >= 0 else {
-        switch errno {
-        case ENOENT, ENOTDIR: throw .unreadable(path: path, reason: "no such file")
-        case EACCES, EPERM: throw .unreadable(path: path, reason: "permission denied")
-        default: throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-    }
+    guard fd >= 0 else { throw .unreadable(path: path, reason: InputFile.describe(errno: errno, path: path)) }
     defer { close(fd) }
     var st = stat()
     guard fstat(fd, &st) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
-    if st.st_mode & S_IFMT == S_IFDIR { throw .unreadable(path: path, reason: "is a folder, not a file") }
-    return try readDescriptor(fd, name: path, limit: limit, deadline: deadline, regular: st.st_mode & S_IFMT == S_IFREG)
+    let type = st.st_mode & S_IFMT
+    if let kind = InputFile.describe(mode: st.st_mode), !(allowStreams && (type == S_IFIFO || type == S_IFCHR)) {
+        throw .unreadable(path: path, reason: kind)
+    }
+    return try readDescriptor(fd, name: path, limit: limit, deadline: deadline, regular: type == S_IFREG)
 }
 
 /// Reads `fd` to its end (at most `limit` bytes, more is an error) before `deadline`. `regular`:

@@ -45,16 +45,14 @@ public struct LineReader {
 
     /// Calls `body(lineNumber, line)` for every line; the buffer is only valid during the call.
     public func forEachLine(_ body: (Int, Line) throws -> Void) throws(SourceError) {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-        var st = stat()
-        guard fd >= 0, fstat(fd, &st) == 0, st.st_mode & S_IFMT != S_IFDIR else {
-            if fd >= 0 { close(fd) }
-            var isDir: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-            throw .unreadable(path: path, reason: !exists ? "no such file" : isDir.boolValue ? "is a folder, not a file" : "permission denied")
+        // Never blocks on a FIFO; a folder, FIFO or device is named for what it is.
+        let fd: Int32
+        switch InputFile.open(path) {
+        case let .failure(e): throw .unreadable(path: path, reason: e.reason)
+        case let .success(opened): fd = opened.fd
         }
         defer { close(fd) }
-        let regular = st.st_mode & S_IFMT == S_IFREG
+        let regular = true  // only a regular file gets here
         var buffer = [UInt8](repeating: 0, count: LineReader.blockSize)
         let gzip = path.hasSuffix(".gz")
         let inflater: Inflater? = gzip ? try Inflater(path: path) : nil

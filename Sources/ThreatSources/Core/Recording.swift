@@ -44,7 +44,12 @@ public struct RecordedRequest: Sendable, Equatable {
 /// `NAME.request.json` the request that produced it (see docs/recordings.md).
 public struct RecordingFolder: Sendable {
     public var path: String
-    public init(path: String) { self.path = path }
+    /// Filters what `write` saves (answers and requests); reading needs none.
+    public var redactor: SecretRedactor?
+    public init(path: String, redactor: SecretRedactor? = nil) {
+        self.path = path
+        self.redactor = redactor
+    }
 
     /// `DIR/<section>[/<subfolder>]`: where one environment's recording (`DIR`) keeps a section's
     /// answers, and those of the previous window (`subfolder` "previous").
@@ -68,8 +73,15 @@ public struct RecordingFolder: Sendable {
         return RecordedRequest.decode(v)
     }
 
-    /// Writes an answer and its request (used by `--record`).
+    /// Writes an answer and its request (used by `--record`), both filtered through the redactor.
     public func write(_ name: String, answer: [UInt8], request: RecordedRequest) throws {
+        let answer = redactor?.redact(bytes: answer) ?? answer
+        var request = request
+        if let r = redactor {
+            request.path = r.redact(request.path)
+            request.params = request.params.map { $0.map(r.redact) }
+            request.body = request.body.map(r.redact)
+        }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         try Data(answer).write(to: URL(fileURLWithPath: answerPath(name)), options: .atomic)
         try Data((request.json.serialized(pretty: true) + "\n").utf8).write(to: URL(fileURLWithPath: requestPath(name)), options: .atomic)

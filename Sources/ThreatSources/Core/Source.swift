@@ -14,17 +14,21 @@ public struct SourceContext: Sendable {
     public var recordingSubfolder: String?
     /// The run's `--deadline`: network calls and local reads stop when it passes.
     public var deadline: RunDeadline
+    /// The run's secrets: sources register the credentials they load, and their clients and
+    /// recordings filter through it.
+    public var redactor: SecretRedactor
     public init(window: TimeWindow, environment: EnvironmentConfig, recordDirectory: String? = nil, recordingSubfolder: String? = nil,
-                deadline: RunDeadline = .none) {
+                deadline: RunDeadline = .none, redactor: SecretRedactor) {
         self.window = window
         self.environment = environment
         self.recordDirectory = recordDirectory
         self.recordingSubfolder = recordingSubfolder
         self.deadline = deadline
+        self.redactor = redactor
     }
 
     public func recording(_ section: String) -> RecordingFolder? {
-        recordDirectory.map { RecordingFolder(path: RecordingFolder.path($0, section: section, subfolder: recordingSubfolder)) }
+        recordDirectory.map { RecordingFolder(path: RecordingFolder.path($0, section: section, subfolder: recordingSubfolder), redactor: redactor) }
     }
 }
 

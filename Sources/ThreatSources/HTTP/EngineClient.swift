@@ -10,9 +10,11 @@ public struct EngineClient: Sendable {
     /// Warnings to surface in the report (e.g. TLS verification switched off).
     public var warnings: [String]
 
-    public init(transport t: HTTPTransportSettings, retryStatuses: Set<Int>,
+    /// Reads the credentials and registers them with `redactor`, which also filters every answer.
+    public init(transport t: HTTPTransportSettings, retryStatuses: Set<Int>, redactor: SecretRedactor,
                 environment: [String: String] = ProcessInfo.processInfo.environment) throws(SourceError) {
         var o = HTTPClientOptions()
+        o.redactor = redactor
         o.caFile = t.caFile
         o.clientCertFile = t.clientCertFile
         o.clientKeyFile = t.clientKeyFile
@@ -23,7 +25,8 @@ public struct EngineClient: Sendable {
         if let v = environment["THREAT_REPORT_RETRY_BACKOFF"], let d = Double(v), d >= 0 { o.backoff = d }
         client = HTTPClient(options: o)
         baseURL = t.url.hasSuffix("/") ? String(t.url.dropLast()) : t.url
-        authorization = try SecretReader.authorization(t.auth, environment: environment)
+        authorization = try SecretReader.authorization(t.auth, redactor: redactor, environment: environment)
+        if let f = t.clientKeyFile, let pem = try? readFileBytes(f, limit: 1 << 20) { redactor.register(pem: String(decoding: pem, as: UTF8.self)) }
         warnings = t.insecureSkipVerify
             ? ["TLS certificate verification is off for \(HTTPClient.redacted(t.url)) (insecure_skip_verify: true)"] : []
     }
@@ -55,6 +58,7 @@ public struct EngineClient: Sendable {
                 throw .unreadable(path: folder.path, reason: "--record: cannot write (\(error))")
             }
         }
+        if let redirect = response.redirect { throw .engine(place: place(r), status: response.status, message: redirect) }
         return response
     }
 

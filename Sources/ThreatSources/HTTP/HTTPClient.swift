@@ -22,6 +22,14 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// How many attempts it took (1 = no retry).
     public var attempts: Int
+    /// The `Location` of a 3xx answer, as `scheme://host[:port]/path` (no credentials, no query).
+    public var location: String? = nil
+
+    /// A 3xx answer: redirects are never followed (they could send the credentials elsewhere).
+    public var redirect: String? {
+        guard (300..<400).contains(status) else { return nil }
+        return "redirect not followed (Location: \(location ?? "none"))"
+    }
 }
 
 /// Transport settings for one engine.
@@ -46,6 +54,9 @@ public struct HTTPClientOptions: Sendable {
     /// Answers larger than this are cut off and fail: an engine that streams gigabytes must not
     /// take the job's memory.
     public var maxBodyBytes = InputLimits.answerBytes
+    /// The run's secrets: every answer body is filtered through it as it arrives, before anything
+    /// parses, quotes, cuts or records it (a server may echo the request's credentials).
+    public var redactor = SecretRedactor()
     public init() {}
 }
 
@@ -87,12 +98,13 @@ public struct HTTPClient: Sendable {
             }
             let result = perform(request)
             switch result {
-            case let .success(status, body):
+            case let .success(status, body, location):
                 if options.retryStatuses.contains(status), attempt <= options.retries, !deadline.passed {
                     pause(options.backoff * pow(2, Double(attempt - 1)))
                     continue
                 }
-                return HTTPResponse(status: status, body: body, attempts: attempt)
+                return HTTPResponse(status: status, body: options.redactor.redact(bytes: body), attempts: attempt,
+                                    location: location.map { options.redactor.redact(HTTPClient.redacted($0)) })
             case let .failure(code, message):
                 if deadline.passed {
                     throw .transport(place: HTTPClient.redacted(request.url), message: deadline.cause)
@@ -102,7 +114,8 @@ public struct HTTPClient: Sendable {
                     continue
                 }
                 let tries = attempt > 1 ? " (after \(attempt) attempts)" : ""
-                throw .transport(place: HTTPClient.redacted(request.url), message: HTTPClient.scrub(message, url: request.url) + tries)
+                throw .transport(place: HTTPClient.redacted(request.url),
+                                 message: options.redactor.redact(HTTPClient.scrub(message, url: request.url)) + tries)
             }
         }
     }
@@ -118,7 +131,7 @@ public struct HTTPClient: Sendable {
     }
 
     enum Outcome {
-        case success(Int, [UInt8])
+        case success(Int, [UInt8], String?)
         case failure(CURLcode, String)
     }
 
@@ -195,7 +208,12 @@ public struct HTTPClient: Sendable {
         }
         var status = 0
         _ = tr_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
-        return .success(status, sink.body)
+        var location: String?
+        if (300..<400).contains(status) {
+            var p: UnsafeMutablePointer<CChar>?
+            if tr_curl_getinfo_ptr(h, CURLINFO_REDIRECT_URL, &p) == CURLE_OK, let p { location = String(cString: p) }
+        }
+        return .success(status, sink.body, location)
     }
 
     /// TLS material stays alive for the whole transfer: files by path, PEM data as blobs.

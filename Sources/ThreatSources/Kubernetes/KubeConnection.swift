@@ -13,9 +13,12 @@ public struct KubeConnection: Sendable {
 
     public static let serviceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"
 
-    public static func resolve(_ s: KubernetesSettings,
+    /// Every credential read (tokens, token files, client keys) is registered with `redactor`, which
+    /// also filters every answer of the connection's client.
+    public static func resolve(_ s: KubernetesSettings, redactor: SecretRedactor,
                                environment: [String: String] = ProcessInfo.processInfo.environment) throws(SourceError) -> KubeConnection {
         var o = HTTPClientOptions()
+        o.redactor = redactor
         o.timeout = s.timeout
         o.retryStatuses = [429, 500, 502, 503, 504]
         if let v = environment["THREAT_REPORT_RETRY_BACKOFF"], let d = Double(v), d >= 0 { o.backoff = d }
@@ -24,7 +27,7 @@ public struct KubeConnection: Sendable {
             guard let host = environment["KUBERNETES_SERVICE_HOST"], let port = environment["KUBERNETES_SERVICE_PORT"] else {
                 throw .unsupported("in_cluster: KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set: not running in a pod?")
             }
-            let token = try SecretReader.read(env: nil, file: dir + "/token", what: "service-account token")
+            let token = try SecretReader.read(env: nil, file: dir + "/token", what: "service-account token", redactor: redactor)
             o.caFile = dir + "/ca.crt"
             let h = host.contains(":") ? "[\(host)]" : host
             return KubeConnection(server: "https://\(h):\(port)", options: o, token: token)
@@ -38,9 +41,12 @@ public struct KubeConnection: Sendable {
                                environment: [String: String]) throws(SourceError) -> KubeConnection {
         let bytes = try readFileBytes(path, limit: InputLimits.documentBytes)
         let base = (path as NSString).deletingLastPathComponent
+        let redactor = options.redactor
         let root: Node
         do {
-            let text = String(decoding: bytes, as: UTF8.self)
+            // A kubeconfig holds secrets: its errors name file:line:column and the problem, never
+            // the line's text (YAMLReader), and every value in it is filtered when quoted.
+            let text = String(decoding: bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...], as: UTF8.self)
             try YAMLLimits.check(text, reader: YAMLReader(file: path))
             guard let n = try Yams.compose(yaml: text) else {
                 throw SourceError.malformed(place: path, detail: "the kubeconfig is empty")
@@ -49,7 +55,8 @@ public struct KubeConnection: Sendable {
         } catch let e as SourceError {
             throw e
         } catch {
-            throw .malformed(place: path, detail: YAMLReader(file: path).error(from: error).description)
+            let located = YAMLReader(file: path).error(from: error)
+            throw .malformed(place: located.location, detail: located.message)
         }
         func named(_ list: String, _ name: String) -> Node? {
             root[list]?.sequence?.first { $0["name"]?.string == name }
@@ -89,11 +96,23 @@ public struct KubeConnection: Sendable {
                 """)
             }
             if let d = user["client-certificate-data"]?.string { o.clientCertPEM = try decode(d, "client-certificate-data") }
-            if let d = user["client-key-data"]?.string { o.clientKeyPEM = try decode(d, "client-key-data") }
+            if let d = user["client-key-data"]?.string {
+                redactor.register(d)
+                let pem = try decode(d, "client-key-data")
+                redactor.register(pem: String(decoding: pem, as: UTF8.self))
+                o.clientKeyPEM = pem
+            }
             if let f = user["client-certificate"]?.string { o.clientCertFile = resolvePath(f) }
-            if let f = user["client-key"]?.string { o.clientKeyFile = resolvePath(f) }
-            if let t = user["token"]?.string { token = t }
-            if let f = user["tokenFile"]?.string { token = try SecretReader.read(env: nil, file: resolvePath(f), what: "token") }
+            if let f = user["client-key"]?.string {
+                o.clientKeyFile = resolvePath(f)
+                if let pem = try? readFileBytes(resolvePath(f), limit: 1 << 20) { redactor.register(pem: String(decoding: pem, as: UTF8.self)) }
+            }
+            if let p = user["password"]?.string { redactor.register(p) }
+            if let t = user["token"]?.string {
+                redactor.register(t)
+                token = t
+            }
+            if let f = user["tokenFile"]?.string { token = try SecretReader.read(env: nil, file: resolvePath(f), what: "token", redactor: redactor) }
         }
         var c = KubeConnection(server: server.hasSuffix("/") ? String(server.dropLast()) : server, options: o, token: token)
         c.warnings = warnings
@@ -116,6 +135,8 @@ public struct KubeConnection: Sendable {
         var headers = [("Accept", "application/json")]
         if let contentType { headers.append(("Content-Type", contentType)) }
         if let token { headers.append(("Authorization", "Bearer " + token)) }
-        return try client.send(HTTPRequest(method: request.method, url: url, headers: headers, body: request.body.map { Array($0.utf8) }))
+        let response = try client.send(HTTPRequest(method: request.method, url: url, headers: headers, body: request.body.map { Array($0.utf8) }))
+        if let redirect = response.redirect { throw .engine(place: HTTPClient.redacted(server + request.path), status: response.status, message: redirect) }
+        return response
     }
 }

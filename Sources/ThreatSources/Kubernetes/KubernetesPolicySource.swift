@@ -25,7 +25,7 @@ public struct KubernetesPolicySource: PolicySource {
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet> {
-        let conn = try KubeConnection.resolve(settings, environment: environment)
+        let conn = try KubeConnection.resolve(settings, redactor: context.redactor, environment: environment)
         var client = HTTPClient(options: conn.options)
         client.deadline = context.deadline
         let ns = context.environment.namespace

@@ -219,8 +219,10 @@ public enum KubernetesPolicyAPI {
 public struct KubernetesPolicyWriter: Sendable {
     public var connection: KubeConnection
 
-    public init(settings: KubernetesSettings, environment: [String: String] = ProcessInfo.processInfo.environment) throws(SourceError) {
-        connection = try KubeConnection.resolve(settings, environment: environment)
+    /// `redactor`: registers the connection's credentials and filters its answers.
+    public init(settings: KubernetesSettings, redactor: SecretRedactor,
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws(SourceError) {
+        connection = try KubeConnection.resolve(settings, redactor: redactor, environment: environment)
     }
 
     /// One write; a refusal is an outcome with `error`, a transport failure throws.

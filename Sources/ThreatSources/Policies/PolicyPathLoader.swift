@@ -57,6 +57,11 @@ extension PolicyDocumentLoader {
                     cutOff("\(read) of \(files.count) files read, \(file) was not finished")
                     break
                 }
+                // A folder's entry that is no regular file (a FIFO, a device) is named and skipped.
+                if isFolder, case let .unreadable(_, reason) = error {
+                    warnings.append("\(file): skipped, \(reason)")
+                    continue
+                }
                 throw error
             }
             read += 1

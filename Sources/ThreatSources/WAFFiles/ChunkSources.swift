@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import ThreatModel
 
 /// Something that fills a buffer with the next bytes of a log: a region of a plain file, or the
 /// inflated bytes of a gzip file. `read` returns 0 at the end.
@@ -22,23 +23,13 @@ final class LogFileHandle: @unchecked Sendable {
     init(path: String, deadline: RunDeadline = .none) throws(SourceError) {
         self.path = path
         self.deadline = deadline
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        guard fd >= 0 else {
-            let err = errno
-            throw .unreadable(path: path, reason: err == ENOENT ? "no such file" : String(cString: strerror(err)))
+        // Never blocks on a FIFO; a folder, FIFO or device is named for what it is.
+        switch InputFile.open(path) {
+        case let .failure(e): throw .unreadable(path: path, reason: e.reason)
+        case let .success((fd, size)):
+            self.fd = fd
+            self.size = size
         }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw .unreadable(path: path, reason: reason)
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
-            throw .unreadable(path: path, reason: (st.st_mode & S_IFMT) == S_IFDIR ? "is a folder, not a file" : "is not a regular file")
-        }
-        self.fd = fd
-        size = Int(st.st_size)
     }
 
     deinit { close(fd) }
