@@ -85,3 +85,12 @@ final class ReplayServer {
         }
     }
 }
+
+extension ReplayServer.Route {
+    /// `GET <prefix>/<index>/_field_caps`, answered with the samples' Filebeat 7.17 mapping
+    /// (samples/*/waf/field_caps.json): what the live Elasticsearch source asks before its `_msearch`.
+    static func fieldCaps(index: String = "filebeat-*", prefix: String = "/es", responses: [ReplayServer.Response]? = nil) -> ReplayServer.Route {
+        .init(method: "GET", path: "\(prefix)/\(index)/_field_caps",
+              responses: responses ?? [.init(bodyFile: repo + "/samples/production/waf/field_caps.json")])
+    }
+}
