@@ -109,7 +109,7 @@ public enum MsearchAnswer {
         return String(s.prefix(2000))
     }
 
-    /// `hits.total` as a number (ES 6) or `{value, relation}` (ES 7+). A `gte` relation means the
+    /// `hits.total` as a plain number or `{value, relation}` (ES 7+). A `gte` relation means the
     /// engine stopped counting; the histogram's sum is then the better figure.
     static func count(_ r: JSONValue, place: String, warnings: inout [String]) throws(SourceError) -> Int {
         guard let total = r.at("hits.total") else { throw .malformed(place: place, detail: "no hits.total") }
