@@ -36,7 +36,7 @@ struct ManyEnvironmentsTests {
         // Every environment asked once: its _field_caps, then its _msearch.
         #expect(requests.count == 1000)
         #expect(requests.filter { ($0["path"] as? String) == "/es/_msearch" }.count == 500)
-        let namespaces = Set(requests.compactMap { ($0["body"] as? String).flatMap { q in q.range(of: "\\[ns-[0-9]+-", options: .regularExpression).map { String(q[$0]) } } })
+        let namespaces = Set(requests.compactMap { ($0["body"] as? String).flatMap { q in q.range(of: "\"ns-[0-9]+-\"", options: .regularExpression).map { String(q[$0]) } } })
         #expect(namespaces.count == 500)
         let inFlight = requests.compactMap { $0["in_flight"] as? Int }
         #expect(inFlight.count == requests.count)

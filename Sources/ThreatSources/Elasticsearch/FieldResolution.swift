@@ -80,20 +80,22 @@ public struct FieldResolution: Sendable, Equatable {
             out.accessMatch = .prefix
             try pick(\.upstream, key: "upstream", missing: "the access-log filter matches nothing; total requests are 0", partial: true)
         } else {
+            // The line itself must be a keyword (or `wildcard`) field to be matched exactly. A
+            // `.keyword` multi-field is not used on its own: dynamic mapping gives it
+            // `ignore_above: 256`, and longer lines (most ingress-nginx lines) are not in it.
             let line = f.accessMessage
-            if let kw = caps.fields[line + ".keyword"], !kw.isEmpty, kw.allSatisfy(\.aggregatable) {
-                f.accessMessage = line + ".keyword"
-                out.accessMatch = .wildcard
-            } else if let own = caps.fields[line], !own.isEmpty, own.allSatisfy(\.aggregatable) {
+            if let own = caps.fields[line], !own.isEmpty, own.allSatisfy(\.aggregatable) {
                 out.accessMatch = .wildcard
             } else if caps.present(line) {
                 out.accessMatch = .phrase
                 out.warnings.append("""
                     access lines are matched by phrase on the analysed text field \(line): upstreams whose name holds the \
                     namespace's words (e.g. eu-<namespace>-web-80) are counted too. Ship the upstream as a keyword field \
-                    (Filebeat's nginx ingress_controller module: nginx.ingress_controller.upstream.name) for an exact count
+                    (Filebeat's nginx ingress_controller module: nginx.ingress_controller.upstream.name), or map the line \
+                    as keyword or wildcard without ignore_above and set fields.access_message, for an exact count
                     """)
             } else {
+                out.missing.insert("access_message")
                 out.incomplete.append("index pattern \(index) has neither \(f.upstream) nor \(line) (fields.upstream, fields.access_message): total requests are 0")
             }
         }
