@@ -25,17 +25,19 @@ struct ElasticsearchLiveTests {
 
     @Test("One _field_caps then one _msearch per environment: the exact requests (compared as JSON), index, NDJSON content type and API key; numbers as answered")
     func exactRequest() throws {
-        let server = try ReplayServer(routes: [.fieldCaps(index: "filebeat-7.*"), .init(method: "POST", path: "/es/_msearch", responses: [answer()])])
+        let server = try ReplayServer(routes: [.fieldCaps(index: "filebeat-7.*"), .uriMapping(index: "filebeat-7.*"), .init(method: "POST", path: "/es/_msearch", responses: [answer()])])
         let dir = tempDir("es")
         let r = try runReport(server, dir)
         #expect(r.code == 0, "\(r.stderr)")
         let requests = try server.requests()
-        try #require(requests.count == 2)
+        try #require(requests.count == 3)
         let caps = requests[0]
         #expect(caps["method"] as? String == "GET" && caps["path"] as? String == "/es/filebeat-7.*/_field_caps")
         let query = try #require(caps["query"] as? String).removingPercentEncoding
         #expect(query == "fields=@timestamp,@timestamp.keyword,kubernetes.container.name,kubernetes.container.name.keyword,kubernetes.namespace,kubernetes.namespace.keyword,stream,stream.keyword,nginx.ingress_controller.upstream.name,nginx.ingress_controller.upstream.name.keyword,message,message.keyword,transaction.unique_id,transaction.unique_id.keyword,transaction.request.headers.Host,transaction.request.headers.Host.keyword,transaction.response.http_code,transaction.response.http_code.keyword,transaction.messages.details.ruleId,transaction.messages.details.ruleId.keyword,transaction.messages.message,transaction.messages.message.keyword,transaction.client_ip,transaction.client_ip.keyword,transaction.request.uri,transaction.request.uri.keyword,transaction.producer.secrules_engine,transaction.producer.secrules_engine.keyword,message.transaction.unique_id,message.transaction.unique_id.keyword,message.transaction.request.headers.Host,message.transaction.request.headers.Host.keyword,message.transaction.response.http_code,message.transaction.response.http_code.keyword,message.transaction.messages.details.ruleId,message.transaction.messages.details.ruleId.keyword,message.transaction.messages.message,message.transaction.messages.message.keyword,message.transaction.client_ip,message.transaction.client_ip.keyword,message.transaction.request.uri,message.transaction.request.uri.keyword,message.transaction.producer.secrules_engine,message.transaction.producer.secrules_engine.keyword&ignore_unavailable=true")
-        let req = requests[1]
+        #expect(requests[1]["method"] as? String == "GET" && requests[1]["path"] as? String == "/es/filebeat-7.*/_mapping/field/transaction.request.uri")
+        #expect(requests[1]["query"] as? String == "ignore_unavailable=true")
+        let req = requests[2]
         #expect(req["method"] as? String == "POST")
         #expect(req["path"] as? String == "/es/_msearch")
         let headers = try #require(req["headers"] as? [String: String])
@@ -61,10 +63,11 @@ struct ElasticsearchLiveTests {
         #expect(FileManager.default.fileExists(atPath: dir + "/rec/production/waf/field_caps.json"))
         let replayed = try report(["--replay", dir + "/rec", "--output", dir + "/out2", "--format", "json"])
         #expect(replayed.code == 0, "\(replayed.stderr)")
-        #expect(try server.requests().count == 2, "a replay sends nothing")
+        #expect(try server.requests().count == 3, "a replay sends nothing")
         let again = try #require(try foundationJSON(dir + "/out2/report.json") as? [String: Any])
         let waf2 = try #require(((again["environments"] as? [[String: Any]])?.first)?["waf"] as? [String: Any])
         #expect(waf2["anomalous_requests"] as? Int == 82_745)
+        #expect((waf2["warnings"] as? [String] ?? []).contains("URIs longer than 1024 characters are not indexed in transaction.request.uri (ignore_above 1024 in index filebeat-7.17.0-2026.11.18): they are missing from top URIs, which the file source keeps"), "\(waf2["warnings"] ?? "")")
         #expect((waf2["warnings"] as? [String] ?? []).allSatisfy { !$0.contains("recorded for another query") }, "\(waf2["warnings"] ?? "")")
     }
 
@@ -107,31 +110,31 @@ struct ElasticsearchLiveTests {
 
     @Test("503 twice then success: retried with backoff, three requests")
     func retriesOn503() throws {
-        let server = try ReplayServer(routes: [.fieldCaps(index: "filebeat-7.*"), .init(method: "POST", path: "/es/_msearch", responses: [
+        let server = try ReplayServer(routes: [.fieldCaps(index: "filebeat-7.*"), .uriMapping(index: "filebeat-7.*"), .init(method: "POST", path: "/es/_msearch", responses: [
             .init(status: 503, body: #"{"error":{"type":"unavailable"},"status":503}"#),
             .init(status: 503, body: #"{"error":{"type":"unavailable"},"status":503}"#), answer(),
         ])])
         let r = try runReport(server, tempDir("es503"))
         #expect(r.code == 0, "\(r.stderr)")
-        #expect(try server.requests().count == 4, "one _field_caps, then the _msearch three times")
+        #expect(try server.requests().count == 5, "one _field_caps, one _mapping/field, then the _msearch three times")
     }
 
     @Test("401 is not retried: one request, a partial report that says why, exit 3")
     func noRetryOn401() throws {
-        let server = try ReplayServer(routes: [.fieldCaps(index: "filebeat-7.*"), .init(method: "POST", path: "/es/_msearch", responses: [
+        let server = try ReplayServer(routes: [.fieldCaps(index: "filebeat-7.*"), .uriMapping(index: "filebeat-7.*"), .init(method: "POST", path: "/es/_msearch", responses: [
             .init(status: 401, body: #"{"error":{"type":"security_exception","reason":"unable to authenticate with provided credentials"},"status":401}"#),
         ])])
         let dir = tempDir("es401")
         let r = try runReport(server, dir)
         #expect(r.code == 3)
-        #expect(try server.requests().count == 2, "one _field_caps, one _msearch not retried")
+        #expect(try server.requests().count == 3, "one _field_caps, one _mapping/field, one _msearch not retried")
         let html = try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8)
         #expect(html.contains("answered HTTP 401 (the credentials were refused: check the token, API key or password): security_exception: unable to authenticate with provided credentials"))
     }
 
     @Test("An answer slower than the timeout fails the section within the retries' budget")
     func timeout() throws {
-        let server = try ReplayServer(routes: [.fieldCaps(index: "filebeat-7.*"), .init(method: "POST", path: "/es/_msearch", responses: [answer(delay: 5)])])
+        let server = try ReplayServer(routes: [.fieldCaps(index: "filebeat-7.*"), .uriMapping(index: "filebeat-7.*"), .init(method: "POST", path: "/es/_msearch", responses: [answer(delay: 5)])])
         let dir = tempDir("esslow")
         let start = Date()
         let r = try runReport(server, dir, extra: ", retries: 1")
@@ -144,7 +147,7 @@ struct ElasticsearchLiveTests {
 
     @Test("The API key never appears in any output, log line or recording")
     func secretsNeverWritten() throws {
-        let server = try ReplayServer(routes: [.fieldCaps(index: "filebeat-7.*"), .init(method: "POST", path: "/es/_msearch", responses: [
+        let server = try ReplayServer(routes: [.fieldCaps(index: "filebeat-7.*"), .uriMapping(index: "filebeat-7.*"), .init(method: "POST", path: "/es/_msearch", responses: [
             .init(status: 403, body: #"{"error":{"type":"security_exception","reason":"action [indices:data/read/msearch] is unauthorized"},"status":403}"#),
         ])])
         let dir = tempDir("essecret")

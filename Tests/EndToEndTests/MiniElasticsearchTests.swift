@@ -126,6 +126,9 @@ struct MiniElasticsearchTests {
         #expect(scores.map { "\($0["score"] ?? $0["key"] ?? "")=\($0["count"] ?? "")" } == ["10=2"], "\(scores)")
         let body = try #require(try es.requests().last?["body"] as? String)
         #expect(body.contains(#"{"prefix":{"nginx.ingress_controller.upstream.name.keyword":"shop-production-"}}"#))
+        // The URI's .keyword drops values over 256 characters: said, from the mapping.
+        #expect(try es.requests().map { $0["path"] as? String ?? "" } == ["/es/filebeat-7.*/_field_caps", "/es/filebeat-7.*/_mapping/field/transaction.request.uri.keyword", "/es/_msearch"])
+        #expect(text.contains("URIs longer than 256 characters are not indexed in transaction.request.uri.keyword (ignore_above 256 in index filebeat-7.17.0-2026.11.19)"))
     }
 
     @Test("Raw lines in analysed text: the phrase also counts eu-shop-production's upstream, and the section says so")

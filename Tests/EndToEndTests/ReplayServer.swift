@@ -94,3 +94,12 @@ extension ReplayServer.Route {
               responses: responses ?? [.init(bodyFile: repo + "/samples/production/waf/field_caps.json")])
     }
 }
+
+extension ReplayServer.Route {
+    /// `GET <prefix>/<index>/_mapping/field/transaction.request.uri`, answered with the samples'
+    /// mapping (keyword, ignore_above 1024): asked after `_field_caps`.
+    static func uriMapping(index: String = "filebeat-*", prefix: String = "/es", responses: [ReplayServer.Response]? = nil) -> ReplayServer.Route {
+        .init(method: "GET", path: "\(prefix)/\(index)/_mapping/field/transaction.request.uri",
+              responses: responses ?? [.init(bodyFile: repo + "/samples/production/waf/uri_mapping.json")])
+    }
+}

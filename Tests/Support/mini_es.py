@@ -29,6 +29,8 @@ Behaviour, with the Elasticsearch Reference page each comes from:
   ("Field capabilities API"); an index pattern that matches no index answers no index.
 - `_msearch` with `ignore_unavailable` on a pattern matching no index answers 0 hits with
   `_shards.total: 0` ("Multi search API", "Multi-target syntax").
+- `GET <index>/_mapping/field/<field>` answers the leaf's mapping, with `ignore_above` 256 on a
+  dynamic `.keyword` ("Get field mapping API").
 - `top_hits` returns `_source` as sent, filtered by `_source.includes` ("Top hits aggregation");
   documents in index order (all scores equal in filter context).
 """
@@ -271,6 +273,17 @@ def main():
                     if k is not None:
                         fields[name] = {k: {"type": k, "metadata_field": False, "searchable": True, "aggregatable": k != "text"}}
                 return self.reply(200, {"indices": [index.name], "fields": fields})
+            if len(parts) == 4 and parts[1:3] == ["_mapping", "field"]:
+                # Get field mapping API: the leaf's own mapping; `.keyword` of dynamic mapping has ignore_above 256.
+                if not any(fnmatch.fnmatchcase(index.name, p) for p in parts[0].split(",")):
+                    return self.reply(200, {})
+                field, k = parts[3], index.kind(parts[3])
+                if k is None:
+                    return self.reply(200, {index.name: {"mappings": {}}})
+                leaf = {"type": k}
+                if field.endswith(".keyword"):
+                    leaf["ignore_above"] = 256
+                return self.reply(200, {index.name: {"mappings": {field: {"full_name": field, "mapping": {field.split(".")[-1]: leaf}}}}})
             if parts == ["_msearch"]:
                 lines = [json.loads(l) for l in body.split("\n") if l.strip()]
                 responses = []

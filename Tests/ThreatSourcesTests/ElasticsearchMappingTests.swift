@@ -211,6 +211,19 @@ struct ElasticsearchMappingTests {
         #expect(try SecretReader.authorization(a, environment: ["K": "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="]) == "ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==")
     }
 
+    @Test("ignore_above of the URI field: the smallest over the indices is a coverage note; a refused mapping request is a note, not a failure")
+    func uriIgnoreAbove() throws {
+        let answer = #"{"filebeat-b":{"mappings":{"transaction.request.uri":{"full_name":"transaction.request.uri","mapping":{"uri":{"type":"keyword","ignore_above":1024}}}}},"filebeat-a":{"mappings":{"transaction.request.uri":{"full_name":"transaction.request.uri","mapping":{"uri":{"type":"keyword","ignore_above":512}}}}},"other":{"mappings":{}}}"#
+        #expect(FieldMapping.ignoreAbove(bytes(answer), field: "transaction.request.uri")! == (512, "filebeat-a"))
+        let req = FieldMapping.request(index: "filebeat-*", field: "transaction.request.uri")
+        #expect(req.path == "/filebeat-*/_mapping/field/transaction.request.uri" && req.params == [["ignore_unavailable", "true"]])
+        let ok = ElasticsearchRun.Answer(status: 200, body: bytes(answer), place: "p", request: req)
+        #expect(FieldMapping.note(ok, field: "transaction.request.uri", index: "filebeat-*") == "URIs longer than 512 characters are not indexed in transaction.request.uri (ignore_above 512 in index filebeat-a): they are missing from top URIs, which the file source keeps")
+        let refused = ElasticsearchRun.Answer(status: 403, body: bytes(#"{"error":{"type":"security_exception","reason":"action [indices:admin/mappings/fields/get] is unauthorized"},"status":403}"#), place: "p", request: req)
+        #expect(FieldMapping.note(refused, field: "transaction.request.uri", index: "filebeat-*")?.contains("security_exception: action [indices:admin/mappings/fields/get] is unauthorized; GET _mapping needs the view_index_metadata privilege") == true)
+        #expect(FieldMapping.note(ElasticsearchRun.Answer(status: 200, body: bytes(#"{"filebeat-a":{"mappings":{}}}"#), place: "p", request: req), field: "transaction.request.uri", index: "i") == nil)
+    }
+
     // A replay folder holding these answers, fetched for environment "production" (namespace shop-production).
     func replay(caps: String?, msearch: String, hosts: [String] = ["shop.example.com"]) throws -> SourceOutput<WAFStatistics> {
         let dir = NSTemporaryDirectory() + "es-map-\(UUID().uuidString)"

@@ -36,7 +36,8 @@ relative to this file; running it twice gives byte-identical files.
 
 Also writes `field_caps.json` beside each `msearch.json`: the `_field_caps`
 answer of a Filebeat 7.17 index (strings as keyword; the access lines parsed
-by the nginx `ingress_controller` module, `message` kept as text).
+by the nginx `ingress_controller` module, `message` kept as text), and
+`uri_mapping.json`, the URI field's mapping (keyword, ignore_above 1024).
 
 See scripts/lab/README.md ("Elasticsearch samples") for the shape and numbers.
 """
@@ -602,6 +603,12 @@ def field_caps():
     return {"indices": [INDEX % "2026.11.18", INDEX % "2026.11.19"], "fields": dict(sorted(fields.items()))}
 
 
+def uri_mapping():
+    """The Get field mapping API answer for transaction.request.uri (Filebeat's template: keyword, ignore_above 1024)."""
+    leaf = {"full_name": "transaction.request.uri", "mapping": {"uri": {"type": "keyword", "ignore_above": 1024}}}
+    return {INDEX % day: {"mappings": {"transaction.request.uri": leaf}} for day in ("2026.11.18", "2026.11.19")}
+
+
 def main():
     if "--flattening-report" in sys.argv:
         report = {}
@@ -629,6 +636,7 @@ def main():
             assert any("|" in u and "`" in u for u in uris), uris
         write(os.path.join(ROOT, rel), answer)
         write(os.path.join(ROOT, os.path.dirname(rel), "field_caps.json"), field_caps())
+        write(os.path.join(ROOT, os.path.dirname(rel), "uri_mapping.json"), uri_mapping())
         summary("%s/%s" % (env_name, window_name), answer)
         print("%22s -> %s" % ("", rel))
     return 0

@@ -42,6 +42,15 @@ struct ElasticsearchRun {
         }
         warnings += resolution.warnings
         incomplete += resolution.incomplete
+        // The URI field's ignore_above, when the mapping was read and has the field.
+        if !evidence.isEmpty, !resolution.missing.contains("uri"), resolution.incomplete.isEmpty {
+            let uri = resolution.fields.uri
+            let a = try exchange(FieldMapping.request(index: settings.index, field: uri), "uri_mapping", nil)
+            if let note = FieldMapping.note(a, field: uri, index: settings.index) { warnings.append(note) }
+            if let a, a.status < 400 {
+                evidence.append(EvidenceItem(section: "waf", source: a.place, query: a.request.summary, sha256: SHA256Digest.hex(a.body)))
+            }
+        }
         if env.hosts.isEmpty, resolution.fields.auditNamespace == nil {
             warnings.append("unattributed: every \(settings.auditContainer) document of index pattern \(settings.index) is counted as environment \(env.name)'s (it has no hosts, and waf.elasticsearch.fields.audit_namespace is not set)")
         }
