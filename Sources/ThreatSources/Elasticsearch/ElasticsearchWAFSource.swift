@@ -16,7 +16,8 @@ public struct ElasticsearchWAFSource: WAFSource {
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> {
-        let engine = try EngineClient(transport: settings.transport, retryStatuses: [429, 500, 502, 503, 504], environment: environment)
+        var engine = try EngineClient(transport: settings.transport, retryStatuses: [429, 500, 502, 503, 504], environment: environment)
+        engine.client.deadline = context.deadline
         let run = ElasticsearchRun(settings: settings) { (request, name, contentType) throws(SourceError) in
             let response = try engine.send(request, contentType: contentType, record: context.recording("waf").map { ($0, name) })
             return ElasticsearchRun.Answer(status: response.status, body: response.body, place: engine.place(request), request: request)

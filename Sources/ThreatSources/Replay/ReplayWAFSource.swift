@@ -18,8 +18,8 @@ public struct ReplayWAFSource: WAFSource {
         var mismatched: [String] = []
         let run = ElasticsearchRun(settings: queries.settings) { (expected, name, _) throws(SourceError) in
             if name != "msearch", !FileManager.default.fileExists(atPath: folder.answerPath(name)) { return nil }
-            let (bytes, _) = try folder.answer(name)
-            let recorded = folder.request(name)
+            let (bytes, _) = try folder.answer(name, deadline: context.deadline)
+            let recorded = folder.request(name, deadline: context.deadline)
             if let recorded, recorded != expected { mismatched.append(folder.requestPath(name)) }
             return ElasticsearchRun.Answer(status: 200, body: bytes, place: folder.answerPath(name), request: recorded ?? expected)
         }
