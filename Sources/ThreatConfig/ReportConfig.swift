@@ -273,17 +273,7 @@ public enum ConfigLoader {
         let (kind, v) = try oneOf(node, r: r, path: path, kinds: ["elasticsearch", "files", "replay"])
         switch kind {
         case "elasticsearch":
-            let m = try r.mapping(v, path: "\(path).elasticsearch", allowed: ElasticsearchSettings.keys)
-            var s = ElasticsearchSettings(transport: try parseTransport(m, node: v, r: r, path: "\(path).elasticsearch", base: base))
-            if let n = m["index"] { s.index = try r.strictString(n.value, path: "\(path).elasticsearch.index") }
-            if let n = m["ingress_namespace"] { s.ingressNamespace = try r.strictString(n.value, path: "\(path).elasticsearch.ingress_namespace") }
-            if let n = m["access_containers"] { s.accessContainers = try r.stringList(n.value, path: "\(path).elasticsearch.access_containers") }
-            if let n = m["audit_container"] { s.auditContainer = try r.strictString(n.value, path: "\(path).elasticsearch.audit_container") }
-            if let n = m["rule_id_field"] { s.ruleIDField = try r.strictString(n.value, path: "\(path).elasticsearch.rule_id_field") }
-            if let n = m["rule_message_field"] { s.ruleMessageField = try r.strictString(n.value, path: "\(path).elasticsearch.rule_message_field") }
-            if let n = m["client_ip_field"] { s.clientIPField = try r.strictString(n.value, path: "\(path).elasticsearch.client_ip_field") }
-            if let n = m["uri_field"] { s.uriField = try r.strictString(n.value, path: "\(path).elasticsearch.uri_field") }
-            return .elasticsearch(s)
+            return .elasticsearch(try parseElasticsearch(v, r: r, path: "\(path).elasticsearch", base: base))
         case "files":
             let m = try r.mapping(v, path: "\(path).files", allowed: WAFFileSettings.keys)
             func paths(_ key: String) throws(LocatedError) -> [String] {
@@ -357,20 +347,25 @@ public enum ConfigLoader {
     }
 
     static func parseTransport(_ m: [String: (key: Node, value: Node)], node: Node, r: YAMLReader, path: String,
-                               base: String) throws(LocatedError) -> HTTPTransportSettings {
-        guard let u = m["url"] else { throw r.error(node, "missing required key '\(path).url'") }
-        let url = try r.strictString(u.value, path: "\(path).url")
+                               base: String, url given: String? = nil) throws(LocatedError) -> HTTPTransportSettings {
+        let url: String, u: (key: Node, value: Node)?
+        if let given {
+            (url, u) = (given, m["cloud_id"])
+        } else {
+            guard let n = m["url"] else { throw r.error(node, "missing required key '\(path).url'") }
+            (url, u) = (try r.strictString(n.value, path: "\(path).url"), n)
+        }
         guard let parsed = URLComponents(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
               parsed.host?.isEmpty == false else {
-            throw r.error(u.value, "\(path).url must be an http:// or https:// URL")
+            throw r.error(u?.value, "\(path).url must be an http:// or https:// URL")
         }
         if parsed.password != nil || parsed.user != nil {
-            throw r.error(u.value, "\(path).url must not carry credentials; use username with password_env or password_file")
+            throw r.error(u?.value, "\(path).url must not carry credentials; use username with password_env or password_file")
         }
         // A query string may hold a key (`?api_key=…`): it would be sent in every request, logged by
         // proxies and quoted in errors. Refused without quoting it.
         if parsed.percentEncodedQuery != nil || parsed.fragment != nil {
-            throw r.error(u.value, "\(path).url must not carry a query string or fragment (it is not quoted here: it may hold a key); "
+            throw r.error(u?.value, "\(path).url must not carry a query string or fragment (it is not quoted here: it may hold a key); "
                 + "give credentials with api_key_env/api_key_file, bearer_token_env/bearer_token_file or username with password_env/password_file")
         }
         var t = HTTPTransportSettings(url: url)

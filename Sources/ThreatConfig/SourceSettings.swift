@@ -33,21 +33,30 @@ public struct HTTPTransportSettings: Sendable, Equatable {
                        "timeout", "retries"] + HTTPAuthSettings.keys
 }
 
-/// `waf: elasticsearch:` — Filebeat-shipped ingress and ModSecurity logs. Defaults are GitLab's.
+/// `waf: elasticsearch:` — ingress access logs and ModSecurity/Coraza audit logs in Elasticsearch
+/// (7.10+, 8.x) or OpenSearch (1, 2). Defaults are GitLab's (Filebeat, ingress-nginx); every field
+/// name is in `fields` (docs/waf.md, "Elasticsearch and OpenSearch").
 public struct ElasticsearchSettings: Sendable, Equatable {
     public var transport: HTTPTransportSettings
     public var index = "filebeat-*"
     public var ingressNamespace = "gitlab-managed-apps"
     public var accessContainers = ["nginx-ingress-controller", "controller"]
     public var auditContainer = "modsecurity-log"
-    public var ruleIDField = "transaction.messages.details.ruleId"
-    public var ruleMessageField = "transaction.messages.message"
-    public var clientIPField = "transaction.client_ip"
-    public var uriField = "transaction.request.uri"
+    public var fields = ElasticsearchFields()
+    /// The cluster's `search.max_buckets`: 65,535 on 7.9+ and 8.x, 10,000 on 7.0–7.8 and on some
+    /// managed services. Checked before sending.
+    public var maxBuckets = 65_535
     public init(transport: HTTPTransportSettings) { self.transport = transport }
 
-    static let keys = HTTPTransportSettings.keys + ["index", "ingress_namespace", "access_containers", "audit_container",
-                                                    "rule_id_field", "rule_message_field", "client_ip_field", "uri_field"]
+    // The field names of the first releases, kept as shorthands for `fields:`.
+    public var ruleIDField: String { get { fields.ruleID } set { fields.ruleID = newValue } }
+    public var ruleMessageField: String { get { fields.message } set { fields.message = newValue } }
+    public var clientIPField: String { get { fields.clientIP } set { fields.clientIP = newValue } }
+    public var uriField: String { get { fields.uri } set { fields.uri = newValue } }
+
+    static let keys = HTTPTransportSettings.keys + ["cloud_id", "index", "ingress_namespace", "access_containers", "audit_container",
+                                                    "rule_id_field", "rule_message_field", "client_ip_field", "uri_field",
+                                                    "fields", "max_buckets"]
 }
 
 /// `waf: files:` — raw ModSecurity JSON audit logs and NGINX access logs (paths or globs).

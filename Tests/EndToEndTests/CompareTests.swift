@@ -22,12 +22,14 @@ struct CompareTests {
     func requestCountDoubles() throws {
         var counts: [String: Int] = [:]
         for mode in ["previous", "none"] {
-            let server = try ReplayServer(routes: [.init(method: "POST", path: "/es/_msearch", responses: [sample(), sample("previous/")])])
+            let server = try ReplayServer(routes: [.fieldCaps(index: "filebeat-7.*"), .uriMapping(index: "filebeat-7.*"), .init(method: "POST", path: "/es/_msearch", responses: [sample(), sample("previous/")])])
             let dir = tempDir("compare-\(mode)")
             let r = try report(["--config", try config(server, dir: dir), "--output", dir + "/out", "--format", "json",
                                 "--record", dir + "/rec", "--compare", mode])
             #expect(r.code == 0, "\(r.stderr)")
-            let requests = try server.requests()
+            // One _field_caps, one _mapping/field and one _msearch per window.
+            let requests = try server.requests().filter { ($0["path"] as? String)?.hasSuffix("_msearch") == true }
+            #expect(try server.requests().count == 3 * requests.count)
             counts[mode] = requests.count
             let env = try #require((try json(dir + "/out/report.json")["environments"] as? [[String: Any]])?.first)
             if mode == "previous" {
@@ -56,7 +58,7 @@ struct CompareTests {
             .init(body: empty),
         ]
         for failure in failures {
-            let server = try ReplayServer(routes: [.init(method: "POST", path: "/es/_msearch", responses: [sample(), failure])])
+            let server = try ReplayServer(routes: [.fieldCaps(index: "filebeat-7.*"), .uriMapping(index: "filebeat-7.*"), .init(method: "POST", path: "/es/_msearch", responses: [sample(), failure])])
             let dir = tempDir("compare-expired")
             let r = try report(["--config", try config(server, dir: dir), "--output", dir + "/out", "--format", "json,md"])
             #expect(r.code == 0, "\(r.stderr)")

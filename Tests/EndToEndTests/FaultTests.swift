@@ -33,7 +33,9 @@ enum FaultEngine: String, CaseIterable, CustomTestStringConvertible, Sendable {
         switch self {
         case .elasticsearch:
             let body = try String(contentsOfFile: repo + "/samples/production/waf/msearch.json", encoding: .utf8)
-            return [.init(method: "POST", path: "/es/_msearch", responses: [answer(body)])]
+            let caps = try String(contentsOfFile: repo + "/samples/production/waf/field_caps.json", encoding: .utf8)
+            let mapping = try String(contentsOfFile: repo + "/samples/production/waf/uri_mapping.json", encoding: .utf8)
+            return [.fieldCaps(responses: [answer(caps)]), .uriMapping(responses: [answer(mapping)]), .init(method: "POST", path: "/es/_msearch", responses: [answer(body)])]
         case .prometheus:
             return [.init(path: "/api/v1/query", responses: [answer(Self.promAnswer)]),
                     .init(path: "/api/v1/query_range", responses: [answer(Self.promAnswer)])]

@@ -293,9 +293,15 @@ struct HostileFixture {
             }
             aggs[name] = agg
         }
+        // The rule's message as the answer carries it: in the top_hits document's messages array,
+        // beside its rule id. The score-message label of 949110 is left out (no anomaly_scores), so
+        // every top rule's label is a payload.
         try relabel("top_rules") { b, p in
-            b["message"] = ["doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": [["key": p.text, "doc_count": b["doc_count"] ?? 1]]]
+            let element: [String: Any] = ["message": p.text, "details": ["ruleId": b["key"] ?? ""]]
+            let hit: [String: Any] = ["_index": "filebeat", "_id": "1", "_score": 0.0, "_source": ["transaction": ["messages": [element]]]]
+            b["message"] = ["hits": ["total": ["value": b["doc_count"] ?? 1, "relation": "eq"], "hits": [hit]]]
         }
+        aggs["anomaly_scores"] = nil
         for name in ["top_clients", "top_uris", "engine_mode"] { try relabel(name) { b, p in b["key"] = p.text } }
         responses[1]["aggregations"] = aggs
         msearch["responses"] = responses

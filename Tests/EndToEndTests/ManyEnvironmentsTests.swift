@@ -7,6 +7,7 @@ import Testing
 struct ManyEnvironmentsTests {
     func runMany(_ count: Int, concurrency: Int?) throws -> (Run, [[String: Any]], [String: Any]) {
         let server = try ReplayServer(routes: [
+            .fieldCaps(), .uriMapping(),
             .init(method: "POST", path: "/es/_msearch", responses: [.init(bodyFile: repo + "/samples/production/waf/msearch.json", delay: 0.01)]),
         ])
         let dir = tempDir("many")
@@ -32,9 +33,10 @@ struct ManyEnvironmentsTests {
         #expect(envs.count == 500)
         #expect(Set(envs.compactMap { $0["name"] as? String }) == Set((0..<500).map { "env-" + String(format: "%03d", $0) }))
         #expect(envs.allSatisfy { ($0["waf"] as? [String: Any])?["total_requests"] as? Int == 889_348 })
-        // Every environment asked once.
-        #expect(requests.count == 500)
-        let namespaces = Set(requests.compactMap { ($0["body"] as? String).flatMap { q in q.range(of: "\\[ns-[0-9]+-", options: .regularExpression).map { String(q[$0]) } } })
+        // Every environment asked once: its _field_caps, its URI field's mapping, then its _msearch.
+        #expect(requests.count == 1500)
+        #expect(requests.filter { ($0["path"] as? String) == "/es/_msearch" }.count == 500)
+        let namespaces = Set(requests.compactMap { ($0["body"] as? String).flatMap { q in q.range(of: "\"ns-[0-9]+-\"", options: .regularExpression).map { String(q[$0]) } } })
         #expect(namespaces.count == 500)
         let inFlight = requests.compactMap { $0["in_flight"] as? Int }
         #expect(inFlight.count == requests.count)

@@ -19,6 +19,7 @@ struct RecordReplayTests {
         let flows = repo + "/samples/production/flows/"
         func answer(_ file: String) -> ReplayServer.Response { .init(bodyFile: file) }
         let engines = try ReplayServer(routes: [
+            .fieldCaps(), .uriMapping(),
             .init(method: "POST", path: "/es/_msearch", responses: [answer(repo + "/samples/production/waf/msearch.json"),
                                                                      answer(repo + "/samples/production/waf/previous/msearch.json")]),
             .init(path: "/prom/api/v1/query", responses: ["totals", "inbound", "outbound", "drop_reasons", "drop_pairs"].map { answer(flows + $0 + ".json") }
@@ -93,7 +94,7 @@ struct RecordReplayTests {
         let first = try report(["--config", "threat-report.yml", "--output", "out1", "--format", Self.formats, "--record", "rec"],
                                cwd: dir, env: Self.secrets)
         #expect(first.code == 0, "\(first.stderr)")
-        #expect(try lab!.engines.requests().count == 14, "1 + 1 _msearch, 6 + 6 Prometheus queries")
+        #expect(try lab!.engines.requests().count == 18, "1 + 1 _field_caps, 1 + 1 _mapping/field, 1 + 1 _msearch, 6 + 6 Prometheus queries")
         #expect(try lab!.kube.requests().count == 4)
         lab = nil   // both servers are gone: a replay that reached for the network would fail
 

@@ -91,3 +91,21 @@ final class ReplayServer {
         }
     }
 }
+
+extension ReplayServer.Route {
+    /// `GET <prefix>/<index>/_field_caps`, answered with the samples' Filebeat 7.17 mapping
+    /// (samples/*/waf/field_caps.json): what the live Elasticsearch source asks before its `_msearch`.
+    static func fieldCaps(index: String = "filebeat-*", prefix: String = "/es", responses: [ReplayServer.Response]? = nil) -> ReplayServer.Route {
+        .init(method: "GET", path: "\(prefix)/\(index)/_field_caps",
+              responses: responses ?? [.init(bodyFile: repo + "/samples/production/waf/field_caps.json")])
+    }
+}
+
+extension ReplayServer.Route {
+    /// `GET <prefix>/<index>/_mapping/field/transaction.request.uri`, answered with the samples'
+    /// mapping (keyword, ignore_above 1024): asked after `_field_caps`.
+    static func uriMapping(index: String = "filebeat-*", prefix: String = "/es", responses: [ReplayServer.Response]? = nil) -> ReplayServer.Route {
+        .init(method: "GET", path: "\(prefix)/\(index)/_mapping/field/transaction.request.uri",
+              responses: responses ?? [.init(bodyFile: repo + "/samples/production/waf/uri_mapping.json")])
+    }
+}

@@ -114,7 +114,8 @@ struct SampleReportTests {
         #expect(json["schema_version"] as? Int == 1)
         // A relative --config keeps input paths relative: the same report on every machine.
         let evidence = try #require(try env("production")["evidence"] as? [[String: Any]])
-        #expect(evidence.first?["source"] as? String == "samples/production/waf/msearch.json")
+        // The WAF section's evidence: the recorded _field_caps answer, the URI field's mapping, then the _msearch answer.
+        #expect(evidence.prefix(3).compactMap { $0["source"] as? String } == ["samples/production/waf/field_caps.json", "samples/production/waf/uri_mapping.json", "samples/production/waf/msearch.json"])
         #expect((evidence.first?["sha256"] as? String)?.count == 64)
         #expect(json["status"] as? String == "complete")
         #expect((json["window"] as? [String: Any])?["from"] as? String == "2026-11-19T00:00:00Z")

@@ -229,3 +229,42 @@ struct RequestTests {
         }
     }
 }
+
+@Suite("Elasticsearch source config: fields, cloud_id, max_buckets")
+struct ElasticsearchConfigTests {
+    @Test("cloud_id decodes to the https endpoint of the deployment, with its port when given")
+    func cloudID() {
+        // base64("us-east-1.aws.found.io$abc123$def456") and with ":9243" on the host.
+        let plain = "my-deploy:" + Data("us-east-1.aws.found.io$abc123$def456".utf8).base64EncodedString()
+        #expect(ConfigLoader.cloudIDEndpoint(plain) == "https://abc123.us-east-1.aws.found.io")
+        let port = "x:" + Data("eu-west-1.aws.found.io:9243$es1$kb1".utf8).base64EncodedString()
+        #expect(ConfigLoader.cloudIDEndpoint(port) == "https://es1.eu-west-1.aws.found.io:9243")
+        #expect(ConfigLoader.cloudIDEndpoint("x:!!!") == nil)
+        #expect(ConfigLoader.cloudIDEndpoint("x:" + Data("host/evil$id$k".utf8).base64EncodedString()) == nil)
+    }
+
+    @Test("The fields block, layouts, cloud_id and max_buckets are read; a bad layout is refused at its place")
+    func fieldsBlock() throws {
+        let id = "d:" + Data("example.es.io$uuid1$k".utf8).base64EncodedString()
+        let yaml = """
+        version: 1
+        environments:
+          - name: a
+            namespace: b
+            waf:
+              elasticsearch:
+                cloud_id: "\(id)"
+                max_buckets: 10000
+                fields: { access_layout: ingress_controller, audit_layout: message, host: http.request.headers.host, audit_namespace: kubernetes.namespace_app }
+
+        """
+        let c = try ConfigLoader.parse(yaml, file: "cfg.yml", baseDirectory: ".")
+        guard case let .elasticsearch(s)? = c.environments.first?.waf else { Issue.record("no elasticsearch"); return }
+        #expect(s.transport.url == "https://uuid1.example.es.io")
+        #expect(s.maxBuckets == 10_000)
+        #expect(s.fields.accessLayout == .ingressController && s.fields.auditLayout == .message)
+        #expect(s.fields.host == "http.request.headers.host" && s.fields.auditNamespace == "kubernetes.namespace_app")
+        let bad = yaml.replacingOccurrences(of: "audit_layout: message", with: "audit_layout: nested")
+        #expect(throws: LocatedError.self) { try ConfigLoader.parse(bad, file: "cfg.yml", baseDirectory: ".") }
+    }
+}

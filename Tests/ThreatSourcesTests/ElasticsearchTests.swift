@@ -16,7 +16,7 @@ func msearch(_ total: String, _ auditTotal: String, extra: String = "") -> [UInt
 
 @Suite("Elasticsearch _msearch answers")
 struct MsearchTests {
-    @Test("ES 6 (number), ES 7 and 8 ({value, relation}) hits.total give the same statistics; GitLab's 3/1 case")
+    @Test("hits.total as a plain number and as ES 7+ {value, relation} give the same statistics; GitLab's 3/1 case")
     func totalShapes() throws {
         let es6 = try MsearchAnswer.decode(msearch("3", "1"), place: "a").0
         let es7 = try MsearchAnswer.decode(msearch(#"{"value":3,"relation":"eq"}"#, #"{"value":1,"relation":"eq"}"#), place: "a").0

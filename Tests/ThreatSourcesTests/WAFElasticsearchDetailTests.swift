@@ -24,8 +24,14 @@ struct WAFElasticsearchDetailTests {
         }
         #expect(Dictionary(uniqueKeysWithValues: s.categories.map { ($0.key, $0.count) }) == expected)
         #expect(s.categories.map(\.count) == s.categories.map(\.count).sorted(by: >))
-        let scores = ((audit["anomaly_scores"] as? [String: Any])?["buckets"] as? [[String: Any]] ?? [])
-            .map { ($0["key"] as! Int, $0["doc_count"] as! Int) }.sorted { $0.0 < $1.0 }
+        // The score messages inside 949110's documents (`anomaly_scores.scores`), read with Foundation.
+        let scoreBuckets = (((audit["anomaly_scores"] as? [String: Any])?["scores"] as? [String: Any])?["buckets"] as? [[String: Any]] ?? [])
+        let scores = scoreBuckets.map { b -> (Int, Int) in
+            let key = b["key"] as! String
+            let digits = key.components(separatedBy: "Total Score: ")[1].dropLast()
+            return (Int(digits)!, b["doc_count"] as! Int)
+        }.sorted { $0.0 < $1.0 }
+        #expect(scores.count == 5 && scores.map(\.1).reduce(0, +) == (audit["anomaly_scores"] as? [String: Any])?["doc_count"] as? Int)
         #expect(s.anomalyScores.map { "\($0.key)=\($0.count)" } == scores.map { "\($0.0)=\($0.1)" })
         #expect(s.detectionOnlyRequests == s.anomalousRequests - (s.blockedRequests ?? 0))
         #expect(s.criticalAttackRequests == nil, "the aggregations cannot tell severities")

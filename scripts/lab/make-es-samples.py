@@ -8,8 +8,20 @@ threat-report sends ONE `_msearch` per environment holding two searches:
      min_doc_count 0, extended_bounds = window);
   2. audit search (ModSecurity audit documents of the environment):
      size 0, track_total_hits, aggregations `history`, `top_rules` (with a
-     `message` sub-aggregation), `top_clients`, `top_uris`, `engine_mode`,
-     `blocked` (filter) and `anomaly_scores`.
+     `message` top_hits sub-aggregation: one document's `transaction.messages`),
+     `top_clients`, `top_uris`, `engine_mode`, `blocked` (filter: engine
+     Enabled, 403, an anomaly-evaluation rule) and `anomaly_scores` (filter on
+     949110 with a `scores` terms on the messages matching "Total Score").
+
+Every audit document keeps its `transaction.messages` array, and the answers
+are computed as Elasticsearch computes them when that array is mapped as
+`object` (dynamic mapping), i.e. FLATTENED: a query or aggregation on
+`transaction.messages.message` sees every message of the document, with no tie
+to the rule id beside it (Elasticsearch reference, "Nested field type",
+"How arrays of objects are flattened").  `--flattening-report` prints, for each
+top rule, its true CRS message, the label the tool pairs from the top_hits
+document, and the label the earlier request (a `terms` on the message under
+the rule) got from a real cluster.
 
 This script writes the ANSWERS to those requests, in Elasticsearch 7 shape, to
 
@@ -22,16 +34,23 @@ other (history sums == hits.total, rule / score / client / URI counts,
 sum_other_doc_count, blocked).  Python standard library only; paths are
 relative to this file; running it twice gives byte-identical files.
 
+Also writes `field_caps.json` beside each `msearch.json`: the `_field_caps`
+answer of a Filebeat 7.17 index (strings as keyword; the access lines parsed
+by the nginx `ingress_controller` module, `message` kept as text), and
+`uri_mapping.json`, the URI field's mapping (keyword, ignore_above 1024).
+
 See scripts/lab/README.md ("Elasticsearch samples") for the shape and numbers.
 """
 
 import datetime
+import hashlib
 import ipaddress
 import json
 import math
 import os
 import random
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -78,6 +97,9 @@ RULES = {
 }
 BLOCKING_RULE = "949110"
 BLOCKING_MESSAGE = "Inbound Anomaly Score Exceeded (Total Score: %d)"
+# ModSecurity logs a rule's severity as a number: 2 critical (5 points), 4 warning (3), 5 notice (2).
+SEVERITY = {5: "2", 3: "4", 2: "5"}
+INDEX = "filebeat-7.17.0-%s"
 
 
 # --------------------------------------------------------------------------
@@ -340,48 +362,78 @@ def bump(counter, key, n=1):
 
 
 class AuditAggregator:
-    def __init__(self, engine):
+    """Aggregates audit documents as Elasticsearch does with `transaction.messages` flattened."""
+
+    def __init__(self, engine, index):
         self.engine = engine
+        self.index = index
         self.hourly = [0] * 24
         self.rules = {}
-        self.rule_messages = {}
+        self.first_doc = {}  # rule -> (_id, messages) of the first document holding it (top_hits)
+        self.flat_messages = {}  # rule -> message -> docs: what a terms on the message under the rule counts
         self.clients = {}
         self.uris = {}
-        self.scores = {}
+        self.score_messages = {}
         self.blocked = 0
         self.docs = 0
 
     def add(self, hour, rules, client, uri):
         score = sum(RULES[r][1] for r in rules)
-        ids = list(rules)
+        messages = [{"message": RULES[r][0], "details": {"ruleId": r, "severity": SEVERITY[RULES[r][1]]}} for r in rules]
         if score >= ANOMALY_THRESHOLD:
-            ids.append(BLOCKING_RULE)
-            bump(self.scores, score)
+            messages.append({"message": BLOCKING_MESSAGE % score, "details": {"ruleId": BLOCKING_RULE, "severity": "2"}})
+            bump(self.score_messages, BLOCKING_MESSAGE % score)
             if self.engine == "Enabled":
-                self.blocked += 1  # 403 from the blocking evaluation rule
-        for r in ids:
+                self.blocked += 1  # 403 from the blocking evaluation rule, engine Enabled
+        doc_id = hashlib.sha1(("%s/%d" % (self.index, self.docs)).encode()).hexdigest()[:20]
+        ids = [m["details"]["ruleId"] for m in messages]
+        texts = [m["message"] for m in messages]
+        for r in set(ids):
             bump(self.rules, r)
-            msg = BLOCKING_MESSAGE % score if r == BLOCKING_RULE else RULES[r][0]
-            bump(self.rule_messages.setdefault(r, {}), msg)
+            self.first_doc.setdefault(r, (doc_id, messages))
+            flat = self.flat_messages.setdefault(r, {})
+            for t in set(texts):  # flattened: every message of the document
+                bump(flat, t)
         bump(self.clients, client)
         bump(self.uris, uri)
         self.hourly[hour] += 1
         self.docs += 1
 
+    def top_hit(self, rule, count):
+        doc_id, messages = self.first_doc[rule]
+        return {"hits": {"total": {"value": count, "relation": "eq"}, "max_score": 0.0, "hits": [
+            {"_index": self.index, "_type": "_doc", "_id": doc_id, "_score": 0.0,
+             "_source": {"transaction": {"messages": messages}}}]}}
+
     def aggregations(self, window_from):
         top_rules = terms(self.rules, 10, sum(self.rules.values()))
         for b in top_rules["buckets"]:
-            msgs = self.rule_messages[b["key"]]
-            b["message"] = terms(msgs, 1, sum(msgs.values()))
-        return {
+            b["message"] = self.top_hit(b["key"], b["doc_count"])
+        n949 = self.rules.get(BLOCKING_RULE, 0)
+        aggs = {
             "history": histogram(window_from, self.hourly),
             "top_rules": top_rules,
             "top_clients": terms(self.clients, 10, self.docs, ip_sort_key),
             "top_uris": terms(self.uris, 10, self.docs),
             "engine_mode": terms({self.engine: self.docs} if self.docs else {}, 3, self.docs),
             "blocked": {"doc_count": self.blocked},
-            "anomaly_scores": terms(self.scores, 20, sum(self.scores.values())),
+            "anomaly_scores": {"doc_count": n949,
+                               "scores": terms(self.score_messages, 100, sum(self.score_messages.values()))},
         }
+        return aggs
+
+    def flattening_report(self, top_rules):
+        """Per top rule: its CRS message, the label paired from the top_hits document, and what the
+        earlier `terms` sub-aggregation on the message returned on a real (flattening) cluster."""
+        out = []
+        for b in top_rules["buckets"]:
+            r = b["key"]
+            doc_messages = b["message"]["hits"]["hits"][0]["_source"]["transaction"]["messages"]
+            paired = next(m["message"] for m in doc_messages if m["details"]["ruleId"] == r)
+            flat = terms(self.flat_messages[r], 1, 0)["buckets"][0]["key"]
+            true = RULES[r][0] if r in RULES else "Inbound Anomaly Score Exceeded (Total Score: N)"
+            out.append({"rule": r, "crs": true, "paired": paired, "flattened_terms": flat})
+        return out
 
 
 # --------------------------------------------------------------------------
@@ -401,7 +453,7 @@ def generate(env_name, window_name, window_from, spike):
     loud = Picker(SPIKE_PROFILES, [p["weight"] for p in SPIKE_PROFILES])
 
     access = [0] * 24
-    audit = AuditAggregator(env["engine"])
+    audit = AuditAggregator(env["engine"], INDEX % time.strftime("%Y.%m.%d", time.gmtime(window_from)))
     walk = 0.0
     for hour in range(24):
         walk = 0.8 * walk + rng.normalvariate(0.0, 0.02)
@@ -446,7 +498,8 @@ def generate(env_name, window_name, window_from, spike):
             "status": 200,
         },
     ]
-    return {"took": max(took_access, took_audit) + rng.randint(1, 6), "responses": responses}
+    answer = {"took": max(took_access, took_audit) + rng.randint(1, 6), "responses": responses}
+    return answer, audit.flattening_report(responses[1]["aggregations"]["top_rules"])
 
 
 # --------------------------------------------------------------------------
@@ -493,15 +546,17 @@ def verify(answer, window_from, env_name):
     check_terms("top_rules", rules, sum(b["doc_count"] for b in rules["buckets"]) + rules["sum_other_doc_count"])
     assert len(rules["buckets"]) <= 10
     for b in rules["buckets"]:
-        m = b["message"]
-        check_terms("message", m, b["doc_count"])
-        assert len(m["buckets"]) == 1
-        assert m["buckets"][0]["doc_count"] + m["sum_other_doc_count"] == b["doc_count"]
+        hits = b["message"]["hits"]
+        assert hits["total"]["value"] == b["doc_count"]
+        assert len(hits["hits"]) == 1
+        msgs = hits["hits"][0]["_source"]["transaction"]["messages"]
+        assert [m for m in msgs if m["details"]["ruleId"] == b["key"]], (b["key"], msgs)
         assert b["doc_count"] <= docs
     scores = aggs["anomaly_scores"]
-    check_terms("anomaly_scores", scores, sum(b["doc_count"] for b in scores["buckets"]), numeric=True)
-    assert scores["sum_other_doc_count"] == 0
-    n949 = sum(b["doc_count"] for b in scores["buckets"])
+    check_terms("anomaly_scores.scores", scores["scores"], sum(b["doc_count"] for b in scores["scores"]["buckets"]))
+    assert scores["scores"]["sum_other_doc_count"] == 0
+    n949 = sum(b["doc_count"] for b in scores["scores"]["buckets"])
+    assert n949 == scores["doc_count"], "one score message per 949110 document"
     top949 = [b for b in rules["buckets"] if b["key"] == BLOCKING_RULE]
     assert top949 and top949[0]["doc_count"] == n949, "949110 bucket must equal docs with a score"
     env = ENVIRONMENTS[env_name]
@@ -535,7 +590,33 @@ def write(path, obj):
         f.write(json.dumps(obj, indent=1, sort_keys=False) + "\n")
 
 
+def field_caps():
+    """The `_field_caps` answer of a Filebeat 7.17 index (Field capabilities API shape)."""
+    def cap(t, agg=True):
+        return {t: {"type": t, "metadata_field": False, "searchable": True, "aggregatable": agg}}
+    kw = ["kubernetes.container.name", "kubernetes.namespace", "stream", "nginx.ingress_controller.upstream.name",
+          "transaction.unique_id", "transaction.request.headers.Host", "transaction.messages.details.ruleId",
+          "transaction.messages.message", "transaction.request.uri", "transaction.producer.secrules_engine"]
+    fields = {"@timestamp": cap("date"), "message": cap("text", False),
+              "transaction.client_ip": cap("ip"), "transaction.response.http_code": cap("long")}
+    fields.update({f: cap("keyword") for f in kw})
+    return {"indices": [INDEX % "2026.11.18", INDEX % "2026.11.19"], "fields": dict(sorted(fields.items()))}
+
+
+def uri_mapping():
+    """The Get field mapping API answer for transaction.request.uri (Filebeat's template: keyword, ignore_above 1024)."""
+    leaf = {"full_name": "transaction.request.uri", "mapping": {"uri": {"type": "keyword", "ignore_above": 1024}}}
+    return {INDEX % day: {"mappings": {"transaction.request.uri": leaf}} for day in ("2026.11.18", "2026.11.19")}
+
+
 def main():
+    if "--flattening-report" in sys.argv:
+        report = {}
+        for env_name, window_name, window_from, spike in [("production", "current", CURRENT_FROM, True),
+                                                            ("staging", "current", CURRENT_FROM, False)]:
+            report[env_name] = generate(env_name, window_name, window_from, spike)[1]
+        print(json.dumps(report, indent=1))
+        return 0
     jobs = [
         ("production", "current", CURRENT_FROM, True, "samples/production/waf/msearch.json"),
         ("production", "previous", PREVIOUS_FROM, False, "samples/production/waf/previous/msearch.json"),
@@ -543,7 +624,7 @@ def main():
         ("staging", "previous", PREVIOUS_FROM, False, "samples/staging/waf/previous/msearch.json"),
     ]
     for env_name, window_name, window_from, spike, rel in jobs:
-        answer = generate(env_name, window_name, window_from, spike)
+        answer = generate(env_name, window_name, window_from, spike)[0]
         verify(answer, window_from, env_name)
         if env_name == "production" and spike:
             access, audit = answer["responses"]
@@ -554,6 +635,8 @@ def main():
             uris = [b["key"] for b in audit["aggregations"]["top_uris"]["buckets"]]
             assert any("|" in u and "`" in u for u in uris), uris
         write(os.path.join(ROOT, rel), answer)
+        write(os.path.join(ROOT, os.path.dirname(rel), "field_caps.json"), field_caps())
+        write(os.path.join(ROOT, os.path.dirname(rel), "uri_mapping.json"), uri_mapping())
         summary("%s/%s" % (env_name, window_name), answer)
         print("%22s -> %s" % ("", rel))
     return 0

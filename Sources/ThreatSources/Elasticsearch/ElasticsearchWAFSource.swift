@@ -2,8 +2,9 @@ import Foundation
 import ThreatConfig
 import ThreatModel
 
-/// WAF statistics from a live Elasticsearch holding Filebeat-shipped ingress and ModSecurity logs:
-/// one `_msearch` per environment, every count and aggregation computed by the engine. Retries
+/// WAF statistics from a live Elasticsearch (7.10+, 8.x) or OpenSearch (1, 2) holding ingress
+/// access logs and ModSecurity audit logs: one `_field_caps` for the index pattern, then one
+/// `_msearch` per environment, every count and aggregation computed by the engine. Retries
 /// 429/500/502/503/504 and connection errors; never other 4xx (a 401 will not fix itself).
 public struct ElasticsearchWAFSource: WAFSource {
     public var settings: ElasticsearchSettings
@@ -18,20 +19,12 @@ public struct ElasticsearchWAFSource: WAFSource {
         var engine = try EngineClient(transport: settings.transport, retryStatuses: [429, 500, 502, 503, 504], redactor: context.redactor,
                                       environment: environment)
         engine.client.deadline = context.deadline
-        let request = WAFQueries(settings: settings).request(namespace: context.environment.namespace,
-                                                             hosts: context.environment.hosts, window: context.window)
-        let response = try engine.send(request, contentType: "application/x-ndjson", record: context.recording("waf").map { ($0, "msearch") })
-        let place = engine.place(request)
-        if response.status >= 400 {
-            let detail = (try? JSONValue.parse(bytes: response.body)).flatMap { $0["error"] }.map(MsearchAnswer.describeError)
-                ?? String(decoding: response.body.prefix(300), as: UTF8.self)
-            throw .engine(place: place, status: response.status, message: detail)
+        let run = ElasticsearchRun(settings: settings) { (request, name, contentType) throws(SourceError) in
+            let response = try engine.send(request, contentType: contentType, record: context.recording("waf").map { ($0, name) })
+            return ElasticsearchRun.Answer(status: response.status, body: response.body, place: engine.place(request), request: request)
         }
-        var (stats, warnings) = try MsearchAnswer.decode(response.body, place: place)
-        stats.totalHistory = stats.totalHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
-        stats.anomalousHistory = stats.anomalousHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
-        return SourceOutput(value: stats, evidence: [
-            EvidenceItem(section: "waf", source: place, query: request.summary, sha256: SHA256Digest.hex(response.body)),
-        ], warnings: engine.warnings + warnings)
+        var out = try run.run(context)
+        out.warnings = engine.warnings + out.warnings
+        return out
     }
 }

@@ -1,16 +1,23 @@
 import Foundation
 import ThreatModel
 
-/// Decodes the `_msearch` answer to `WAFQueries` into `WAFStatistics`. Works on ES 6 (`hits.total`
-/// a number), ES 7 and 8 (`{value, relation}`) answers.
+/// Decodes the `_msearch` answer to `WAFQueries` into `WAFStatistics`. `hits.total` is read as
+/// `{value, relation}` (ES 7.10+, 8.x, OpenSearch 1–2) or as a plain number (older answers).
 public enum MsearchAnswer {
-    public static func decode(_ bytes: [UInt8], place: String) throws(SourceError) -> (WAFStatistics, [String]) {
-        let json: JSONValue
+    public static func decode(_ bytes: [UInt8], place: String,
+                              pairing: RulePairing = WAFQueries.gitlabDefaults.rulePairing) throws(SourceError) -> (WAFStatistics, [String]) {
+        try decode(json: try parse(bytes, place: place), place: place, pairing: pairing)
+    }
+
+    static func parse(_ bytes: [UInt8], place: String) throws(SourceError) -> JSONValue {
         do {
-            json = try JSONValue.parse(bytes: bytes)
+            return try JSONValue.parse(bytes: bytes)
         } catch {
             throw .malformed(place: place, detail: "not valid JSON at \(error)")
         }
+    }
+
+    static func decode(json: JSONValue, place: String, pairing: RulePairing) throws(SourceError) -> (WAFStatistics, [String]) {
         if let err = json["error"] {
             throw .engine(place: place, status: json["status"]?.intValue, message: describeError(err))
         }
@@ -37,7 +44,10 @@ public enum MsearchAnswer {
             totalRequests: total, anomalousRequests: anomalous,
             totalHistory: history(access), anomalousHistory: history(audit),
             topRules: buckets(audit, "top_rules").map { b in
-                RankedCount(key: b.key, count: b.count, label: b.json.at("message.buckets")?.arrayValue?.first?["key"]?.scalarText,
+                // The inbound evaluation's message varies with the score: its label is the most
+                // frequent score message of `anomaly_scores` when the answer has it.
+                let scoreLabel = ["949110", "949111"].contains(b.key) ? buckets(audit, "anomaly_scores.scores").first?.key : nil
+                return RankedCount(key: b.key, count: b.count, label: scoreLabel ?? pairing.label(bucket: b.json, ruleID: b.key),
                             category: CRSCategory(ruleID: b.key).rawValue)
             },
             topClients: buckets(audit, "top_clients").map { RankedCount(key: $0.key, count: $0.count) },
@@ -48,20 +58,58 @@ public enum MsearchAnswer {
         // remainder, and the score distribution when the answer carries an `anomaly_scores` terms agg.
         stats.categories = WAFStatistics.categories(fromTopRules: stats.topRules)
         stats.detectionOnlyRequests = stats.blockedRequests.map { max(0, anomalous - $0) }
-        stats.anomalyScores = buckets(audit, "anomaly_scores").compactMap { b in
-            Int(b.key).map { (score: $0, count: b.count) }
-        }.sorted { $0.score < $1.score }.map { RankedCount(key: String($0.score), count: $0.count) }
+        stats.anomalyScores = scores(audit).sorted { $0.score < $1.score }.map { RankedCount(key: String($0.score), count: $0.count) }
         return (stats, warnings)
     }
 
-    static func describeError(_ err: JSONValue) -> String {
-        if let s = err.stringValue { return s }
-        let type = err["type"]?.stringValue ?? "error"
-        let reason = err["reason"]?.stringValue ?? err.at("root_cause")?.arrayValue?.first?["reason"]?.stringValue ?? ""
-        return reason.isEmpty ? type : "\(type): \(reason)"
+    /// Score → documents: from the score messages inside 949110's documents (`anomaly_scores.scores`),
+    /// or from a terms on a numeric score (answers recorded before).
+    static func scores(_ audit: JSONValue) -> [(score: Int, count: Int)] {
+        if audit.at("aggregations.anomaly_scores.scores") != nil {
+            var by: [Int: Int] = [:]
+            for b in buckets(audit, "anomaly_scores.scores") {
+                if let s = RulePairing.totalScore(b.key) { by[s, default: 0] += b.count }
+            }
+            return by.map { (score: $0.key, count: $0.value) }
+        }
+        return buckets(audit, "anomaly_scores").compactMap { b in Int(b.key).map { (score: $0, count: b.count) } }
     }
 
-    /// `hits.total` as a number (ES 6) or `{value, relation}` (ES 7+). A `gte` relation means the
+    /// `type: reason`, then the first root cause and the `caused_by` chain, each with the fields
+    /// that say where (index, field, max_buckets): the shape of `search_phase_execution_exception`
+    /// ("all shards failed") and of `too_many_buckets_exception` (Elasticsearch reference, "Common
+    /// options › Error responses"; the `_msearch` answer carries one per failed search).
+    static func describeError(_ err: JSONValue) -> String {
+        if let s = err.stringValue { return s }
+        func one(_ e: JSONValue) -> String {
+            let type = e["type"]?.stringValue ?? "error"
+            let reason = e["reason"]?.stringValue ?? ""
+            var s = reason.isEmpty ? type : "\(type): \(reason)"
+            let extra = ["index", "field", "max_buckets", "line", "col"].compactMap { k in e[k]?.scalarText.map { "\(k) \($0)" } }
+            if !extra.isEmpty { s += " (\(extra.joined(separator: ", ")))" }
+            return s
+        }
+        var s = one(err)
+        if err["reason"]?.stringValue == nil, let r = err.at("root_cause")?.arrayValue?.first?["reason"]?.stringValue {
+            s += ": \(r)"
+        }
+        if let root = err.at("root_cause")?.arrayValue?.first {
+            var r = one(root)
+            if r != s {
+                if root["index"] == nil, let index = err.at("failed_shards")?.arrayValue?.first?["index"]?.stringValue { r += " (index \(index))" }
+                s += "; root cause: " + r
+            }
+        }
+        var cause = err["caused_by"], depth = 0
+        while let c = cause, depth < 3 {
+            s += "; caused by: " + one(c)
+            cause = c["caused_by"]
+            depth += 1
+        }
+        return String(s.prefix(2000))
+    }
+
+    /// `hits.total` as a plain number or `{value, relation}` (ES 7+). A `gte` relation means the
     /// engine stopped counting; the histogram's sum is then the better figure.
     static func count(_ r: JSONValue, place: String, warnings: inout [String]) throws(SourceError) -> Int {
         guard let total = r.at("hits.total") else { throw .malformed(place: place, detail: "no hits.total") }

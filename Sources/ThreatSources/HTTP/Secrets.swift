@@ -29,6 +29,13 @@ public enum SecretReader {
         return nil
     }
 
+    /// Elasticsearch's `ApiKey` credential is `base64(id:api_key)` (reference, "Create API key":
+    /// the `encoded` field of the answer). The pair `id:api_key` as the create API returns it
+    /// separately is encoded here; an already encoded value (base64 has no `:`) is sent as is.
+    public static func apiKeyCredential(_ key: String) -> String {
+        key.contains(":") ? Data(key.utf8).base64EncodedString() : key
+    }
+
     /// The `Authorization` header value for the configured scheme, or nil for none. The values read,
     /// the user:password pair and the header's credential are registered with `redactor`.
     public static func authorization(_ a: HTTPAuthSettings, redactor: SecretRedactor,
@@ -40,7 +47,7 @@ public enum SecretReader {
 
     static func header(_ a: HTTPAuthSettings, redactor: SecretRedactor, environment: [String: String]) throws(SourceError) -> String? {
         if let key = try read(env: a.apiKeyEnv, file: a.apiKeyFile, what: "API key", redactor: redactor, environment: environment) {
-            return "ApiKey " + key
+            return "ApiKey " + apiKeyCredential(key)
         }
         if let token = try read(env: a.bearerTokenEnv, file: a.bearerTokenFile, what: "bearer token", redactor: redactor, environment: environment) {
             return "Bearer " + token

@@ -2,8 +2,9 @@ import Foundation
 import ThreatConfig
 import ThreatModel
 
-/// WAF statistics from a recorded Elasticsearch `_msearch` answer (`msearch.json`, with the request
-/// in `msearch.request.json`). Parsed by the same code as a live answer.
+/// WAF statistics from recorded Elasticsearch answers: `field_caps.json` (optional: recordings made
+/// before it was asked use the field names as configured) and `msearch.json`, each with its request
+/// in `NAME.request.json`. Decoded by the same code as a live answer.
 public struct ReplayWAFSource: WAFSource {
     public var folder: RecordingFolder
     public var queries: WAFQueries
@@ -14,18 +15,16 @@ public struct ReplayWAFSource: WAFSource {
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> {
-        let (bytes, digest) = try folder.answer("msearch", deadline: context.deadline)
-        var (stats, warnings) = try MsearchAnswer.decode(bytes, place: folder.answerPath("msearch"))
-        let expected = queries.request(namespace: context.environment.namespace, hosts: context.environment.hosts,
-                                       window: context.window)
-        let recorded = folder.request("msearch", deadline: context.deadline)
-        if let recorded, recorded != expected {
-            warnings.append("\(folder.requestPath("msearch")): recorded for another query or window than this report's; its numbers are shown as recorded")
+        var mismatched: [String] = []
+        let run = ElasticsearchRun(settings: queries.settings) { (expected, name, _) throws(SourceError) in
+            if name != "msearch", !FileManager.default.fileExists(atPath: folder.answerPath(name)) { return nil }
+            let (bytes, _) = try folder.answer(name, deadline: context.deadline)
+            let recorded = folder.request(name, deadline: context.deadline)
+            if let recorded, recorded != expected { mismatched.append(folder.requestPath(name)) }
+            return ElasticsearchRun.Answer(status: 200, body: bytes, place: folder.answerPath(name), request: recorded ?? expected)
         }
-        stats.totalHistory = stats.totalHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
-        stats.anomalousHistory = stats.anomalousHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
-        return SourceOutput(value: stats, evidence: [
-            EvidenceItem(section: "waf", source: folder.answerPath("msearch"), query: (recorded ?? expected).summary, sha256: digest),
-        ], warnings: warnings)
+        var out = try run.run(context)
+        out.warnings += mismatched.map { "\($0): recorded for another query or window than this report's; its numbers are shown as recorded" }
+        return out
     }
 }
