@@ -161,6 +161,10 @@ section.environment { break-before: page; page-break-before: always; }
 <tr><td>Outbound (source is the namespace)</td><td class="num">{{flows.out_total}}</td><td class="num">{{flows.out_dropped}}</td><td class="num">{{flows.out_ratio}}</td></tr>
 </tbody></table>
 <p class="meta">Flows within the namespace count in both directions but once in the total. Flows to or from outside the cluster carry no namespace label on that side.</p>
+<table><thead><tr><th>Verdict</th><th class="num">All</th><th class="num">Inbound</th><th class="num">Outbound</th></tr></thead><tbody>
+{{#flows.verdicts}}<tr><td><code>{{verdict}}</code></td><td class="num">{{total}}</td><td class="num">{{in}}</td><td class="num">{{out}}</td></tr>
+{{/flows.verdicts}}</tbody></table>
+<p class="meta">The total counts every verdict. REDIRECTED: handed to an L7 proxy (Envoy, Istio); AUDIT: policy audit mode let through a flow a policy denies; TRACED: seen before a verdict.</p>
 {{#flows.chart}}<figure class="chart" aria-label="Forwarded and dropped flows per second">{{{svg}}}</figure>{{/flows.chart}}
 {{#flows.has_drop_reasons}}
 <h4>Drop reasons</h4>
@@ -169,6 +173,13 @@ section.environment { break-before: page; page-break-before: always; }
 {{#flows.top_drop_reasons}}<tr><td><code>{{key}}</code></td><td class="num">{{count}}</td></tr>
 {{/flows.top_drop_reasons}}</tbody></table>
 {{/flows.has_drop_reasons}}
+{{#flows.has_denying_policies}}
+<h4>Denying policies</h4>
+<table><thead><tr><th>Policy</th><th>Kind</th><th class="num">Drops</th></tr></thead><tbody>
+{{#flows.top_denying_policies}}<tr><td>{{key}}</td><td>{{kind}}</td><td class="num">{{count}}</td></tr>
+{{/flows.top_denying_policies}}</tbody></table>
+<p class="meta">From the flows' <code>ingress_denied_by</code> / <code>egress_denied_by</code> (Cilium 1.17 and later). {{flows.unattributed_drops}} dropped flows name no policy (default deny, or an older Cilium).</p>
+{{/flows.has_denying_policies}}
 {{#flows.has_dropped_pairs}}
 <h4>Dropped source → destination</h4>
 <table><thead><tr><th>Namespaces</th><th class="num">Drops</th></tr></thead><tbody>
@@ -364,6 +375,12 @@ No flow metrics for this namespace.
 | Inbound | {{flows.in_total}} | {{flows.in_dropped}} | {{flows.in_ratio}} |
 | Outbound | {{flows.out_total}} | {{flows.out_dropped}} | {{flows.out_ratio}} |
 
+| Verdict | All | Inbound | Outbound |
+|---|--:|--:|--:|
+{{#flows.verdicts}}
+| {{verdict}} | {{total}} | {{in}} | {{out}} |
+{{/flows.verdicts}}
+
 {{#flows.chart}}
 ![{{title}}]({{png}})
 {{/flows.chart}}
@@ -379,6 +396,16 @@ No flow metrics for this namespace.
 | {{key}} | {{count}} |
 {{/flows.top_drop_reasons}}
 {{/flows.has_drop_reasons}}
+{{#flows.has_denying_policies}}
+
+| Denying policy | Kind | Drops |
+|---|---|--:|
+{{#flows.top_denying_policies}}
+| {{key}} | {{kind}} | {{count}} |
+{{/flows.top_denying_policies}}
+
+{{flows.unattributed_drops}} dropped flows name no policy (default deny, or Cilium before 1.17).
+{{/flows.has_denying_policies}}
 {{#flows.has_dropped_pairs}}
 
 | Dropped source → destination | Drops |

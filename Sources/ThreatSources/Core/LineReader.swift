@@ -22,7 +22,10 @@ public struct LineReader {
     }
 
     /// Calls `body(lineNumber, line)` for every line; the buffer is only valid during the call.
-    public func forEachLine(_ body: (Int, Line) throws -> Void) throws(SourceError) {
+    /// `onRead` sees every byte of the file as stored (compressed for `.gz`), in order, once: the
+    /// caller's digest of it equals `sha256sum` of the file.
+    public func forEachLine(onRead: ((UnsafeRawBufferPointer) -> Void)? = nil,
+                            _ body: (Int, Line) throws -> Void) throws(SourceError) {
         guard let fh = FileHandle(forReadingAtPath: path) else {
             var isDir: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
@@ -37,6 +40,7 @@ public struct LineReader {
         do {
             while true {
                 let raw = try fh.read(upToCount: LineReader.blockSize) ?? Data()
+                if let onRead, !raw.isEmpty { raw.withUnsafeBytes { onRead($0) } }
                 let block: [UInt8]
                 if let inflater {
                     block = try inflater.inflate(raw, final: raw.isEmpty)
