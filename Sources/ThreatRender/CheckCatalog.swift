@@ -107,10 +107,15 @@ public enum CheckCatalog {
               help: "GitLab's predefined drop-outbound policy denies all outbound traffic (`threat-report policy predefined drop-outbound --namespace NAMESPACE --enabled`); allow what the pods need with `threat-report policy new --name web-egress --namespace NAMESPACE --endpoint app=web --allow-to-fqdn api.example.com --ports 443/tcp`.",
               section: "policies", defaultSeverity: .warning),
         Check(id: "policies.unsupported_in_rule_mode", name: "PolicyOutsideRuleMode",
-              shortDescription: "A network policy can be edited only as YAML in GitLab's policy editor",
-              fullDescription: "The policy uses constructs GitLab's policy editor rule mode cannot show (deny rules, L7 rules, CIDR sets with except, services, matchExpressions, the NetworkPolicy kind…); it works, but must be reviewed as YAML.",
+              shortDescription: "Network policies can be edited only as YAML in GitLab's policy editor",
+              fullDescription: "Policies use constructs GitLab's policy editor rule mode cannot show (deny rules, L7 rules, CIDR sets with except, services, matchExpressions, the NetworkPolicy kind…); they work, but must be reviewed as YAML. One finding per environment lists them; the value is their number.",
               help: "Review what it does with `threat-report policy explain FILE` and keep editing it as YAML.",
               section: "policies", defaultSeverity: .info),
+        Check(id: "policies.duplicate_name", name: "DuplicatePolicyName",
+              shortDescription: "Two manifests define the same policy name in one namespace",
+              fullDescription: "Two or more manifests of the policy source define the same kind and name in the same namespace. Kubernetes keeps one object per name, so only the manifest applied last is in force; the others describe policies that do not exist. The value is the number of manifests.",
+              help: "Rename one of them or merge their rules, then check what is deployed with `kubectl -n NAMESPACE get networkpolicy NAME -o yaml` (or `ciliumnetworkpolicy`).",
+              section: "policies", defaultSeverity: .warning),
     ]
 
     /// The known checks, then any other finding id of the report in order of first appearance.
