@@ -38,7 +38,9 @@ struct EvidenceDigestTests {
         try expectDigests(out.evidence, count: files.count)
         let emptyInput = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         #expect(out.evidence.last?.sha256 != emptyInput)
-        #expect(out.warnings.first?.hasPrefix("skipped 2 line(s)") == true)
+        // The sample's 2 broken lines and the garbage file's 2.
+        #expect(out.warnings.first?.hasPrefix("skipped 4 line(s)") == true)
+        #expect(out.warnings.first?.contains(garbage + ":1") == true)
     }
 
     @Test("WAF audit and access files, plain and gzipped, and an audit file of garbage")
@@ -61,7 +63,7 @@ struct EvidenceDigestTests {
         let folder = repoRoot + "/Tests/ThreatSourcesTests/Fixtures/policies/folder"
         let out = try DirectoryPolicySource(path: folder).fetch(SourceContext(
             window: HubbleRealWorldTests.window, environment: EnvironmentConfig(name: "p", namespace: "default", hosts: [], thresholds: .defaults)))
-        let files = try FileManager.default.subpathsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json") }
+        let files = try FileManager.default.subpathsOfDirectory(atPath: folder).filter { f in (f.hasSuffix(".yaml") || f.hasSuffix(".yml") || f.hasSuffix(".json")) && !f.split(separator: "/").contains { $0.hasPrefix(".") } }
         #expect(!files.isEmpty)
         try expectDigests(out.evidence, count: files.count)
     }
