@@ -380,7 +380,7 @@ struct PoliciesDocumentTests {
              "s.yaml:6:28: spec.egress[0].toEntities[2] 'worldd' is not a Cilium entity (all, world, cluster, host, remote-node, kube-apiserver, health, init, ingress, unmanaged, none, world-ipv4, world-ipv6)"])
         #expect(problems("  ingress: []") == ["s.yaml:4:3: spec.endpointSelector is missing (write endpointSelector: {} to select every pod)"])
         #expect(problems("  endpointSelector: {}\n  ingress:\n  - toPorts: [{ports: [{port: \"80\", protocol: HTTP}]}]") ==
-            ["s.yaml:6:47: spec.ingress[0].toPorts[0].ports[0].protocol must be one of TCP, UDP, SCTP, ICMP, ICMPV6, ANY, not 'HTTP'"])
+            ["s.yaml:6:47: spec.ingress[0].toPorts[0].ports[0].protocol must be one of TCP, UDP, SCTP, ICMP, ICMPV6, VRRP, IGMP, GRE, IPIP, ESP, AH, ANY, not 'HTTP'"])
     }
 
     @Test("A misspelt policy kind is an invalid item; a broken Deployment is only noted")
