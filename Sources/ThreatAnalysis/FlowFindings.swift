@@ -77,7 +77,7 @@ extension FlowFindings {
         let seen = pairs.isEmpty ? "" : " Most seen: \(pairs.joined(separator: "; "))."
         return Finding(
             id: "flows.policy_audit_mode", severity: .warning, environment: env.name,
-            title: "\(n) flow\(n == 1 ? "" : "s") in \(env.namespace) would have been dropped: policy audit mode is on, policies do not enforce",
+            title: "\(PolicyFindings.grouped(n)) flow\(n == 1 ? "" : "s") in \(env.namespace) would have been dropped: policy audit mode is on, policies do not enforce",
             value: Double(n),
             guidance: """
             Hubble reported AUDIT verdicts: Cilium's policy audit mode lets through traffic that a policy denies.\(seen) \
