@@ -74,7 +74,9 @@ extension FlowFindings {
         let n = flows.counts.audit
         guard n > 0 else { return nil }
         let pairs = flows.topAuditPairs.prefix(3).map { "\($0.key) (\($0.count))" }
-        let seen = pairs.isEmpty ? "" : " Most seen: \(pairs.joined(separator: "; "))."
+        var seen = pairs.isEmpty ? "" : " Most seen: \(pairs.joined(separator: "; "))."
+        let policies = flows.topAuditPolicies.prefix(3).map { "\($0.key) (\($0.count))" }
+        if !policies.isEmpty { seen += " The policies that would drop them: \(policies.joined(separator: "; "))." }
         return Finding(
             id: "flows.policy_audit_mode", severity: .warning, environment: env.name,
             title: "\(PolicyFindings.grouped(n)) flow\(n == 1 ? "" : "s") in \(env.namespace) would have been dropped: policy audit mode is on, policies do not enforce",

@@ -169,6 +169,9 @@ public struct FlowStatistics: Sendable, Equatable, Codable {
     public var unattributedDrops: Int = 0
     /// AUDIT flows by `source → destination:port/proto`, most first: what audit mode let through.
     public var topAuditPairs: [RankedCount] = []
+    /// AUDIT flows by the policy that would have denied them (`*_denied_by` of AUDIT flows), keyed
+    /// and labelled as `topDenyingPolicies`.
+    public var topAuditPolicies: [RankedCount] = []
 
     public init(counts: FlowCounts, inbound: FlowCounts, outbound: FlowCounts,
                 forwardedRate: [SeriesPoint<Double>] = [], droppedRate: [SeriesPoint<Double>] = [],

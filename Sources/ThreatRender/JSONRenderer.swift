@@ -95,6 +95,9 @@ public enum ReportJSON {
                 ]) })),
                 ("unattributed_drops", n(f.unattributedDrops)),
                 ("top_audit_pairs", ranked(f.topAuditPairs, key: "pair")),
+                ("top_audit_policies", .array(f.topAuditPolicies.map { .object([
+                    ("policy", .string($0.key)), ("kind", opt($0.label)), ("count", n($0.count)),
+                ]) })),
             ] }),
             ("policies", section(e.policies) { p in [
                 ("items", .array(p.items.map(policy))), ("notes", .array(p.notes.map { .string($0) })),

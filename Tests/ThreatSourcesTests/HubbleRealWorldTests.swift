@@ -85,7 +85,7 @@ struct HubbleRealWorldTests {
         #expect(s.topDropReasons == [RankedCount(key: "POLICY_DENY", count: 1)])
     }
 
-    @Test("A drop naming no policy counts as unattributed; one naming a policy in both directions counts once for it")
+    @Test("A drop naming no policy counts as unattributed; one naming a policy in both directions counts once for it; AUDIT names its policy apart")
     func attributionEdges() throws {
         let dir = NSTemporaryDirectory() + "hubble-attr-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -95,6 +95,7 @@ struct HubbleRealWorldTests {
             #"{"flow":{"time":"2026-11-19T10:00:02Z","verdict":"TRACED","source":{"namespace":"b"},"destination":{"namespace":"c"}}}"#,
             #"{"flow":{"time":"2026-11-19T10:00:03Z","verdict":"ERROR","source":{"namespace":"b"}}}"#,
             #"{"flow":{"time":"2026-11-19T10:00:04Z","verdict":7,"source":{"namespace":"b"}}}"#,
+            #"{"flow":{"time":"2026-11-19T10:00:05Z","verdict":"AUDIT","source":{"namespace":"a"},"destination":{"namespace":"b"},"ingress_denied_by":[{"name":"b-default-deny","namespace":"b","kind":"CiliumNetworkPolicy"}]}}"#,
         ]
         let path = dir + "/flows.json"
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
@@ -102,10 +103,12 @@ struct HubbleRealWorldTests {
         let w = TimeWindow(from: RFC3339.parse("2026-11-19T00:00:00Z")!, to: RFC3339.parse("2026-11-20T00:00:00Z")!, interval: .hour)
         let s = try HubbleFlowSource(settings: HubbleSettings(flowLogs: [path])).fetch(SourceContext(window: w, environment: env)).value
         #expect(s.counts.dropped == 2 && s.counts.traced == 1 && s.counts.error == 1 && s.counts.other == 1)
-        #expect(s.counts.total == 5)
+        #expect(s.counts.audit == 1 && s.counts.total == 6)
         #expect(s.unattributedDrops == 1)
         #expect(s.topDenyingPolicies == [RankedCount(key: "deny-all", count: 1, label: "CiliumClusterwideNetworkPolicy")])
-        #expect(s.inbound.total == 2 && s.outbound.total == 3)
+        // AUDIT flows name the policy that would have dropped them; they are not drops.
+        #expect(s.topAuditPolicies == [RankedCount(key: "b/b-default-deny", count: 1, label: "CiliumNetworkPolicy")])
+        #expect(s.inbound.total == 3 && s.outbound.total == 3)
     }
 }
 

@@ -60,7 +60,7 @@ public struct HubbleFlowSource: FlowSource {
         var all = FlowCounts(forwarded: 0, dropped: 0), inbound = FlowCounts(forwarded: 0, dropped: 0)
         var outbound = FlowCounts(forwarded: 0, dropped: 0)
         var reasons: [String: Int] = [:], tuples: [String: Int] = [:], auditPairs: [String: Int] = [:]
-        var denying: [String: (kind: String, count: Int)] = [:]
+        var denying: [String: (kind: String, count: Int)] = [:], auditDenying: [String: (kind: String, count: Int)] = [:]
         var unattributed = 0
 
         init(namespace: String, window: TimeWindow) {
@@ -93,16 +93,27 @@ public struct HubbleFlowSource: FlowSource {
                 reasons[DropReason.canonical(f.dropReason ?? "UNKNOWN"), default: 0] += 1
                 tuples[HubbleFlowSource.pairKey(f), default: 0] += 1
                 if f.deniedBy.isEmpty { unattributed += 1 }
-                // A flow naming the same policy twice (both directions) counts once for it.
-                var seen = Set<String>()
-                for p in f.deniedBy where seen.insert(p.key).inserted {
-                    denying[p.key, default: (p.kind, 0)].count += 1
-                }
+                Tally.countPolicies(f, into: &denying)
             case "AUDIT":
                 auditPairs[HubbleFlowSource.pairKey(f), default: 0] += 1
+                Tally.countPolicies(f, into: &auditDenying)
             default:
                 break
             }
+        }
+
+        /// Counts a flow once for each policy it names (a policy named in both directions once).
+        static func countPolicies(_ f: Flow, into map: inout [String: (kind: String, count: Int)]) {
+            var seen = Set<String>()
+            for p in f.deniedBy where seen.insert(p.key).inserted {
+                map[p.key, default: (p.kind, 0)].count += 1
+            }
+        }
+
+        static func ranked(_ map: [String: (kind: String, count: Int)]) -> [RankedCount] {
+            FlowStatisticsBuilder.rank(map.map {
+                RankedCount(key: $0.key, count: $0.value.count, label: $0.value.kind.isEmpty ? nil : $0.value.kind)
+            })
         }
 
         func statistics() -> FlowStatistics {
@@ -112,9 +123,8 @@ public struct HubbleFlowSource: FlowSource {
                 droppedRate: zip(buckets, dropBuckets).map { SeriesPoint($0, Double($1) / step) },
                 topDropReasons: FlowStatisticsBuilder.rank(reasons.map { RankedCount(key: $0.key, count: $0.value) }),
                 topDroppedPairs: FlowStatisticsBuilder.rank(tuples.map { RankedCount(key: $0.key, count: $0.value) }))
-            s.topDenyingPolicies = FlowStatisticsBuilder.rank(denying.map {
-                RankedCount(key: $0.key, count: $0.value.count, label: $0.value.kind.isEmpty ? nil : $0.value.kind)
-            })
+            s.topDenyingPolicies = Tally.ranked(denying)
+            s.topAuditPolicies = Tally.ranked(auditDenying)
             s.unattributedDrops = unattributed
             s.topAuditPairs = FlowStatisticsBuilder.rank(auditPairs.map { RankedCount(key: $0.key, count: $0.value) })
             return s
