@@ -64,6 +64,18 @@ public enum RenderError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// What a format needs from the run besides the analysed report; the pipeline prepares only what
+/// the asked-for formats declare, and never asks which format it holds.
+public struct RendererNeeds: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// The drawn charts in `RenderContext.charts` (inline SVG, PDF pages).
+    public static let charts = RendererNeeds(rawValue: 1)
+    /// The chart files `charts/*.{png,svg}` beside the report: the Markdown links them; the HTML
+    /// inlines its SVG and offers the files beside it for reuse.
+    public static let chartFiles = RendererNeeds(rawValue: 2)
+}
+
 /// One output format. Adding a format means adding one file with one type and registering it in
 /// `ReportFormats.all`.
 public protocol ReportRenderer: Sendable {
@@ -71,8 +83,14 @@ public protocol ReportRenderer: Sendable {
     static var identifier: String { get }
     /// One line for `--help`.
     static var summary: String { get }
+    /// What it needs prepared (none by default).
+    static var needs: RendererNeeds { get }
     init()
     func render(_ context: RenderContext) throws(RenderError) -> [OutputFile]
+}
+
+extension ReportRenderer {
+    public static var needs: RendererNeeds { [] }
 }
 
 public enum ReportFormats {
@@ -81,6 +99,10 @@ public enum ReportFormats {
         SARIFRenderer.self, JUnitRenderer.self, CodeQualityRenderer.self, PDFRenderer.self,
     ]
     public static let defaults = ["html", "md", "json"]
+    /// The machine contract (`report.json`). It is rendered on every run, first, because the
+    /// other formats show its SHA-256 in their evidence (a file cannot hold its own digest); it
+    /// is written only when asked for.
+    public static let data: any ReportRenderer.Type = JSONRenderer.self
 
     public static func renderer(named name: String) -> (any ReportRenderer.Type)? {
         all.first { $0.identifier == name }

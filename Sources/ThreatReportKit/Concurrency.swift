@@ -37,9 +37,25 @@ func boundedMap<T: Sendable>(count: Int, width: Int, until: Date, _ body: @escap
 /// The sections of one environment as they finish, so a run cut off by the deadline keeps them.
 final class SectionProgress: Sendable {
     private let sections = Locked<(Section<WAFStatistics>?, Section<FlowStatistics>?, Section<PolicySet>?)>((nil, nil, nil))
+    private let gathered = Locked<[EvidenceItem]>([])
 
     func set(waf s: Section<WAFStatistics>) { sections.withLock { $0.0 = s } }
     func set(flows s: Section<FlowStatistics>) { sections.withLock { $0.1 = s } }
     func set(policies s: Section<PolicySet>) { sections.withLock { $0.2 = s } }
     func snapshot() -> (Section<WAFStatistics>?, Section<FlowStatistics>?, Section<PolicySet>?) { sections.current }
+    /// The evidence of the sections finished so far.
+    func add(evidence e: [EvidenceItem]) { gathered.withLock { $0 += e } }
+    func evidence() -> [EvidenceItem] { gathered.current }
+}
+
+extension EvidenceItem {
+    /// The evidence of one environment in the report's section order (waf, flows, policies),
+    /// whatever order the sections were read in; stable within a section.
+    static func inSectionOrder(_ items: [EvidenceItem]) -> [EvidenceItem] {
+        let rank = ["waf": 0, "flows": 1, "policies": 2]
+        return items.enumerated().sorted { a, b in
+            let (ra, rb) = (rank[a.element.section] ?? 3, rank[b.element.section] ?? 3)
+            return ra != rb ? ra < rb : a.offset < b.offset
+        }.map(\.element)
+    }
 }

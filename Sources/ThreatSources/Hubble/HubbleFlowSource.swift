@@ -22,8 +22,8 @@ public struct HubbleFlowSource: FlowSource {
         for path in files {
             // The digest covers the file's bytes as stored (compressed for .gz), whatever the lines
             // hold: it equals `sha256sum`, and an unreadable file still gets its own digest.
-            var digest = FileDigest.Hasher256()
-            try LineReader(path: path).forEachLine(onRead: { digest.update($0) }) { lineNo, line in
+            var digest = SHA256Digest()
+            try LineReader(path: path, deadline: context.deadline).forEachLine(onRead: { digest.update($0) }) { lineNo, line in
                 switch line {
                 case .tooLong:
                     tooLong += 1

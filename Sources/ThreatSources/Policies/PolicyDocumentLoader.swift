@@ -19,6 +19,8 @@ public struct LoadedPolicy: Sendable, Equatable {
 public struct PolicyLoadResult: Sendable, Equatable {
     public var policies: [LoadedPolicy]
     public var notes: [String]
+    /// The deadline passed before every document was read: `policies` holds those read before.
+    public var cutOff = false
     public init(policies: [LoadedPolicy] = [], notes: [String] = []) {
         self.policies = policies
         self.notes = notes
@@ -39,14 +41,19 @@ public enum PolicyDocumentLoader {
 
     /// Like `load`, with the typed models and the notes about skipped documents. `namespace` is the
     /// environment's namespace, used in the sentences of policies that do not name one.
+    /// Documents are read until `deadline` passes (then `cutOff` is set).
     public static func loadDetailed(text: String, origin: String, lineOffset: Int = 0,
-                                    namespace: String? = nil) -> PolicyLoadResult {
+                                    namespace: String? = nil, deadline: RunDeadline = .none) -> PolicyLoadResult {
         var result = PolicyLoadResult()
         guard text.utf8.count <= InputLimits.documentBytes else {
             result.notes.append("\(origin): skipped, larger than \(InputLimits.describe(bytes: InputLimits.documentBytes)) (\(text.utf8.count) bytes)")
             return result
         }
         for chunk in DocumentSplitter.split(text) {
+            if deadline.passed {
+                result.cutOff = true
+                break
+            }
             var loader = DocumentLoader(origin: origin, chunk: chunk, lineOffset: lineOffset, namespace: namespace)
             loader.run()
             result.policies += loader.policies
@@ -54,7 +61,6 @@ public enum PolicyDocumentLoader {
         }
         return result
     }
-
 }
 
 // MARK: - Splitting a stream into documents
