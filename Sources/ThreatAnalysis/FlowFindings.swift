@@ -50,6 +50,7 @@ public enum FlowFindings {
                     if it is wanted, the policy that should allow it is explained in the Policies section.
                     """))
             }
+            if let audit = auditFinding(env, flows, since: since) { out.append(audit) }
             let noData = flows.counts.total == 0 && flows.forwardedRate.allSatisfy { $0.value == 0 || !$0.value.isFinite }
             if noData, let policies = env.policies.value, policies.items.contains(where: { $0.valid && $0.enabled }) {
                 out.append(Finding(
@@ -63,6 +64,29 @@ public enum FlowFindings {
             }
         }
         return out
+    }
+}
+
+extension FlowFindings {
+    /// AUDIT flows: policy audit mode let through traffic a policy would have dropped, so the
+    /// policies of this namespace do not enforce.
+    static func auditFinding(_ env: EnvironmentReport, _ flows: FlowStatistics, since: String) -> Finding? {
+        let n = flows.counts.audit
+        guard n > 0 else { return nil }
+        let pairs = flows.topAuditPairs.prefix(3).map { "\($0.key) (\($0.count))" }
+        var seen = pairs.isEmpty ? "" : " Most seen: \(pairs.joined(separator: "; "))."
+        let policies = flows.topAuditPolicies.prefix(3).map { "\($0.key) (\($0.count))" }
+        if !policies.isEmpty { seen += " The policies that would drop them: \(policies.joined(separator: "; "))." }
+        return Finding(
+            id: "flows.policy_audit_mode", severity: .warning, environment: env.name,
+            title: "\(PolicyFindings.grouped(n)) flow\(n == 1 ? "" : "s") in \(env.namespace) would have been dropped: policy audit mode is on, policies do not enforce",
+            value: Double(n),
+            guidance: """
+            Hubble reported AUDIT verdicts: Cilium's policy audit mode lets through traffic that a policy denies.\(seen) \
+            Check that nothing wanted is among them (`hubble observe --namespace \(env.namespace) --verdict AUDIT --since \(since)`), \
+            allow what is wanted, then turn audit mode off: Helm value `policyAuditMode=false` or `policy-audit-mode: "false"` \
+            in the cilium-config ConfigMap (restart the agents), or per endpoint `cilium endpoint config ID PolicyAuditMode=Disabled`.
+            """, unit: .count)
     }
 }
 

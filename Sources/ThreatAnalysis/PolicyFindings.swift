@@ -12,8 +12,10 @@ import ThreatModel
 /// - `policies.egress_open`: no valid, enabled policy restricts egress in the namespace, so any pod may
 ///   connect anywhere (warning; left out when `policies.none` already says there is no policy, and when
 ///   a policy was read without its traits).
-/// - `policies.unsupported_in_rule_mode`: GitLab's policy editor can show the policy in YAML mode only
-///   (info).
+/// - `policies.unsupported_in_rule_mode`: GitLab's policy editor can show some policies in YAML mode
+///   only: one summary per environment listing them (info).
+/// - `policies.duplicate_name`: two manifests define the same kind and name in one namespace, so the
+///   one applied last replaces the other (warning).
 public enum PolicyFindings {
     public static func findings(for env: EnvironmentReport) -> [Finding] {
         guard let set = env.policies.value else { return [] }
@@ -84,18 +86,66 @@ public enum PolicyFindings {
                 --allow-to-fqdn api.example.com --ports 443/tcp`.
                 """))
         }
-        for p in set.items where p.valid {
-            guard let gaps = p.ruleModeUnsupported, !gaps.isEmpty else { continue }
+        if let f = yamlOnlySummary(env, set) { out.append(f) }
+        out += duplicateNames(env, set)
+        return out
+    }
+
+    /// One finding for every policy GitLab's rule mode cannot show: a long policy set is one line,
+    /// not one finding per policy.
+    static func yamlOnlySummary(_ env: EnvironmentReport, _ set: PolicySet) -> Finding? {
+        let yamlOnly = set.items.filter { $0.valid && !($0.ruleModeUnsupported ?? []).isEmpty }
+        guard !yamlOnly.isEmpty else { return nil }
+        if yamlOnly.count == 1, let p = yamlOnly.first {
+            let gaps = p.ruleModeUnsupported ?? []
             let shown = gaps.prefix(3).joined(separator: "; ") + (gaps.count > 3 ? "; and \(gaps.count - 3) more" : "")
-            out.append(Finding(
+            return Finding(
                 id: "policies.unsupported_in_rule_mode", severity: .info, environment: env.name,
                 title: "Policy \(p.name) can be edited only as YAML in GitLab's policy editor",
                 guidance: """
                 GitLab's rule mode cannot show: \(shown). Review what it does with `threat-report policy explain \(file(p))` \
                 and keep editing it as YAML.
-                """, subject: p.name))
+                """, subject: p.name)
         }
-        return out
+        let n = yamlOnly.count
+        let listed = yamlOnly.prefix(10).map { p -> String in
+            let gaps = p.ruleModeUnsupported ?? []
+            return "\(p.name) (\(gaps.prefix(2).joined(separator: "; "))\(gaps.count > 2 ? "; …" : ""))"
+        }
+        let more = n > 10 ? "; and \(n - 10) more" : ""
+        return Finding(
+            id: "policies.unsupported_in_rule_mode", severity: .info, environment: env.name,
+            title: "\(n) policies can be edited only as YAML in GitLab's policy editor",
+            value: Double(n),
+            guidance: """
+            GitLab's rule mode cannot show: \(listed.joined(separator: "; "))\(more). Review what each does with \
+            `threat-report policy explain FILE` and keep editing them as YAML.
+            """, unit: .count)
+    }
+
+    /// Manifests that define the same kind and name in one namespace: Kubernetes keeps one object per
+    /// name, so only the last one applied is in force and the report would show a policy that is not.
+    static func duplicateNames(_ env: EnvironmentReport, _ set: PolicySet) -> [Finding] {
+        var groups: [String: [PolicyItem]] = [:]
+        var order: [String] = []
+        for p in set.items {
+            let key = "\(p.kind?.rawValue ?? p.kindText)\u{0}\(p.namespace ?? env.namespace)\u{0}\(p.name)"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(p)
+        }
+        return order.compactMap { key -> Finding? in
+            guard let same = groups[key], same.count > 1, let first = same.first else { return nil }
+            let kind = first.kind?.rawValue ?? first.kindText, ns = first.namespace ?? env.namespace
+            return Finding(
+                id: "policies.duplicate_name", severity: .warning, environment: env.name,
+                title: "\(same.count) manifests define \(kind) \(first.name) in \(ns)",
+                value: Double(same.count),
+                guidance: """
+                Kubernetes keeps one \(kind) per name and namespace: applying these manifests in turn leaves only the last one \
+                in force. They are at \(same.map(\.origin).joined(separator: ", ")); compare them with \
+                `threat-report policy explain FILE`, rename one or merge them, and check what is deployed with `kubectl -n \(ns) get \(FindingAnalyzer.kubectlResource(first.kind)) \(first.name) -o yaml`.
+                """, subject: first.name, unit: .count)
+        }
     }
 
     /// 12,345 (as the report shows counts).

@@ -77,14 +77,19 @@ public struct Finding: Sendable, Equatable, Codable {
 public enum FindingUnit: String, Sendable, Codable {
     case ratio
     case perSecond = "per_second"
+    /// A number of things (flows, policies).
+    case count
 
-    /// A ratio as whole percents (as GitLab showed them), a rate as "249.3/s".
+    /// A ratio as whole percents (as GitLab showed them), a rate as "249.3/s", a count grouped.
     public func format(_ v: Double) -> String {
         switch self {
         case .ratio: return Percent.whole(v)
         case .perSecond:
             guard v.isFinite else { return "–" }
             return (v >= 100 ? String(format: "%.0f", v) : v >= 1 ? String(format: "%.1f", v) : String(format: "%.3f", v)) + "/s"
+        case .count:
+            guard v.isFinite, abs(v) < 1e15 else { return "–" }
+            return String(Int(v))
         }
     }
 }

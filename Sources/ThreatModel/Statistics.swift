@@ -96,17 +96,59 @@ public struct WAFStatistics: Sendable, Equatable, Codable {
     }
 }
 
-/// Forwarded and dropped flow counts for one direction.
+/// Flow counts for one direction, by Hubble verdict (`flow.Verdict` in cilium's flow.proto).
 public struct FlowCounts: Sendable, Equatable, Codable {
     public var forwarded: Int
     public var dropped: Int
-    public init(forwarded: Int, dropped: Int) {
+    /// Sent to an L7 proxy (Envoy, an Istio sidecar's redirect, DNS proxy).
+    public var redirected: Int
+    /// Policy audit mode: a flow policy would have dropped, let through.
+    public var audit: Int
+    /// Seen at a trace point before a verdict was reached.
+    public var traced: Int
+    /// An error while processing the flow.
+    public var error: Int
+    /// TRANSLATED, VERDICT_UNKNOWN and verdicts this version does not know.
+    public var other: Int
+
+    public init(forwarded: Int, dropped: Int, redirected: Int = 0, audit: Int = 0, traced: Int = 0, error: Int = 0,
+                other: Int = 0) {
         self.forwarded = forwarded
         self.dropped = dropped
+        self.redirected = redirected
+        self.audit = audit
+        self.traced = traced
+        self.error = error
+        self.other = other
     }
-    /// GitLab: total = FORWARDED + DROPPED (other verdicts are not part of the total).
-    public var total: Int { forwarded + dropped }
+
+    /// Every verdict, as GitLab's PromQL summed `hubble_flows_processed_total` over all of them.
+    public var total: Int { forwarded &+ dropped &+ redirected &+ audit &+ traced &+ error &+ other }
     public var droppedRatio: Double { safeRatio(Double(dropped), Double(total)) }
+
+    /// The verdict names Hubble writes, in the order reports list them.
+    public static let verdicts = ["FORWARDED", "DROPPED", "REDIRECTED", "AUDIT", "TRACED", "ERROR"]
+
+    /// Adds `n` flows of a verdict (its Hubble name); unknown names count as `other`.
+    public mutating func add(verdict: String, _ n: Int = 1) {
+        switch verdict {
+        case "FORWARDED": forwarded &+= n
+        case "DROPPED": dropped &+= n
+        case "REDIRECTED": redirected &+= n
+        case "AUDIT": audit &+= n
+        case "TRACED": traced &+= n
+        case "ERROR": error &+= n
+        default: other &+= n
+        }
+    }
+
+    /// Count per verdict name, in `verdicts` order, then `OTHER` when non-zero.
+    public var byVerdict: [(verdict: String, count: Int)] {
+        var out: [(String, Int)] = [("FORWARDED", forwarded), ("DROPPED", dropped), ("REDIRECTED", redirected),
+                                    ("AUDIT", audit), ("TRACED", traced), ("ERROR", error)]
+        if other > 0 { out.append(("OTHER", other)) }
+        return out
+    }
 }
 
 /// Container-network flow statistics from `hubble_flows_processed_total`.
@@ -120,6 +162,16 @@ public struct FlowStatistics: Sendable, Equatable, Codable {
     public var droppedRate: [SeriesPoint<Double>]
     public var topDropReasons: [RankedCount]
     public var topDroppedPairs: [RankedCount]
+    /// Drops (and audit-mode would-be drops) by the policy the flow names in `ingress_denied_by` /
+    /// `egress_denied_by` (Cilium ≥ 1.17), key `namespace/name` (`name` for clusterwide), label the kind.
+    public var topDenyingPolicies: [RankedCount] = []
+    /// Dropped flows whose denying policy is not named (default deny, older Cilium, or Prometheus).
+    public var unattributedDrops: Int = 0
+    /// AUDIT flows by `source → destination:port/proto`, most first: what audit mode let through.
+    public var topAuditPairs: [RankedCount] = []
+    /// AUDIT flows by the policy that would have denied them (`*_denied_by` of AUDIT flows), keyed
+    /// and labelled as `topDenyingPolicies`.
+    public var topAuditPolicies: [RankedCount] = []
 
     public init(counts: FlowCounts, inbound: FlowCounts, outbound: FlowCounts,
                 forwardedRate: [SeriesPoint<Double>] = [], droppedRate: [SeriesPoint<Double>] = [],

@@ -44,6 +44,12 @@ public enum ReportJSON {
         .array(items.map { .object([(key, .string($0.key)), ("count", n($0.count))]) })
     }
 
+    /// Flow counts by Hubble verdict: every verdict, `other` for TRANSLATED and unknown ones.
+    static func verdicts(_ c: FlowCounts) -> JSONValue {
+        .object([("forwarded", n(c.forwarded)), ("dropped", n(c.dropped)), ("redirected", n(c.redirected)),
+                 ("audit", n(c.audit)), ("traced", n(c.traced)), ("error", n(c.error)), ("other", n(c.other))])
+    }
+
     static func environment(_ e: EnvironmentReport) -> JSONValue {
         .object([
             ("name", .string(e.name)), ("namespace", .string(e.namespace)), ("hosts", .array(e.hosts.map { .string($0) })),
@@ -73,15 +79,25 @@ public enum ReportJSON {
             ] }),
             ("flows", section(e.flows) { f in [
                 ("total", n(f.counts.total)), ("forwarded", n(f.counts.forwarded)), ("dropped", n(f.counts.dropped)),
-                ("dropped_ratio", .number(f.counts.droppedRatio)),
-                ("inbound", .object([("total", n(f.inbound.total)), ("forwarded", n(f.inbound.forwarded)), ("dropped", n(f.inbound.dropped))])),
-                ("outbound", .object([("total", n(f.outbound.total)), ("forwarded", n(f.outbound.forwarded)), ("dropped", n(f.outbound.dropped))])),
+                ("dropped_ratio", .number(f.counts.droppedRatio)), ("verdicts", verdicts(f.counts)),
+                ("inbound", .object([("total", n(f.inbound.total)), ("forwarded", n(f.inbound.forwarded)), ("dropped", n(f.inbound.dropped)),
+                                     ("verdicts", verdicts(f.inbound))])),
+                ("outbound", .object([("total", n(f.outbound.total)), ("forwarded", n(f.outbound.forwarded)), ("dropped", n(f.outbound.dropped)),
+                                      ("verdicts", verdicts(f.outbound))])),
                 ("rate", .object([
                     ("forwarded", .array(f.forwardedRate.map { .array([t($0.time), .number($0.value)]) })),
                     ("dropped", .array(f.droppedRate.map { .array([t($0.time), .number($0.value)]) })),
                 ])),
                 ("top_drop_reasons", ranked(f.topDropReasons, key: "reason")),
                 ("top_dropped_pairs", ranked(f.topDroppedPairs, key: "pair")),
+                ("top_denying_policies", .array(f.topDenyingPolicies.map { .object([
+                    ("policy", .string($0.key)), ("kind", opt($0.label)), ("count", n($0.count)),
+                ]) })),
+                ("unattributed_drops", n(f.unattributedDrops)),
+                ("top_audit_pairs", ranked(f.topAuditPairs, key: "pair")),
+                ("top_audit_policies", .array(f.topAuditPolicies.map { .object([
+                    ("policy", .string($0.key)), ("kind", opt($0.label)), ("count", n($0.count)),
+                ]) })),
             ] }),
             ("policies", section(e.policies) { p in [
                 ("items", .array(p.items.map(policy))), ("notes", .array(p.notes.map { .string($0) })),

@@ -209,6 +209,15 @@ extension PDFReport {
             }
         }
         y += panelH + 14
+        if let f = env.flows.value, f.counts.total > 0 {
+            var line = "Flow verdicts: " + f.counts.byVerdict.filter { $0.count > 0 }
+                .map { "\(NumberText.grouped($0.count)) \($0.verdict)" }.joined(separator: " · ")
+            if !f.topDenyingPolicies.isEmpty {
+                line += ". Denying policies: " + f.topDenyingPolicies.prefix(3)
+                    .map { "\(Sanitize.text($0.key, max: 120)) (\(NumberText.grouped($0.count)))" }.joined(separator: ", ")
+            }
+            y = paragraph([TextRun(line)], x: left, y: y, width: contentWidth, PDFStyle.small, maxLines: 3) + 4
+        }
         let caveats: [(String, SectionStatus, String?)] = [("WAF", env.waf.status, env.waf.error), ("Flows", env.flows.status, env.flows.error),
                                                            ("Policies", env.policies.status, env.policies.error)]
         for c in caveats where c.1 == .partial || c.1 == .unavailable {

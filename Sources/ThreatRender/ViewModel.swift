@@ -77,6 +77,15 @@ public enum ReportViewModel {
                     "top_drop_reasons": f.topDropReasons.map { ["key": Sanitize.text($0.key, max: 64), "count": NumberText.grouped($0.count)] },
                     "top_dropped_pairs": f.topDroppedPairs.map { ["key": Sanitize.text($0.key, max: 160), "count": NumberText.grouped($0.count)] },
                 ]
+                n["verdicts"] = zip(zip(f.counts.byVerdict, f.inbound.byVerdict), f.outbound.byVerdict).map { pair, out -> Node in
+                    ["verdict": pair.0.verdict, "total": NumberText.grouped(pair.0.count),
+                     "in": NumberText.grouped(pair.1.count), "out": NumberText.grouped(out.count)]
+                }
+                n["top_denying_policies"] = f.topDenyingPolicies.map {
+                    ["key": Sanitize.text($0.key, max: 160), "kind": Sanitize.text($0.label ?? "", max: 64), "count": NumberText.grouped($0.count)]
+                }
+                n["has_denying_policies"] = !f.topDenyingPolicies.isEmpty
+                n["unattributed_drops"] = NumberText.grouped(f.unattributedDrops)
                 n["no_metrics"] = f.counts.total == 0 && f.forwardedRate.isEmpty && f.droppedRate.isEmpty
                 n["has_drop_reasons"] = !f.topDropReasons.isEmpty
                 n["has_dropped_pairs"] = !f.topDroppedPairs.isEmpty

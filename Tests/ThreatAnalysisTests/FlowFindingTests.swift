@@ -47,3 +47,18 @@ struct FlowFindingTests {
             .allSatisfy { $0.id != "flows.no_metrics" })
     }
 }
+
+@Suite("Policy audit mode finding")
+struct PolicyAuditFindingTests {
+    @Test("AUDIT counts from Prometheus (no pairs): a warning with the count, the commands and no pair list; none without AUDIT")
+    func auditFromCounts() throws {
+        let env = flowEnv(dropped: [], counts: FlowCounts(forwarded: 900, dropped: 0, redirected: 50, audit: 1234))
+        let f = try #require(FindingAnalyzer.findings(for: env, window: window).first { $0.id == "flows.policy_audit_mode" })
+        #expect(f.severity == .warning && f.value == 1234 && f.unit == .count)
+        #expect(f.title == "1,234 flows in shop-production would have been dropped: policy audit mode is on, policies do not enforce")
+        #expect(!f.guidance.contains("Most seen"))
+        #expect(f.guidance.contains("`cilium endpoint config ID PolicyAuditMode=Disabled`"))
+        let quiet = flowEnv(dropped: [], counts: FlowCounts(forwarded: 900, dropped: 0, redirected: 50))
+        #expect(!FindingAnalyzer.findings(for: quiet, window: window).contains { $0.id == "flows.policy_audit_mode" })
+    }
+}

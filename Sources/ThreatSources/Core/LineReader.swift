@@ -44,7 +44,10 @@ public struct LineReader {
     }
 
     /// Calls `body(lineNumber, line)` for every line; the buffer is only valid during the call.
-    public func forEachLine(_ body: (Int, Line) throws -> Void) throws(SourceError) {
+    /// `onRead` sees every byte of the file as stored (compressed for `.gz`), in order, once: the
+    /// caller's digest of it equals `sha256sum` of the file.
+    public func forEachLine(onRead: ((UnsafeRawBufferPointer) -> Void)? = nil,
+                            _ body: (Int, Line) throws -> Void) throws(SourceError) {
         // Never blocks on a FIFO; a folder, FIFO or device is named for what it is.
         let fd: Int32
         switch InputFile.open(path) {
@@ -62,6 +65,7 @@ public struct LineReader {
         do {
             while true {
                 let raw = try nextBlock(fd, regular: regular, into: &buffer)
+                if let onRead, !raw.isEmpty { raw.withUnsafeBytes { onRead($0) } }
                 let block: [UInt8]
                 if let inflater {
                     block = try inflater.inflate(raw, final: raw.isEmpty)

@@ -4,7 +4,8 @@ import ThreatModel
 
 /// Flow statistics from files written by `hubble observe -o json` (plain or `.gz`, streamed): the
 /// same counts, rate series and drop detail as the Prometheus source, for users who export flow
-/// logs. Hubble's ring buffer holds minutes, so nightly windows need exported logs.
+/// logs. Hubble's ring buffer holds minutes, so nightly windows need exported logs. docs/flows.md
+/// lists the verdicts, directions and what the evidence digest covers.
 public struct HubbleFlowSource: FlowSource {
     public var settings: HubbleSettings
     /// How many malformed-line locations a warning lists.
@@ -12,105 +13,32 @@ public struct HubbleFlowSource: FlowSource {
 
     public init(settings: HubbleSettings) { self.settings = settings }
 
-    /// One flow as the statistics need it.
-    public struct Flow: Equatable, Sendable {
-        public var time: Date
-        public var verdict: String
-        public var sourceNamespace: String?
-        public var destinationNamespace: String?
-        public var sourcePod: String?
-        public var destinationPod: String?
-        public var destinationPort: Int?
-        public var proto: String?
-        public var dropReason: String?
-    }
-
-    /// Parses one line: `{"flow": {...}, "node_name": ..., "time": ...}` (hubble ≥ 0.8) or the bare
-    /// flow object (older). Nil for anything else.
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Flow? {
-        guard let json = try? JSONValue.parse(bytes: Array(bytes), maxDepth: InputLimits.jsonDepth) else { return nil }
-        let flow = json["flow"] ?? json
-        guard let verdict = flow["verdict"]?.stringValue ?? flow["verdict"]?.intValue.map(verdictName),
-              let timeText = flow["time"]?.stringValue ?? json["time"]?.stringValue,
-              let time = RFC3339.parse(timeText) else { return nil }
-        func ns(_ side: String) -> String? { flow.at("\(side).namespace")?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
-        var port: Int?, proto: String?
-        for p in ["TCP", "UDP", "SCTP"] {
-            if let l4 = flow.at("l4.\(p)") {
-                proto = p
-                port = l4["destination_port"]?.intValue
-            }
-        }
-        if flow.at("l4.ICMPv4") != nil || flow.at("l4.ICMPv6") != nil { proto = "ICMP" }
-        let reason = flow["drop_reason_desc"]?.stringValue ?? flow["drop_reason_desc"]?.intValue.map { "REASON_\($0)" }
-        return Flow(time: time, verdict: verdict, sourceNamespace: ns("source"), destinationNamespace: ns("destination"),
-                    sourcePod: flow.at("source.pod_name")?.stringValue, destinationPod: flow.at("destination.pod_name")?.stringValue,
-                    destinationPort: port, proto: proto, dropReason: reason)
-    }
-
-    static func verdictName(_ v: Int) -> String {
-        ["VERDICT_UNKNOWN", "FORWARDED", "DROPPED", "ERROR", "AUDIT", "REDIRECTED", "TRACED", "TRANSLATED"][safe: v] ?? "VERDICT_\(v)"
-    }
-
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<FlowStatistics> {
         let files = try FileGlob.expand(settings.flowLogs)
-        let ns = context.environment.namespace
-        let w = context.window
-        let step = Double(w.interval.seconds)
-        let buckets = w.bucketStarts
-        let origin = buckets.first?.timeIntervalSince1970 ?? w.from.timeIntervalSince1970
-        var fwdBuckets = [Int](repeating: 0, count: buckets.count), dropBuckets = fwdBuckets
-        var all = FlowCounts(forwarded: 0, dropped: 0), inbound = all, outbound = all
-        var reasons: [String: Int] = [:], tuples: [String: Int] = [:]
+        var tally = Tally(namespace: context.environment.namespace, window: context.window)
         var skipped = 0, tooLong = 0
         var skipPlaces: [String] = [], longPlaces: [String] = []
         var evidence: [EvidenceItem] = []
         for path in files {
+            // The digest covers the file's bytes as stored (compressed for .gz), whatever the lines
+            // hold: it equals `sha256sum`, and an unreadable file still gets its own digest.
             var digest = SHA256Digest()
-            try LineReader(path: path, deadline: context.deadline).forEachLine { lineNo, line in
-                if case .tooLong = line {
+            try LineReader(path: path, deadline: context.deadline).forEachLine(onRead: { digest.update($0) }) { lineNo, line in
+                switch line {
+                case .tooLong:
                     tooLong += 1
                     if longPlaces.count < HubbleFlowSource.reportedSkips { longPlaces.append("\(path):\(lineNo)") }
-                    return
-                }
-                guard case let .bytes(b) = line, let f = HubbleFlowSource.parse(b) else {
-                    if case let .bytes(b) = line, b.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-                    skipped += 1
-                    if skipPlaces.count < HubbleFlowSource.reportedSkips { skipPlaces.append("\(path):\(lineNo)") }
-                    return
-                }
-                if case let .bytes(b) = line { digest.update(b) }
-                guard f.time >= w.from, f.time < w.to else { return }
-                let isIn = f.destinationNamespace == ns, isOut = f.sourceNamespace == ns
-                guard isIn || isOut else { return }
-                let dropped: Bool
-                switch f.verdict {
-                case "FORWARDED": dropped = false
-                case "DROPPED": dropped = true
-                default: return  // GitLab's total is FORWARDED + DROPPED
-                }
-                func add(_ c: inout FlowCounts) { if dropped { c.dropped += 1 } else { c.forwarded += 1 } }
-                add(&all)
-                if isIn { add(&inbound) }
-                if isOut { add(&outbound) }
-                let i = Int((f.time.timeIntervalSince1970 - origin) / step)
-                if i >= 0, i < buckets.count { if dropped { dropBuckets[i] += 1 } else { fwdBuckets[i] += 1 } }
-                if dropped {
-                    reasons[DropReason.canonical(f.dropReason ?? "UNKNOWN"), default: 0] += 1
-                    let src = [f.sourceNamespace ?? "world", f.sourcePod].compactMap { $0 }.joined(separator: "/")
-                    let dst = [f.destinationNamespace ?? "world", f.destinationPod].compactMap { $0 }.joined(separator: "/")
-                    let port = f.destinationPort.map { ":\($0)" } ?? ""
-                    tuples["\(src) → \(dst)\(port)/\(f.proto ?? "?")", default: 0] += 1
+                case let .bytes(b):
+                    if let f = HubbleFlowSource.parse(b) {
+                        tally.add(f)
+                    } else if !b.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                        skipped += 1
+                        if skipPlaces.count < HubbleFlowSource.reportedSkips { skipPlaces.append("\(path):\(lineNo)") }
+                    }
                 }
             }
             evidence.append(EvidenceItem(section: "flows", source: path, sha256: digest.finalize()))
         }
-        let stats = FlowStatistics(
-            counts: all, inbound: inbound, outbound: outbound,
-            forwardedRate: zip(buckets, fwdBuckets).map { SeriesPoint($0, Double($1) / step) },
-            droppedRate: zip(buckets, dropBuckets).map { SeriesPoint($0, Double($1) / step) },
-            topDropReasons: FlowStatisticsBuilder.rank(reasons.map { RankedCount(key: $0.key, count: $0.value) }),
-            topDroppedPairs: FlowStatisticsBuilder.rank(tuples.map { RankedCount(key: $0.key, count: $0.value) }))
         var warnings: [String] = []
         if skipped > 0 {
             warnings.append("skipped \(skipped) line(s) that are not hubble flow JSON, first at \(skipPlaces.joined(separator: ", "))")
@@ -118,10 +46,88 @@ public struct HubbleFlowSource: FlowSource {
         if tooLong > 0 {
             warnings.append("skipped \(tooLong) line(s) longer than \(InputLimits.describe(bytes: InputLimits.lineBytes)), first at \(longPlaces.joined(separator: ", "))")
         }
-        return SourceOutput(value: stats, evidence: evidence, warnings: warnings)
+        return SourceOutput(value: tally.statistics(), evidence: evidence, warnings: warnings)
     }
-}
 
-extension Array {
-    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+    /// The running counts of one environment's flows in the window.
+    struct Tally {
+        let namespace: String
+        let window: TimeWindow
+        let step: Double
+        let buckets: [Date]
+        let origin: Double
+        var fwdBuckets: [Int], dropBuckets: [Int]
+        var all = FlowCounts(forwarded: 0, dropped: 0), inbound = FlowCounts(forwarded: 0, dropped: 0)
+        var outbound = FlowCounts(forwarded: 0, dropped: 0)
+        var reasons: [String: Int] = [:], tuples: [String: Int] = [:], auditPairs: [String: Int] = [:]
+        var denying: [String: (kind: String, count: Int)] = [:], auditDenying: [String: (kind: String, count: Int)] = [:]
+        var unattributed = 0
+
+        init(namespace: String, window: TimeWindow) {
+            self.namespace = namespace
+            self.window = window
+            step = Double(window.interval.seconds)
+            buckets = window.bucketStarts
+            origin = buckets.first?.timeIntervalSince1970 ?? window.from.timeIntervalSince1970
+            fwdBuckets = [Int](repeating: 0, count: buckets.count)
+            dropBuckets = fwdBuckets
+        }
+
+        /// Counts a flow of this environment in the window: inbound when its destination namespace
+        /// is the environment's, outbound when its source is (an intra-namespace flow is both, and
+        /// counts once in the total).
+        mutating func add(_ f: Flow) {
+            guard f.time >= window.from, f.time < window.to else { return }
+            let isIn = f.destinationNamespace == namespace, isOut = f.sourceNamespace == namespace
+            guard isIn || isOut else { return }
+            all.add(verdict: f.verdict)
+            if isIn { inbound.add(verdict: f.verdict) }
+            if isOut { outbound.add(verdict: f.verdict) }
+            let i = Int((f.time.timeIntervalSince1970 - origin) / step)
+            let inRange = i >= 0 && i < buckets.count
+            switch f.verdict {
+            case "FORWARDED":
+                if inRange { fwdBuckets[i] += 1 }
+            case "DROPPED":
+                if inRange { dropBuckets[i] += 1 }
+                reasons[DropReason.canonical(f.dropReason ?? "UNKNOWN"), default: 0] += 1
+                tuples[HubbleFlowSource.pairKey(f), default: 0] += 1
+                if f.deniedBy.isEmpty { unattributed += 1 }
+                Tally.countPolicies(f, into: &denying)
+            case "AUDIT":
+                auditPairs[HubbleFlowSource.pairKey(f), default: 0] += 1
+                Tally.countPolicies(f, into: &auditDenying)
+            default:
+                break
+            }
+        }
+
+        /// Counts a flow once for each policy it names (a policy named in both directions once).
+        static func countPolicies(_ f: Flow, into map: inout [String: (kind: String, count: Int)]) {
+            var seen = Set<String>()
+            for p in f.deniedBy where seen.insert(p.key).inserted {
+                map[p.key, default: (p.kind, 0)].count += 1
+            }
+        }
+
+        static func ranked(_ map: [String: (kind: String, count: Int)]) -> [RankedCount] {
+            FlowStatisticsBuilder.rank(map.map {
+                RankedCount(key: $0.key, count: $0.value.count, label: $0.value.kind.isEmpty ? nil : $0.value.kind)
+            })
+        }
+
+        func statistics() -> FlowStatistics {
+            var s = FlowStatistics(
+                counts: all, inbound: inbound, outbound: outbound,
+                forwardedRate: zip(buckets, fwdBuckets).map { SeriesPoint($0, Double($1) / step) },
+                droppedRate: zip(buckets, dropBuckets).map { SeriesPoint($0, Double($1) / step) },
+                topDropReasons: FlowStatisticsBuilder.rank(reasons.map { RankedCount(key: $0.key, count: $0.value) }),
+                topDroppedPairs: FlowStatisticsBuilder.rank(tuples.map { RankedCount(key: $0.key, count: $0.value) }))
+            s.topDenyingPolicies = Tally.ranked(denying)
+            s.topAuditPolicies = Tally.ranked(auditDenying)
+            s.unattributedDrops = unattributed
+            s.topAuditPairs = FlowStatisticsBuilder.rank(auditPairs.map { RankedCount(key: $0.key, count: $0.value) })
+            return s
+        }
+    }
 }

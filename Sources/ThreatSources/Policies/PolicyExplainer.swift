@@ -270,14 +270,17 @@ public enum PolicyExplainer {
         return join(items, "and")
     }
 
-    /// `TCP/80`, `TCP/8000-9000`, `TCP port named http`, `all UDP ports`, `port 80 (any protocol)`.
+    /// `TCP/80`, `TCP/8000-9000`, `TCP port named http`, `all UDP ports`, `port 80 (any protocol)`,
+    /// `VRRP traffic` (an IP protocol without ports).
     public static func portText(_ p: PolicyPort) -> String {
         guard let proto = p.protocolName else {
             guard let port = p.port else { return "any port" }
             if let end = p.endPort { return "ports \(port)-\(end) (any protocol)" }
             return Int(port) == nil ? "the port named \(port) (any protocol)" : "port \(port) (any protocol)"
         }
-        guard let port = p.port else { return "all \(proto) ports" }
+        guard let port = p.port else {
+            return PolicyParser.portlessProtocols.contains(proto) ? "\(proto) traffic" : "all \(proto) ports"
+        }
         if let end = p.endPort { return "\(proto)/\(port)-\(end)" }
         return Int(port) == nil ? "\(proto) port named \(port)" : "\(proto)/\(port)"
     }

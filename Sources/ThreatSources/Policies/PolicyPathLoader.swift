@@ -6,9 +6,11 @@ extension PolicyDocumentLoader {
     /// skipped) or `-` for standard input. One evidence entry per file read; namespace mismatches and
     /// skipped documents are warnings.
     ///
-    /// `onlyNamespace`: the input covers many namespaces (`kubectl get … -A -o yaml | threat-report
-    /// report --policies -`): a policy of another namespace is left out, counted in a note, instead
-    /// of being reported as misplaced.
+    /// A policy of another namespace (a folder holding several) is left out: it selects other pods,
+    /// so it never makes this environment look enforced. A note lists it as "not in this
+    /// environment" and a warning names its place. `onlyNamespace`: the input covers many namespaces
+    /// by design (`kubectl get … -A -o yaml | threat-report report --policies -`): such policies are
+    /// only counted in a note.
     ///
     /// `deadline`: checked between files and between documents. When it passes, the policies read
     /// so far are returned with the cause in `incomplete` (the section is partial); a single input
@@ -28,6 +30,7 @@ extension PolicyDocumentLoader {
         var items: [PolicyItem] = []
         var evidence: [EvidenceItem] = []
         var warnings: [String] = []
+        var otherNamespaces: [String] = []
         var incomplete: [String] = []
         var read = 0
         func cutOff(_ what: String) {
@@ -77,12 +80,15 @@ extension PolicyDocumentLoader {
             warnings += r.notes
             var elsewhere = 0
             for p in r.policies {
+                // Another namespace's policy applies to other pods: it never counts for this one.
                 if p.item.kind != .ciliumClusterwideNetworkPolicy, let ns = p.item.namespace, ns != namespace {
                     if onlyNamespace {
                         elsewhere += 1
-                        continue
+                    } else {
+                        otherNamespaces.append("\(p.item.kind?.rawValue ?? p.item.kindText) \(ns)/\(p.item.name) (\(p.item.origin))")
+                        warnings.append("\(p.item.origin): policy '\(p.item.name)' is in namespace '\(ns)', not '\(namespace)': left out")
                     }
-                    warnings.append("\(p.item.origin): policy '\(p.item.name)' is in namespace '\(ns)', not '\(namespace)'")
+                    continue
                 }
                 items.append(p.item)
             }
@@ -92,6 +98,11 @@ extension PolicyDocumentLoader {
                 break
             }
         }
+        if !otherNamespaces.isEmpty {
+            let shown = otherNamespaces.prefix(listedElsewhere).joined(separator: ", ")
+            let more = otherNamespaces.count > listedElsewhere ? " and \(otherNamespaces.count - listedElsewhere) more" : ""
+            setNotes.append("not in this environment (namespace \(namespace)): \(shown)\(more)")
+        }
         if items.isEmpty && !files.isEmpty && incomplete.isEmpty {
             setNotes.append("no network policies found in \(path == "-" ? "stdin" : path)")
         }
@@ -99,6 +110,8 @@ extension PolicyDocumentLoader {
     }
 
     static let fileExtensions: Set<String> = ["yaml", "yml", "json"]
+    /// Policies of other namespaces a note names; the rest are counted.
+    static let listedElsewhere = 10
 
     /// Policy files under a folder, recursively, sorted by path; hidden files and folders skipped.
     /// Symlinked files are read (a ConfigMap mounted as a folder is made of symlinks). The listing

@@ -65,14 +65,15 @@ public struct FlowQueries: Sendable, Equatable {
     }
 }
 
-/// Turns the answers to `FlowQueries` into `FlowStatistics` (GitLab's formulas: total = FORWARDED +
-/// DROPPED; increase() extrapolates, so counts are rounded to the nearest integer as GitLab did).
+/// Turns the answers to `FlowQueries` into `FlowStatistics` (GitLab's formulas: the total sums every
+/// verdict the `sum by(verdict)` answers hold — FORWARDED, DROPPED, REDIRECTED, AUDIT, TRACED, ERROR;
+/// increase() extrapolates, so counts are rounded to the nearest integer as GitLab did).
 public enum FlowStatisticsBuilder {
     public static func build(answers: [FlowQueries.Name: PrometheusAnswer], queries: FlowQueries,
                              namespace: String) -> (FlowStatistics, [String]) {
         var warnings: [String] = []
         func counts(_ name: FlowQueries.Name) -> FlowCounts {
-            var f = 0.0, d = 0.0
+            var byVerdict: [String: Double] = [:]
             for s in answers[name]?.vector ?? [] {
                 guard s.value.isFinite, s.value >= 0 else {
                     // increase() is never negative: a negative count is a broken answer.
@@ -80,13 +81,12 @@ public enum FlowStatisticsBuilder {
                     warnings.append("\(name.rawValue): ignored \(what) value (\(s.value)) for \(s.labels[queries.verdictLabel] ?? "?")")
                     continue
                 }
-                switch s.labels[queries.verdictLabel] {
-                case "FORWARDED": f += s.value
-                case "DROPPED": d += s.value
-                default: break
-                }
+                byVerdict[s.labels[queries.verdictLabel] ?? "", default: 0] += s.value
             }
-            return FlowCounts(forwarded: Int(saturating: f), dropped: Int(saturating: d))
+            // Each verdict is rounded on its own, as GitLab showed each series.
+            var c = FlowCounts(forwarded: 0, dropped: 0)
+            for (verdict, v) in byVerdict { c.add(verdict: verdict, Int(saturating: v)) }
+            return c
         }
         func series(_ verdict: String) -> [SeriesPoint<Double>] {
             guard let s = answers[.rate]?.matrix.first(where: { $0.labels[queries.verdictLabel] == verdict }) else { return [] }

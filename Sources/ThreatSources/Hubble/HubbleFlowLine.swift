@@ -1,0 +1,82 @@
+import Foundation
+import ThreatModel
+
+extension HubbleFlowSource {
+    /// One flow as the statistics need it.
+    public struct Flow: Equatable, Sendable {
+        public var time: Date
+        public var verdict: String
+        public var sourceNamespace: String?
+        public var destinationNamespace: String?
+        public var sourcePod: String?
+        public var destinationPod: String?
+        public var destinationPort: Int?
+        public var proto: String?
+        public var dropReason: String?
+        /// The policies named in `ingress_denied_by` and `egress_denied_by` (Cilium ≥ 1.17): the
+        /// policy that dropped the flow, or for AUDIT the one that would have.
+        public var deniedBy: [DenyingPolicy] = []
+    }
+
+    /// One entry of `ingress_denied_by` / `egress_denied_by` (flow.proto's `Policy`: name, namespace,
+    /// labels, revision, kind).
+    public struct DenyingPolicy: Equatable, Sendable {
+        public var name: String
+        /// Empty for clusterwide policies.
+        public var namespace: String
+        public var kind: String
+        public var direction: String
+
+        /// `namespace/name`, or `name` for a clusterwide policy.
+        public var key: String { namespace.isEmpty ? name : "\(namespace)/\(name)" }
+    }
+
+    /// Parses one line: `{"flow": {...}, "node_name": ..., "time": ...}` (hubble ≥ 0.8) or the bare
+    /// flow object (older). Nil for anything else.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Flow? {
+        guard let json = try? JSONValue.parse(bytes: Array(bytes), maxDepth: InputLimits.jsonDepth) else { return nil }
+        let flow = json["flow"] ?? json
+        guard let verdict = flow["verdict"]?.stringValue ?? flow["verdict"]?.intValue.map(verdictName),
+              let timeText = flow["time"]?.stringValue ?? json["time"]?.stringValue,
+              let time = RFC3339.parse(timeText) else { return nil }
+        func ns(_ side: String) -> String? { flow.at("\(side).namespace")?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
+        var port: Int?, proto: String?
+        for p in ["TCP", "UDP", "SCTP"] {
+            if let l4 = flow.at("l4.\(p)") {
+                proto = p
+                port = l4["destination_port"]?.intValue
+            }
+        }
+        if flow.at("l4.ICMPv4") != nil || flow.at("l4.ICMPv6") != nil { proto = "ICMP" }
+        for p in ["VRRP", "IGMP"] where flow.at("l4.\(p)") != nil { proto = p }
+        let reason = flow["drop_reason_desc"]?.stringValue ?? flow["drop_reason_desc"]?.intValue.map { "REASON_\($0)" }
+        var denied: [DenyingPolicy] = []
+        for (field, direction) in [("ingress_denied_by", "ingress"), ("egress_denied_by", "egress")] {
+            for p in flow[field]?.arrayValue ?? [] {
+                guard let name = p["name"]?.stringValue, !name.isEmpty else { continue }
+                denied.append(DenyingPolicy(name: name, namespace: p["namespace"]?.stringValue ?? "",
+                                            kind: p["kind"]?.stringValue ?? "", direction: direction))
+            }
+        }
+        return Flow(time: time, verdict: verdict, sourceNamespace: ns("source"), destinationNamespace: ns("destination"),
+                    sourcePod: flow.at("source.pod_name")?.stringValue, destinationPod: flow.at("destination.pod_name")?.stringValue,
+                    destinationPort: port, proto: proto, dropReason: reason, deniedBy: denied)
+    }
+
+    /// flow.proto's `Verdict` enum, for lines that carry the number.
+    static func verdictName(_ v: Int) -> String {
+        ["VERDICT_UNKNOWN", "FORWARDED", "DROPPED", "ERROR", "AUDIT", "REDIRECTED", "TRACED", "TRANSLATED"][safe: v] ?? "VERDICT_\(v)"
+    }
+
+    /// `source → destination:port/proto`, with namespace/pod on each side (`world` when outside).
+    static func pairKey(_ f: Flow) -> String {
+        let src = [f.sourceNamespace ?? "world", f.sourcePod].compactMap { $0 }.joined(separator: "/")
+        let dst = [f.destinationNamespace ?? "world", f.destinationPod].compactMap { $0 }.joined(separator: "/")
+        let port = f.destinationPort.map { ":\($0)" } ?? ""
+        return "\(src) → \(dst)\(port)/\(f.proto ?? "?")"
+    }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+}
