@@ -61,7 +61,8 @@ public struct HubbleFlowSource: FlowSource {
         let origin = buckets.first?.timeIntervalSince1970 ?? w.from.timeIntervalSince1970
         var fwdBuckets = [Int](repeating: 0, count: buckets.count), dropBuckets = fwdBuckets
         var all = FlowCounts(forwarded: 0, dropped: 0), inbound = all, outbound = all
-        var reasons: [String: Int] = [:], tuples: [String: Int] = [:]
+        // Both tables are capped in entries and bytes (unique pod names cannot grow them without bound).
+        var reasons = BoundedCounts(cap: 10_000, byteCap: 1 << 20), tuples = BoundedCounts(cap: 100_000, byteCap: 8 << 20)
         var skipped = 0, tooLong = 0
         var skipPlaces: [String] = [], longPlaces: [String] = []
         var evidence: [EvidenceItem] = []
@@ -96,11 +97,11 @@ public struct HubbleFlowSource: FlowSource {
                 let i = Int((f.time.timeIntervalSince1970 - origin) / step)
                 if i >= 0, i < buckets.count { if dropped { dropBuckets[i] += 1 } else { fwdBuckets[i] += 1 } }
                 if dropped {
-                    reasons[DropReason.canonical(f.dropReason ?? "UNKNOWN"), default: 0] += 1
+                    reasons.add(DropReason.canonical(InputLimits.keyPrefix(f.dropReason ?? "UNKNOWN")))
                     let src = [f.sourceNamespace ?? "world", f.sourcePod].compactMap { $0 }.joined(separator: "/")
                     let dst = [f.destinationNamespace ?? "world", f.destinationPod].compactMap { $0 }.joined(separator: "/")
                     let port = f.destinationPort.map { ":\($0)" } ?? ""
-                    tuples["\(src) → \(dst)\(port)/\(f.proto ?? "?")", default: 0] += 1
+                    tuples.add("\(src) → \(dst)\(port)/\(f.proto ?? "?")")
                 }
             }
             evidence.append(EvidenceItem(section: "flows", source: path, sha256: digest.finalize()))
@@ -109,9 +110,8 @@ public struct HubbleFlowSource: FlowSource {
             counts: all, inbound: inbound, outbound: outbound,
             forwardedRate: zip(buckets, fwdBuckets).map { SeriesPoint($0, Double($1) / step) },
             droppedRate: zip(buckets, dropBuckets).map { SeriesPoint($0, Double($1) / step) },
-            topDropReasons: FlowStatisticsBuilder.rank(reasons.map { RankedCount(key: $0.key, count: $0.value) }),
-            topDroppedPairs: FlowStatisticsBuilder.rank(tuples.map { RankedCount(key: $0.key, count: $0.value) }))
-        var warnings: [String] = []
+            topDropReasons: reasons.ranked(), topDroppedPairs: tuples.ranked())
+        var warnings = [reasons.warning("dropped flows", with: "drop reasons"), tuples.warning("dropped flows", with: "flow pairs")].compactMap { $0 }
         if skipped > 0 {
             warnings.append("skipped \(skipped) line(s) that are not hubble flow JSON, first at \(skipPlaces.joined(separator: ", "))")
         }

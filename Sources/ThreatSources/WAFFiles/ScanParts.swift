@@ -103,10 +103,10 @@ struct AuditPart {
     var reader: AuditEntryReader
     var records: [AuditRecord] = []
     var ruleRefs: [RuleRef] = []
-    var rules = Interner(cap: 20_000)
-    var messages = Interner(cap: 50_000)
-    var clients = Interner(cap: 100_000)
-    var uris = Interner(cap: 100_000)
+    var rules = Interner(cap: 20_000, byteCap: 1 << 20)
+    var messages = Interner(cap: 50_000, byteCap: 4 << 20)
+    var clients = Interner(cap: 100_000, byteCap: 2 << 20)
+    var uris = Interner(cap: 100_000, byteCap: 8 << 20)
 
     init(zone: TimeZone) { reader = AuditEntryReader(zone: zone) }
 }

@@ -166,10 +166,7 @@ struct WAFLogScan {
         }
 
         var (audit, access, skippedTotal, warnings) = summaries(audit: first, access: second)
-        for (what, i) in [("client addresses", merged.clients), ("URIs", merged.uris), ("rule messages", merged.messages)]
-        where i.overflowed > 0 {
-            warnings.append("more than \(i.cap) distinct \(what) in the window: \(i.overflowed) entries beyond them are counted but not ranked")
-        }
+        warnings += Self.otherWarnings(records: records, refs: refs, merged: merged)
         return Outcome(records: records, ruleRefs: refs, rules: merged.rules, messages: merged.messages,
                        clients: merged.clients, uris: merged.uris, audit: audit, access: access,
                        accessBuckets: totals, skipped: skippedTotal, warnings: warnings)
