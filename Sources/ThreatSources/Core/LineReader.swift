@@ -15,6 +15,8 @@ public struct LineReader {
     public let path: String
     public var maxLineBytes: Int
     public static let blockSize = 1 << 20
+    /// Compressed bytes inflated per step (at most ~16.5 MB out).
+    static let gzipInputSize = 16 << 10
 
     public init(path: String, maxLineBytes: Int = InputLimits.lineBytes) {
         self.path = path
@@ -36,7 +38,9 @@ public struct LineReader {
         var lineNo = 0
         do {
             while true {
-                let raw = try fh.read(upToCount: LineReader.blockSize) ?? Data()
+                // Compressed input is read 16 KiB at a time: deflate expands up to ~1032×, so one
+                // 1 MiB read of a crafted file would inflate to a gigabyte at once.
+                let raw = try fh.read(upToCount: gzip ? LineReader.gzipInputSize : LineReader.blockSize) ?? Data()
                 let block: [UInt8]
                 if let inflater {
                     block = try inflater.inflate(raw, final: raw.isEmpty)
