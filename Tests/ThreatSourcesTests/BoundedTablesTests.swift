@@ -77,7 +77,7 @@ struct BoundedTablesTests {
 
     @Test("Table cap, interner: entries past the byte cap share the overflow id; strings are cut to 1 KiB before they are kept")
     func internerByteCap() {
-        var i = Interner(cap: 100, byteCap: 3 * 1024)
+        var i = Interner(cap: 100, byteCap: 3 * 1024, key: .random())
         let ids = (0..<5).map { k in i.id("/u\(k)/" + String(repeating: "a", count: 5000)) }
         #expect(Array(ids.prefix(3)) == [0, 1, 2])
         #expect(ids[3] == Interner.overflow && ids[4] == Interner.overflow)
@@ -108,5 +108,25 @@ struct BoundedTablesTests {
         #expect(result.value.topClients.count == 10 && result.value.topClients.allSatisfy { $0.key.utf8.count == 1024 })
         let warning = try #require(result.warnings.first { $0.contains("client addresses beyond the table cap") }, "\(result.warnings)")
         #expect(warning.hasPrefix("52 audit entries with client addresses beyond the table cap of 100000 entries or 2 MiB were counted as other"), "\(warning)")
+    }
+
+    @Test("Keyed hash: every scan draws its own key; the same id hashes alike within a scan and differently across keys")
+    func keyedHash() {
+        let a = HashKey.random(), b = HashKey.random()
+        #expect(a != b)
+        let id = "898be137d2fcec4819d28479380b8261"
+        #expect(byteHash(id, key: a) == byteHash(id, key: a))
+        #expect(byteHash(id, key: a) != byteHash(id, key: b))
+        // The unkeyed hash's low bits (the table slot) were a function of the bytes alone; now 64
+        // ids that share their slot under one key spread over many slots under another.
+        let mask: UInt64 = 1023
+        let ids = (0..<200_000).map { "id-\($0)" }
+        let slot = byteHash(ids[0], key: a) & mask
+        let same = ids.filter { byteHash($0, key: a) & mask == slot }.prefix(64)
+        let spread = Set(same.map { byteHash($0, key: b) & mask })
+        #expect(same.count == 64 && spread.count > 40, "\(spread.count) slots")
+        #expect(WAFLogScan(auditFiles: [], accessFiles: [], windows: [], attribution: Attribution(namespace: "n", hosts: []),
+                           zone: TimeZone(identifier: "UTC")!).hashKey != WAFLogScan(auditFiles: [], accessFiles: [], windows: [],
+                           attribution: Attribution(namespace: "n", hosts: []), zone: TimeZone(identifier: "UTC")!).hashKey)
     }
 }

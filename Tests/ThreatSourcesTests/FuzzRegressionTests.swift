@@ -35,7 +35,7 @@ struct FuzzRegressionTests {
     func auditLines() throws {
         for (name, bytes) in try Self.inputs("audit-line") {
             let (buffer, block) = Self.block(bytes)
-            var part = AuditPart(zone: TimeZone(identifier: "UTC")!)
+            var part = AuditPart(zone: TimeZone(identifier: "UTC")!, key: Self.scan.hashKey)
             var tally = BlockTally(file: 0, index: 0)
             Self.scan.parseAudit(block, &part, &tally)
             withExtendedLifetime(buffer) {}

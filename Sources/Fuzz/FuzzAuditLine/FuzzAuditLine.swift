@@ -17,7 +17,7 @@ let scan = WAFLogScan(auditFiles: [], accessFiles: [], windows: windows,
 public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let n = min(count, BlockBuffer.capacity)
     if n > 0, let start { memcpy(buffer.pointer, start, n) }
-    var part = AuditPart(zone: utc)
+    var part = AuditPart(zone: utc, key: scan.hashKey)
     var tally = BlockTally(file: 0, index: 0)
     scan.parseAudit(LineBlock(file: 0, index: 0, buffer: buffer, count: n), &part, &tally)
 
