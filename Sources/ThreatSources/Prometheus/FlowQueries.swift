@@ -99,7 +99,7 @@ public enum FlowStatisticsBuilder {
             (answers[name]?.vector ?? []).compactMap { s -> RankedCount? in
                 guard s.value.isFinite else { return nil }
                 let n = Int(saturating: s.value)
-                return n > 0 ? RankedCount(key: key(s.labels), count: n) : nil
+                return n > 0 ? RankedCount(key: InputLimits.keyPrefix(key(s.labels)), count: n) : nil
             }
         }
         // Pairs are merged by their shown key too (a label set may repeat with other labels), then ranked.
