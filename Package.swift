@@ -64,11 +64,14 @@ let package = Package(
 // libFuzzer targets (docs/fuzzing.md), only with THREAT_REPORT_FUZZ=1: they must be built with
 // `-sanitize=fuzzer,address` (libFuzzer supplies `main`), so a plain `swift build` leaves them out.
 // scripts/fuzz.sh builds and runs them.
+// FuzzSupport runs decoded statistics on through the findings and the charts, as the report does.
 if let flag = getenv("THREAT_REPORT_FUZZ"), String(cString: flag) == "1" {
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["ThreatModel", "ThreatAnalysis", "ThreatCharts", "ThreatRender"],
+                                   path: "Sources/Fuzz/FuzzSupport"))
     for name in ["FuzzAuditLine", "FuzzAccessLine", "FuzzHubbleLine", "FuzzPrometheusAnswer",
                  "FuzzMsearchAnswer", "FuzzPolicyYAML", "FuzzConfig"] {
         package.targets.append(.executableTarget(
-            name: name, dependencies: ["ThreatSources", "ThreatConfig", "ThreatModel"], path: "Sources/Fuzz/\(name)"))
+            name: name, dependencies: ["ThreatSources", "ThreatConfig", "ThreatModel", "FuzzSupport"], path: "Sources/Fuzz/\(name)"))
         package.products.append(.executable(name: name, targets: [name]))
     }
 }

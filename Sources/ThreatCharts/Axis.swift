@@ -33,7 +33,7 @@ public enum AxisLabels {
 
     /// `scaled / 10^decimals` written out with trailing zeros (and a bare ".") removed.
     private static func fixed(_ scaled: Double, decimals: Int) -> String {
-        guard scaled < 9e15 else { return String(format: "%.0f", scaled) }
+        guard scaled < 9e15 else { return String(format: "%.3g", scaled) }
         let n = Int64(scaled)
         var m: Int64 = 1
         for _ in 0..<decimals { m *= 10 }
@@ -45,9 +45,11 @@ public enum AxisLabels {
 
     /// Tick values 0, step, 2·step, … up to the first multiple of step at or above `max`, with
     /// step a 1, 2, 2.5 or 5 × 10ⁿ chosen so there are at most about `count` intervals.
-    /// A non-positive or non-finite `max` is treated as 1.
+    /// A non-positive or non-finite `max` is treated as 1; a `max` below 1e-6 (a subnormal such as
+    /// 5e-324, whose fifth is 0 and whose log10 is -∞) as 1e-6, the finest step a label shows; one
+    /// above 1e300 as 1e300, so no tick overflows to ∞.
     public static func niceTicks(max: Double, count: Int = 5) -> [Double] {
-        let top = max.isFinite && max > 0 ? max : 1
+        let top = max.isFinite && max > 0 ? Swift.min(Swift.max(max, 1e-6), 1e300) : 1
         let raw = top / Double(Swift.max(1, count))
         let exponent = Int(log10(raw).rounded(.down))
         let magnitude = pow(10, Double(exponent))

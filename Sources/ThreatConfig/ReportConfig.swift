@@ -398,6 +398,8 @@ public enum ConfigLoader {
     static func positive(_ node: Node, r: YAMLReader, path: String) throws(LocatedError) -> Double {
         let d = try r.double(node, path: path)
         guard d > 0 else { throw r.error(node, "\(path) must be above 0") }
+        // Seconds: a day is far above any useful timeout, and keeps `timeout × 1000` an integer.
+        guard d <= 86400 else { throw r.error(node, "\(path) must be at most 86400 (seconds)") }
         return d
     }
 

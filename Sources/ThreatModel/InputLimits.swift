@@ -19,6 +19,27 @@ public enum InputLimits {
     /// stops reading past it.
     public static let answerBytes = 256 << 20
 
+    /// Longest key kept in a count table (a URI, client, rule message, drop reason, flow pair):
+    /// 1 KiB, well above what a report shows (160 characters). Longer keys are cut at a UTF-8
+    /// character boundary before they are kept, so keys that share their first KiB count together.
+    public static let keyBytes = 1024
+
+    /// `b` cut to `keyBytes` at a UTF-8 character boundary.
+    @inline(__always)
+    public static func keyPrefix(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard b.count > keyBytes else { return b }
+        var n = keyBytes
+        while n > 0, b[n] & 0xC0 == 0x80 { n -= 1 }  // b[n] is the first byte left out
+        return UnsafeBufferPointer(rebasing: b[0..<n])
+    }
+
+    /// `s` cut to `keyBytes` of UTF-8 at a character boundary.
+    public static func keyPrefix(_ s: String) -> String {
+        guard s.utf8.count > keyBytes else { return s }
+        var s = s
+        return s.withUTF8 { String(decoding: keyPrefix($0), as: UTF8.self) }
+    }
+
     /// "1 MiB", "16 MiB".
     public static func describe(bytes: Int) -> String {
         bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : bytes >= 1024 && bytes % 1024 == 0 ? "\(bytes >> 10) KiB" : "\(bytes) bytes"

@@ -122,8 +122,9 @@ public indirect enum JSONValue: Sendable, Equatable {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}", "\u{7F}", "\u{80}"..."\u{9F}", "\u{202A}"..."\u{202E}", "\u{2066}"..."\u{2069}":
-                // Also C1 controls and bidi overrides: the text stays the same for a JSON reader, and a
+            case "<", ">", "&", "\u{2028}", "\u{2029}", "\u{7F}", "\u{80}"..."\u{9F}", "\u{202A}"..."\u{202E}", "\u{2066}"..."\u{2069}",
+                 "\u{200B}"..."\u{200F}", "\u{2060}"..."\u{2064}", "\u{061C}", "\u{FEFF}":
+                // Also C1 controls, bidi controls and zero-width characters: the text stays the same for a JSON reader, and a
                 // terminal showing the JSON (`policy list -o json`) never receives them raw.
                 out += String(format: "\\u%04x", u.value)
             default:

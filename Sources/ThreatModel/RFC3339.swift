@@ -5,7 +5,11 @@ import Foundation
 public enum RFC3339 {
     /// `2026-11-20T00:00:00Z` for UTC, or with a `+hh:mm` offset when `offsetSeconds` is non-zero.
     public static func format(_ date: Date, offsetSeconds: Int = 0) -> String {
-        let secs = Int(floor(date.timeIntervalSince1970)) + offsetSeconds
+        // Input times are checked to lie in the years 0001–9999; a date past them (derived by
+        // arithmetic) is clamped to the nearest end rather than trapping or writing a 5-digit year.
+        let t = date.timeIntervalSince1970
+        let clamped = t.isNaN ? 0 : Swift.min(Swift.max(t, Double(NumberLimits.earliestSeconds)), Double(NumberLimits.latestSeconds))
+        let secs = Swift.min(Swift.max(Int(floor(clamped)) + offsetSeconds, NumberLimits.earliestSeconds), NumberLimits.latestSeconds)
         let c = CivilTime(epochSeconds: secs)
         var s = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year, c.month, c.day, c.hour, c.minute, c.second)
         if offsetSeconds == 0 {
@@ -18,7 +22,8 @@ public enum RFC3339 {
         return s
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±hh:mm)`. Returns nil on anything else.
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±hh:mm)`. Returns nil on anything else, and on a time
+    /// outside the years 0001–9999 (`NumberLimits`).
     public static func parse(_ text: String) -> Date? {
         let b = Array(text.utf8)
         func num(_ i: Int, _ n: Int) -> Int? {
@@ -67,6 +72,8 @@ public enum RFC3339 {
         guard i == b.count else { return nil }
         let days = CivilTime.daysFromCivil(year: y, month: mo, day: d)
         let epoch = days * 86400 + h * 3600 + mi * 60 + s - offset
+        // Years 0001–9999 only (an offset can move 0001-01-01T00:00 or 9999-12-31T23:59 past them).
+        guard (NumberLimits.earliestSeconds...NumberLimits.latestSeconds).contains(epoch) else { return nil }
         return Date(timeIntervalSince1970: Double(epoch) + frac)
     }
 }

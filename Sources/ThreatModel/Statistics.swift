@@ -90,7 +90,7 @@ public struct WAFStatistics: Sendable, Equatable, Codable {
         for r in rules {
             let c = CRSCategory(ruleID: r.key)
             guard c != .anomaly else { continue }
-            counts[c, default: 0] += r.count
+            counts[c] = NumberLimits.clampedAdd(counts[c] ?? 0, r.count)
         }
         return CRSCategory.ranked(counts)
     }

@@ -1,9 +1,11 @@
 import Foundation
+import ThreatModel
 
 /// Untrusted text (log fields, API answers, manifests) made safe before any format sees it.
 public enum Sanitize {
     /// Removes control characters (C0 but tab and newline, DEL, C1 — ESC sequences would otherwise
-    /// reach a terminal), and cuts to `max` characters with an ellipsis.
+    /// reach a terminal), bidi controls and zero-width characters (`InvisibleText`), and cuts to
+    /// `max` characters with an ellipsis.
     public static func text(_ s: String, max: Int = 300, keepNewlines: Bool = false) -> String {
         var out = ""
         var n = 0
@@ -11,9 +13,8 @@ public enum Sanitize {
             let v = u.value
             if v < 0x20 {
                 if keepNewlines, v == 0x0A || v == 0x09 { out.unicodeScalars.append(u) } else { out += " " }
-            } else if v == 0x7F || (0x80...0x9F).contains(v) || v == 0x2028 || v == 0x2029 || (0x202A...0x202E).contains(v)
-                        || (0x2066...0x2069).contains(v) {
-                // DEL, C1 controls, line separators and bidi overrides (which can disguise text)
+            } else if v == 0x7F || (0x80...0x9F).contains(v) || v == 0x2028 || v == 0x2029 || InvisibleText.isInvisible(v) {
+                // DEL, C1 controls, line separators, bidi controls and zero-width characters (which can disguise text)
                 out += v == 0x2028 || v == 0x2029 ? " " : ""
                 continue
             } else {
@@ -32,19 +33,28 @@ public enum Sanitize {
 /// What a terminal must not receive raw from data.
 public enum TerminalText {
     /// C0 controls but tab, newline and carriage return, DEL, C1 controls, line/paragraph
-    /// separators, and bidi embeddings, overrides and isolates.
+    /// separators, bidi controls and zero-width characters (`InvisibleText`). A carriage return
+    /// is safe only before a line feed: see `firstUnsafe`.
     public static func isUnsafe(_ u: Unicode.Scalar) -> Bool {
         let v = u.value
         return (v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D) || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029
-            || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+            || InvisibleText.isInvisible(v)
     }
 
     /// The first unsafe character of `text`, with its 1-based line and column and a name for people.
+    /// A lone carriage return (not followed by a line feed) is unsafe: a terminal returns to the
+    /// start of the line and the rest overwrites what came before (a rule hidden behind a comment).
     public static func firstUnsafe(in text: String) -> (line: Int, column: Int, name: String)? {
         var line = 1, column = 1
-        for u in text.unicodeScalars {
+        var it = text.unicodeScalars.makeIterator()
+        var next = it.next()
+        while let u = next {
+            next = it.next()
+            if u == "\r", next != "\n" {
+                return (line, column, "U+000D (a carriage return not followed by a line feed)")
+            }
             if isUnsafe(u) {
-                let kind = (0x202A...0x202E).contains(u.value) || (0x2066...0x2069).contains(u.value) ? "a bidi control" : "a control character"
+                let kind = InvisibleText.isBidi(u.value) ? "a bidi control" : InvisibleText.isInvisible(u.value) ? "an invisible character" : "a control character"
                 return (line, column, String(format: "U+%04X", u.value) + " (\(kind))")
             }
             if u == "\n" { line += 1; column = 1 } else { column += 1 }
@@ -52,7 +62,7 @@ public enum TerminalText {
         return nil
     }
 
-    public static func containsUnsafe(_ text: String) -> Bool { text.unicodeScalars.contains(where: isUnsafe) }
+    public static func containsUnsafe(_ text: String) -> Bool { firstUnsafe(in: text) != nil }
 }
 
 /// Escaping for GitLab/GitHub-flavoured Markdown: every ASCII punctuation character that can start

@@ -7,6 +7,10 @@ import ThreatSources
 public enum SourceFactory {
     /// `previousWindow`: the source for the comparison window; a replay reads `<path>/previous/`.
     public static func waf(_ config: WAFSourceConfig, previousWindow: Bool = false) -> any WAFSource {
+        RangeCheckedWAFSource(inner: unchecked(config, previousWindow: previousWindow), place: config.place)
+    }
+
+    static func unchecked(_ config: WAFSourceConfig, previousWindow: Bool) -> any WAFSource {
         switch config {
         case let .replay(path): ReplayWAFSource(path: previousWindow ? path + "/previous" : path)
         case let .elasticsearch(settings): ElasticsearchWAFSource(settings: settings)
@@ -15,6 +19,10 @@ public enum SourceFactory {
     }
 
     public static func flows(_ config: FlowSourceConfig, previousWindow: Bool = false) -> any FlowSource {
+        RangeCheckedFlowSource(inner: unchecked(config, previousWindow: previousWindow), place: config.place)
+    }
+
+    static func unchecked(_ config: FlowSourceConfig, previousWindow: Bool) -> any FlowSource {
         switch config {
         case let .replay(path): ReplayFlowSource(path: previousWindow ? path + "/previous" : path)
         case let .prometheus(settings): PrometheusFlowSource(settings: settings)
@@ -25,13 +33,19 @@ public enum SourceFactory {
     /// A live WAF section's recorded answers (`--replay` of a `--record`ed run), decoded with the
     /// section's own settings.
     static func recordedWAF(_ config: WAFSourceConfig, folder: String) -> any WAFSource {
-        if case let .elasticsearch(settings) = config { return ReplayWAFSource(path: folder, queries: WAFQueries(settings: settings)) }
-        return ReplayWAFSource(path: folder)
+        let place = "recording \(folder)"
+        if case let .elasticsearch(settings) = config {
+            return RangeCheckedWAFSource(inner: ReplayWAFSource(path: folder, queries: WAFQueries(settings: settings)), place: place)
+        }
+        return RangeCheckedWAFSource(inner: ReplayWAFSource(path: folder), place: place)
     }
 
     static func recordedFlows(_ config: FlowSourceConfig, folder: String) -> any FlowSource {
-        if case let .prometheus(settings) = config { return ReplayFlowSource(path: folder, queries: FlowQueries(settings: settings)) }
-        return ReplayFlowSource(path: folder)
+        let place = "recording \(folder)"
+        if case let .prometheus(settings) = config {
+            return RangeCheckedFlowSource(inner: ReplayFlowSource(path: folder, queries: FlowQueries(settings: settings)), place: place)
+        }
+        return RangeCheckedFlowSource(inner: ReplayFlowSource(path: folder), place: place)
     }
 
     public static func policies(_ config: PolicySourceConfig) -> any PolicySource {

@@ -156,6 +156,12 @@ struct ReportCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("threat-report: SOURCE_DATE_EPOCH must be a whole number of seconds\n".utf8))
                 throw ArgumentParser.ExitCode(2)
             }
+            // generated_at is written as RFC 3339, which has four-digit years.
+            guard secs <= NumberLimits.latestSeconds else {
+                let text = Sanitize.text(epoch, max: 40)
+                FileHandle.standardError.write(Data("threat-report: SOURCE_DATE_EPOCH=\(text) is past 9999-12-31T23:59:59Z (\(NumberLimits.latestSeconds)); times must be within the years 0001–9999\n".utf8))
+                throw ArgumentParser.ExitCode(2)
+            }
             options.sourceDateEpoch = Date(timeIntervalSince1970: Double(secs))
         }
         let result = ReportPipeline.run(options, logger: logger)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ThreatModel
 
 /// Everything the CLI prints (stdout and stderr of every command that shows data, and the errors
 /// that quote input) reaches the terminal without escape sequences, other control characters or
@@ -23,15 +24,15 @@ struct TerminalOutputTests {
     }
 
     /// What must never reach a terminal: bytes that are not UTF-8 (a lone 0x9B is an 8-bit CSI to
-    /// some terminals), C0 controls but newline, DEL, C1 controls, and bidi embeddings, overrides
-    /// and isolates (U+202A–U+202E, U+2066–U+2069).
+    /// some terminals), C0 controls but newline, DEL, C1 controls, bidi embeddings, overrides,
+    /// isolates and marks, and zero-width characters (`InvisibleText`).
     static func unsafe(_ bytes: [UInt8]) -> [String] {
         let text = String(decoding: bytes, as: UTF8.self)
         var found: [String] = []
         if Array(text.utf8) != bytes { found.append("invalid UTF-8") }
         for u in text.unicodeScalars {
             let v = u.value
-            if (v < 0x20 && v != 0x0A) || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) {
+            if (v < 0x20 && v != 0x0A) || (0x7F...0x9F).contains(v) || InvisibleText.isInvisible(v) {
                 found.append(String(format: "U+%04X", v))
             }
         }
@@ -49,7 +50,7 @@ struct TerminalOutputTests {
     static func fixture() throws -> HostileFixture {
         let all = try PayloadCorpus.load()
         let picked = all.filter { ["terminal", "xml-sarif"].contains($0.family) }
-        return try HostileFixture(payloads: Array(picked.prefix(20)))
+        return try HostileFixture(payloads: Array(picked.prefix(20)) + all.filter { $0.family == "invisible" })
     }
 
     @Test("report: the log lines and the summary on stderr (--verbose), the paths on stdout")

@@ -21,6 +21,21 @@ import ThreatModel
         }
     }
 
+    @Test("Axis extremes: a subnormal (5e-324), zero, one value and huge maxima give finite, rising ticks and labels; no trap")
+    func niceTicksExtremes() {
+        // 5e-324 / 5 is 0 and log10(0) is -∞: the axis used to trap (Int(-∞)).
+        #expect(AxisLabels.niceTicks(max: 5e-324) == AxisLabels.niceTicks(max: 1e-6))
+        #expect(AxisLabels.niceTicks(max: .leastNormalMagnitude) == AxisLabels.niceTicks(max: 1e-6))
+        for m in [5e-324, 1e-300, 1e-7, 0, 1, 9_007_199_254_740_992, 1e300, 1.7976931348623157e308, .infinity] {
+            let t = AxisLabels.niceTicks(max: m)
+            #expect(t.count >= 2 && t.allSatisfy(\.isFinite), "\(m): \(t)")
+            #expect(zip(t, t.dropFirst()).allSatisfy { $0 < $1 }, "\(m): \(t)")
+            #expect(t.map(AxisLabels.compact).allSatisfy { !$0.isEmpty && $0.count < 12 }, "\(m): \(t.map(AxisLabels.compact))")
+        }
+        #expect(AxisLabels.compact(5e-324) == "0")
+        #expect(AxisLabels.compact(1e300) == "1e+285P")
+    }
+
     @Test func niceTicks() {
         #expect(AxisLabels.niceTicks(max: 950) == [0, 200, 400, 600, 800, 1000])
         #expect(AxisLabels.niceTicks(max: 4800) == [0, 1000, 2000, 3000, 4000, 5000])

@@ -35,7 +35,7 @@ struct FuzzRegressionTests {
     func auditLines() throws {
         for (name, bytes) in try Self.inputs("audit-line") {
             let (buffer, block) = Self.block(bytes)
-            var part = AuditPart(zone: TimeZone(identifier: "UTC")!)
+            var part = AuditPart(zone: TimeZone(identifier: "UTC")!, key: Self.scan.hashKey)
             var tally = BlockTally(file: 0, index: 0)
             Self.scan.parseAudit(block, &part, &tally)
             withExtendedLifetime(buffer) {}
@@ -147,11 +147,19 @@ struct FuzzRegressionTests {
             let items = values.enumerated().map { #"{"metric":{"verdict":"\#($0.offset % 2 == 0 ? "FORWARDED" : "DROPPED")","reason":"r\#($0.offset)"},"value":[1,"\#($0.element)"]}"# }
             return try PrometheusAnswer.decode(Array(#"{"status":"success","data":{"resultType":"vector","result":[\#(items.joined(separator: ","))]}}"#.utf8), place: "p")
         }
-        let huge = try vector(["1e300", "1e300"])
+        // Since the range checks: a value past 2^53 is refused at decode, with its place.
+        #expect(throws: SourceError.malformed(place: "p", detail: "data.result[0].value: value out of range: 1e+300 (sample values must be within ±9007199254740992)")) {
+            try vector(["1e300", "1e300"])
+        }
+        // The builder, handed such values directly, still never traps: a sum past 2^53 is kept as
+        // 2^53 + 1 (out of range), so the source's range check refuses the answer.
+        let huge = PrometheusAnswer(result: .vector([.init(labels: ["verdict": "FORWARDED", "reason": "a"], value: 1e300),
+                                                     .init(labels: ["verdict": "DROPPED", "reason": "b"], value: 1e300)]), warnings: [])
         let (stats, _) = FlowStatisticsBuilder.build(answers: [.totals: huge, .dropReasons: huge], queries: FlowQueries(), namespace: "ns")
-        #expect(stats.counts.forwarded == 1 << 53 && stats.counts.dropped == 1 << 53)
-        #expect(stats.counts.total == 1 << 54)
+        #expect(stats.counts.forwarded == (1 << 53) + 1 && stats.counts.dropped == (1 << 53) + 1)
+        #expect(stats.counts.total == (1 << 54) + 2)
         #expect(stats.topDropReasons.allSatisfy { $0.count == 1 << 53 })
+        #expect(stats.rangeProblem()?.description == "value out of range: flows forwarded is 9007199254740993 (counts must be 0…9007199254740992)")
         let negative = try vector(["-5", "7"])
         let (n, warnings) = FlowStatisticsBuilder.build(answers: [.totals: negative], queries: FlowQueries(), namespace: "ns")
         #expect(n.counts.forwarded == 0 && n.counts.dropped == 7)
@@ -179,7 +187,8 @@ struct FuzzRegressionTests {
             _ = try MsearchAnswer.decode(bytes, place: "es")
             Issue.record("an answer with hits.total -5 decoded")
         } catch {
-            #expect(error.description == "es responses[0]: hits.total is neither a number nor {value, relation}")
+            // Since the range checks, the message names the value and the range.
+            #expect(error.description == "es responses[0] hits.total: value out of range: the count is -5 (counts must be 0…9007199254740992)")
         }
         #expect(JSONValue.number(-1).intValue == nil && JSONValue.string("-1").intValue == nil && JSONValue.number(0).intValue == 0)
     }

@@ -9,7 +9,7 @@ cache, and rows are judged on ratios where the target is a ratio. Inputs are gen
 (wall clock and maximum resident set size); chart rendering is an in-process ordo-one/benchmark
 suite (Benchmarks/). BENCH_BIG=1 adds the 1 GB and 5 GB access logs (constant memory).
 
-  scripts/bench/bench.py [--runs N] [--only waf,audit,rss,big,charts,e2e,flows]
+  scripts/bench/bench.py [--runs N] [--only waf,audit,rss,big,charts,e2e,flows,worst,hash]
 
 Writes the table to stdout and to .bench/results.md.
 """
@@ -366,6 +366,28 @@ def bench_flows(runs):
         html < 2 * 1024 * 1024)
 
 
+def bench_hash():
+    """The scan's hash before (unkeyed) and after (keyed): ns per key, swiftc -O."""
+    exe = os.path.join(BENCH, "hash_bench")
+    subprocess.run(["swiftc", "-O", os.path.join(ROOT, "scripts", "bench", "hash_bench.swift"), "-o", exe], check=True)
+    out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
+    ns = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(.*?): ([0-9.]+) ns per key", out, re.M)}
+    old, new, sip = ns["old multiply-xorshift"], ns["keyed multiply-xorshift"], ns["Hasher (SipHash-1-3)"]
+    row("scan hash, keyed (ns per key)", new, "ns", "unkeyed (before)", old, new / old, "<= 1.25x", new / old <= 1.25)
+    row("scan hash, Swift Hasher (ns per key)", sip, "ns", "keyed", new, sip / new, "-", None)
+
+
+def bench_worst():
+    """Peak RSS on generated worst cases (scripts/bench/worst.py): unique 1 MB URIs, unique pod
+    pairs, endless Kubernetes pages. The goal is 256 MB whatever the input."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import worst
+    for name, (rss, secs, code) in worst.run(BIN, 2048, {"uris", "pods", "pages"}):
+        ok = code != "killed" and rss <= 256
+        row("peak RSS, worst case: %s (MB)" % name, rss if code != "killed" else "> 2048", "MB", "target", 256,
+            rss / 256 if code != "killed" else None, "<= 256 MB", ok)
+
+
 def table():
     head = ("| measure | measured | peer or bound | peer | ratio | target | result |\n"
             "|---|---:|---|---:|---:|---|---|\n")
@@ -394,7 +416,7 @@ def machine():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "5")))
-    ap.add_argument("--only", default="access,audit,rss,charts,e2e,flows")
+    ap.add_argument("--only", default="access,audit,rss,charts,e2e,flows,worst,hash")
     a = ap.parse_args()
     parts = set(a.only.split(","))
     if os.environ.get("BENCH_BIG") == "1":
@@ -417,6 +439,10 @@ def main():
         bench_sample(a.runs)
     if "flows" in parts:
         bench_flows(a.runs)
+    if "worst" in parts:
+        bench_worst()
+    if "hash" in parts:
+        bench_hash()
     text = "Measured %s; best of %d runs.\n\n%s" % (machine(), a.runs, table())
     print(text)
     with open(os.path.join(BENCH, "results.md"), "w") as f:

@@ -18,7 +18,7 @@ let (table, chain): (IDTable, [Int32]) = {
     var t = IDTable(capacity: ids.count)
     var chain = [Int32](repeating: -1, count: ids.count)
     for (k, id) in ids.enumerated() {
-        if let previous = t.insert(byteHash(id), Int32(k)) { chain[k] = previous }
+        if let previous = t.insert(byteHash(id, key: scan.hashKey), Int32(k)) { chain[k] = previous }
     }
     return (t, chain)
 }()

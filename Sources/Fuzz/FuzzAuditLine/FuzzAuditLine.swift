@@ -1,6 +1,7 @@
 // libFuzzer target: ModSecurity v2/v3 and Coraza JSON audit lines, through the audit step's
 // worker (`WAFLogScan.parseAudit`) on a block of lines, then the aggregation. See docs/fuzzing.md.
 import Foundation
+import FuzzSupport
 import ThreatModel
 @testable import ThreatSources
 
@@ -16,7 +17,7 @@ let scan = WAFLogScan(auditFiles: [], accessFiles: [], windows: windows,
 public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let n = min(count, BlockBuffer.capacity)
     if n > 0, let start { memcpy(buffer.pointer, start, n) }
-    var part = AuditPart(zone: utc)
+    var part = AuditPart(zone: utc, key: scan.hashKey)
     var tally = BlockTally(file: 0, index: 0)
     scan.parseAudit(LineBlock(file: 0, index: 0, buffer: buffer, count: n), &part, &tally)
 
@@ -45,6 +46,7 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     precondition(stats.anomalousRequests >= 0 && stats.anomalousRequests <= records.count, "anomalous count out of range")
     precondition(stats.topRules.allSatisfy { $0.count > 0 } && stats.topClients.allSatisfy { $0.count > 0 }, "non-positive rank")
     if let b = stats.blockedRequests { precondition(b >= 0 && b <= stats.anomalousRequests, "blocked out of range") }
+    FuzzReport.analyzeAndDraw(waf: stats, flows: nil)
     return 0
 }
 

@@ -1,7 +1,9 @@
 // libFuzzer target: Elasticsearch `_msearch` answers through `MsearchAnswer.decode`, as the WAF
 // source decodes every answer. Checks what the report relies on: counts are not negative and the
-// anomalous share is a ratio. See docs/fuzzing.md.
+// anomalous share is a ratio; then the findings and the charts. See docs/fuzzing.md.
 import Foundation
+import FuzzSupport
+import ThreatModel
 import ThreatSources
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -19,6 +21,9 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         let ratio = stats.anomalousRatio
         precondition(ratio.isNaN || (ratio >= 0 && ratio <= 1) || stats.anomalousRequests > stats.totalRequests,
                      "anomalous ratio \(ratio) outside [0, 1]")
+        precondition(stats.rangeProblem() == nil, "a decoded answer past the range check: \(stats.rangeProblem()!)")
+        // On through the findings and the charts, as the report goes on.
+        FuzzReport.analyzeAndDraw(waf: stats, flows: nil)
     } catch {
         precondition(!error.description.isEmpty, "empty error")
     }

@@ -2,6 +2,8 @@
 // source decodes every answer, then `FlowStatisticsBuilder.build` with the answer in every query's
 // place, as the report does. Counts must not be negative. See docs/fuzzing.md.
 import Foundation
+import FuzzSupport
+import ThreatModel
 import ThreatSources
 
 let queries = FlowQueries()
@@ -26,6 +28,11 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
             precondition((stats.topDropReasons + stats.topDroppedPairs).allSatisfy { $0.count > 0 }, "non-positive rank")
             let ratio = stats.counts.droppedRatio
             precondition(ratio.isNaN || (ratio >= 0 && ratio <= 1), "dropped ratio \(ratio) outside [0, 1]")
+            for series in answer.matrix {
+                precondition(series.values.allSatisfy { NumberLimits.isSupportedTime($0.0) }, "sample time outside the years 0001–9999")
+            }
+            // On through the findings and the charts (the answer as the rate series too).
+            FuzzReport.analyzeAndDraw(waf: nil, flows: stats)
         } catch {
             precondition(!error.description.isEmpty, "empty error")
         }

@@ -17,6 +17,8 @@ public struct LineReader {
     /// Every block read checks it; a FIFO in the file's place is read with `poll` until then.
     public var deadline: RunDeadline
     public static let blockSize = 1 << 20
+    /// Compressed bytes inflated per step (at most ~16.5 MB out).
+    static let gzipInputSize = 16 << 10
 
     public init(path: String, maxLineBytes: Int = InputLimits.lineBytes, deadline: RunDeadline = .none) {
         self.path = path
@@ -56,7 +58,9 @@ public struct LineReader {
         }
         defer { close(fd) }
         let regular = true  // only a regular file gets here
-        var buffer = [UInt8](repeating: 0, count: LineReader.blockSize)
+        // Compressed input is read 16 KiB at a time: deflate expands up to ~1032×, so one 1 MiB
+        // read of a crafted file would inflate to a gigabyte at once.
+        var buffer = [UInt8](repeating: 0, count: path.hasSuffix(".gz") ? LineReader.gzipInputSize : LineReader.blockSize)
         let gzip = path.hasSuffix(".gz")
         let inflater: Inflater? = gzip ? try Inflater(path: path) : nil
         var pending: [UInt8] = []

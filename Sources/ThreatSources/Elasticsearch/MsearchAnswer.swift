@@ -40,39 +40,45 @@ public enum MsearchAnswer {
         }
         let total = try count(access, place: "\(place) responses[0]", warnings: &warnings)
         let anomalous = try count(audit, place: "\(place) responses[1]", warnings: &warnings)
+        let rules = try buckets(audit, "top_rules", place: place), clients = try buckets(audit, "top_clients", place: place)
+        let uris = try buckets(audit, "top_uris", place: place), modes = try buckets(audit, "engine_mode", place: place)
         var stats = WAFStatistics(
             totalRequests: total, anomalousRequests: anomalous,
-            totalHistory: history(access), anomalousHistory: history(audit),
-            topRules: buckets(audit, "top_rules").map { b in
+            totalHistory: try history(access, place: "\(place) responses[0]"),
+            anomalousHistory: try history(audit, place: "\(place) responses[1]"),
+            topRules: try rules.map { b throws(SourceError) in
                 // The inbound evaluation's message varies with the score: its label is the most
                 // frequent score message of `anomaly_scores` when the answer has it.
-                let scoreLabel = ["949110", "949111"].contains(b.key) ? buckets(audit, "anomaly_scores.scores").first?.key : nil
+                let scoreLabel = ["949110", "949111"].contains(b.key)
+                    ? try buckets(audit, "anomaly_scores.scores", place: place).first?.key : nil
                 return RankedCount(key: b.key, count: b.count, label: scoreLabel ?? pairing.label(bucket: b.json, ruleID: b.key),
                             category: CRSCategory(ruleID: b.key).rawValue)
             },
-            topClients: buckets(audit, "top_clients").map { RankedCount(key: $0.key, count: $0.count) },
-            topURIs: buckets(audit, "top_uris").map { RankedCount(key: $0.key, count: $0.count) },
-            blockedRequests: audit.at("aggregations.blocked.doc_count")?.intValue,
-            engineModes: buckets(audit, "engine_mode").map { RankedCount(key: $0.key, count: $0.count) })
+            topClients: clients.map { RankedCount(key: $0.key, count: $0.count) },
+            topURIs: uris.map { RankedCount(key: $0.key, count: $0.count) },
+            blockedRequests: try countValue(audit.at("aggregations.blocked.doc_count"), "\(place) responses[1] aggregations.blocked.doc_count"),
+            engineModes: modes.map { RankedCount(key: $0.key, count: $0.count) })
         // Attack detail the aggregations allow: categories from the top rules, the let-through
         // remainder, and the score distribution when the answer carries an `anomaly_scores` terms agg.
         stats.categories = WAFStatistics.categories(fromTopRules: stats.topRules)
         stats.detectionOnlyRequests = stats.blockedRequests.map { max(0, anomalous - $0) }
-        stats.anomalyScores = scores(audit).sorted { $0.score < $1.score }.map { RankedCount(key: String($0.score), count: $0.count) }
+        stats.anomalyScores = try scores(audit, place: place).sorted { $0.score < $1.score }
+            .map { RankedCount(key: String($0.score), count: $0.count) }
+        if let problem = stats.rangeProblem() { throw .malformed(place: place, detail: problem.description) }
         return (stats, warnings)
     }
 
     /// Score → documents: from the score messages inside 949110's documents (`anomaly_scores.scores`),
     /// or from a terms on a numeric score (answers recorded before).
-    static func scores(_ audit: JSONValue) -> [(score: Int, count: Int)] {
+    static func scores(_ audit: JSONValue, place: String) throws(SourceError) -> [(score: Int, count: Int)] {
         if audit.at("aggregations.anomaly_scores.scores") != nil {
             var by: [Int: Int] = [:]
-            for b in buckets(audit, "anomaly_scores.scores") {
-                if let s = RulePairing.totalScore(b.key) { by[s, default: 0] += b.count }
+            for b in try buckets(audit, "anomaly_scores.scores", place: place) {
+                if let s = RulePairing.totalScore(b.key) { by[s] = NumberLimits.clampedAdd(by[s] ?? 0, b.count) }
             }
             return by.map { (score: $0.key, count: $0.value) }
         }
-        return buckets(audit, "anomaly_scores").compactMap { b in Int(b.key).map { (score: $0, count: b.count) } }
+        return try buckets(audit, "anomaly_scores", place: place).compactMap { b in Int(b.key).map { (score: $0, count: b.count) } }
     }
 
     /// `type: reason`, then the first root cause and the `caused_by` chain, each with the fields
@@ -113,21 +119,52 @@ public enum MsearchAnswer {
     /// engine stopped counting; the histogram's sum is then the better figure.
     static func count(_ r: JSONValue, place: String, warnings: inout [String]) throws(SourceError) -> Int {
         guard let total = r.at("hits.total") else { throw .malformed(place: place, detail: "no hits.total") }
-        let histSum = history(r).reduce(0) { $0 + $1.value }
-        if let n = total.intValue { return n }
-        guard let n = total["value"]?.intValue else { throw .malformed(place: place, detail: "hits.total is neither a number nor {value, relation}") }
+        if total.objectValue == nil {
+            guard let n = try countValue(total, "\(place) hits.total") else {
+                throw .malformed(place: place, detail: "hits.total is neither a number nor {value, relation}")
+            }
+            return n
+        }
+        guard let n = try countValue(total["value"], "\(place) hits.total.value") else {
+            throw .malformed(place: place, detail: "hits.total is neither a number nor {value, relation}")
+        }
         if total["relation"]?.stringValue == "gte" {
+            guard let histSum = NumberLimits.checkedSum(try history(r, place: place).map(\.value)) else {
+                throw .malformed(place: place, detail: NumberRangeError.sum("the history's doc_count").description)
+            }
             warnings.append("\(place): the engine capped the count at \(n) (relation gte); used the histogram sum \(max(n, histSum))")
             return max(n, histSum)
         }
         return n
     }
 
-    static func history(_ r: JSONValue) -> [SeriesPoint<Int>] {
-        (r.at("aggregations.history.buckets")?.arrayValue ?? []).compactMap { b in
-            guard let key = b["key"]?.doubleValue, let n = b["doc_count"]?.intValue else { return nil }
-            return SeriesPoint(Date(timeIntervalSince1970: key / 1000), n)
+    /// A count from the answer: nil when absent; a number or numeric string that is not a whole
+    /// number in 0…2^53 is refused ("value out of range"), not dropped or trapped on.
+    static func countValue(_ v: JSONValue?, _ what: String) throws(SourceError) -> Int? {
+        guard let v, !v.isNull else { return nil }
+        let d: Double?
+        switch v {
+        case let .number(x): d = x
+        case let .string(s): d = Int(s).map(Double.init) ?? (s.isEmpty ? nil : Double.nan)
+        default: d = nil
         }
+        guard let d else { throw .malformed(place: what, detail: "not a number") }
+        guard d.isFinite, d == d.rounded(), d >= 0, d <= Double(NumberLimits.maxCount) else {
+            throw .malformed(place: what, detail: NumberRangeError.count("the count", v.scalarText ?? "?").description)
+        }
+        return Int(d)
+    }
+
+    static func history(_ r: JSONValue, place: String) throws(SourceError) -> [SeriesPoint<Int>] {
+        var out: [SeriesPoint<Int>] = []
+        for (i, b) in (r.at("aggregations.history.buckets")?.arrayValue ?? []).enumerated() {
+            guard let key = b["key"]?.doubleValue, let n = try countValue(b["doc_count"], "\(place) history[\(i)].doc_count") else { continue }
+            guard NumberLimits.isSupportedTime(key / 1000) else {
+                throw .malformed(place: "\(place) history[\(i)].key", detail: NumberRangeError.time("the bucket time", key / 1000).description)
+            }
+            out.append(SeriesPoint(Date(timeIntervalSince1970: key / 1000), n))
+        }
+        return out
     }
 
     struct Bucket {
@@ -136,10 +173,13 @@ public enum MsearchAnswer {
         var json: JSONValue
     }
 
-    static func buckets(_ r: JSONValue, _ name: String) -> [Bucket] {
-        (r.at("aggregations.\(name).buckets")?.arrayValue ?? []).compactMap { b in
-            guard let key = b["key"]?.scalarText, let n = b["doc_count"]?.intValue else { return nil }
-            return Bucket(key: key, count: n, json: b)
+    static func buckets(_ r: JSONValue, _ name: String, place: String) throws(SourceError) -> [Bucket] {
+        var out: [Bucket] = []
+        for (i, b) in (r.at("aggregations.\(name).buckets")?.arrayValue ?? []).enumerated() {
+            guard let key = b["key"]?.scalarText,
+                  let n = try countValue(b["doc_count"], "\(place) responses[1] \(name)[\(i)].doc_count") else { continue }
+            out.append(Bucket(key: key, count: n, json: b))
         }
+        return out
     }
 }

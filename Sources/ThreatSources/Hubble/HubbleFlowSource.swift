@@ -46,7 +46,7 @@ public struct HubbleFlowSource: FlowSource {
         if tooLong > 0 {
             warnings.append("skipped \(tooLong) line(s) longer than \(InputLimits.describe(bytes: InputLimits.lineBytes)), first at \(longPlaces.joined(separator: ", "))")
         }
-        return SourceOutput(value: tally.statistics(), evidence: evidence, warnings: warnings)
+        return SourceOutput(value: tally.statistics(), evidence: evidence, warnings: tally.capWarnings() + warnings)
     }
 
     /// The running counts of one environment's flows in the window.
@@ -59,8 +59,13 @@ public struct HubbleFlowSource: FlowSource {
         var fwdBuckets: [Int], dropBuckets: [Int]
         var all = FlowCounts(forwarded: 0, dropped: 0), inbound = FlowCounts(forwarded: 0, dropped: 0)
         var outbound = FlowCounts(forwarded: 0, dropped: 0)
-        var reasons: [String: Int] = [:], tuples: [String: Int] = [:], auditPairs: [String: Int] = [:]
-        var denying: [String: (kind: String, count: Int)] = [:], auditDenying: [String: (kind: String, count: Int)] = [:]
+        // Every table is capped in entries and bytes, so unique pod or policy names cannot grow it
+        // without bound; occurrences beyond a cap are counted as other and flagged (`capWarnings`).
+        var reasons = BoundedCounts(cap: 10_000, byteCap: 1 << 20), tuples = BoundedCounts(cap: 100_000, byteCap: 8 << 20)
+        var auditPairs = BoundedCounts(cap: 100_000, byteCap: 8 << 20)
+        var denying = BoundedCounts(cap: 10_000, byteCap: 1 << 20), auditDenying = BoundedCounts(cap: 10_000, byteCap: 1 << 20)
+        /// The kind of each policy key kept in `denying` or `auditDenying`.
+        var policyKinds: [String: String] = [:]
         var unattributed = 0
 
         init(namespace: String, window: TimeWindow) {
@@ -90,30 +95,41 @@ public struct HubbleFlowSource: FlowSource {
                 if inRange { fwdBuckets[i] += 1 }
             case "DROPPED":
                 if inRange { dropBuckets[i] += 1 }
-                reasons[DropReason.canonical(f.dropReason ?? "UNKNOWN"), default: 0] += 1
-                tuples[HubbleFlowSource.pairKey(f), default: 0] += 1
+                reasons.add(DropReason.canonical(InputLimits.keyPrefix(f.dropReason ?? "UNKNOWN")))
+                tuples.add(HubbleFlowSource.pairKey(f))
                 if f.deniedBy.isEmpty { unattributed += 1 }
-                Tally.countPolicies(f, into: &denying)
+                Tally.countPolicies(f, into: &denying, kinds: &policyKinds)
             case "AUDIT":
-                auditPairs[HubbleFlowSource.pairKey(f), default: 0] += 1
-                Tally.countPolicies(f, into: &auditDenying)
+                auditPairs.add(HubbleFlowSource.pairKey(f))
+                Tally.countPolicies(f, into: &auditDenying, kinds: &policyKinds)
             default:
                 break
             }
         }
 
         /// Counts a flow once for each policy it names (a policy named in both directions once).
-        static func countPolicies(_ f: Flow, into map: inout [String: (kind: String, count: Int)]) {
+        static func countPolicies(_ f: Flow, into table: inout BoundedCounts, kinds: inout [String: String]) {
             var seen = Set<String>()
             for p in f.deniedBy where seen.insert(p.key).inserted {
-                map[p.key, default: (p.kind, 0)].count += 1
+                table.add(p.key)
+                let key = InputLimits.keyPrefix(p.key)
+                if table.counts[key] != nil, kinds[key] == nil { kinds[key] = InputLimits.keyPrefix(p.kind) }
             }
         }
 
-        static func ranked(_ map: [String: (kind: String, count: Int)]) -> [RankedCount] {
-            FlowStatisticsBuilder.rank(map.map {
-                RankedCount(key: $0.key, count: $0.value.count, label: $0.value.kind.isEmpty ? nil : $0.value.kind)
-            })
+        func ranked(_ table: BoundedCounts) -> [RankedCount] {
+            table.ranked().map { r in
+                var r = r
+                if let kind = policyKinds[r.key], !kind.isEmpty { r.label = kind }
+                return r
+            }
+        }
+
+        /// One warning per table that reached its cap.
+        func capWarnings() -> [String] {
+            [reasons.warning("dropped flows", with: "drop reasons"), tuples.warning("dropped flows", with: "flow pairs"),
+             auditPairs.warning("audit flows", with: "flow pairs"), denying.warning("dropped flows", with: "denying policies"),
+             auditDenying.warning("audit flows", with: "policies")].compactMap { $0 }
         }
 
         func statistics() -> FlowStatistics {
@@ -121,12 +137,11 @@ public struct HubbleFlowSource: FlowSource {
                 counts: all, inbound: inbound, outbound: outbound,
                 forwardedRate: zip(buckets, fwdBuckets).map { SeriesPoint($0, Double($1) / step) },
                 droppedRate: zip(buckets, dropBuckets).map { SeriesPoint($0, Double($1) / step) },
-                topDropReasons: FlowStatisticsBuilder.rank(reasons.map { RankedCount(key: $0.key, count: $0.value) }),
-                topDroppedPairs: FlowStatisticsBuilder.rank(tuples.map { RankedCount(key: $0.key, count: $0.value) }))
-            s.topDenyingPolicies = Tally.ranked(denying)
-            s.topAuditPolicies = Tally.ranked(auditDenying)
+                topDropReasons: reasons.ranked(), topDroppedPairs: tuples.ranked())
+            s.topDenyingPolicies = ranked(denying)
+            s.topAuditPolicies = ranked(auditDenying)
             s.unattributedDrops = unattributed
-            s.topAuditPairs = FlowStatisticsBuilder.rank(auditPairs.map { RankedCount(key: $0.key, count: $0.value) })
+            s.topAuditPairs = auditPairs.ranked()
             return s
         }
     }

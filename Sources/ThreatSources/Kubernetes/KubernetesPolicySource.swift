@@ -9,6 +9,12 @@ public struct KubernetesPolicySource: PolicySource {
     public var settings: KubernetesSettings
     public var environment: [String: String]
     public static let pageSize = 500
+    /// Most items, answer bytes and pages read for one list across its pages: an API that keeps
+    /// handing out `continue` tokens (or the same one) is stopped with an error, not followed
+    /// until memory runs out. The joined list is one document, so its bytes cap is the document cap.
+    public static let maxItems = 50_000
+    public static let maxBytes = InputLimits.documentBytes
+    public static let maxPages = 1_000
 
     public init(settings: KubernetesSettings, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.settings = settings
@@ -38,6 +44,7 @@ public struct KubernetesPolicySource: PolicySource {
             var pageItems: [JSONValue] = []
             var first: JSONValue?
             var missing = false
+            var pages = 0, bytes = 0
             repeat {
                 var params = [["limit", String(KubernetesPolicySource.pageSize)]]
                 if let c = continueToken { params.append(["continue", c]) }
@@ -65,9 +72,16 @@ public struct KubernetesPolicySource: PolicySource {
                     throw .engine(place: place, status: response.status, message: json["message"]?.stringValue ?? "error")
                 }
                 guard let list = json["items"]?.arrayValue else { throw .malformed(place: place, detail: "not a list answer (no \"items\")") }
+                pages += 1
+                bytes += response.body.count
                 pageItems += list
                 if first == nil { first = json }
                 continueToken = json.at("metadata.continue")?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+                if continueToken != nil, pageItems.count >= Self.maxItems || bytes >= Self.maxBytes || pages >= Self.maxPages {
+                    throw .malformed(place: place, detail: "the list did not end within \(Self.maxItems) items, \(InputLimits.describe(bytes: Self.maxBytes)) "
+                                     + "and \(Self.maxPages) pages (read \(pageItems.count) items, \(bytes) bytes in \(pages) pages, and the API "
+                                     + "still handed out a continue token); stopped paging")
+                }
             } while continueToken != nil
             if missing { continue }
             // The pages joined into one list answer: what a single unpaged list would have returned.

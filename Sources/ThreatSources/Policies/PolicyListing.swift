@@ -104,7 +104,8 @@ public struct PolicyListing: Sendable, Equatable {
 
     /// The same tree as block-style YAML.
     public var yaml: String {
-        // Non-ASCII is written as is, unless a string holds control characters or bidi overrides: then
+        // Non-ASCII is written as is, unless a string holds control characters, bidi controls or
+        // zero-width characters (`InvisibleText`): then
         // every non-ASCII character is a \u escape, so the terminal never receives them raw.
         let unicode = !Self.hasUnsafeText(json)
         return (try? Yams.serialize(node: Self.node(json), width: -1, allowUnicode: unicode)) ?? ""
@@ -116,7 +117,7 @@ public struct PolicyListing: Sendable, Equatable {
             s.unicodeScalars.contains { u in
                 let c = u.value
                 return (c < 0x20 && c != 0x0A) || (0x7F...0x9F).contains(c) || c == 0x2028 || c == 0x2029
-                    || (0x202A...0x202E).contains(c) || (0x2066...0x2069).contains(c)
+                    || InvisibleText.isInvisible(c)
             }
         case let .array(a): a.contains(where: hasUnsafeText)
         case let .object(o): o.contains { hasUnsafeText(.string($0.0)) || hasUnsafeText($0.1) }

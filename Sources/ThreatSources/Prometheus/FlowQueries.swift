@@ -85,25 +85,32 @@ public enum FlowStatisticsBuilder {
             }
             // Each verdict is rounded on its own, as GitLab showed each series.
             var c = FlowCounts(forwarded: 0, dropped: 0)
-            for (verdict, v) in byVerdict { c.add(verdict: verdict, Int(saturating: v)) }
+            for (verdict, v) in byVerdict { c.add(verdict: verdict, count(v)) }
             return c
         }
+        // A sum past 2^53 is kept as 2^53 + 1: out of range, so the source's range check refuses
+        // the answer ("value out of range") instead of showing a clamped figure as if it were true.
+        func count(_ x: Double) -> Int { x > Double(NumberLimits.maxCount) ? NumberLimits.maxCount + 1 : Int(saturating: x) }
         func series(_ verdict: String) -> [SeriesPoint<Double>] {
             guard let s = answers[.rate]?.matrix.first(where: { $0.labels[queries.verdictLabel] == verdict }) else { return [] }
             return s.values.map { SeriesPoint(Date(timeIntervalSince1970: $0.time), $0.value.isFinite ? $0.value : .nan) }
         }
-        func ranked(_ name: FlowQueries.Name, key: ([String: String]) -> String) -> [RankedCount] {
-            let items = (answers[name]?.vector ?? []).compactMap { s -> RankedCount? in
+        func counted(_ name: FlowQueries.Name, key: ([String: String]) -> String) -> [RankedCount] {
+            (answers[name]?.vector ?? []).compactMap { s -> RankedCount? in
                 guard s.value.isFinite else { return nil }
                 let n = Int(saturating: s.value)
-                return n > 0 ? RankedCount(key: key(s.labels), count: n) : nil
+                return n > 0 ? RankedCount(key: InputLimits.keyPrefix(key(s.labels)), count: n) : nil
             }
-            return rank(items)
+        }
+        // Pairs are merged by their shown key too (a label set may repeat with other labels), then ranked.
+        func ranked(_ name: FlowQueries.Name, key: ([String: String]) -> String) -> [RankedCount] {
+            rank(mergeReasons(counted(name, key: key)))
         }
         let stats = FlowStatistics(
             counts: counts(.totals), inbound: counts(.inbound), outbound: counts(.outbound),
             forwardedRate: series("FORWARDED"), droppedRate: series("DROPPED"),
-            topDropReasons: rank(mergeReasons(ranked(.dropReasons) { DropReason.canonical($0["reason"] ?? "") })),
+            // Both spellings of a reason are merged before the top 10 is cut (merge, then rank).
+            topDropReasons: rank(mergeReasons(counted(.dropReasons) { DropReason.canonical($0["reason"] ?? "") })),
             topDroppedPairs: ranked(.dropPairs) { labels in
                 "\(labels[queries.sourceLabel] ?? "world") → \(labels[queries.destinationLabel] ?? "world")"
             })
@@ -119,7 +126,7 @@ public enum FlowStatisticsBuilder {
 
     static func mergeReasons(_ items: [RankedCount]) -> [RankedCount] {
         var byKey: [String: Int] = [:]
-        for i in items { byKey[i.key, default: 0] += i.count }
+        for i in items { byKey[i.key] = NumberLimits.clampedAdd(byKey[i.key] ?? 0, i.count) }
         return byKey.map { RankedCount(key: $0.key, count: $0.value) }
     }
 

@@ -68,6 +68,7 @@ public struct PrometheusAnswer: Sendable, Equatable {
                 guard let pair = item["value"]?.arrayValue, pair.count == 2, let v = parseValue(pair[1]) else {
                     throw .malformed(place: place, detail: "data.result[\(i)].value is not [time, \"value\"]")
                 }
+                try checkRange(v, place: place, "data.result[\(i)].value")
                 out.append(Sample(labels: labels(item["metric"]), value: v))
             }
             return PrometheusAnswer(result: .vector(out), warnings: warnings)
@@ -85,6 +86,10 @@ public struct PrometheusAnswer: Sendable, Equatable {
                           let v = parseValue(pair[1]) else {
                         throw .malformed(place: place, detail: "data.result[\(i)].values[\(j)] is not [time, \"value\"]")
                     }
+                    guard NumberLimits.isSupportedTime(t) else {
+                        throw .malformed(place: place, detail: "data.result[\(i)].values[\(j)]: \(NumberRangeError.time("the sample time", t))")
+                    }
+                    try checkRange(v, place: place, "data.result[\(i)].values[\(j)]")
                     points.append((t, v))
                 }
                 out.append(Series(labels: labels(item["metric"]), values: points))
@@ -94,9 +99,19 @@ public struct PrometheusAnswer: Sendable, Equatable {
             guard let pair = data["result"]?.arrayValue, pair.count == 2, let v = parseValue(pair[1]) else {
                 throw .malformed(place: place, detail: "data.result is not [time, \"value\"]")
             }
+            try checkRange(v, place: place, "data.result")
             return PrometheusAnswer(result: .scalar(v), warnings: warnings)
         default:
             throw .malformed(place: place, detail: "unsupported resultType '\(type)'")
+        }
+    }
+
+    /// Counts and rates are at most 2^53 in size (`NumberLimits.maxCount`): past it a value is no
+    /// flow count and would overflow the sums; NaN and ±Inf are Prometheus' own and kept (the
+    /// statistics skip them with a warning).
+    static func checkRange(_ v: Double, place: String, _ what: String) throws(SourceError) {
+        guard !v.isFinite || abs(v) <= Double(NumberLimits.maxCount) else {
+            throw .malformed(place: place, detail: "\(what): value out of range: \(v) (sample values must be within ±\(NumberLimits.maxCount))")
         }
     }
 

@@ -103,12 +103,18 @@ struct AuditPart {
     var reader: AuditEntryReader
     var records: [AuditRecord] = []
     var ruleRefs: [RuleRef] = []
-    var rules = Interner(cap: 20_000)
-    var messages = Interner(cap: 50_000)
-    var clients = Interner(cap: 100_000)
-    var uris = Interner(cap: 100_000)
+    var rules: Interner
+    var messages: Interner
+    var clients: Interner
+    var uris: Interner
 
-    init(zone: TimeZone) { reader = AuditEntryReader(zone: zone) }
+    init(zone: TimeZone, key: HashKey) {
+        reader = AuditEntryReader(zone: zone)
+        rules = Interner(cap: 20_000, byteCap: 1 << 20, key: key)
+        messages = Interner(cap: 50_000, byteCap: 4 << 20, key: key)
+        clients = Interner(cap: 100_000, byteCap: 2 << 20, key: key)
+        uris = Interner(cap: 100_000, byteCap: 8 << 20, key: key)
+    }
 }
 
 /// What one parse worker gathered from the access blocks it took.

@@ -24,6 +24,8 @@ struct WAFLogScan {
     /// the access step leaves the reader a core of its own.
     var auditWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
     var accessWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount - 1, 8))
+    /// This scan's secret hash key (ids and interned strings), new for every scan.
+    var hashKey = HashKey.random()
 
     /// Sets both steps' worker counts (tests).
     var workers: Int {
@@ -116,16 +118,16 @@ struct WAFLogScan {
 
     func scan() throws(SourceError) -> Outcome {
         // 1. Audit logs.
-        let zone = self.zone
-        var first = try step(auditFiles, workers: auditWorkers, makePart: { AuditPart(zone: zone) }, parse: parseAudit)
-        var merged = AuditPart(zone: zone)
+        let zone = self.zone, key = hashKey
+        var first = try step(auditFiles, workers: auditWorkers, makePart: { AuditPart(zone: zone, key: key) }, parse: parseAudit)
+        var merged = AuditPart(zone: zone, key: key)
         var records: [AuditRecord] = []
         var refs: [RuleRef] = []
         records.reserveCapacity(first.parts.reduce(0) { $0 + $1.records.count })
         refs.reserveCapacity(first.parts.reduce(0) { $0 + $1.ruleRefs.count })
         for k in first.parts.indices {
             let part = first.parts[k]
-            first.parts[k] = AuditPart(zone: zone)  // drop the part's arrays as soon as they are merged
+            first.parts[k] = AuditPart(zone: zone, key: key)  // drop the part's arrays as soon as they are merged
             let ruleMap = merged.rules.absorb(part.rules)
             let messageMap = merged.messages.absorb(part.messages)
             let clientMap = merged.clients.absorb(part.clients)
@@ -166,10 +168,7 @@ struct WAFLogScan {
         }
 
         var (audit, access, skippedTotal, warnings) = summaries(audit: first, access: second)
-        for (what, i) in [("client addresses", merged.clients), ("URIs", merged.uris), ("rule messages", merged.messages)]
-        where i.overflowed > 0 {
-            warnings.append("more than \(i.cap) distinct \(what) in the window: \(i.overflowed) entries beyond them are counted but not ranked")
-        }
+        warnings += Self.otherWarnings(records: records, refs: refs, merged: merged)
         return Outcome(records: records, ruleRefs: refs, rules: merged.rules, messages: merged.messages,
                        clients: merged.clients, uris: merged.uris, audit: audit, access: access,
                        accessBuckets: totals, skipped: skippedTotal, warnings: warnings)
@@ -210,7 +209,7 @@ struct WAFLogScan {
             }
             let id = reader.bytes(reader.uniqueID)
             part.records.append(AuditRecord(
-                idHash: id.isEmpty ? 0 : byteHash(id), window: UInt8(windowIndex), bucket: Int32(bucket),
+                idHash: id.isEmpty ? 0 : byteHash(id, key: hashKey), window: UInt8(windowIndex), bucket: Int32(bucket),
                 client: part.clients.id(reader.bytes(reader.client)), uri: part.uris.id(reader.bytes(reader.uri)),
                 rulesStart: start, rulesCount: UInt16(rules.count), engine: reader.engine,
                 hostMatch: attribution.matches(uniqueID: id, host: reader.bytes(reader.host)), blocked: reader.blocked,
@@ -253,9 +252,9 @@ struct WAFLogScan {
             let h: UInt64
             let id = UnsafeBufferPointer(rebasing: p[line.requestID])
             if id.contains(0x5C) {  // \xHH escapes: hash the bytes the audit log has
-                h = Array(AccessLogLine.text(p, line.requestID).utf8).withUnsafeBufferPointer { byteHash($0) }
+                h = Array(AccessLogLine.text(p, line.requestID).utf8).withUnsafeBufferPointer { byteHash($0, key: hashKey) }
             } else {
-                h = byteHash(id)
+                h = byteHash(id, key: hashKey)
             }
             var k = table.find(h) ?? -1
             while k >= 0 {
