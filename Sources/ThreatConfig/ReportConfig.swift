@@ -310,6 +310,14 @@ public enum ConfigLoader {
                 guard TimeZone(identifier: tz) != nil else { throw r.error(n.value, "unknown time zone '\(tz)'") }
                 s.auditLogTimezone = tz
             }
+            if let n = m["access_log_format"] {
+                let text = try r.strictString(n.value, path: "\(path).files.access_log_format")
+                do throws(NGINXLogFormat.Failure) {
+                    s.accessLogFormat = try AccessLogFormatSetting(text)
+                } catch {
+                    throw r.error(n.value, "\(path).files.access_log_format: \(error)")
+                }
+            }
             return .files(s)
         default:
             return .replay(resolve(try r.strictString(v, path: "\(path).replay"), base))

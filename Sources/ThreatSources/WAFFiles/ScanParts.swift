@@ -52,6 +52,12 @@ struct Attribution: Sendable {
         return namespacePrefix.withUnsafeBufferPointer { memcmp(base + r.lowerBound, $0.baseAddress!, n) == 0 }
     }
 
+    /// An access line's `$host` (as logged: any case, maybe a port) is one of the hosts.
+    func ownsHost(_ p: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        let h = AuditEntryReader.normalizedHost(bytes: UnsafeBufferPointer(rebasing: p[r]))
+        return hosts.contains { $0 == h }
+    }
+
     /// The Host header (already lowercased) is one of the hosts, or the `unique_id` starts with
     /// `<host>-` (GitLab's `$server_name-$request_id`), compared without case.
     func matches(uniqueID id: UnsafeBufferPointer<UInt8>, host: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -85,11 +91,20 @@ struct AuditRecord {
     var blocked: Bool
     var critical: Bool
     var score: Int32
+    /// Rule 901001 matched (the CRS without its configuration).
+    var crsUnconfigured = false
+    /// The audit file it came from, and whether it had a Host header.
+    var file: UInt16 = 0
+    var hasHost = false
     /// Set from the access logs: 0 no access line has this id, 1 one of this environment's has,
     /// 2 only other environments' have.
     var owner: UInt8 = 0
+    /// Set after the scan when no access line claims it but its file does: the environment has
+    /// no `hosts` and reads no shared (ingress) access log, or the entry has no Host header and
+    /// every entry of its file that has one is the environment's.
+    var byFile = false
 
-    var belongsToEnvironment: Bool { owner == 1 || (owner == 0 && hostMatch) }
+    var belongsToEnvironment: Bool { owner == 1 || (owner == 0 && (hostMatch || byFile)) }
 }
 
 /// A rule match of a record: interned rule id and message.
@@ -107,6 +122,10 @@ struct AuditPart {
     var messages = Interner(cap: 50_000)
     var clients = Interner(cap: 100_000)
     var uris = Interner(cap: 100_000)
+    /// The native entry being assembled (native files are read by one worker, in order).
+    var native = NativeAuditAssembler()
+    /// Native entries cut off at the end of their file.
+    var nativeIncomplete = 0
 
     init(zone: TimeZone) { reader = AuditEntryReader(zone: zone) }
 }
