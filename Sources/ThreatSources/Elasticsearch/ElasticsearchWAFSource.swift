@@ -26,6 +26,7 @@ public struct ElasticsearchWAFSource: WAFSource {
             throw .engine(place: place, status: response.status, message: detail)
         }
         var (stats, warnings) = try MsearchAnswer.decode(response.body, place: place)
+        stats.ingressNamespace = settings.ingressNamespace
         stats.totalHistory = stats.totalHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
         stats.anomalousHistory = stats.anomalousHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
         return SourceOutput(value: stats, evidence: [

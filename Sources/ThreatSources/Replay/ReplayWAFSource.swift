@@ -16,6 +16,7 @@ public struct ReplayWAFSource: WAFSource {
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> {
         let (bytes, digest) = try folder.answer("msearch")
         var (stats, warnings) = try MsearchAnswer.decode(bytes, place: folder.answerPath("msearch"))
+        stats.ingressNamespace = queries.settings.ingressNamespace
         let expected = queries.request(namespace: context.environment.namespace, hosts: context.environment.hosts,
                                        window: context.window)
         let recorded = folder.request("msearch")
