@@ -207,6 +207,13 @@ public enum ConfigLoader {
             guard names.insert(env.name).inserted else { throw r.error(node, "duplicate environment name '\(env.name)'") }
             cfg.environments.append(env)
         }
+        // A raw-log source tells another environment's entries from entries nobody claims by the
+        // other environments' hosts.
+        for k in cfg.environments.indices {
+            guard case var .files(s)? = cfg.environments[k].waf else { continue }
+            s.otherEnvironmentHosts = cfg.environments.indices.filter { $0 != k }.flatMap { cfg.environments[$0].hosts }
+            cfg.environments[k].waf = .files(s)
+        }
         return cfg
     }
 

@@ -58,6 +58,9 @@ public struct WAFFileSettings: Sendable, Equatable {
     public var auditLogTimezone = "UTC"
     /// `access_log_format`: a preset or an NGINX `log_format` string; nil detects per line.
     public var accessLogFormat: AccessLogFormatSetting?
+    /// The other environments' hosts (filled when the configuration is read, not a key): an entry
+    /// with one of them is another environment's, not an unattributed one.
+    public var otherEnvironmentHosts: [String] = []
     public init(auditLogs: [String], accessLogs: [String]) {
         self.auditLogs = auditLogs
         self.accessLogs = accessLogs

@@ -35,7 +35,8 @@ public struct FilesWAFSource: WAFSource {
         }
         let windows = [ScanWindow(context.window), ScanWindow(context.window.previous)]
         let scan = WAFLogScan(auditFiles: audit, accessFiles: access, windows: windows,
-                              attribution: Attribution(namespace: context.environment.namespace, hosts: context.environment.hosts),
+                              attribution: Attribution(namespace: context.environment.namespace, hosts: context.environment.hosts,
+                                                         otherHosts: settings.otherEnvironmentHosts),
                               zone: zone, accessFormat: AccessLogReader(settings.accessLogFormat))
         let outcome = try scan.scan()
         warnings += outcome.warnings

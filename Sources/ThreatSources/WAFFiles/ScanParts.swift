@@ -40,9 +40,18 @@ struct Attribution: Sendable {
     /// Lowercased, without port.
     let hosts: [[UInt8]]
 
-    init(namespace: String, hosts: [String]) {
+    /// Other environments' hosts, lowercased, without port.
+    let otherHosts: [[UInt8]]
+
+    init(namespace: String, hosts: [String], otherHosts: [String] = []) {
         namespacePrefix = Array((namespace + "-").utf8)
         self.hosts = hosts.map { Array(AuditEntryReader.normalizedHost($0).utf8) }.filter { !$0.isEmpty }
+        self.otherHosts = otherHosts.map { Array(AuditEntryReader.normalizedHost($0).utf8) }.filter { !$0.isEmpty }
+    }
+
+    /// The Host (already normalised) is another environment's.
+    func isOtherEnvironments(host: UnsafeBufferPointer<UInt8>) -> Bool {
+        !host.isEmpty && otherHosts.contains { $0.count == host.count && host.elementsEqual($0) }
     }
 
     @inline(__always)
@@ -96,6 +105,8 @@ struct AuditRecord {
     /// The audit file it came from, and whether it had a Host header.
     var file: UInt16 = 0
     var hasHost = false
+    /// Its Host is another environment's.
+    var otherHost = false
     /// Set from the access logs: 0 no access line has this id, 1 one of this environment's has,
     /// 2 only other environments' have.
     var owner: UInt8 = 0

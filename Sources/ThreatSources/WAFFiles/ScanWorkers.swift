@@ -67,6 +67,7 @@ extension WAFLogScan {
             record.crsUnconfigured = reader.crsUnconfigured
             record.file = UInt16(clamping: block.file)
             record.hasHost = !host.isEmpty
+            record.otherHost = attribution.isOtherEnvironments(host: host)
             part.records.append(record)
         }
     }
@@ -114,6 +115,7 @@ extension WAFLogScan {
         record.crsUnconfigured = unconfigured
         record.file = UInt16(clamping: file)
         record.hasHost = !e.host.isEmpty
+        record.otherHost = e.host.withUnsafeBufferPointer { attribution.isOtherEnvironments(host: $0) }
         part.records.append(record)
     }
 
@@ -183,7 +185,7 @@ extension WAFLogScan {
             let f = Int(records[k].file)
             if ownFiles || (!records[k].hasHost && f < mine.count && mine[f] > 0 && others[f] == 0) {
                 records[k].byFile = true
-            } else if records[k].window == 0 {
+            } else if records[k].window == 0 && !records[k].otherHost {
                 unattributed += 1
             }
         }

@@ -184,7 +184,7 @@ struct WAFLogScan {
         let unattributed = attributeByFile(&records, access: second)
         if unattributed > 0 {
             warnings.append("\(unattributed) audit entr\(unattributed == 1 ? "y" : "ies") in the window match no environment: no access line carries "
-                + "their id, their Host is not among this environment's hosts, and their file is not only this environment's; "
+                + "their id, their Host is no environment's, and their file is not only this environment's; "
                 + "list the hosts in `hosts:`, or give each environment its own audit log")
         }
         for (what, i) in [("client addresses", merged.clients), ("URIs", merged.uris), ("rule messages", merged.messages)]
