@@ -49,7 +49,7 @@ public enum CheckCatalog {
         Check(id: "waf.crs_unconfigured", name: "CRSWithoutConfiguration",
               shortDescription: "The OWASP CRS runs without its configuration and denies every request",
               fullDescription: "Audit entries matched CRS rule 901001, which fires when crs-setup.conf was not loaded and denies the request with status 500. These entries are a broken deployment, not attacks.",
-              help: "Copy crs-setup.conf.example to crs-setup.conf, include it before the CRS rules, reload the server, and check that rule 901001 no longer appears in the audit log.",
+              help: "Copy crs-setup.conf.example to crs-setup.conf, include it before the CRS rules (`Include /etc/modsecurity/crs/crs-setup.conf`), reload the server, and check that `grep -c 901001 modsec_audit.log` stops growing.",
               section: "waf", defaultSeverity: .critical),
         Check(id: "waf.anomalous_ratio_rising", name: "AnomalousRequestRatioRising",
               shortDescription: "The anomalous-request ratio rose against the previous window",
