@@ -86,88 +86,110 @@ enum AccessField: UInt8, Sendable {
     static func isList(_ v: String) -> Bool { v.hasPrefix("upstream_") || v == "http_x_forwarded_for" }
 }
 
-/// An NGINX `log_format` turned into matching steps.
+/// An NGINX `log_format` turned into matching steps, flat: plain values in two arrays (steps and
+/// the literal bytes they point into), walked through unsafe pointers, so matching a line
+/// allocates nothing and touches no reference counts.
 struct CompiledAccessFormat: Sendable {
-    enum Step: Sendable {
-        case literal([UInt8])
-        /// A variable, cut at `terminator` (the next literal; nil: the end of the line). `quoted`:
-        /// the variable sits inside quotes, where NGINX escapes `"` (so a `\"` does not end it).
-        case field(AccessField, terminator: [UInt8]?, quoted: Bool, list: Bool)
+    struct Step: Sendable {
+        /// 0: a literal; 1: a variable.
+        var isField: Bool
+        var field: AccessField
+        /// The literal (for a literal step) or the terminator (the next literal; count 0: the end
+        /// of the line), as a range of `bytes`.
+        var start: Int
+        var count: Int
+        /// The variable sits inside quotes, where NGINX escapes `"` (so a `\"` does not end it).
+        var quoted: Bool
+        /// The value may hold `, ` (upstream lists, forwarded-for chains).
+        var list: Bool
     }
 
     let steps: [Step]
-    let hasHost: Bool
-    let hasUpstream: Bool
+    let bytes: [UInt8]
 
     init(_ format: NGINXLogFormat) {
         var steps: [Step] = []
+        var bytes: [UInt8] = []
+        var literalAt: [Int: (Int, Int)] = [:]
         let segs = format.segments
         for (k, s) in segs.enumerated() {
+            if case let .literal(b) = s {
+                literalAt[k] = (bytes.count, b.count)
+                bytes += b
+            }
+        }
+        for (k, s) in segs.enumerated() {
             switch s {
-            case let .literal(b): steps.append(.literal(b))
+            case .literal:
+                let (st, n) = literalAt[k]!
+                steps.append(Step(isField: false, field: .other, start: st, count: n, quoted: false, list: false))
             case let .variable(v):
-                var term: [UInt8]?
-                if k + 1 < segs.count, case let .literal(next) = segs[k + 1] { term = next }
+                let (st, n) = literalAt[k + 1] ?? (0, 0)
                 var quoted = false
                 if k > 0, case let .literal(prev) = segs[k - 1], prev.last == 0x22 { quoted = true }
-                steps.append(.field(AccessField(variable: v), terminator: term, quoted: quoted, list: AccessField.isList(v)))
+                steps.append(Step(isField: true, field: AccessField(variable: v), start: st, count: n, quoted: quoted,
+                                  list: AccessField.isList(v)))
             }
         }
         self.steps = steps
-        hasHost = segs.contains { $0 == .variable("host") || $0 == .variable("http_host") || $0 == .variable("server_name") }
-        hasUpstream = segs.contains { $0 == .variable("proxy_upstream_name") }
+        self.bytes = bytes
     }
 
     func parse(_ p: UnsafeBufferPointer<UInt8>, timeCache: inout TimeCache) -> AccessLogLine? {
+        steps.withUnsafeBufferPointer { st in
+            bytes.withUnsafeBufferPointer { lit in match(p, st, lit, &timeCache) }
+        }
+    }
+
+    @inline(__always)
+    func match(_ p: UnsafeBufferPointer<UInt8>, _ steps: UnsafeBufferPointer<Step>, _ lit: UnsafeBufferPointer<UInt8>,
+                       _ timeCache: inout TimeCache) -> AccessLogLine? {
         var n = p.count
         while n > 0, p[n - 1] == 0x20 || p[n - 1] == 0x09 { n -= 1 }
         var i = 0
         var line = AccessLogLine(format: .custom, time: Int.min, status: 0, upstream: 0..<0, requestID: 0..<0,
                                  remoteAddr: 0..<0, request: 0..<0, userAgent: 0..<0)
-        var haveStatus = false
         for step in steps {
-            switch step {
-            case let .literal(b):
-                guard i + b.count <= n else { return nil }
-                for k in 0..<b.count where p[i + k] != b[k] { return nil }
-                i += b.count
-            case let .field(kind, term, quoted, list):
-                let end: Int
-                if let term {
-                    guard let e = Self.find(term, in: p, from: i, limit: n, quoted: quoted, list: list) else { return nil }
-                    end = e
-                } else {
-                    end = n
-                }
-                let r = i..<end
-                switch kind {
-                case .other: break
-                case .remoteAddr: line.remoteAddr = r
-                case .request: line.request = r
-                case .userAgent: line.userAgent = r
-                case .host: line.host = Self.dash(p, r)
-                case .requestID: line.requestID = Self.dash(p, r)
-                case .upstreamName: line.upstream = Self.dash(p, r)
-                case .status:
-                    guard let (v, after) = AccessLogLine.number(p, from: i), after == end else { return nil }
-                    line.status = v
-                    haveStatus = true
-                case .timeLocal, .timeISO8601, .msec:
-                    let text = UnsafeBufferPointer(rebasing: p[r])
-                    let t: Int?
-                    switch kind {
-                    case .timeLocal: t = timeCache.seconds(text)
-                    case .timeISO8601: t = LogTime.parseISO8601(text)
-                    default: t = LogTime.parseEpoch(text)
-                    }
-                    guard let t else { return nil }
-                    line.time = t
-                }
-                i = end
+            if !step.isField {
+                guard i + step.count <= n else { return nil }
+                for k in 0..<step.count where p[i + k] != lit[step.start + k] { return nil }
+                i += step.count
+                continue
             }
+            let end: Int
+            if step.count > 0 {
+                guard let e = Self.find(lit, step.start, step.count, in: p, from: i, limit: n, quoted: step.quoted, list: step.list) else {
+                    return nil
+                }
+                end = e
+            } else {
+                end = n
+            }
+            let r = i..<end
+            switch step.field {
+            case .other: break
+            case .remoteAddr: line.remoteAddr = r
+            case .request: line.request = r
+            case .userAgent: line.userAgent = r
+            case .host: line.host = Self.dash(p, r)
+            case .requestID: line.requestID = Self.dash(p, r)
+            case .upstreamName: line.upstream = Self.dash(p, r)
+            case .status:
+                guard let (v, after) = AccessLogLine.number(p, from: i), after == end else { return nil }
+                line.status = v
+            case .timeLocal:
+                guard let t = timeCache.seconds(UnsafeBufferPointer(rebasing: p[r])) else { return nil }
+                line.time = t
+            case .timeISO8601:
+                guard let t = LogTime.parseISO8601(UnsafeBufferPointer(rebasing: p[r])) else { return nil }
+                line.time = t
+            case .msec:
+                guard let t = LogTime.parseEpoch(UnsafeBufferPointer(rebasing: p[r])) else { return nil }
+                line.time = t
+            }
+            i = end
         }
         guard i == n, line.time != Int.min else { return nil }
-        if !haveStatus { line.status = 0 }
         return line
     }
 
@@ -177,13 +199,21 @@ struct CompiledAccessFormat: Sendable {
         r.count == 1 && p[r.lowerBound] == 0x2D ? r.upperBound..<r.upperBound : r
     }
 
-    /// The start of the next `term` at or after `from`.
+    /// The start of the next terminator (`lit[start..<start+count]`) at or after `from`.
     @inline(__always)
-    static func find(_ term: [UInt8], in p: UnsafeBufferPointer<UInt8>, from: Int, limit: Int, quoted: Bool, list: Bool) -> Int? {
-        let first = term[0]
+    static func find(_ lit: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int, in p: UnsafeBufferPointer<UInt8>,
+                     from: Int, limit: Int, quoted: Bool, list: Bool) -> Int? {
+        let first = lit[start]
         var i = from
         while i < limit {
-            guard let q = AccessLogLine.index(of: first, in: UnsafeBufferPointer(rebasing: p[0..<limit]), from: i) else { return nil }
+            var q = i
+            if limit - i > 16, let base = p.baseAddress, let hit = memchr(base + i, Int32(first), limit - i) {
+                q = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            } else {
+                while q < limit, p[q] != first { q += 1 }
+                if q == limit { return nil }
+            }
+            if q >= limit { return nil }
             if quoted, first == 0x22 {
                 var slashes = 0
                 var k = q - 1
@@ -191,13 +221,10 @@ struct CompiledAccessFormat: Sendable {
                 if slashes % 2 == 1 { i = q + 1; continue }
             }
             if list, first == 0x20, q > from, p[q - 1] == 0x2C { i = q + 1; continue }
-            if q + term.count <= limit {
-                var same = true
-                for k in 1..<term.count where p[q + k] != term[k] { same = false; break }
-                if same { return q }
-            } else if q + term.count > limit {
-                return nil
-            }
+            guard q + count <= limit else { return nil }
+            var same = true
+            for k in 1..<count where p[q + k] != lit[start + k] { same = false; break }
+            if same { return q }
             i = q + 1
         }
         return nil

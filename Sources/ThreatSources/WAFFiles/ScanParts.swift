@@ -63,8 +63,26 @@ struct Attribution: Sendable {
 
     /// An access line's `$host` (as logged: any case, maybe a port) is one of the hosts.
     func ownsHost(_ p: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
-        let h = AuditEntryReader.normalizedHost(bytes: UnsafeBufferPointer(rebasing: p[r]))
-        return hosts.contains { $0 == h }
+        guard !r.isEmpty else { return false }
+        if p[r.lowerBound] == 0x5B || p[r].contains(0x20) || p[r].contains(0x5C) {  // IPv6, spaces, escapes: the general way
+            let h = AuditEntryReader.normalizedHost(bytes: UnsafeBufferPointer(rebasing: p[r]))
+            return hosts.contains { $0 == h }
+        }
+        // Without a copy: drop `:port` and a trailing dot, compare without case.
+        var end = r.upperBound
+        var k = end
+        while k > r.lowerBound, p[k - 1] &- 0x30 < 10 { k -= 1 }
+        if k > r.lowerBound, k < end, p[k - 1] == 0x3A { end = k - 1 }
+        if end > r.lowerBound, p[end - 1] == 0x2E { end -= 1 }
+        let n = end - r.lowerBound
+        outer: for h in hosts where h.count == n {
+            for j in 0..<n {
+                let c = p[r.lowerBound + j]
+                if (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) != h[j] { continue outer }
+            }
+            return true
+        }
+        return false
     }
 
     /// The Host header (already lowercased) is one of the hosts, or the `unique_id` starts with

@@ -120,9 +120,8 @@ extension WAFLogScan {
     }
 
     func parseAccess(_ block: LineBlock, _ part: inout AccessPart, _ tally: inout BlockTally, table: IDTable?, chain: [Int32]) {
-        BlockReader.lines(of: block, tally: &tally) { p, number, tally in
-            if Self.isBlank(p) { return }
-            guard let line = accessFormat.parse(p, timeCache: &part.timeCache) else {
+        func count(_ p: UnsafeBufferPointer<UInt8>, _ number: Int, _ tally: inout BlockTally, _ parsed: AccessLogLine?) {
+            guard let line = parsed else {
                 tally.skipped.add(.notAccessLine, line: number, value: p)
                 return
             }
@@ -165,6 +164,22 @@ extension WAFLogScan {
                 part.hits.append((k, owner))
                 k = chain[Int(k)]
             }
+        }
+        // A compiled log_format is walked through pointers taken once per block.
+        if case let .compiled(c) = accessFormat.mode {
+            c.steps.withUnsafeBufferPointer { steps in
+                c.bytes.withUnsafeBufferPointer { literals in
+                    BlockReader.lines(of: block, tally: &tally) { p, number, tally in
+                        if Self.isBlank(p) { return }
+                        count(p, number, &tally, c.match(p, steps, literals, &part.timeCache))
+                    }
+                }
+            }
+            return
+        }
+        BlockReader.lines(of: block, tally: &tally) { p, number, tally in
+            if Self.isBlank(p) { return }
+            count(p, number, &tally, accessFormat.parse(p, timeCache: &part.timeCache))
         }
     }
 
