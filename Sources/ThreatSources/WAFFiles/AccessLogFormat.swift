@@ -151,8 +151,12 @@ struct CompiledAccessFormat: Sendable {
                                  remoteAddr: 0..<0, request: 0..<0, userAgent: 0..<0)
         for step in steps {
             if !step.isField {
-                guard i + step.count <= n else { return nil }
-                for k in 0..<step.count where p[i + k] != lit[step.start + k] { return nil }
+                guard i + step.count <= n, let base = p.baseAddress, let l = lit.baseAddress else { return nil }
+                if step.count == 1 {
+                    guard base[i] == l[step.start] else { return nil }
+                } else {
+                    guard memcmp(base + i, l + step.start, step.count) == 0 else { return nil }
+                }
                 i += step.count
                 continue
             }
@@ -203,17 +207,18 @@ struct CompiledAccessFormat: Sendable {
     @inline(__always)
     static func find(_ lit: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int, in p: UnsafeBufferPointer<UInt8>,
                      from: Int, limit: Int, quoted: Bool, list: Bool) -> Int? {
-        let first = lit[start]
+        guard let base = p.baseAddress, let l = lit.baseAddress else { return nil }
+        let first = l[start]
         var i = from
         while i < limit {
+            // Most fields are short: a plain loop first, memchr for long ones (request, User-Agent).
             var q = i
-            if limit - i > 16, let base = p.baseAddress, let hit = memchr(base + i, Int32(first), limit - i) {
+            let plainEnd = min(limit, i + 48)
+            while q < plainEnd, base[q] != first { q += 1 }
+            if q == plainEnd {
+                guard q < limit, let hit = memchr(base + q, Int32(first), limit - q) else { return nil }
                 q = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            } else {
-                while q < limit, p[q] != first { q += 1 }
-                if q == limit { return nil }
             }
-            if q >= limit { return nil }
             if quoted, first == 0x22 {
                 var slashes = 0
                 var k = q - 1
@@ -222,9 +227,7 @@ struct CompiledAccessFormat: Sendable {
             }
             if list, first == 0x20, q > from, p[q - 1] == 0x2C { i = q + 1; continue }
             guard q + count <= limit else { return nil }
-            var same = true
-            for k in 1..<count where p[q + k] != lit[start + k] { same = false; break }
-            if same { return q }
+            if count == 1 || memcmp(base + q + 1, l + start + 1, count - 1) == 0 { return q }
             i = q + 1
         }
         return nil
