@@ -27,7 +27,7 @@ struct WAFLabNativeTests {
               - name: \(name)
                 namespace: shop-\(name)
                 hosts: [\(host)]
-                waf: { files: { audit_log: \(lab.auditLog), access_log: "\(lab.dir)/access-main-\(name).log" } }
+                waf: { files: { audit_log: \(lab.auditLog), access_log: "\(lab.dir)/main-access-\(name).log" } }
 
             """
         }
@@ -41,7 +41,7 @@ struct WAFLabNativeTests {
         for (name, host) in envs {
             let w = try #require(reported.first { $0["name"] as? String == name }?["waf"] as? [String: Any])
             let rc = try run(python, [repo + "/Tests/Support/recount_waf.py", "--from", f.string(from: from), "--to", f.string(from: to),
-                                      "--audit", lab.auditLog, "--access", "\(lab.dir)/access-main-\(name).log", "--hosts", host])
+                                      "--audit", lab.auditLog, "--access", "\(lab.dir)/main-access-\(name).log", "--hosts", host])
             let c = try #require(try JSONSerialization.jsonObject(with: Data(rc.stdout.utf8)) as? [String: Any], "\(rc.stderr)")
             #expect(w["status"] as? String == "ok")
             #expect(w["access_log_format"] as? String == "main" && w["audit_log_format"] as? String == "ModSecurity native")

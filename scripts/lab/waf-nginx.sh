@@ -11,7 +11,7 @@
 #   staging.shop.example.com  -> $proxy_upstream_name "shop-staging-web-80"      (namespace shop-staging)
 # Any other Host reaches the default server, upstream "upstream-default-backend" (as in ingress-nginx).
 # Logs: DIR/access.log (ingress-nginx's 17-field log-format-upstream), per named server also
-# DIR/access-main-{production,staging}.log in NGINX's default `main` format, and DIR/modsec_audit.log
+# DIR/main-access-{production,staging}.log in NGINX's default `main` format, and DIR/modsec_audit.log
 # (ModSecurity JSON, Serial, one entry per line; WAF_LAB_AUDIT_FORMAT=Native for the native format). modsecurity_transaction_id is "$req_id", so the
 # audit unique_id equals the access line's last field. The process runs with TZ (default UTC) from
 # the environment: set TZ=Europe/Berlin to get local times with a zone in both logs.
@@ -86,7 +86,7 @@ http {
   server {
     listen 127.0.0.1:$port;
     server_name shop.example.com;
-    access_log $dir/access-main-production.log main;
+    access_log $dir/main-access-production.log main;
     access_log $dir/access.log upstreaminfo;
     set \$proxy_upstream_name "shop-production-web-80";
     set \$proxy_alternative_upstream_name "";
@@ -95,7 +95,7 @@ http {
   server {
     listen 127.0.0.1:$port;
     server_name staging.shop.example.com;
-    access_log $dir/access-main-staging.log main;
+    access_log $dir/main-access-staging.log main;
     access_log $dir/access.log upstreaminfo;
     set \$proxy_upstream_name "shop-staging-web-80";
     set \$proxy_alternative_upstream_name "";
