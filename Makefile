@@ -3,7 +3,7 @@ SWIFT ?= swift
 export PATH := $(PATH):/opt/swift/usr/bin
 RELEASE_BIN := .build/release/threat-report
 
-.PHONY: report test build templates clean screenshot bench fuzz
+.PHONY: report test build clean screenshot bench fuzz
 
 ## Installs what is missing, builds release, and writes the sample report into output/.
 report:
@@ -14,7 +14,6 @@ report:
 ## Runs every test (installs the real components the tests drive when missing).
 test:
 	@scripts/install-deps.sh test
-	python3 scripts/embed-templates.py --check
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel
 
@@ -32,10 +31,6 @@ fuzz:
 
 build:
 	$(SWIFT) build -c release --product threat-report
-
-## Recompiles templates/*.mustache into the binary's built-in defaults.
-templates:
-	python3 scripts/embed-templates.py
 
 ## Screenshot of the sample report for the README (headless Chromium).
 screenshot: report

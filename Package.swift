@@ -27,15 +27,21 @@ let package = Package(
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "ThreatModel"),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "ThreatModel", dependencies: ["CCrypto"]),
         .target(name: "ThreatConfig", dependencies: ["ThreatModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "ThreatSources", dependencies: [
             "ThreatModel", "ThreatConfig", "CCurl", "CZlib", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "ThreatAnalysis", dependencies: ["ThreatModel"]),
         .target(name: "ThreatCharts", dependencies: ["ThreatModel", "CCairo", "CZlib"]),
+        // The default templates are compiled into the binary from templates/ (BuiltInTemplates is a
+        // link to it), so an installed binary needs no files beside it.
         .target(name: "ThreatRender", dependencies: [
             "ThreatModel", "ThreatCharts", .product(name: "Mustache", package: "swift-mustache"),
+        ], resources: [
+            .embedInCode("BuiltInTemplates/report.html.mustache"),
+            .embedInCode("BuiltInTemplates/report.md.mustache"),
         ]),
         .target(name: "ThreatReportKit", dependencies: [
             "ThreatModel", "ThreatConfig", "ThreatSources", "ThreatAnalysis", "ThreatCharts", "ThreatRender",

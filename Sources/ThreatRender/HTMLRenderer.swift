@@ -5,6 +5,7 @@ import ThreatModel
 /// inline SVG (ids prefixed per chart), print CSS.
 public struct HTMLRenderer: ReportRenderer {
     public static let identifier = "html"
+    public static let needs: RendererNeeds = [.charts, .chartFiles]
     public static let summary = "self-contained HTML report with inline SVG charts"
     public init() {}
 
@@ -17,6 +18,7 @@ public struct HTMLRenderer: ReportRenderer {
 /// `report.md`: GitLab/GitHub-flavoured Markdown, tables for figures, charts linked as PNG.
 public struct MarkdownRenderer: ReportRenderer {
     public static let identifier = "md"
+    public static let needs: RendererNeeds = [.charts, .chartFiles]
     public static let summary = "Markdown report for merge requests and job summaries"
     public init() {}
 

@@ -10,6 +10,7 @@ import ThreatModel
 /// The creation date is the report's `generated_at`, so `SOURCE_DATE_EPOCH` gives byte-identical files.
 public struct PDFRenderer: ReportRenderer {
     public static let identifier = "pdf"
+    public static let needs: RendererNeeds = .charts
     public static let summary = "report.pdf (A4): summary, findings and one page per environment with its charts"
     public init() {}
 

@@ -19,11 +19,11 @@ public struct OutputFile: Sendable, Equatable {
     public static func checksums(_ files: [OutputFile]) -> OutputFile {
         let listed = files.filter { $0.path != checksumsName }.sorted { $0.path < $1.path }
         // Hashed on every core: a report of many environments writes hundreds of MB.
-        let digests = DigestSlots(count: listed.count)
+        let digests: Locked<[String?]> = .slots(listed.count)
         DispatchQueue.concurrentPerform(iterations: listed.count) { i in
             digests.set(i, SHA256Digest.hex(listed[i].bytes))
         }
-        let hex = digests.values()
+        let hex = digests.current.map { $0 ?? "" }
         let lines = listed.indices.map { "\(hex[$0])  \(listed[$0].path)\n" }
         return OutputFile(path: checksumsName, text: lines.joined())
     }
@@ -64,6 +64,18 @@ public enum RenderError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// What a format needs from the run besides the analysed report; the pipeline prepares only what
+/// the asked-for formats declare, and never asks which format it holds.
+public struct RendererNeeds: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// The drawn charts in `RenderContext.charts` (inline SVG, PDF pages).
+    public static let charts = RendererNeeds(rawValue: 1)
+    /// The chart files `charts/*.{png,svg}` beside the report: the Markdown links them; the HTML
+    /// inlines its SVG and offers the files beside it for reuse.
+    public static let chartFiles = RendererNeeds(rawValue: 2)
+}
+
 /// One output format. Adding a format means adding one file with one type and registering it in
 /// `ReportFormats.all`.
 public protocol ReportRenderer: Sendable {
@@ -71,8 +83,14 @@ public protocol ReportRenderer: Sendable {
     static var identifier: String { get }
     /// One line for `--help`.
     static var summary: String { get }
+    /// What it needs prepared (none by default).
+    static var needs: RendererNeeds { get }
     init()
     func render(_ context: RenderContext) throws(RenderError) -> [OutputFile]
+}
+
+extension ReportRenderer {
+    public static var needs: RendererNeeds { [] }
 }
 
 public enum ReportFormats {
@@ -81,6 +99,10 @@ public enum ReportFormats {
         SARIFRenderer.self, JUnitRenderer.self, CodeQualityRenderer.self, PDFRenderer.self,
     ]
     public static let defaults = ["html", "md", "json"]
+    /// The machine contract (`report.json`). It is rendered on every run, first, because the
+    /// other formats show its SHA-256 in their evidence (a file cannot hold its own digest); it
+    /// is written only when asked for.
+    public static let data: any ReportRenderer.Type = JSONRenderer.self
 
     public static func renderer(named name: String) -> (any ReportRenderer.Type)? {
         all.first { $0.identifier == name }
@@ -94,25 +116,5 @@ public enum ChartFiles {
             [OutputFile(path: c.fileBase + ".png", bytes: c.rendered.png),
              OutputFile(path: c.fileBase + ".svg", text: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + c.rendered.svg)]
         }
-    }
-}
-
-/// The digests of `OutputFile.checksums`, filled from `concurrentPerform` workers.
-private final class DigestSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [String]
-
-    init(count: Int) { slots = Array(repeating: "", count: count) }
-
-    func set(_ i: Int, _ hex: String) {
-        lock.lock()
-        slots[i] = hex
-        lock.unlock()
-    }
-
-    func values() -> [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots
     }
 }

@@ -8,7 +8,7 @@ struct MarkdownContentType: MustacheContentType {
 }
 
 /// The report templates. Defaults are compiled into the binary (from `templates/`, see
-/// `DefaultTemplates.swift`), so an installed binary needs no files beside it; `--templates DIR`
+/// `DefaultTemplates.swift` and Package.swift), so an installed binary needs no files beside it; `--templates DIR`
 /// or `THREAT_REPORT_TEMPLATES` replaces any of them with `DIR/NAME.mustache`.
 public struct TemplateSet: Sendable {
     public static let names = ["report.html", "report.md"]
@@ -39,17 +39,13 @@ public struct TemplateSet: Sendable {
         return set
     }
 
-    nonisolated(unsafe) private static var registered = false
-    private static let lock = NSLock()
+    /// The Markdown content type, registered once per process (a static `let` is initialised
+    /// once, thread-safely, on first use).
+    private static let contentTypes: Void = MustacheContentTypes.register(MarkdownContentType(), named: "MARKDOWN")
 
     /// Renders a template against a view model.
     public func render(_ name: String, _ object: Any) throws(RenderError) -> String {
-        TemplateSet.lock.lock()
-        if !TemplateSet.registered {
-            MustacheContentTypes.register(MarkdownContentType(), named: "MARKDOWN")
-            TemplateSet.registered = true
-        }
-        TemplateSet.lock.unlock()
+        _ = TemplateSet.contentTypes
         guard let source = sources[name] else { throw .template(name: name, detail: "no such template") }
         do {
             let template = try MustacheTemplate(string: source)

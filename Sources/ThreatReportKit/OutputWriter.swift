@@ -1,5 +1,6 @@
 import Foundation
 import ThreatRender
+import ThreatSources
 
 /// Why the output folder could not take the report (exit 2).
 public struct OutputError: Error, Sendable, CustomStringConvertible {
@@ -11,209 +12,223 @@ public struct OutputError: Error, Sendable, CustomStringConvertible {
 /// Writes a report so that the output folder switches from the previous complete report to the
 /// new complete one in one step, whatever happens to the process (SIGKILL, power loss, full disk):
 ///
-/// 1. An exclusive lock on `<parent>/.<name>.lock` keeps concurrent runs apart (the second waits).
+/// 1. An exclusive lock on `<parent>/.<name>.lock` (0600, holding the PID) keeps concurrent runs
+///    apart; the second waits, until the run's deadline at most.
 /// 2. The new report is written into a fresh staging folder `<parent>/.<name>.staging-<pid>-<n>`
-///    beside the output folder (same file system); every file is flushed to disk. Entries of the
-///    old folder that the new report does not write (other formats, the user's own files) are
-///    carried over as hard links.
+///    beside the output folder (same file system), which first takes the old folder's owner,
+///    group, mode (setgid included) and POSIX ACLs; every file is flushed to disk. Entries of the
+///    old folder that the new report does not write (the user's own files) are carried over as
+///    hard links; report files of formats this run did not write are not.
 /// 3. The staging folder and the output folder are exchanged atomically (`renameat2` with
 ///    `RENAME_EXCHANGE`), then the old generation is deleted.
+///
+/// Every step works relative to open folder descriptors and never follows a symbolic link: the
+/// path given by the user may hold links up to the output folder's parent, but the output folder
+/// itself, the lock file, staging folders, `charts` and the report files must not be links
+/// (exit 2, naming the path). Links planted in place of staging folders are removed as links.
 ///
 /// A reader, or a run killed at any point, sees either the whole previous report or the whole new
 /// one. Leftover staging folders of killed runs are removed by the next run. Where the file system
 /// cannot exchange folders (or the output folder is a mount point), the folder is replaced by two
 /// renames, and failing that file by file, each file still atomic. A folder that is not only a
 /// report (`/`, the working directory or above it, or one with subfolders the report does not
-/// write) is written file by file from a staging folder inside it (docs/faults.md).
+/// write), or whose owner or ACLs this process cannot give a new folder, is written file by file
+/// from a staging folder inside it (docs/faults.md).
 public struct OutputWriter {
     public var directory: String
-    public init(directory: String) { self.directory = directory }
+    /// Bounds the wait for the lock (nil instant: wait as long as it takes).
+    public var deadline: RunDeadline
+    public init(directory: String, deadline: RunDeadline = .none) {
+        self.directory = directory
+        self.deadline = deadline
+    }
 
-    static func errno_() -> String { String(cString: strerror(errno)) }
+    /// Every top-level name a report of some format writes: those this run does not write are
+    /// removed (they would look current), the others are the user's and are kept.
+    static let reportNames: Set<String> = [
+        "report.html", "report.md", "report.json", "report.sarif", "report.junit.xml", "report.codequality.json",
+        "report.pdf", OutputFile.checksumsName, chartsFolder,
+    ]
+    static let chartsFolder = "charts"
 
     /// Writes all files and returns their paths, in the order given.
     public func write(_ files: [OutputFile]) throws(OutputError) -> [String] {
-        var target = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        if let real = realpath(target, nil) {  // a symlinked output folder: replace its target
-            target = String(cString: real)
-            free(real)
-        }
+        let target = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let cwd = FileManager.default.currentDirectoryPath
-        let absolute = ((target.hasPrefix("/") ? target : cwd + "/" + target) as NSString).standardizingPath
-        let parent = (absolute as NSString).deletingLastPathComponent
-        let name = (absolute as NSString).lastPathComponent
+        let absolute = OutputWriter.lexicalPath(target.hasPrefix("/") ? target : cwd + "/" + target)
+        var parent = (absolute as NSString).deletingLastPathComponent
+        var name = (absolute as NSString).lastPathComponent
+        if absolute == "/" { (parent, name) = ("/", ".") }
         do {
             try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         } catch {
             throw OutputError(path: directory, reason: "cannot create the folder \(parent) (\((error as NSError).localizedDescription))")
         }
-        var isDir: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: absolute, isDirectory: &isDir)
-        if exists, !isDir.boolValue { throw OutputError(path: directory, reason: "it exists and is not a folder") }
+        // The user's path up to the parent may hold links; from here on nothing is followed.
+        let parentFD = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard parentFD >= 0 else { throw OutputError(path: directory, reason: "cannot open the folder \(parent): \(OutputTree.errno_())") }
+        defer { close(parentFD) }
+        let realParent = realpath(parent, nil).map { p in defer { free(p) }; return String(cString: p) } ?? parent
+        let real = name == "." ? realParent : (realParent == "/" ? "" : realParent) + "/" + name
 
-        let lockPath = absolute == "/" ? "/.threat-report.lock" : parent + "/." + name + ".lock"
-        let lockFD = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard lockFD >= 0 else { throw OutputError(path: directory, reason: "cannot create the lock file \(lockPath): \(OutputWriter.errno_())") }
-        defer { close(lockFD) }
-        guard flock(lockFD, LOCK_EX) == 0 else { throw OutputError(path: lockPath, reason: OutputWriter.errno_()) }
-        defer { flock(lockFD, LOCK_UN) }
+        let kind = OutputTree.kind(parentFD, name)
+        if kind == S_IFLNK { throw OutputTree.linkRefused(directory) }
+        if let kind, kind != S_IFDIR { throw OutputError(path: directory, reason: "it exists and is not a folder") }
+        let exists = kind != nil
+
+        let lockName = name == "." ? ".threat-report.lock" : "." + name + ".lock"
+        let lock = try OutputLock.acquire(in: parentFD, name: lockName, shown: (parent == "/" ? "" : parent) + "/" + lockName,
+                                          for: directory, deadline: deadline)
+        defer { lock.release() }
 
         let written = Set(files.map { String($0.path.split(separator: "/").first ?? "") })
-        if exists, !OutputWriter.switchable(absolute, written: written, cwd: cwd) {
-            return try writeInPlace(files, folder: absolute)
+        var folderFD: Int32 = -1
+        if exists { folderFD = try OutputTree.openFolder(parentFD, name, shown: directory) }
+        defer { if folderFD >= 0 { close(folderFD) } }
+        if exists, !OutputWriter.switchable(folderFD, real, written: written, cwd: cwd) {
+            return try writeInPlace(files, folder: folderFD, written: written)
         }
-        // Under the lock no other run is writing: staging folders left by killed runs can go.
+        // Under the lock no other run is writing: staging folders left by killed runs can go
+        // (links planted under such names are removed as links).
         let stagingPrefix = "." + name + ".staging-"
-        for e in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where e.hasPrefix(stagingPrefix) {
-            try? FileManager.default.removeItem(atPath: parent + "/" + e)
-        }
-        let staging = parent + "/" + stagingPrefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard mkdir(staging, 0o755) == 0 else {
-            throw OutputError(path: directory, reason: "cannot create the staging folder \(staging): \(OutputWriter.errno_())")
+        for e in OutputTree.entries(parentFD) where e.hasPrefix(stagingPrefix) { OutputTree.removeTree(parentFD, e) }
+        let staging = stagingPrefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let stagingShown = parent + "/" + staging
+        guard mkdirat(parentFD, staging, exists ? 0o700 : 0o755) == 0 else {
+            throw OutputError(path: directory, reason: "cannot create the staging folder \(stagingShown): \(OutputTree.errno_())")
         }
         var done = false
-        defer { if !done { try? FileManager.default.removeItem(atPath: staging) } }
-
-        for f in files { try stage(f, into: staging, reportedAs: directory + "/" + f.path) }
+        defer { if !done { OutputTree.removeTree(parentFD, staging) } }
+        let stagingFD = try OutputTree.openFolder(parentFD, staging, shown: stagingShown)
+        defer { close(stagingFD) }
+        // The new folder is the old one's twin before any file is made in it (so the files inherit
+        // its default ACL and setgid group); where that is not possible, the old one stays.
+        if exists, OutputTree.copyFolderAttributes(from: folderFD, to: stagingFD) != nil {
+            return try writeInPlace(files, folder: folderFD, written: written)
+        }
+        for f in files { try OutputTree.writeFile(stagingFD, f.path, bytes: f.bytes, shown: shown) }
         if exists {
-            for e in (try? FileManager.default.contentsOfDirectory(atPath: absolute)) ?? [] where !written.contains(e) {
-                try carry(absolute + "/" + e, to: staging + "/" + e)
+            for e in OutputTree.entries(folderFD) where !written.contains(e) && !OutputWriter.reportNames.contains(e) {
+                try OutputTree.carry(folderFD, stagingFD, e, shown: directory + "/" + e)
             }
         }
-        syncFolder(staging)
-        try publish(staging: staging, target: absolute, exists: exists, files: files)
+        fsync(stagingFD)
+        try publish(parentFD, staging: staging, name: name, folder: exists ? folderFD : nil, staged: stagingFD, files: files, written: written)
         done = true
-        syncFolder(parent)
+        fsync(parentFD)
         return files.map { directory + "/" + $0.path }
     }
+
+    /// `path` without `.`, `..` and repeated slashes, worked out on the text alone (no link is
+    /// resolved: the output folder must be judged as the name it is, a link included).
+    static func lexicalPath(_ path: String) -> String {
+        var parts: [Substring] = []
+        for p in path.split(separator: "/") where p != "." {
+            if p == ".." { _ = parts.popLast() } else { parts.append(p) }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// The path shown for `relative` below the output folder.
+    func shown(_ relative: String) -> String { relative.isEmpty ? directory : directory + "/" + relative }
 
     /// Whether the whole folder may be switched: not `/`, not the working directory or one above
     /// it, and no subfolder the report does not write (a repository, a home folder): such a folder
     /// is written file by file instead.
-    static func switchable(_ folder: String, written: Set<String>, cwd: String) -> Bool {
-        if folder == "/" || cwd == folder || cwd.hasPrefix(folder + "/") { return false }
-        for e in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where !written.contains(e) {
-            var st = stat()
-            if lstat(folder + "/" + e, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { return false }
-        }
-        return true
+    static func switchable(_ folder: Int32, _ path: String, written: Set<String>, cwd: String) -> Bool {
+        if path == "/" || cwd == path || cwd.hasPrefix(path + "/") { return false }
+        return !OutputTree.entries(folder).contains { e in !written.contains(e) && OutputTree.kind(folder, e) == S_IFDIR }
     }
 
     /// File by file: every file staged in `.threat-report.staging-*` inside the folder, flushed,
     /// then renamed over the old one (each file complete; the set switches within milliseconds).
-    func writeInPlace(_ files: [OutputFile], folder: String) throws(OutputError) -> [String] {
+    /// Report files of formats this run did not write are removed afterwards.
+    func writeInPlace(_ files: [OutputFile], folder: Int32, written: Set<String>) throws(OutputError) -> [String] {
         let prefix = ".threat-report.staging-"
-        for e in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where e.hasPrefix(prefix) {
-            try? FileManager.default.removeItem(atPath: folder + "/" + e)
+        for e in OutputTree.entries(folder) where e.hasPrefix(prefix) { OutputTree.removeTree(folder, e) }
+        let staging = prefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard mkdirat(folder, staging, 0o700) == 0 else {
+            throw OutputError(path: directory, reason: "cannot create the staging folder \(shown(staging)): \(OutputTree.errno_())")
         }
-        let staging = folder + "/" + prefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard mkdir(staging, 0o755) == 0 else {
-            throw OutputError(path: directory, reason: "cannot create the staging folder \(staging): \(OutputWriter.errno_())")
-        }
-        defer { try? FileManager.default.removeItem(atPath: staging) }
-        for f in files { try stage(f, into: staging, reportedAs: directory + "/" + f.path) }
-        try renameEach(files, from: staging, to: folder)
+        defer { OutputTree.removeTree(folder, staging) }
+        let stagingFD = try OutputTree.openFolder(folder, staging, shown: shown(staging))
+        defer { close(stagingFD) }
+        for f in files { try OutputTree.writeFile(stagingFD, f.path, bytes: f.bytes, shown: { self.shown(staging + "/" + $0) }) }
+        try renameEach(files, from: stagingFD, to: folder)
+        removeStale(folder, files: files, written: written)
         return files.map { directory + "/" + $0.path }
     }
 
-    func renameEach(_ files: [OutputFile], from staging: String, to target: String) throws(OutputError) {
+    /// Moves every staged file to its place in `target`. Each place is checked first: a folder on
+    /// the way (`charts`) or a file that is a symbolic link is refused before anything moves.
+    func renameEach(_ files: [OutputFile], from staging: Int32, to target: Int32) throws(OutputError) {
+        var moves: [(from: Int32, to: Int32, name: String, path: String)] = []
+        defer { for m in moves { close(m.from); close(m.to) } }
         for f in files {
-            let to = target + "/" + f.path
-            try? FileManager.default.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard rename(staging + "/" + f.path, to) == 0 else { throw OutputError(path: directory + "/" + f.path, reason: OutputWriter.errno_()) }
+            let (src, name) = try OutputTree.parentFolder(staging, f.path, create: false, shown: shown)
+            let dst: Int32
+            do {
+                (dst, _) = try OutputTree.parentFolder(target, f.path, create: true, shown: shown)
+            } catch {
+                close(src)
+                throw error
+            }
+            moves.append((src, dst, name, f.path))
+            if OutputTree.kind(dst, name) == S_IFLNK { throw OutputTree.linkRefused(shown(f.path)) }
+        }
+        for m in moves {
+            guard renameat(m.from, m.name, m.to, m.name) == 0 else { throw OutputError(path: shown(m.path), reason: OutputTree.errno_()) }
         }
     }
 
-    /// Writes one file into the staging folder and flushes it.
-    func stage(_ f: OutputFile, into staging: String, reportedAs shown: String) throws(OutputError) {
-        let path = staging + "/" + f.path
-        let dir = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError(path: (shown as NSString).deletingLastPathComponent, reason: "cannot create the folder")
+    /// Removes, in a folder written file by file, the report files of formats this run did not
+    /// write, and chart files (PNG, SVG) it did not write.
+    func removeStale(_ folder: Int32, files: [OutputFile], written: Set<String>) {
+        for name in OutputWriter.reportNames where !written.contains(name) && name != OutputWriter.chartsFolder {
+            if let k = OutputTree.kind(folder, name), k == S_IFREG || k == S_IFLNK { unlinkat(folder, name, 0) }
         }
-        let fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw OutputError(path: shown, reason: OutputWriter.errno_()) }
-        var written = 0
-        let result: Int = f.bytes.withUnsafeBytes { buf in
-            while written < buf.count {
-                let n = Foundation.write(fd, buf.baseAddress! + written, buf.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return -1
-                }
-                written += n
-            }
-            return 0
+        guard OutputTree.kind(folder, OutputWriter.chartsFolder) == S_IFDIR else { return }
+        let charts = openat(folder, OutputWriter.chartsFolder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard charts >= 0 else { return }
+        let fresh = Set(files.map(\.path).filter { $0.hasPrefix(OutputWriter.chartsFolder + "/") }.map { String($0.dropFirst(OutputWriter.chartsFolder.count + 1)) })
+        for e in OutputTree.entries(charts) where !fresh.contains(e) && (e.hasSuffix(".png") || e.hasSuffix(".svg")) {
+            if let k = OutputTree.kind(charts, e), k == S_IFREG || k == S_IFLNK { unlinkat(charts, e, 0) }
         }
-        if result != 0 || fsync(fd) != 0 {
-            let reason = OutputWriter.errno_()
-            close(fd)
-            throw OutputError(path: shown, reason: reason)
-        }
-        guard close(fd) == 0 else { throw OutputError(path: shown, reason: OutputWriter.errno_()) }
-    }
-
-    /// Carries an entry the new report does not write over into the staging folder: hard links
-    /// for files (no copy, no extra space), folders recreated, symlinks copied.
-    func carry(_ from: String, to: String) throws(OutputError) {
-        var st = stat()
-        guard lstat(from, &st) == 0 else { return }
-        switch st.st_mode & S_IFMT {
-        case S_IFDIR:
-            guard mkdir(to, st.st_mode & 0o7777) == 0 else { throw OutputError(path: to, reason: OutputWriter.errno_()) }
-            for e in (try? FileManager.default.contentsOfDirectory(atPath: from)) ?? [] {
-                try carry(from + "/" + e, to: to + "/" + e)
-            }
-        case S_IFLNK:
-            if let dest = try? FileManager.default.destinationOfSymbolicLink(atPath: from) {
-                guard symlink(dest, to) == 0 else { throw OutputError(path: to, reason: OutputWriter.errno_()) }
-            }
-        default:
-            if link(from, to) != 0 {
-                do {
-                    try FileManager.default.copyItem(atPath: from, toPath: to)
-                } catch {
-                    throw OutputError(path: from, reason: "cannot keep it in the new report folder (\((error as NSError).localizedDescription))")
-                }
-            }
-        }
+        close(charts)
+        if fresh.isEmpty { unlinkat(folder, OutputWriter.chartsFolder, AT_REMOVEDIR) }  // only when empty
     }
 
     /// Makes the staging folder the output folder.
-    func publish(staging: String, target: String, exists: Bool, files: [OutputFile]) throws(OutputError) {
-        guard exists else {
-            guard rename(staging, target) == 0 else { throw OutputError(path: directory, reason: OutputWriter.errno_()) }
+    func publish(_ parent: Int32, staging: String, name: String, folder: Int32?, staged: Int32, files: [OutputFile],
+                 written: Set<String>) throws(OutputError) {
+        guard let folder else {
+            // Nothing there before: a folder that appeared meanwhile is not replaced.
+            if OutputWriter.rename2(parent, staging, parent, name, flags: 1 /* RENAME_NOREPLACE */) == 0 { return }
+            if errno != ENOSYS, errno != EINVAL { throw OutputError(path: directory, reason: OutputTree.errno_()) }
+            guard OutputTree.kind(parent, name) == nil else { throw OutputError(path: directory, reason: "it appeared while the report was written") }
+            guard renameat(parent, staging, parent, name) == 0 else { throw OutputError(path: directory, reason: OutputTree.errno_()) }
             return
         }
-        if OutputWriter.exchange(staging, target) == 0 {
-            try? FileManager.default.removeItem(atPath: staging)  // now the previous generation
+        if OutputWriter.rename2(parent, staging, parent, name, flags: 2 /* RENAME_EXCHANGE */) == 0 {
+            OutputTree.removeTree(parent, staging)  // now the previous generation
             return
         }
         // No atomic exchange here: move the old folder aside and the new one in (a reader may
         // briefly find no folder, never a mixed one) ...
         let old = staging + "-previous"
-        if rename(target, old) == 0 {
-            guard rename(staging, target) == 0 else {
-                let reason = OutputWriter.errno_()
-                _ = rename(old, target)
+        if renameat(parent, name, parent, old) == 0 {
+            guard renameat(parent, staging, parent, name) == 0 else {
+                let reason = OutputTree.errno_()
+                _ = renameat(parent, old, parent, name)
                 throw OutputError(path: directory, reason: reason)
             }
-            try? FileManager.default.removeItem(atPath: old)
+            OutputTree.removeTree(parent, old)
             return
         }
         // ... or, for a mount point, file by file (each file atomic, the set not).
-        try renameEach(files, from: staging, to: target)
-        try? FileManager.default.removeItem(atPath: staging)
-    }
-
-    func syncFolder(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
+        try renameEach(files, from: staged, to: folder)
+        removeStale(folder, files: files, written: written)
+        OutputTree.removeTree(parent, staging)
     }
 
     private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32) -> Int32
@@ -223,12 +238,12 @@ public struct OutputWriter {
         return unsafeBitCast(sym, to: RenameAt2.self)
     }()
 
-    /// Atomically swaps two paths (`RENAME_EXCHANGE`); -1 with errno when not possible.
-    static func exchange(_ a: String, _ b: String) -> Int32 {
+    /// `renameat2` with `flags` (`RENAME_EXCHANGE`, `RENAME_NOREPLACE`); -1 with errno when not possible.
+    static func rename2(_ fromDir: Int32, _ from: String, _ toDir: Int32, _ to: String, flags: UInt32) -> Int32 {
         guard let f = renameat2 else {
             errno = ENOSYS
             return -1
         }
-        return f(AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */)
+        return f(fromDir, from, toDir, to, flags)
     }
 }

@@ -43,7 +43,7 @@ public struct RunResult: Sendable {
     public var message: String
 }
 
-/// Exit codes (DESIGN.md): 2 usage/config error > 3 partial > 1 finding at or above --fail-on > 0.
+/// Exit codes (docs/design.md): 2 usage/config error > 3 partial > 1 finding at or above --fail-on > 0.
 public enum ExitCode {
     public static let ok: Int32 = 0
     public static let findings: Int32 = 1
@@ -131,24 +131,25 @@ public enum ReportPipeline {
         let replay = options.replayDirectory
         let compare = options.compare
         let sharedPolicies = options.policies
-        if sharedPolicies == "-" { _ = try? StandardInput.bytes() }   // read once, before the environments run
         let deadlineText = options.deadline ?? config.deadline?.text ?? RunDuration.defaultDeadline.text
-        guard let deadline = RunDuration.parse(deadlineText) else {
+        guard let parsedDeadline = RunDuration.parse(deadlineText) else {
             return fail("--deadline: '\(deadlineText)' is not a duration like 90s, 10m or 1h")
         }
-        RunDeadline.start(seconds: Double(deadline.seconds), label: deadline.text)
-        defer { RunDeadline.clear() }
+        // The deadline starts before anything is read: stdin, files, engines, the output lock.
+        let deadline = RunDeadline(seconds: Double(parsedDeadline.seconds), label: parsedDeadline.text)
+        if sharedPolicies == "-" { _ = try? StandardInput.bytes(deadline: deadline) }   // read once, before the environments run
         let progress = envs.map { _ in SectionProgress() }
-        // Sources still running at the deadline are given up (network calls end by themselves: no
-        // attempt outlives the deadline); a short grace lets them record their own failure first.
+        // Sources still running at the deadline are given up (network calls and local reads end by
+        // themselves: none outlives the deadline); a short grace lets them record their own
+        // failure or partial result first.
         let finished = boundedMap(count: envs.count, width: options.concurrency,
-                                  until: Date().addingTimeInterval(Double(deadline.seconds) + 2)) { i in
+                                  until: (deadline.instant ?? .distantFuture).addingTimeInterval(2)) { i in
             collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] },
                     replayDirectory: replay.map { $0 + "/" + slugs[i] }, sharedPolicies: sharedPolicies, compare: compare,
-                    progress: progress[i], logger: logger)
+                    deadline: deadline, progress: progress[i], logger: logger)
         }
         let reports = finished.enumerated().map { i, r in
-            r ?? cutOff(envs[i], window: window, sharedPolicies: sharedPolicies, progress: progress[i], logger: logger)
+            r ?? cutOff(envs[i], sharedPolicies: sharedPolicies, progress: progress[i], deadline: deadline, logger: logger)
         }
 
         // 3. Analysis.
@@ -162,7 +163,7 @@ public enum ReportPipeline {
                                    environments: envs.map(\.name), compare: compare, policies: sharedPolicies)
             do {
                 try rec.write(to: record, configBytes: configBytes)
-                if sharedPolicies == "-", let stdin = try? StandardInput.bytes() {
+                if sharedPolicies == "-", let stdin = try? StandardInput.bytes(deadline: deadline) {
                     try Data(stdin).write(to: URL(fileURLWithPath: record + "/" + RunRecording.stdinName), options: .atomic)
                 }
             } catch {
@@ -173,26 +174,26 @@ public enum ReportPipeline {
         // 4. Charts and renderers.
         var files: [OutputFile] = []
         do {
-            let needsChartFiles = options.formats.contains("html") || options.formats.contains("md")
-            let needsCharts = needsChartFiles || options.formats.contains(PDFRenderer.identifier)
-            let charts = needsCharts ? try ReportCharts.build(report) : []
+            let needs = renderers.reduce(into: RendererNeeds()) { $0.formUnion(type(of: $1).needs) }
+            let charts = needs.isDisjoint(with: [.charts, .chartFiles]) ? [] : try ReportCharts.build(report)
             let configText = String(decoding: configBytes, as: UTF8.self)
             let configRef = ConfigReference(path: configPath, text: configText, environments: report.environments.map(\.name))
             var context = RenderContext(report: report, charts: charts, templates: templates, failOn: options.failOn, config: configRef)
-            // report.json first: the other formats show its digest. It is rendered once, and
+            // The data format first: the other formats show its digest. It is rendered once, and
             // written only when asked for.
-            let json = try JSONRenderer().render(context)
-            context.dataDigest = json.first.map { SHA256Digest.hex($0.bytes) }
-            if needsChartFiles { files += ChartFiles.files(charts) }
+            let data = try ReportFormats.data.init().render(context)
+            context.dataDigest = data.first.map { SHA256Digest.hex($0.bytes) }
+            if needs.contains(.chartFiles) { files += ChartFiles.files(charts) }
             // The formats are independent: each renders on its own thread; files keep the
             // formats' order, and the first failure in that order is the one reported.
-            let outputs = ParallelSlots<[OutputFile]>(count: renderers.count)
+            let outputs: Locked<[Result<[OutputFile], any Error>?]> = .slots(renderers.count)
             let shared = context, formats = renderers
             DispatchQueue.concurrentPerform(iterations: formats.count) { i in
-                if formats[i] is JSONRenderer { return outputs.set(i, .success(json)) }
+                if type(of: formats[i]) == ReportFormats.data { return outputs.set(i, .success(data)) }
                 outputs.set(i, Result<[OutputFile], any Error> { () throws -> [OutputFile] in try formats[i].render(shared) })
             }
-            for r in outputs.results() { files += try r.get() }
+            // A slot left empty cannot happen after `concurrentPerform`; it would be a failure, not a gap.
+            for r in outputs.current { files += try (r ?? .failure(CancellationError())).get() }
             files.append(OutputFile.checksums(files))
         } catch let e as ChartError {
             return fail("drawing charts: \(e)")
@@ -206,7 +207,7 @@ public enum ReportPipeline {
         // 5. Output.
         let paths: [String]
         do {
-            paths = try OutputWriter(directory: options.outputDirectory).write(files)
+            paths = try OutputWriter(directory: options.outputDirectory, deadline: deadline).write(files)
         } catch {
             return fail("--output: \(error)")
         }
@@ -215,46 +216,24 @@ public enum ReportPipeline {
         return RunResult(exitCode: code, writtenPaths: visible, report: report, message: summary(report, code: code, failOn: options.failOn))
     }
 
-    /// The report of an environment whose sources did not all finish before the deadline: the
-    /// sections that did finish; local recordings and policy folders not reached yet are read now
-    /// (they are quick); the others are unavailable because of the deadline.
-    static func cutOff(_ env: EnvironmentConfig, window: TimeWindow, sharedPolicies: String? = nil, progress: SectionProgress,
+    /// The report of an environment whose sources did not all finish before the deadline (and its
+    /// grace): the sections that did finish; the others are unavailable because of the deadline.
+    /// Nothing is read here: every source, local or not, had until the deadline to answer.
+    static func cutOff(_ env: EnvironmentConfig, sharedPolicies: String? = nil, progress: SectionProgress, deadline: RunDeadline,
                        logger: Logger) -> EnvironmentReport {
-        var env = env
-        if let sharedPolicies { env.policies = .directory(sharedPolicies) }
         let (waf, flows, policies) = progress.snapshot()
-        let ctx = SourceContext(window: window, environment: env, recordDirectory: nil)
-        var evidence: [EvidenceItem] = []
-        func section<V>(_ name: String, configured: Bool, local: Bool, _ done: Section<V>?,
-                        _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
+        func section<V>(_ name: String, configured: Bool, _ done: Section<V>?) -> Section<V> {
             guard configured else { return .notConfigured }
             if let done { return done }
-            if local {
-                do {
-                    let out = try fetch()
-                    evidence += out.evidence
-                    return out.incomplete.isEmpty ? .ok(out.value, warnings: out.warnings)
-                        : Section(status: .partial, value: out.value, error: out.incomplete.joined(separator: "; "), warnings: out.warnings)
-                } catch {
-                    logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(error.description, max: 600))")
-                    return .unavailable(error.description)
-                }
-            }
-            logger.error("\(env.name) \(name) unavailable: \(RunDeadline.cause)")
-            return .unavailable(RunDeadline.cause)
+            logger.error("\(env.name) \(name) unavailable: \(deadline.cause)")
+            return .unavailable(deadline.cause)
         }
         return EnvironmentReport(
             name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
-            waf: section("waf", configured: env.waf != nil, local: env.waf?.isLocal == true, waf) { () throws(SourceError) in
-                try SourceFactory.waf(env.waf!).fetch(ctx)
-            },
-            flows: section("flows", configured: env.flows != nil, local: env.flows?.isLocal == true, flows) { () throws(SourceError) in
-                try SourceFactory.flows(env.flows!).fetch(ctx)
-            },
-            policies: section("policies", configured: env.policies != nil, local: env.policies?.isLocal == true, policies) { () throws(SourceError) in
-                try policySource(env.policies!, shared: sharedPolicies).fetch(ctx)
-            },
-            evidence: evidence)
+            waf: section("waf", configured: env.waf != nil, waf),
+            flows: section("flows", configured: env.flows != nil, flows),
+            policies: section("policies", configured: env.policies != nil || sharedPolicies != nil, policies),
+            evidence: EvidenceItem.inSectionOrder(progress.evidence()))
     }
 
     /// `--policies PATH|-` (one manifest stream for all environments, each keeping its namespace's),
@@ -264,23 +243,25 @@ public enum ReportPipeline {
     }
 
     static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, replayDirectory: String? = nil,
-                        sharedPolicies: String? = nil, compare: CompareMode = .previous,
+                        sharedPolicies: String? = nil, compare: CompareMode = .previous, deadline: RunDeadline = .none,
                         progress: SectionProgress = SectionProgress(), logger: Logger) -> EnvironmentReport {
         var env = env
         if let sharedPolicies { env.policies = .directory(sharedPolicies) }
-        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory)
+        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, deadline: deadline)
         func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
         var evidence: [EvidenceItem] = []
-        // Recordings and policy folders are local and quick: they are read even after the deadline,
-        // so a hanging engine does not cost the other sections their data.
+        // Recordings and policy files are local: they are read first, so a hanging engine does not
+        // cost the other sections their data. Every local read stops at the deadline by itself,
+        // with its own cause (a folder read in part, a FIFO or stdin that did not finish).
         func run<V>(_ name: String, local: Bool = false, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
-            if RunDeadline.passed, !local {
-                logger.error("\(env.name) \(name) unavailable: \(RunDeadline.cause)")
-                return .unavailable(RunDeadline.cause)
+            if deadline.passed, !local {
+                logger.error("\(env.name) \(name) unavailable: \(deadline.cause)")
+                return .unavailable(deadline.cause)
             }
             do {
                 let out = try fetch()
                 evidence += out.evidence
+                progress.add(evidence: out.evidence)
                 for w in out.warnings { logger.warning("\(env.name) \(name): \(Sanitize.text(w, max: 400))") }
                 if !out.incomplete.isEmpty {
                     let cause = out.incomplete.joined(separator: "; ")
@@ -290,37 +271,52 @@ public enum ReportPipeline {
                 return .ok(out.value, warnings: out.warnings)
             } catch {
                 // A network failure at or after the deadline is reported as the deadline, its real cause.
-                let cause = RunDeadline.passed && !local ? RunDeadline.cause : HTTPClient.scrub(error.description)
+                let cause = deadline.passed && !local ? deadline.cause : HTTPClient.scrub(error.description)
                 logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(cause, max: 600))")
                 return .unavailable(cause)
             }
         }
         // A replay reads recordings: local, like the replay sources.
         let replaying = replayDirectory != nil
-        let waf: Section<WAFStatistics> = env.waf.map { c in run("waf", local: c.isLocal || replaying) { () throws(SourceError) in
-            try plan("waf").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.waf(c).fetch(ctx) },
-                                replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedWAF(c, folder: folder).fetch(ctx) })
-        } } ?? .notConfigured
-        progress.set(waf: waf)
-        let flows: Section<FlowStatistics> = env.flows.map { c in run("flows", local: c.isLocal || replaying) { () throws(SourceError) in
-            try plan("flows").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.flows(c).fetch(ctx) },
-                                  replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedFlows(c, folder: folder).fetch(ctx) })
-        } } ?? .notConfigured
-        progress.set(flows: flows)
-        let policies: Section<PolicySet> = env.policies.map { c in run("policies", local: c.isLocal || replaying) { () throws(SourceError) in
-            try plan("policies").run(live: c.isLive, fetch: { () throws(SourceError) in try policySource(c, shared: sharedPolicies).fetch(ctx) },
-                                     replay: { (folder, rec) throws(SourceError) in
-                let origins = rec.origins(in: RecordingFolder(path: folder), names: ReplayPolicySource.answers)
-                return try ReplayPolicySource(path: folder, origins: origins).fetch(ctx)
-            })
-        } } ?? .notConfigured
-        progress.set(policies: policies)
+        func readWAF() -> Section<WAFStatistics> {
+            env.waf.map { c in run("waf", local: c.isLocal || replaying) { () throws(SourceError) in
+                try plan("waf").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.waf(c).fetch(ctx) },
+                                    replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedWAF(c, folder: folder).fetch(ctx) })
+            } } ?? .notConfigured
+        }
+        func readFlows() -> Section<FlowStatistics> {
+            env.flows.map { c in run("flows", local: c.isLocal || replaying) { () throws(SourceError) in
+                try plan("flows").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.flows(c).fetch(ctx) },
+                                      replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedFlows(c, folder: folder).fetch(ctx) })
+            } } ?? .notConfigured
+        }
+        func readPolicies() -> Section<PolicySet> {
+            env.policies.map { c in run("policies", local: c.isLocal || replaying) { () throws(SourceError) in
+                try plan("policies").run(live: c.isLive, fetch: { () throws(SourceError) in try policySource(c, shared: sharedPolicies).fetch(ctx) },
+                                         replay: { (folder, rec) throws(SourceError) in
+                    let origins = rec.origins(in: RecordingFolder(path: folder), names: ReplayPolicySource.answers)
+                    return try ReplayPolicySource(path: folder, origins: origins).fetch(ctx)
+                })
+            } } ?? .notConfigured
+        }
+        // Local sections first (policy files, recordings), then the engines; the evidence keeps
+        // the order waf, flows, policies.
+        var waf: Section<WAFStatistics>?, flows: Section<FlowStatistics>?, policies: Section<PolicySet>?
+        let isLocal = (waf: env.waf.map { $0.isLocal || replaying } ?? true, flows: env.flows.map { $0.isLocal || replaying } ?? true,
+                       policies: env.policies.map { $0.isLocal || replaying } ?? true)
+        for pass in [true, false] {
+            if isLocal.waf == pass { waf = readWAF(); progress.set(waf: waf!) }
+            if isLocal.flows == pass { flows = readFlows(); progress.set(flows: flows!) }
+            if isLocal.policies == pass { policies = readPolicies(); progress.set(policies: policies!) }
+        }
+        evidence = EvidenceItem.inSectionOrder(evidence)
         var report = EnvironmentReport(name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
-                                       waf: waf, flows: flows, policies: policies, evidence: evidence)
-        if compare == .previous, waf.value != nil || flows.value != nil, !RunDeadline.passed {
-            let (previous, more) = collectPrevious(env, window: window.previous, wafNeeded: waf.value != nil,
-                                                   flowsNeeded: flows.value != nil, recordDirectory: recordDirectory,
-                                                   replayDirectory: replayDirectory, logger: logger)
+                                       waf: waf ?? .notConfigured, flows: flows ?? .notConfigured, policies: policies ?? .notConfigured,
+                                       evidence: evidence)
+        if compare == .previous, report.waf.value != nil || report.flows.value != nil, !deadline.passed {
+            let (previous, more) = collectPrevious(env, window: window.previous, wafNeeded: report.waf.value != nil,
+                                                   flowsNeeded: report.flows.value != nil, recordDirectory: recordDirectory,
+                                                   replayDirectory: replayDirectory, deadline: deadline, logger: logger)
             report.previous = previous
             report.evidence += more
         }
@@ -332,8 +328,10 @@ public enum ReportPipeline {
     /// Only sections that answered for the report window are compared. Nothing here can fail the
     /// run: an error, an incomplete or an empty answer makes that comparison "not available".
     static func collectPrevious(_ env: EnvironmentConfig, window: TimeWindow, wafNeeded: Bool, flowsNeeded: Bool,
-                                recordDirectory: String?, replayDirectory: String? = nil, logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
-        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, recordingSubfolder: "previous")
+                                recordDirectory: String?, replayDirectory: String? = nil, deadline: RunDeadline = .none,
+                                logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
+        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, recordingSubfolder: "previous",
+                                deadline: deadline)
         func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
         var evidence: [EvidenceItem] = []
         func run<V>(_ name: String, replay: String?, empty: (V) -> Bool,
@@ -344,7 +342,7 @@ public enum ReportPipeline {
                 return (nil, why)
             }
             let why: String
-            if RunDeadline.passed { return (nil, RunDeadline.cause) }
+            if deadline.passed { return (nil, deadline.cause) }
             do {
                 let out = try fetch()
                 for w in out.warnings { logger.debug("\(env.name) \(name) previous window: \(Sanitize.text(w, max: 400))") }
@@ -361,7 +359,7 @@ public enum ReportPipeline {
                     return (out.value, nil)
                 }
             } catch {
-                why = RunDeadline.passed ? RunDeadline.cause : HTTPClient.scrub(error.description)
+                why = deadline.passed ? deadline.cause : HTTPClient.scrub(error.description)
             }
             logger.warning("\(env.name) \(name) previous window: not available: \(Sanitize.text(why, max: 600))")
             return (nil, why)
@@ -430,26 +428,5 @@ extension PolicySourceConfig {
         case .replay, .directory: true
         case .kubernetes: false
         }
-    }
-}
-
-/// One result slot per task of a `concurrentPerform`, read back in task order.
-final class ParallelSlots<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<Value, any Error>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ r: Result<Value, any Error>) {
-        lock.lock()
-        slots[i] = r
-        lock.unlock()
-    }
-
-    /// Every slot's result; a slot never set is a failure (it cannot happen after `concurrentPerform`).
-    func results() -> [Result<Value, any Error>] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.map { $0 ?? .failure(CancellationError()) }
     }
 }

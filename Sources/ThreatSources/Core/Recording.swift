@@ -56,14 +56,15 @@ public struct RecordingFolder: Sendable {
     public func requestPath(_ name: String) -> String { path + "/" + name + ".request.json" }
 
     /// Reads an answer and its digest; an absent file is `.unreadable` naming the path.
-    public func answer(_ name: String) throws(SourceError) -> (bytes: [UInt8], sha256: String) {
-        let bytes = try readFileBytes(answerPath(name))
+    /// A FIFO or device in its place is read only until `deadline`.
+    public func answer(_ name: String, deadline: RunDeadline = .none) throws(SourceError) -> (bytes: [UInt8], sha256: String) {
+        let bytes = try readFileBytes(answerPath(name), deadline: deadline)
         return (bytes, SHA256Digest.hex(bytes))
     }
 
     /// The recorded request, when the recording has one.
-    public func request(_ name: String) -> RecordedRequest? {
-        guard let bytes = try? readFileBytes(requestPath(name)), let v = try? JSONValue.parse(bytes: bytes) else { return nil }
+    public func request(_ name: String, deadline: RunDeadline = .none) -> RecordedRequest? {
+        guard let bytes = try? readFileBytes(requestPath(name), deadline: deadline), let v = try? JSONValue.parse(bytes: bytes) else { return nil }
         return RecordedRequest.decode(v)
     }
 

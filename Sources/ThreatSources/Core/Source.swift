@@ -12,11 +12,15 @@ public struct SourceContext: Sendable {
     /// A folder under each section's recording folder (`previous` for the comparison window), so a
     /// recording holds `<environment>/<section>/previous/` beside the report window's answers.
     public var recordingSubfolder: String?
-    public init(window: TimeWindow, environment: EnvironmentConfig, recordDirectory: String? = nil, recordingSubfolder: String? = nil) {
+    /// The run's `--deadline`: network calls and local reads stop when it passes.
+    public var deadline: RunDeadline
+    public init(window: TimeWindow, environment: EnvironmentConfig, recordDirectory: String? = nil, recordingSubfolder: String? = nil,
+                deadline: RunDeadline = .none) {
         self.window = window
         self.environment = environment
         self.recordDirectory = recordDirectory
         self.recordingSubfolder = recordingSubfolder
+        self.deadline = deadline
     }
 
     public func recording(_ section: String) -> RecordingFolder? {
@@ -87,25 +91,4 @@ public protocol FlowSource: Sendable {
 /// A source of the deployed network-policy set (Kubernetes API, manifests, or a recording).
 public protocol PolicySource: Sendable {
     func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet>
-}
-
-/// Reads a whole file as bytes, with a size cap, mapping errors to `SourceError`.
-public func readFileBytes(_ path: String, limit: Int = InputLimits.answerBytes) throws(SourceError) -> [UInt8] {
-    guard let fh = FileHandle(forReadingAtPath: path) else {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-            throw .unreadable(path: path, reason: isDir.boolValue ? "is a folder, not a file" : "permission denied")
-        }
-        throw .unreadable(path: path, reason: "no such file")
-    }
-    defer { try? fh.close() }
-    do {
-        let data = try fh.read(upToCount: limit + 1) ?? Data()
-        guard data.count <= limit else { throw SourceError.unreadable(path: path, reason: "larger than \(limit >> 20) MiB") }
-        return [UInt8](data)
-    } catch let e as SourceError {
-        throw e
-    } catch {
-        throw .unreadable(path: path, reason: "\(error)")
-    }
 }

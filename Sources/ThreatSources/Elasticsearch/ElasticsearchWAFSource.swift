@@ -15,7 +15,8 @@ public struct ElasticsearchWAFSource: WAFSource {
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> {
-        let engine = try EngineClient(transport: settings.transport, retryStatuses: [429, 500, 502, 503, 504], environment: environment)
+        var engine = try EngineClient(transport: settings.transport, retryStatuses: [429, 500, 502, 503, 504], environment: environment)
+        engine.client.deadline = context.deadline
         let request = WAFQueries(settings: settings).request(namespace: context.environment.namespace,
                                                              hosts: context.environment.hosts, window: context.window)
         let response = try engine.send(request, contentType: "application/x-ndjson", record: context.recording("waf").map { ($0, "msearch") })

@@ -54,6 +54,8 @@ public struct HTTPClientOptions: Sendable {
 /// environment variables (libcurl reads them itself).
 public struct HTTPClient: Sendable {
     public var options: HTTPClientOptions
+    /// The run's deadline: no attempt, retry or backoff sleep runs past it.
+    public var deadline: RunDeadline = .none
 
     public init(options: HTTPClientOptions) {
         self.options = options
@@ -77,23 +79,23 @@ public struct HTTPClient: Sendable {
     public func send(_ request: HTTPRequest, sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) throws(SourceError) -> HTTPResponse {
         var attempt = 0
         // Backoff never sleeps past the run's deadline; once it passes, no new attempt starts.
-        func pause(_ s: Double) { sleep(min(s, max(0, RunDeadline.remaining() ?? s))) }
+        func pause(_ s: Double) { sleep(min(s, max(0, deadline.remaining() ?? s))) }
         while true {
             attempt += 1
-            if RunDeadline.passed {
-                throw .transport(place: HTTPClient.redacted(request.url), message: RunDeadline.cause)
+            if deadline.passed {
+                throw .transport(place: HTTPClient.redacted(request.url), message: deadline.cause)
             }
             let result = perform(request)
             switch result {
             case let .success(status, body):
-                if options.retryStatuses.contains(status), attempt <= options.retries, !RunDeadline.passed {
+                if options.retryStatuses.contains(status), attempt <= options.retries, !deadline.passed {
                     pause(options.backoff * pow(2, Double(attempt - 1)))
                     continue
                 }
                 return HTTPResponse(status: status, body: body, attempts: attempt)
             case let .failure(code, message):
-                if RunDeadline.passed {
-                    throw .transport(place: HTTPClient.redacted(request.url), message: RunDeadline.cause)
+                if deadline.passed {
+                    throw .transport(place: HTTPClient.redacted(request.url), message: deadline.cause)
                 }
                 if HTTPClient.isRetryable(code), attempt <= options.retries {
                     pause(options.backoff * pow(2, Double(attempt - 1)))
@@ -143,7 +145,7 @@ public struct HTTPClient: Sendable {
                 _ = tr_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
                 _ = tr_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
                 // One attempt never outlives the run's deadline (at least 1 ms: 0 means "no timeout").
-                let budget = max(0.001, min(options.timeout, RunDeadline.remaining() ?? options.timeout))
+                let budget = max(0.001, min(options.timeout, deadline.remaining() ?? options.timeout))
                 _ = tr_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(budget * 1000))
                 _ = tr_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(min(options.connectTimeout, budget) * 1000))
                 _ = tr_curl_setopt_long(h, CURLOPT_NOPROGRESS, 1)

@@ -1,39 +1,51 @@
 import Foundation
 
-/// The overall deadline of a run (`--deadline`), shared by every network call: no attempt, retry
-/// or backoff sleep runs past it, so a hanging engine cannot hold a nightly job beyond its budget.
-public enum RunDeadline {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var instant: Date?
-    nonisolated(unsafe) private static var text = ""
+/// The overall deadline of a run (`--deadline`): an instant and how the user wrote it. It is a
+/// value handed to every source in its `SourceContext` (and to the output writer), never a
+/// process global: no network attempt, retry or backoff sleep, no local read (files, folders,
+/// FIFOs, stdin, recordings) and no wait for the output lock runs past it, so neither a hanging
+/// engine nor a hostile file can hold a nightly job beyond its budget.
+public struct RunDeadline: Sendable, Equatable {
+    /// nil: no deadline (the `policy` commands, library callers that set none).
+    public var instant: Date?
+    /// How the user wrote it ("30s", "10m").
+    public var label: String
 
-    /// Sets the deadline `seconds` from now; `label` is how the user wrote it ("30s", "10m").
-    public static func start(seconds: Double, label: String, now: Date = Date()) {
-        lock.lock()
-        defer { lock.unlock() }
-        instant = now.addingTimeInterval(seconds)
-        text = label
+    public init(instant: Date?, label: String) {
+        self.instant = instant
+        self.label = label
     }
 
-    public static func clear() {
-        lock.lock()
-        defer { lock.unlock() }
-        instant = nil
+    /// `seconds` from `now`; `label` is how the user wrote it.
+    public init(seconds: Double, label: String, now: Date = Date()) {
+        self.init(instant: now.addingTimeInterval(seconds), label: label)
     }
+
+    /// No deadline.
+    public static let none = RunDeadline(instant: nil, label: "")
 
     /// Seconds left, or nil when no deadline is set.
-    public static func remaining(now: Date = Date()) -> Double? {
-        lock.lock()
-        defer { lock.unlock() }
-        return instant.map { $0.timeIntervalSince(now) }
+    public func remaining(now: Date = Date()) -> Double? {
+        instant.map { $0.timeIntervalSince(now) }
     }
 
-    public static var passed: Bool { (remaining() ?? 1) <= 0 }
+    public var passed: Bool { (remaining() ?? 1) <= 0 }
 
     /// The plain cause shown for a section the deadline cut off.
-    public static var cause: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return "deadline of \(text) passed (--deadline); the source did not finish in time"
+    public var cause: String {
+        "deadline of \(label) passed (--deadline); the source did not finish in time"
+    }
+
+    /// The cause for a piece of work the deadline stopped: "deadline of 30s passed (--deadline)
+    /// while reading stdin".
+    public func cause(while doing: String) -> String {
+        "deadline of \(label) passed (--deadline) while \(doing)"
+    }
+
+    /// Milliseconds a `poll` may wait: what is left (at most `cap`), 0 once passed, -1 (forever)
+    /// without a deadline.
+    public func pollMilliseconds(cap: Double = 1) -> Int32 {
+        guard let left = remaining() else { return -1 }
+        return Int32(max(0, min(left, cap)) * 1000)
     }
 }

@@ -67,7 +67,7 @@ public struct HubbleFlowSource: FlowSource {
         var evidence: [EvidenceItem] = []
         for path in files {
             var digest = SHA256Digest()
-            try LineReader(path: path).forEachLine { lineNo, line in
+            try LineReader(path: path, deadline: context.deadline).forEachLine { lineNo, line in
                 if case .tooLong = line {
                     tooLong += 1
                     if longPlaces.count < HubbleFlowSource.reportedSkips { longPlaces.append("\(path):\(lineNo)") }

@@ -26,7 +26,8 @@ public struct KubernetesPolicySource: PolicySource {
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet> {
         let conn = try KubeConnection.resolve(settings, environment: environment)
-        let client = HTTPClient(options: conn.options)
+        var client = HTTPClient(options: conn.options)
+        client.deadline = context.deadline
         let ns = context.environment.namespace
         var items: [PolicyItem] = []
         var notes: [String] = []

@@ -19,6 +19,8 @@ public struct LoadedPolicy: Sendable, Equatable {
 public struct PolicyLoadResult: Sendable, Equatable {
     public var policies: [LoadedPolicy]
     public var notes: [String]
+    /// The deadline passed before every document was read: `policies` holds those read before.
+    public var cutOff = false
     public init(policies: [LoadedPolicy] = [], notes: [String] = []) {
         self.policies = policies
         self.notes = notes
@@ -39,107 +41,25 @@ public enum PolicyDocumentLoader {
 
     /// Like `load`, with the typed models and the notes about skipped documents. `namespace` is the
     /// environment's namespace, used in the sentences of policies that do not name one.
+    /// Documents are read until `deadline` passes (then `cutOff` is set).
     public static func loadDetailed(text: String, origin: String, lineOffset: Int = 0,
-                                    namespace: String? = nil) -> PolicyLoadResult {
+                                    namespace: String? = nil, deadline: RunDeadline = .none) -> PolicyLoadResult {
         var result = PolicyLoadResult()
         guard text.utf8.count <= InputLimits.documentBytes else {
             result.notes.append("\(origin): skipped, larger than \(InputLimits.describe(bytes: InputLimits.documentBytes)) (\(text.utf8.count) bytes)")
             return result
         }
         for chunk in DocumentSplitter.split(text) {
+            if deadline.passed {
+                result.cutOff = true
+                break
+            }
             var loader = DocumentLoader(origin: origin, chunk: chunk, lineOffset: lineOffset, namespace: namespace)
             loader.run()
             result.policies += loader.policies
             result.notes += loader.notes
         }
         return result
-    }
-
-    /// A file, a folder (searched recursively for *.yaml, *.yml, *.json, sorted by path, hidden files
-    /// skipped) or `-` for standard input. One evidence entry per file read; namespace mismatches and
-    /// skipped documents are warnings.
-    ///
-    /// `onlyNamespace`: the input covers many namespaces (`kubectl get … -A -o yaml | threat-report
-    /// report --policies -`): a policy of another namespace is left out, counted in a note, instead
-    /// of being reported as misplaced.
-    public static func loadPath(_ path: String, namespace: String, onlyNamespace: Bool = false) throws(SourceError) -> SourceOutput<PolicySet> {
-        var files: [(path: String, bytes: [UInt8])] = []
-        var setNotes: [String] = []
-        var warnings: [String] = []
-        var isFolder = false
-        if path == "-" {
-            files.append(("stdin", try StandardInput.bytes()))
-        } else {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-                throw .unreadable(path: path, reason: "no such file or folder")
-            }
-            isFolder = isDir.boolValue
-            if isFolder {
-                let found = try policyFiles(in: path)
-                if found.isEmpty { setNotes.append("no policy files (*.yaml, *.yml, *.json) in \(path)") }
-                for f in found { files.append((f, try readFileBytes(f, limit: InputLimits.documentBytes))) }
-            } else {
-                files.append((path, try readFileBytes(path, limit: InputLimits.documentBytes)))
-            }
-        }
-        var items: [PolicyItem] = []
-        var evidence: [EvidenceItem] = []
-        for (file, bytes) in files {
-            evidence.append(EvidenceItem(section: "policies", source: file, sha256: SHA256Digest.hex(bytes)))
-            let text = String(decoding: bytes, as: UTF8.self)
-            guard text.utf8.elementsEqual(bytes) else {
-                if !isFolder { throw .malformed(place: file, detail: "not UTF-8 text") }
-                warnings.append("\(file): skipped, not UTF-8 text")
-                continue
-            }
-            let r = loadDetailed(text: text, origin: file, namespace: namespace)
-            warnings += r.notes
-            var elsewhere = 0
-            defer { if elsewhere > 0 { setNotes.append("\(elsewhere) polic\(elsewhere == 1 ? "y" : "ies") of other namespaces in \(file) left out") } }
-            for p in r.policies {
-                if p.item.kind != .ciliumClusterwideNetworkPolicy, let ns = p.item.namespace, ns != namespace {
-                    if onlyNamespace {
-                        elsewhere += 1
-                        continue
-                    }
-                    warnings.append("\(p.item.origin): policy '\(p.item.name)' is in namespace '\(ns)', not '\(namespace)'")
-                }
-                items.append(p.item)
-            }
-        }
-        if items.isEmpty && !files.isEmpty { setNotes.append("no network policies found in \(path == "-" ? "stdin" : path)") }
-        return SourceOutput(value: PolicySet(items: items, notes: setNotes), evidence: evidence, warnings: warnings)
-    }
-
-    static let fileExtensions: Set<String> = ["yaml", "yml", "json"]
-
-    /// Policy files under a folder, recursively, sorted by path; hidden files and folders skipped.
-    /// Symlinked files are read (a ConfigMap mounted as a folder is made of symlinks).
-    static func policyFiles(in folder: String) throws(SourceError) -> [String] {
-        let fm = FileManager.default
-        do {
-            _ = try fm.contentsOfDirectory(atPath: folder)
-        } catch {
-            throw .unreadable(path: folder, reason: "cannot list the folder (\(error.localizedDescription))")
-        }
-        guard let e = fm.enumerator(atPath: folder) else {
-            throw .unreadable(path: folder, reason: "cannot list the folder")
-        }
-        var out: [String] = []
-        while let rel = e.nextObject() as? String {
-            let name = (rel as NSString).lastPathComponent
-            if name.hasPrefix(".") {
-                e.skipDescendants()
-                continue
-            }
-            guard fileExtensions.contains((name as NSString).pathExtension.lowercased()) else { continue }
-            let full = (folder as NSString).appendingPathComponent(rel)
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue else { continue }
-            out.append(full)
-        }
-        return out.sorted()
     }
 }
 
@@ -548,32 +468,5 @@ private struct DocumentLoader {
         default:
             return node
         }
-    }
-}
-
-/// Standard input, read once per process and shared: every environment of a `--policies -` run
-/// (and a `directory: "-"` source in several environments) sees the same bytes.
-public enum StandardInput {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var cached: Result<[UInt8], SourceError>?
-
-    /// Standard input, at most `InputLimits.documentBytes`.
-    public static func bytes() throws(SourceError) -> [UInt8] {
-        lock.lock()
-        defer { lock.unlock() }
-        if cached == nil {
-            let data = (try? FileHandle.standardInput.read(upToCount: InputLimits.documentBytes + 1)) ?? Data()
-            cached = data.count <= InputLimits.documentBytes
-                ? .success([UInt8](data))
-                : .failure(.unreadable(path: "stdin", reason: "larger than \(InputLimits.describe(bytes: InputLimits.documentBytes))"))
-        }
-        return try cached!.get()
-    }
-
-    /// Stands in for standard input (`--replay` of a run that read its policies from stdin).
-    public static func preset(_ bytes: [UInt8]) {
-        lock.lock()
-        cached = .success(bytes)
-        lock.unlock()
     }
 }

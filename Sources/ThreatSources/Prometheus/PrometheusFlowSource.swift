@@ -15,7 +15,8 @@ public struct PrometheusFlowSource: FlowSource {
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<FlowStatistics> {
         // 5xx and 429 are retried: Prometheus answers 503 while it starts and 5xx on overload.
-        let engine = try EngineClient(transport: settings.transport, retryStatuses: [429, 500, 502, 503, 504], environment: environment)
+        var engine = try EngineClient(transport: settings.transport, retryStatuses: [429, 500, 502, 503, 504], environment: environment)
+        engine.client.deadline = context.deadline
         let queries = FlowQueries(settings: settings)
         let ns = context.environment.namespace
         var answers: [FlowQueries.Name: PrometheusAnswer] = [:]

@@ -21,10 +21,10 @@ public struct ReplayFlowSource: FlowSource {
         for name in FlowQueries.Name.allCases {
             let optional = name == .dropReasons || name == .dropPairs
             if optional, !FileManager.default.fileExists(atPath: folder.answerPath(name.rawValue)) { continue }
-            let (bytes, digest) = try folder.answer(name.rawValue)
+            let (bytes, digest) = try folder.answer(name.rawValue, deadline: context.deadline)
             answers[name] = try PrometheusAnswer.decode(bytes, place: folder.answerPath(name.rawValue))
             let expected = queries.request(name, namespace: ns, window: context.window)
-            let recorded = folder.request(name.rawValue)
+            let recorded = folder.request(name.rawValue, deadline: context.deadline)
             if let recorded, recorded != expected {
                 warnings.append("\(folder.requestPath(name.rawValue)): recorded for another query or window than this report's; its numbers are shown as recorded")
             }

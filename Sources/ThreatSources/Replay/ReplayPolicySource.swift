@@ -28,9 +28,9 @@ public struct ReplayPolicySource: PolicySource {
         var found = 0
         for name in ReplayPolicySource.answers where FileManager.default.fileExists(atPath: folder.answerPath(name)) {
             found += 1
-            let (bytes, digest) = try folder.answer(name)
+            let (bytes, digest) = try folder.answer(name, deadline: context.deadline)
             let place = folder.answerPath(name)
-            evidence.append(EvidenceItem(section: "policies", source: place, query: folder.request(name)?.summary, sha256: digest))
+            evidence.append(EvidenceItem(section: "policies", source: place, query: folder.request(name, deadline: context.deadline)?.summary, sha256: digest))
             let json: JSONValue
             do {
                 json = try JSONValue.parse(bytes: bytes)
@@ -51,7 +51,8 @@ public struct ReplayPolicySource: PolicySource {
                 throw .malformed(place: place, detail: "not a Kubernetes list answer (no \"items\")")
             }
             let loaded = PolicyDocumentLoader.loadDetailed(text: String(decoding: bytes, as: UTF8.self), origin: origins[name] ?? place,
-                                                           namespace: context.environment.namespace)
+                                                           namespace: context.environment.namespace, deadline: context.deadline)
+            if loaded.cutOff { throw .unreadable(path: place, reason: context.deadline.cause(while: "reading it")) }
             items += loaded.items
             notes += loaded.notes
         }
@@ -71,6 +72,7 @@ public struct DirectoryPolicySource: PolicySource {
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet> {
-        try PolicyDocumentLoader.loadPath(path, namespace: context.environment.namespace, onlyNamespace: onlyNamespace)
+        try PolicyDocumentLoader.loadPath(path, namespace: context.environment.namespace, onlyNamespace: onlyNamespace,
+                                         deadline: context.deadline)
     }
 }

@@ -14,12 +14,12 @@ public struct ReplayWAFSource: WAFSource {
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> {
-        let (bytes, digest) = try folder.answer("msearch")
+        let (bytes, digest) = try folder.answer("msearch", deadline: context.deadline)
         var (stats, warnings) = try MsearchAnswer.decode(bytes, place: folder.answerPath("msearch"))
         stats.ingressNamespace = queries.settings.ingressNamespace
         let expected = queries.request(namespace: context.environment.namespace, hosts: context.environment.hosts,
                                        window: context.window)
-        let recorded = folder.request("msearch")
+        let recorded = folder.request("msearch", deadline: context.deadline)
         if let recorded, recorded != expected {
             warnings.append("\(folder.requestPath("msearch")): recorded for another query or window than this report's; its numbers are shown as recorded")
         }

@@ -15,10 +15,14 @@ final class LogFileHandle: @unchecked Sendable {
     let path: String
     let fd: Int32
     let size: Int
+    /// The run's deadline: every read of the file checks it and stops there.
+    let deadline: RunDeadline
 
-    init(path: String) throws(SourceError) {
+    /// `O_NONBLOCK`: a FIFO in a log's place does not block the open (it is then refused).
+    init(path: String, deadline: RunDeadline = .none) throws(SourceError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        self.deadline = deadline
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else {
             let err = errno
             throw .unreadable(path: path, reason: err == ENOENT ? "no such file" : String(cString: strerror(err)))
@@ -38,6 +42,11 @@ final class LogFileHandle: @unchecked Sendable {
     }
 
     deinit { close(fd) }
+
+    /// Throws the deadline as the cause once it has passed.
+    func checkDeadline() throws(SourceError) {
+        if deadline.passed { throw .unreadable(path: path, reason: deadline.cause(while: "reading it")) }
+    }
 
     /// gzip files are recognised by their magic bytes (1f 8b), whatever their name.
     var isGzip: Bool {
@@ -61,6 +70,7 @@ struct FileRegionSource: ChunkSource {
     }
 
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(SourceError) -> Int {
+        try file.checkDeadline()
         while true {
             let n = pread(file.fd, buffer.baseAddress, buffer.count, off_t(offset))
             if n >= 0 {
@@ -106,6 +116,7 @@ final class GzipSource: ChunkSource {
 
     private func refill() throws(SourceError) {
         guard stream.avail_in == 0, !fileEOF else { return }
+        try file.checkDeadline()
         var n: Int
         repeat {
             n = pread(file.fd, input, Self.inputSize, off_t(fileOffset))

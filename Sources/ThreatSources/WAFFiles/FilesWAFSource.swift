@@ -25,8 +25,8 @@ public struct FilesWAFSource: WAFSource {
             throw .unsupported("audit_log_timezone '\(settings.auditLogTimezone)' is not a known time zone")
         }
         var warnings: [String] = []
-        let audit = try Self.open(settings.auditLogs)
-        let access = try Self.open(settings.accessLogs)
+        let audit = try Self.open(settings.auditLogs, deadline: context.deadline)
+        let access = try Self.open(settings.accessLogs, deadline: context.deadline)
         if settings.accessLogs.isEmpty {
             warnings.append("no access_log configured: total requests are 0 and the anomalous ratio is 0")
         }
@@ -67,11 +67,11 @@ public struct FilesWAFSource: WAFSource {
 
     /// Opens the files named by paths and globs (sorted, each file once even when two patterns or
     /// a symbolic link name it twice).
-    static func open(_ patterns: [String]) throws(SourceError) -> [LogFileHandle] {
+    static func open(_ patterns: [String], deadline: RunDeadline = .none) throws(SourceError) -> [LogFileHandle] {
         var seen = Set<[UInt64]>()
         var out: [LogFileHandle] = []
         for path in try FileGlob.expand(patterns) {
-            let f = try LogFileHandle(path: path)
+            let f = try LogFileHandle(path: path, deadline: deadline)
             var st = stat()
             if fstat(f.fd, &st) == 0, !seen.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted { continue }
             out.append(f)
