@@ -27,9 +27,8 @@ public enum FindingAnalyzer {
             title: "Anomalous requests at \(Percent.whole(waf.anomalousRatio)) of traffic",
             guidance: """
             Examine the WAF logs: find the rules and clients behind the spike in the WAF section, then read the \
-            ModSecurity audit entries, e.g. `kubectl -n gitlab-managed-apps logs -l app=nginx-ingress -c modsecurity-log \
-            --since=\(since) | jq -r '.transaction.messages[].details.ruleId' | sort | uniq -c | sort -rn | head`. \
-            If the matches are attacks, block the sources or switch the engine to blocking (SecRuleEngine On); if they \
+            ModSecurity audit entries, e.g. `\(WAFCommands(waf).ruleIDs)`\
+            \(WAFCommands(waf).kubectlLogs(since: since).map { " (the log: \($0))" } ?? ""). If the matches are attacks, block the sources or switch the engine to blocking (SecRuleEngine On); if they \
             are false positives, add a rule exclusion.
             """) {
             out.append(f)

@@ -24,8 +24,8 @@ public enum TrendFindings {
             guidance: """
             Find what is new: compare the top rules and clients of the WAF section with the previous window \
             (`threat-report report --window \(since) --to \(RFC3339.format(window.from)) --compare none`), \
-            then read the audit entries of the new ones, e.g. `kubectl -n gitlab-managed-apps logs -l app=nginx-ingress \
-            -c modsecurity-log --since=\(since) | jq -r '.transaction.client_ip' | sort | uniq -c | sort -rn | head`.
+            then read the audit entries of the new ones\(env.waf.value.flatMap { WAFCommands($0).kubectlLogs(since: since) }
+                .map { ", e.g. \($0)" } ?? "").
             """) {
             out.append(f)
         }

@@ -11,6 +11,7 @@ public enum WAFFindings {
         guard let waf = env.waf.value else { return [] }
         var out: [Finding] = []
         let since = WindowText.since(window)
+        let cmd = WAFCommands(waf)
         let severe = waf.categories.compactMap { r in
             CRSCategory(rawValue: r.key).flatMap { CRSCategory.highSeverity.contains($0) && r.count > 0 ? ($0, r.count) : nil }
         }
@@ -26,11 +27,9 @@ public enum WAFFindings {
                 title: campaign ? "High-severity attacks: \(names)" : "High-severity attack probes at background level: \(names)",
                 guidance: """
                 These rule families (CRS 930–933, 942, 944) match attempts to run code, read files or reach the database. \
-                Check what the application answered to them: `jq -c 'select(any(.transaction.messages[]?; \
-                .details.ruleId | test("^9(3[0-3]|42|44)"))) | {uri: .transaction.request.uri, code: \
-                .transaction.response.http_code}' modsec_audit.log | sort | uniq -c | sort -rn | head` (or pipe \
-                `kubectl -n gitlab-managed-apps logs -l app=nginx-ingress -c modsecurity-log --since=\(since)` into the \
-                same jq). A 2xx answer to one of them needs a closer look at the application.
+                Check what the application answered to them: `\(cmd.highSeverityAnswers)`\
+                \(cmd.kubectlLogs(since: since).map { " (or pipe \($0) into the same command)" } ?? ""). \
+                A 2xx answer to one of them needs a closer look at the application.
                 """,
                 subject: severe.map { $0.0.rawValue }.joined(separator: ",")))
         }
@@ -49,22 +48,36 @@ public enum WAFFindings {
                 """))
         }
 
+        if let unconfigured = waf.crsUnconfiguredRequests, unconfigured > 0 {
+            out.append(Finding(
+                id: "waf.crs_unconfigured", severity: .critical, environment: env.name,
+                title: "The OWASP CRS runs without its configuration: rule 901001 denied \(unconfigured) request(s)",
+                value: Double(unconfigured),
+                guidance: """
+                Rule 901001 fires when crs-setup.conf was not loaded, and denies every request (status 500): these are \
+                not attacks but a broken deployment. Copy crs-setup.conf.example to crs-setup.conf, include it before \
+                the rules (`Include /etc/modsecurity/crs/crs-setup.conf` — NGINX: in the file `modsecurity_rules_file` \
+                names), reload, and check that `\(cmd.ruleIDs)` no longer lists 901001.
+                """,
+                subject: "901001"))
+        }
+
         if let top = waf.topClients.first, waf.anomalousRequests > 0, top.count >= env.thresholds.attackBurstMinRequests {
             let share = Double(top.count) / Double(waf.anomalousRequests)
             if share >= env.thresholds.attackBurstShare {
                 // The address comes from a log: only an address-shaped value goes into a command.
                 let ip = top.key.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } ? top.key : "CLIENT_IP"
                 let cidr = ip.contains(":") ? "\(ip)/128" : "\(ip)/32"
+                let local = AddressScope.isPrivateOrLoopback(top.key)
+                let scope = local ? " — a private or loopback address, often one's own tests or a proxy whose real-IP setting is missing" : ""
+                let deny = local
+                    ? "If it is a test, run it against another environment; if it is a proxy, configure `set_real_ip_from` and `real_ip_header` so the WAF sees the real client."
+                    : "If it is an attacker (or a scanner nobody ordered), deny it at the ingress: `kubectl -n \(env.namespace) annotate ingress INGRESS nginx.ingress.kubernetes.io/denylist-source-range=\(cidr) --overwrite`."
                 out.append(Finding(
                     id: "waf.attack_burst", severity: .warning, environment: env.name,
-                    title: "One client sent \(Percent.whole(share)) of the anomalous requests (\(top.count) of \(waf.anomalousRequests))",
+                    title: "One client sent \(Percent.whole(share)) of the anomalous requests (\(top.count) of \(waf.anomalousRequests))\(scope)",
                     value: share, threshold: env.thresholds.attackBurstShare,
-                    guidance: """
-                    See what it tried: `jq -c 'select(.transaction.client_ip == "\(ip)") | {t: .transaction.time_stamp, \
-                    uri: .transaction.request.uri, code: .transaction.response.http_code}' modsec_audit.log | head`. If it \
-                    is an attacker (or a scanner nobody ordered), deny it at the ingress: `kubectl -n \(env.namespace) \
-                    annotate ingress INGRESS nginx.ingress.kubernetes.io/denylist-source-range=\(cidr) --overwrite`.
-                    """,
+                    guidance: "See what it tried: `\(cmd.byClient(ip))`. " + deny,
                     subject: top.key))
             }
         }

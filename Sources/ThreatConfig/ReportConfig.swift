@@ -199,6 +199,13 @@ public enum ConfigLoader {
             guard names.insert(env.name).inserted else { throw r.error(node, "duplicate environment name '\(env.name)'") }
             cfg.environments.append(env)
         }
+        // A raw-log source tells another environment's entries from entries nobody claims by the
+        // other environments' hosts.
+        for k in cfg.environments.indices {
+            guard case var .files(s)? = cfg.environments[k].waf else { continue }
+            s.otherEnvironmentHosts = cfg.environments.indices.filter { $0 != k }.flatMap { cfg.environments[$0].hosts }
+            cfg.environments[k].waf = .files(s)
+        }
         return cfg
     }
 
@@ -291,6 +298,14 @@ public enum ConfigLoader {
                 let tz = try r.strictString(n.value, path: "\(path).files.audit_log_timezone")
                 guard TimeZone(identifier: tz) != nil else { throw r.error(n.value, "unknown time zone '\(tz)'") }
                 s.auditLogTimezone = tz
+            }
+            if let n = m["access_log_format"] {
+                let text = try r.strictString(n.value, path: "\(path).files.access_log_format")
+                do throws(NGINXLogFormat.Failure) {
+                    s.accessLogFormat = try AccessLogFormatSetting(text)
+                } catch {
+                    throw r.error(n.value, "\(path).files.access_log_format: \(error)")
+                }
             }
             return .files(s)
         default:

@@ -59,17 +59,22 @@ public struct ElasticsearchSettings: Sendable, Equatable {
                                                     "fields", "max_buckets"]
 }
 
-/// `waf: files:` — raw ModSecurity JSON audit logs and NGINX access logs (paths or globs).
+/// `waf: files:` — raw ModSecurity audit logs (JSON or native) and NGINX access logs (paths or globs).
 public struct WAFFileSettings: Sendable, Equatable {
     public var auditLogs: [String]
     public var accessLogs: [String]
     /// Zone of `time_stamp` fields, which ModSecurity writes without one.
     public var auditLogTimezone = "UTC"
+    /// `access_log_format`: a preset or an NGINX `log_format` string; nil detects per line.
+    public var accessLogFormat: AccessLogFormatSetting?
+    /// The other environments' hosts (filled when the configuration is read, not a key): an entry
+    /// with one of them is another environment's, not an unattributed one.
+    public var otherEnvironmentHosts: [String] = []
     public init(auditLogs: [String], accessLogs: [String]) {
         self.auditLogs = auditLogs
         self.accessLogs = accessLogs
     }
-    static let keys = ["audit_log", "access_log", "audit_log_timezone"]
+    static let keys = ["audit_log", "access_log", "audit_log_timezone", "access_log_format"]
 }
 
 /// `flows: prometheus:` — Hubble metrics in Prometheus (or Thanos/Mimir with a path prefix).

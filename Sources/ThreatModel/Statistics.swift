@@ -63,6 +63,18 @@ public struct WAFStatistics: Sendable, Equatable, Codable {
     public var criticalAttackRequests: Int?
     /// Log lines the source could not read (file sources); their first locations are warnings.
     public var skippedLines: Int = 0
+    /// Audit entries of the CRS deployed without its configuration (rule 901001, which denies
+    /// every request with 500), when the source can tell.
+    public var crsUnconfiguredRequests: Int?
+    /// Audit entries in the window that matched no environment (file sources; also a warning).
+    public var unattributedEntries: Int = 0
+    /// The access-log format(s) that read the lines, e.g. `main` (file sources).
+    public var accessLogFormat: String?
+    /// The audit-log format(s) read, e.g. `ModSecurity v3` (JSON), `ModSecurity native`.
+    public var auditLogFormat: String?
+    /// The Kubernetes namespace of the ingress controller, when the source is configured with one
+    /// (guidance names it in `kubectl` commands only then).
+    public var ingressNamespace: String?
 
     public init(totalRequests: Int, anomalousRequests: Int, totalHistory: [SeriesPoint<Int>] = [],
                 anomalousHistory: [SeriesPoint<Int>] = [], topRules: [RankedCount] = [],

@@ -76,6 +76,9 @@ public enum ReportJSON {
                 ]) })),
                 ("critical_attacks", w.criticalAttackRequests.map(n) ?? .null),
                 ("skipped_lines", n(w.skippedLines)),
+                ("crs_unconfigured", w.crsUnconfiguredRequests.map(n) ?? .null),
+                ("unattributed_entries", n(w.unattributedEntries)),
+                ("access_log_format", opt(w.accessLogFormat)), ("audit_log_format", opt(w.auditLogFormat)),
             ] }),
             ("flows", section(e.flows) { f in [
                 ("total", n(f.counts.total)), ("forwarded", n(f.counts.forwarded)), ("dropped", n(f.counts.dropped)),

@@ -135,8 +135,8 @@ struct WAFFilesSourceTests {
         #expect(out.value.totalRequests == 5)
         #expect(out.value.skippedLines == 6)
         let auditWarning = try #require(out.warnings.first { $0.hasPrefix("audit log:") })
-        #expect(auditWarning.contains("5 lines skipped (3 not JSON, 1 JSON but not a ModSecurity or Coraza audit entry, 1 longer than 1 MiB"))
-        #expect(auditWarning.contains("\(dir)/audit.log:6 (not JSON)"))
+        #expect(auditWarning.contains("5 lines skipped (3 neither JSON nor a native audit entry, 1 JSON but not a ModSecurity or Coraza audit entry, 1 longer than 1 MiB"))
+        #expect(auditWarning.contains("\(dir)/audit.log:6 (neither JSON nor a native audit entry: \"this is not json\")"))
         #expect(auditWarning.contains("\(dir)/audit.log:9 (longer than 1 MiB)"))
         #expect(out.warnings.contains { $0.contains("access log: 1 line skipped") && $0.contains("\(dir)/access.log:10") })
         // The digest covers every byte, the skipped 10 MB line included.
@@ -169,7 +169,7 @@ struct WAFFilesSourceTests {
         #expect(many.accessBuckets == one.accessBuckets)
         #expect(many.skipped == 2 && one.skipped == 2)
         #expect(many.warnings == one.warnings)
-        #expect(one.warnings.contains { $0.contains("access.log:12347 (not an ingress-nginx or combined access line), \(dir)/access.log:33336") })
+        #expect(one.warnings.contains { $0.contains("access.log:12347 (not an access line of the expected format: \"broken line\"), \(dir)/access.log:33336") })
         #expect(one.access.first?.sha256 == SHA256Digest.hex(try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/access.log")))))
     }
 

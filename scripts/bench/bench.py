@@ -170,6 +170,46 @@ def bench_access(runs, slow_runs):
         row(name, r, "lines/s", "GoAccess COMBINED", goaccess, r / goaccess, ">= 40x", r / goaccess >= 40)
         row(name, r, "lines/s", "Python regex parse", n / t_py, r / (n / t_py), ">= 3x", r / (n / t_py) >= 3)
         row(name, r, "lines/s", "wc -l", n / t_wc, r / (n / t_wc), ">= 0.1x", r / (n / t_wc) >= 0.1)
+    bench_main(dc, out, runs, goaccess)
+
+
+MAIN_FORMAT = ('$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" '
+               '"$http_user_agent" "$http_x_forwarded_for"')
+
+
+def bench_main(dc, out, runs, goaccess):
+    """The official NGINX image's `main` format (combined + "$http_x_forwarded_for"): detected
+    among the presets, and read through the same format given as an NGINX log_format string,
+    which the source compiles into its line matcher."""
+    d = os.path.join(BENCH, "1m-main")
+    acc = os.path.join(d, "access.log")
+    if not os.path.exists(os.path.join(d, "done")):
+        os.makedirs(d, exist_ok=True)
+        log("deriving the main-format log from the combined one...")
+        with open(os.path.join(dc, "access.log"), "rb") as src, open(acc, "wb") as dst:
+            for i, line in enumerate(src):
+                xff = b'"-"' if i % 4 else b'"198.51.100.%d, 10.0.0.1"' % (i % 250)
+                dst.write(line.rstrip(b"\n") + b" " + xff + b"\n")
+        open(os.path.join(d, "done"), "w").close()
+    warm(acc)
+    n = lines_of(acc)
+    t_py, _ = best_time([sys.executable, PEER_REGEX, acc, "main"], max(1, runs // 2))
+    for label, extra in (("main (detected)", ""), ("log_format main (compiled)", ", access_log_format: '%s'" % MAIN_FORMAT)):
+        path = os.path.join(d, "access-only-%d.yml" % len(extra))
+        with open(path, "w") as f:
+            f.write("""version: 1
+from: 2026-11-19T00:00:00Z
+to: 2026-11-20T00:00:00Z
+environments:
+  - name: production
+    namespace: shop-production
+    waf: { files: { access_log: access.log%s } }
+""" % extra)
+        t_tr, _ = best_time(report_cmd(path, out), runs)
+        r = n / t_tr
+        name = "access log %s 1M lines (lines/s)" % label
+        row(name, r, "lines/s", "GoAccess COMBINED", goaccess, r / goaccess, ">= 40x", r / goaccess >= 40)
+        row(name, r, "lines/s", "Python regex parse", n / t_py, r / (n / t_py), ">= 3x", r / (n / t_py) >= 3)
 
 
 def bench_audit(runs):

@@ -10,8 +10,9 @@
 #   shop.example.com          -> $proxy_upstream_name "shop-production-web-80"   (namespace shop-production)
 #   staging.shop.example.com  -> $proxy_upstream_name "shop-staging-web-80"      (namespace shop-staging)
 # Any other Host reaches the default server, upstream "upstream-default-backend" (as in ingress-nginx).
-# Logs: DIR/access.log (ingress-nginx's 17-field log-format-upstream) and DIR/modsec_audit.log
-# (ModSecurity JSON, Serial, one entry per line). modsecurity_transaction_id is "$req_id", so the
+# Logs: DIR/access.log (ingress-nginx's 17-field log-format-upstream), per named server also
+# DIR/main-access-{production,staging}.log in NGINX's default `main` format, and DIR/modsec_audit.log
+# (ModSecurity JSON, Serial, one entry per line; WAF_LAB_AUDIT_FORMAT=Native for the native format). modsecurity_transaction_id is "$req_id", so the
 # audit unique_id equals the access line's last field. The process runs with TZ (default UTC) from
 # the environment: set TZ=Europe/Berlin to get local times with a zone in both logs.
 set -euo pipefail
@@ -42,7 +43,7 @@ start)
 Include /etc/nginx/modsecurity.conf
 SecRuleEngine $engine
 SecStatusEngine Off
-SecAuditLogFormat JSON
+SecAuditLogFormat ${WAF_LAB_AUDIT_FORMAT:-JSON}
 SecAuditLogParts ABCIJDEFHZ
 SecAuditLog $dir/modsec_audit.log
 SecTmpDir $dir/tmp/
@@ -68,6 +69,7 @@ http {
   uninitialized_variable_warn off;
   map \$http_x_request_id \$req_id { default \$http_x_request_id; "" \$request_id; }
   log_format upstreaminfo '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent" \$request_length \$request_time [\$proxy_upstream_name] [\$proxy_alternative_upstream_name] \$upstream_addr \$upstream_response_length \$upstream_response_time \$upstream_status \$req_id';
+  log_format main '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent" "\$http_x_forwarded_for"';
   access_log $dir/access.log upstreaminfo;
   set_real_ip_from 127.0.0.1;
   real_ip_header X-Forwarded-For;
@@ -84,6 +86,8 @@ http {
   server {
     listen 127.0.0.1:$port;
     server_name shop.example.com;
+    access_log $dir/main-access-production.log main;
+    access_log $dir/access.log upstreaminfo;
     set \$proxy_upstream_name "shop-production-web-80";
     set \$proxy_alternative_upstream_name "";
     location / { proxy_pass http://127.0.0.1:$backend; }
@@ -91,6 +95,8 @@ http {
   server {
     listen 127.0.0.1:$port;
     server_name staging.shop.example.com;
+    access_log $dir/main-access-staging.log main;
+    access_log $dir/access.log upstreaminfo;
     set \$proxy_upstream_name "shop-staging-web-80";
     set \$proxy_alternative_upstream_name "";
     location / { proxy_pass http://127.0.0.1:$backend; }

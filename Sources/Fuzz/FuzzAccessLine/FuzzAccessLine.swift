@@ -50,7 +50,7 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     var tally = BlockTally(file: 0, index: 0)
     scan.parseAccess(LineBlock(file: 0, index: 0, buffer: buffer, count: n), &part, &tally, table: table, chain: chain)
     precondition(tally.skipped.total <= tally.lines, "more skipped lines than lines")
-    precondition(tally.ingress + tally.combined + tally.skipped.total <= tally.lines, "more parsed lines than lines")
+    precondition(tally.formats.reduce(0, +) + tally.skipped.total <= tally.lines, "more parsed lines than lines")
     precondition(part.buckets[0].reduce(0, +) == tally.own, "bucketed lines differ from own lines")
     precondition(part.buckets.allSatisfy { $0.allSatisfy { $0 >= 0 } }, "negative bucket")
     for (rec, owner) in part.hits { precondition(rec >= 0 && Int(rec) < ids.count && (owner == 1 || owner == 2), "bad join hit") }

@@ -24,6 +24,8 @@ public struct ElasticsearchWAFSource: WAFSource {
             return ElasticsearchRun.Answer(status: response.status, body: response.body, place: engine.place(request), request: request)
         }
         var out = try run.run(context)
+        // The guidance's `kubectl -n …` commands name the namespace of the ingress's logs.
+        out.value.ingressNamespace = settings.ingressNamespace
         out.warnings = engine.warnings + out.warnings
         return out
     }

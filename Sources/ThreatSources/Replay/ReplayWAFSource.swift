@@ -24,6 +24,7 @@ public struct ReplayWAFSource: WAFSource {
             return ElasticsearchRun.Answer(status: 200, body: bytes, place: folder.answerPath(name), request: recorded ?? expected)
         }
         var out = try run.run(context)
+        out.value.ingressNamespace = queries.settings.ingressNamespace
         out.warnings += mismatched.map { "\($0): recorded for another query or window than this report's; its numbers are shown as recorded" }
         return out
     }

@@ -8,13 +8,29 @@ import Foundation
 ///   [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length
 ///   $upstream_response_time $upstream_status $req_id`, where the upstream fields may list several
 ///   values separated by ", ";
-/// - NGINX `combined`, its first 9 fields (no upstream, no request id).
+/// - NGINX `combined`, its first 9 fields (no upstream, no request id);
+/// - `main`, the official NGINX image's default: `combined` plus `"$http_x_forwarded_for"`.
+///
+/// Other formats (JSON access logs, any NGINX `log_format`) are read by `AccessLogFormat`.
 ///
 /// Quoted fields hold `\xHH` escapes (NGINX writes `"`, `\` and non-printable bytes that way);
 /// a missing value is `-`; an empty upstream name is `[]`. Fields are kept as byte ranges into
 /// the line; `text(_:)` decodes one when a person needs to read it.
 struct AccessLogLine {
-    enum Format: Sendable { case ingress, combined }
+    /// Which format read the line (the file summary counts lines per format).
+    enum Format: Int, Sendable, CaseIterable {
+        case ingress, combined, main, json, custom
+
+        var name: String {
+            switch self {
+            case .ingress: "ingress-nginx"
+            case .combined: "combined"
+            case .main: "main"
+            case .json: "json"
+            case .custom: "log_format"
+            }
+        }
+    }
 
     var format: Format
     /// Unix seconds of `$time_local` (the request's end).
@@ -28,6 +44,8 @@ struct AccessLogLine {
     /// `$request` without its quotes (still escaped).
     var request: Range<Int>
     var userAgent: Range<Int>
+    /// `$host` / `$http_host` / `$server_name`, when the format has one (empty otherwise).
+    var host: Range<Int> = 0..<0
 
     /// Parses a line, or nil when it is not one of the two formats. `timeCache` remembers the
     /// last `$time_local` text: consecutive lines mostly share their second.
@@ -84,6 +102,15 @@ struct AccessLogLine {
         var rest = i
         while rest < n, p[rest] == 0x20 { rest += 1 }
         if rest == n { return line }
+        // main (the official NGINX image's default): combined plus ` "$http_x_forwarded_for"`.
+        if p[i] == 0x20, i + 1 < n, p[i + 1] == 0x22, let xffEnd = quoteEnd(p, from: i + 2) {
+            var after = xffEnd + 1
+            while after < n, p[after] == 0x20 { after += 1 }
+            if after == n {
+                line.format = .main
+                return line
+            }
+        }
 
         // ingress-nginx: $request_length $request_time [$proxy_upstream_name] [$alt] … $req_id
         guard p[i] == 0x20, let afterLength = token(p, from: i + 1), afterLength < n, p[afterLength] == 0x20,

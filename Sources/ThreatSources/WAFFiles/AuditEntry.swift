@@ -10,6 +10,8 @@ enum AuditFlavor: String, Sendable, CaseIterable {
     case modsecurityV2 = "ModSecurity v2"
     /// Coraza's native JSON formatter.
     case coraza = "Coraza"
+    /// ModSecurity's native (serial or concurrent) format, v2 or v3 (`AuditNative.swift`).
+    case native = "ModSecurity native"
 }
 
 /// `SecRuleEngine` as the entry reports it: v3 `Enabled|DetectionOnly|Disabled`, v2
@@ -122,6 +124,9 @@ struct AuditEntryReader {
     private(set) var host = ByteRef()
     /// Each rule once, in log order.
     private(set) var rules: [RuleView] = []
+    /// The disruptive action as the entry logs it (true: the WAF interrupted the request), nil
+    /// when the entry does not say (libmodsecurity before 3.0.13).
+    private(set) var disruptive: Bool?
 
     init(zone: TimeZone) {
         self.zone = LocalTimeZone(zone)
@@ -159,6 +164,8 @@ struct AuditEntryReader {
             }
         case .modsecurityV2:
             if s[.time].kind == .string { t = LogTime.parseCommonLog(s.bytes(s[.time])) }
+        case .native:
+            break
         case .coraza:
             if let raw = s.integer(s[.unixTimestamp]), raw > 0 {
                 var v = raw  // nanoseconds in Coraza 3, seconds before
@@ -181,6 +188,17 @@ struct AuditEntryReader {
         httpCode = s.integer(s[.httpCode]) ?? s.integer(s[.status])
         let engineSlot = s[.secrulesEngine].isPresent ? s[.secrulesEngine] : s[.ruleEngine].isPresent ? s[.ruleEngine] : s[.engineMode]
         engine = engineSlot.kind == .string ? EngineMode(bytes: bytes(field(engineSlot))) : .unknown
+        disruptive = nil
+        for f in [AuditJSONScanner.Field.isInterrupted, .intercepted] where s[f].kind == .trueValue || s[f].kind == .falseValue {
+            disruptive = s[f].kind == .trueValue
+        }
+        if flavor == .modsecurityV2, disruptive == nil {
+            // v2 writes `audit_data.action` only when it intercepted; a deny also shows as
+            // "Access denied with code N (phase P)" in a message.
+            disruptive = s.messages.contains { m in
+                m.raw.isPresent && Self.startsWithAccessDenied(s.bytes(m.raw))
+            }
+        }
 
         for m in s.messages {
             var view: RuleView
@@ -316,6 +334,11 @@ struct AuditEntryReader {
                    host: host.isEmpty ? nil : string(host), httpCode: httpCode, engine: engine,
                    rules: rules.map { RuleMatch(id: string($0.id), message: string($0.message), severity: $0.severity) },
                    blocked: blocked, anomalyScore: anomalyScore, hasCriticalAttack: hasCriticalAttack)
+    }
+
+    static func startsWithAccessDenied(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let needle = "Access denied".utf8
+        return b.count >= needle.count && zip(b, needle).allSatisfy { $0 == $1 }
     }
 
     /// Reads one line into an `AuditEntry` (tests).

@@ -32,6 +32,9 @@ struct AuditJSONScanner {
     enum Field: Int, CaseIterable {
         case clientIP, remoteAddress, timeStamp, time, timestamp, unixTimestamp, uniqueID, transactionID, id
         case uri, requestLine, host, httpCode, status, secrulesEngine, ruleEngine, engineMode
+        /// The disruptive action: v3 (3.0.13+) and Coraza `transaction.is_interrupted`, v2
+        /// `audit_data.action.intercepted`.
+        case isInterrupted, intercepted
     }
 
     /// One rule match: v3 and Coraza give fields, v2 one raw string.
@@ -44,7 +47,7 @@ struct AuditJSONScanner {
     }
 
     enum Context: UInt8 {
-        case skip, root, transaction, request, headers, hostList, response, producer, auditData
+        case skip, root, transaction, request, headers, hostList, response, producer, auditData, action
         case v3Messages, v3Message, v3Details, v2Messages, corazaMessages, corazaMessage, corazaData
     }
 
@@ -220,6 +223,7 @@ struct AuditJSONScanner {
                 if key(s, e, "timestamp") { return (.skip, .field(.timestamp)) }
             case 10: if key(s, e, "time_stamp") { return (.skip, .field(.timeStamp)) }
             case 14:
+                if key(s, e, "is_interrupted") { return (.skip, .field(.isInterrupted)) }
                 if key(s, e, "remote_address") { return (.skip, .field(.remoteAddress)) }
                 if key(s, e, "transaction_id") { return (.skip, .field(.transactionID)) }
                 if key(s, e, "unix_timestamp") { return (.skip, .field(.unixTimestamp)) }
@@ -243,6 +247,9 @@ struct AuditJSONScanner {
         case .auditData:
             if key(s, e, "messages") { return (.v2Messages, .none) }
             if key(s, e, "engine_mode") { return (.skip, .field(.engineMode)) }
+            if key(s, e, "action") { return (.action, .none) }
+        case .action:
+            if key(s, e, "intercepted") { return (.skip, .field(.intercepted)) }
         case .v3Message:
             if key(s, e, "message") { return (.skip, .message(.message)) }
             if key(s, e, "details") { return (.v3Details, .none) }

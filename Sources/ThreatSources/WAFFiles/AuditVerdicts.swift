@@ -19,11 +19,26 @@ extension AuditEntryReader {
     /// outbound (959100) anomaly-score evaluation.
     static let blockingRules: Set<Int> = [949_110, 949_111, 959_100]
 
-    /// ModSecurity has no "blocked" field: a request was blocked when the engine was on
-    /// (`Enabled`), a blocking-evaluation rule matched, and the answer was the deny status 403.
+    /// The CRS's "deployed without configuration" rule: it denies every request with 500.
+    static let unconfiguredCRSRule = 901_001
+
+    /// Blocked is the disruptive action the entry logs (`is_interrupted`, v2's
+    /// `audit_data.action`, an "Access denied with code N (phase P)" message), whatever the
+    /// status. An entry that does not say (libmodsecurity before 3.0.13) counts as blocked when
+    /// the engine was on, a denying rule matched (CRS's blocking evaluation, or 901001) and the
+    /// answer was an error status.
     var blocked: Bool {
-        engine == .enabled && httpCode == 403
-            && rules.contains { Self.ruleNumber(bytes($0.id)).map(Self.blockingRules.contains) ?? false }
+        if let disruptive { return disruptive }
+        guard engine == .enabled, let code = httpCode, code >= 400 else { return false }
+        return rules.contains { r in
+            guard let n = Self.ruleNumber(bytes(r.id)) else { return false }
+            return Self.blockingRules.contains(n) || n == Self.unconfiguredCRSRule
+        }
+    }
+
+    /// Rule 901001 matched: the CRS runs without crs-setup.conf.
+    var crsUnconfigured: Bool {
+        rules.contains { Self.ruleNumber(bytes($0.id)) == Self.unconfiguredCRSRule }
     }
 
     /// The inbound anomaly score from 949110's (or 949111's) message:

@@ -42,10 +42,10 @@ struct BlockTally {
     var skipped = SkippedLines()
     var entries = 0
     var outsideWindow = 0
-    var flavors = [0, 0, 0]
+    var flavors = [Int](repeating: 0, count: AuditFlavor.allCases.count)
     var own = 0
-    var ingress = 0
-    var combined = 0
+    /// Access lines per `AccessLogLine.Format`.
+    var formats = [Int](repeating: 0, count: AccessLogLine.Format.allCases.count)
     var noUpstream = 0
 
     init(file: Int, index: Int) {
@@ -62,7 +62,7 @@ struct TallyFold {
         var totals = BlockTally(file: 0, index: 0)
         var blockLines: [(index: Int32, lines: Int32)] = []
         /// The first skipped places, as (block, line within the block, reason).
-        var places: [(index: Int, line: Int, reason: SkipReason)] = []
+        var places: [(index: Int, line: Int, reason: SkipReason, value: String)] = []
     }
 
     var files: [Int: FileFold] = [:]
@@ -70,17 +70,16 @@ struct TallyFold {
     mutating func add(_ t: BlockTally) {
         var f = files[t.file] ?? FileFold()
         f.blockLines.append((Int32(truncatingIfNeeded: t.index), Int32(truncatingIfNeeded: t.lines)))
-        for (line, reason) in t.skipped.first where f.places.count < SkippedLines.keep {
-            f.places.append((t.index, line, reason))
+        for (line, reason, value) in t.skipped.first where f.places.count < SkippedLines.keep {
+            f.places.append((t.index, line, reason, value))
         }
         for r in SkipReason.allCases { f.totals.skipped.counts[r.rawValue] += t.skipped.counts[r.rawValue] }
         f.totals.lines += t.lines
         f.totals.entries += t.entries
         f.totals.outsideWindow += t.outsideWindow
-        for k in 0..<3 { f.totals.flavors[k] += t.flavors[k] }
+        for k in t.flavors.indices { f.totals.flavors[k] += t.flavors[k] }
         f.totals.own += t.own
-        f.totals.ingress += t.ingress
-        f.totals.combined += t.combined
+        for k in t.formats.indices { f.totals.formats[k] += t.formats[k] }
         f.totals.noUpstream += t.noUpstream
         files[t.file] = f
     }
@@ -94,17 +93,18 @@ struct TallyFold {
             start[index] = line
             line += Int(lines)
         }
-        let places = folds.flatMap(\.places).map { p in (line: (start[Int32(truncatingIfNeeded: p.index)] ?? 0) + p.line, reason: p.reason) }
+        let places = folds.flatMap(\.places).map { p in
+            (line: (start[Int32(truncatingIfNeeded: p.index)] ?? 0) + p.line, reason: p.reason, value: p.value)
+        }
         total.skipped.first = Array(places.sorted { $0.line < $1.line }.prefix(SkippedLines.keep))
         for f in folds {
             for r in SkipReason.allCases { total.skipped.counts[r.rawValue] += f.totals.skipped.counts[r.rawValue] }
             total.lines += f.totals.lines
             total.entries += f.totals.entries
             total.outsideWindow += f.totals.outsideWindow
-            for k in 0..<3 { total.flavors[k] += f.totals.flavors[k] }
+            for k in total.flavors.indices { total.flavors[k] += f.totals.flavors[k] }
             total.own += f.totals.own
-            total.ingress += f.totals.ingress
-            total.combined += f.totals.combined
+            for k in total.formats.indices { total.formats[k] += f.totals.formats[k] }
             total.noUpstream += f.totals.noUpstream
         }
         return total

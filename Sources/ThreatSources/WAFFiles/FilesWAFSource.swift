@@ -2,8 +2,9 @@ import Foundation
 import ThreatConfig
 import ThreatModel
 
-/// `waf: files:` — WAF statistics from raw logs: ModSecurity (v3, v2) or Coraza JSON audit logs
-/// and NGINX access logs (ingress-nginx 17-field or `combined`), plain or gzip, as paths or globs.
+/// `waf: files:` — WAF statistics from raw logs: ModSecurity (v3, v2) or Coraza JSON audit logs,
+/// ModSecurity native audit logs (serial, or concurrent through globs), and NGINX access logs
+/// (presets or a `log_format` string), plain or gzip, as paths or globs.
 /// Attribution to the environment and the formats are described in docs/waf.md.
 ///
 /// A report also compares with the window before its own (`--compare previous`, the default), and
@@ -34,8 +35,9 @@ public struct FilesWAFSource: WAFSource {
         }
         let windows = [ScanWindow(context.window), ScanWindow(context.window.previous)]
         let scan = WAFLogScan(auditFiles: audit, accessFiles: access, windows: windows,
-                              attribution: Attribution(namespace: context.environment.namespace, hosts: context.environment.hosts),
-                              zone: zone)
+                              attribution: Attribution(namespace: context.environment.namespace, hosts: context.environment.hosts,
+                                                         otherHosts: settings.otherEnvironmentHosts),
+                              zone: zone, accessFormat: AccessLogReader(settings.accessLogFormat))
         let outcome = try scan.scan()
         warnings += outcome.warnings
         let evidence = (outcome.audit + outcome.access).map { (f: WAFLogScan.FileSummary) in
@@ -89,6 +91,7 @@ final class PreviousWindowAnswers: @unchecked Sendable {
     static func key(_ settings: WAFFileSettings, _ context: SourceContext) -> String {
         let w = context.window
         return [settings.auditLogs.joined(separator: "\u{1}"), settings.accessLogs.joined(separator: "\u{1}"), settings.auditLogTimezone,
+                "\(String(describing: settings.accessLogFormat))",
                 context.environment.namespace, context.environment.hosts.joined(separator: "\u{1}"),
                 "\(w.from.timeIntervalSince1970)", "\(w.to.timeIntervalSince1970)", w.interval.rawValue].joined(separator: "\u{0}")
     }

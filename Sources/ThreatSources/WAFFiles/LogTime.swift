@@ -69,11 +69,53 @@ enum LogTime {
             i += 1
             while i < p.count, p[i] &- 0x30 < 10 { i += 1 }
         }
-        guard i + 6 <= p.count, p[i] == 0x20, p[i + 1] == 0x2B || p[i + 1] == 0x2D,
-              let zh = digits(p, i + 2, 2), let zm = digits(p, i + 4, 2), zm < 60,
+        guard i + 6 <= p.count, p[i] == 0x20, p[i + 1] == 0x2B || p[i + 1] == 0x2D else { return nil }
+        // ModSecurity 2.9 prints a negative offset with two signs (`--0400`): read it as `-0400`.
+        if p[i + 1] == 0x2D, i + 7 <= p.count, p[i + 2] == 0x2D { i += 1 }
+        guard let zh = digits(p, i + 2, 2), let zm = digits(p, i + 4, 2), zm < 60,
               valid(year: y, month: mon, day: d, hour: h, minute: mi, second: s) else { return nil }
         let offset = (zh * 3600 + zm * 60) * (p[i + 1] == 0x2D ? -1 : 1)
         return days(year: y, month: mon, day: d) * 86400 + h * 3600 + mi * 60 + s - offset
+    }
+
+    /// NGINX `$time_iso8601`: `2026-11-21T20:11:55+01:00` (also `Z`, and a fraction) → Unix seconds.
+    static func parseISO8601(_ p: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard p.count >= 20, p[4] == 0x2D, p[7] == 0x2D, p[10] == 0x54 || p[10] == 0x20, p[13] == 0x3A, p[16] == 0x3A,
+              let y = digits(p, 0, 4), let mon = digits(p, 5, 2), (1...12).contains(mon), let d = digits(p, 8, 2),
+              let h = digits(p, 11, 2), let mi = digits(p, 14, 2), let s = digits(p, 17, 2),
+              valid(year: y, month: mon, day: d, hour: h, minute: mi, second: s) else { return nil }
+        var i = 19
+        if i < p.count, p[i] == 0x2E {
+            i += 1
+            while i < p.count, p[i] &- 0x30 < 10 { i += 1 }
+        }
+        var offset = 0
+        if i + 1 == p.count, p[i] == 0x5A || p[i] == 0x7A {
+            offset = 0
+        } else {
+            guard i + 6 == p.count || i + 5 == p.count, p[i] == 0x2B || p[i] == 0x2D, let zh = digits(p, i + 1, 2) else { return nil }
+            let mAt = p[i + 3] == 0x3A ? i + 4 : i + 3
+            guard mAt + 2 == p.count, let zm = digits(p, mAt, 2), zm < 60 else { return nil }
+            offset = (zh * 3600 + zm * 60) * (p[i] == 0x2D ? -1 : 1)
+        }
+        return days(year: y, month: mon, day: d) * 86400 + h * 3600 + mi * 60 + s - offset
+    }
+
+    /// NGINX `$msec`: `1700000000.123` (seconds with milliseconds) → Unix seconds.
+    static func parseEpoch(_ p: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = 0, v = 0
+        while i < p.count, p[i] &- 0x30 < 10, i < 12 {
+            v = v * 10 + Int(p[i] &- 0x30)
+            i += 1
+        }
+        guard i > 0, v >= 0 else { return nil }
+        if i < p.count {
+            guard p[i] == 0x2E else { return nil }
+            i += 1
+            while i < p.count, p[i] &- 0x30 < 10 { i += 1 }
+            guard i == p.count else { return nil }
+        }
+        return v
     }
 
     /// `Www Mmm dd HH:mm:ss yyyy` (ctime; `dd` may be space-padded) → seconds as if the wall time

@@ -40,9 +40,18 @@ struct Attribution: Sendable {
     /// Lowercased, without port.
     let hosts: [[UInt8]]
 
-    init(namespace: String, hosts: [String]) {
+    /// Other environments' hosts, lowercased, without port.
+    let otherHosts: [[UInt8]]
+
+    init(namespace: String, hosts: [String], otherHosts: [String] = []) {
         namespacePrefix = Array((namespace + "-").utf8)
         self.hosts = hosts.map { Array(AuditEntryReader.normalizedHost($0).utf8) }.filter { !$0.isEmpty }
+        self.otherHosts = otherHosts.map { Array(AuditEntryReader.normalizedHost($0).utf8) }.filter { !$0.isEmpty }
+    }
+
+    /// The Host (already normalised) is another environment's.
+    func isOtherEnvironments(host: UnsafeBufferPointer<UInt8>) -> Bool {
+        !host.isEmpty && otherHosts.contains { $0.count == host.count && host.elementsEqual($0) }
     }
 
     @inline(__always)
@@ -50,6 +59,30 @@ struct Attribution: Sendable {
         let n = namespacePrefix.count
         guard r.count > n, let base = p.baseAddress else { return false }
         return namespacePrefix.withUnsafeBufferPointer { memcmp(base + r.lowerBound, $0.baseAddress!, n) == 0 }
+    }
+
+    /// An access line's `$host` (as logged: any case, maybe a port) is one of the hosts.
+    func ownsHost(_ p: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        guard !r.isEmpty else { return false }
+        if p[r.lowerBound] == 0x5B || p[r].contains(0x20) || p[r].contains(0x5C) {  // IPv6, spaces, escapes: the general way
+            let h = AuditEntryReader.normalizedHost(bytes: UnsafeBufferPointer(rebasing: p[r]))
+            return hosts.contains { $0 == h }
+        }
+        // Without a copy: drop `:port` and a trailing dot, compare without case.
+        var end = r.upperBound
+        var k = end
+        while k > r.lowerBound, p[k - 1] &- 0x30 < 10 { k -= 1 }
+        if k > r.lowerBound, k < end, p[k - 1] == 0x3A { end = k - 1 }
+        if end > r.lowerBound, p[end - 1] == 0x2E { end -= 1 }
+        let n = end - r.lowerBound
+        outer: for h in hosts where h.count == n {
+            for j in 0..<n {
+                let c = p[r.lowerBound + j]
+                if (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) != h[j] { continue outer }
+            }
+            return true
+        }
+        return false
     }
 
     /// The Host header (already lowercased) is one of the hosts, or the `unique_id` starts with
@@ -85,11 +118,22 @@ struct AuditRecord {
     var blocked: Bool
     var critical: Bool
     var score: Int32
+    /// Rule 901001 matched (the CRS without its configuration).
+    var crsUnconfigured = false
+    /// The audit file it came from, and whether it had a Host header.
+    var file: UInt16 = 0
+    var hasHost = false
+    /// Its Host is another environment's.
+    var otherHost = false
     /// Set from the access logs: 0 no access line has this id, 1 one of this environment's has,
     /// 2 only other environments' have.
     var owner: UInt8 = 0
+    /// Set after the scan when no access line claims it but its file does: the environment has
+    /// no `hosts` and reads no shared (ingress) access log, or the entry has no Host header and
+    /// every entry of its file that has one is the environment's.
+    var byFile = false
 
-    var belongsToEnvironment: Bool { owner == 1 || (owner == 0 && hostMatch) }
+    var belongsToEnvironment: Bool { owner == 1 || (owner == 0 && (hostMatch || byFile)) }
 }
 
 /// A rule match of a record: interned rule id and message.
@@ -107,6 +151,10 @@ struct AuditPart {
     var messages: Interner
     var clients: Interner
     var uris: Interner
+    /// The native entry being assembled (native files are read by one worker, in order).
+    var native = NativeAuditAssembler()
+    /// Native entries cut off at the end of their file.
+    var nativeIncomplete = 0
 
     init(zone: TimeZone, key: HashKey) {
         reader = AuditEntryReader(zone: zone)

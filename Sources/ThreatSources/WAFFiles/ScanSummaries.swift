@@ -20,7 +20,7 @@ extension WAFLogScan {
                 .joined(separator: ", ")
             auditOut.append(FileSummary(
                 path: f.path, sha256: audit.digests[k],
-                description: "ModSecurity JSON audit log: \(t.lines) lines, \(t.entries) entries (\(flavors.isEmpty ? "none" : flavors)), "
+                description: "ModSecurity audit log: \(t.lines) lines, \(t.entries) entries (\(flavors.isEmpty ? "none" : flavors)), "
                     + "\(t.entries - t.outsideWindow) in the window, \(t.skipped.total) skipped"))
         }
         var noUpstream = 0
@@ -30,8 +30,8 @@ extension WAFLogScan {
             noUpstream += t.noUpstream
             skippedTotal += t.skipped.total
             accessSkipped.append((f.path, t.skipped))
-            let format = [t.ingress > 0 ? "ingress-nginx \(t.ingress)" : nil, t.combined > 0 ? "combined \(t.combined)" : nil]
-                .compactMap { $0 }.joined(separator: ", ")
+            let format = AccessLogLine.Format.allCases.compactMap { f in t.formats[f.rawValue] > 0 ? "\(f.name) \(t.formats[f.rawValue])" : nil }
+                .joined(separator: ", ")
             accessOut.append(FileSummary(
                 path: f.path, sha256: access.digests[k],
                 description: "NGINX access log: \(t.lines) lines (\(format.isEmpty ? "none readable" : format)), "
@@ -55,8 +55,8 @@ extension WAFLogScan {
         let reasons = SkipReason.allCases.filter { byReason[$0.rawValue] > 0 }.map { "\(byReason[$0.rawValue]) \($0.text)" }
         var places: [String] = []
         for (path, s) in files {
-            for (line, reason) in s.first.sorted(by: { $0.line < $1.line }) where places.count < SkippedLines.keep {
-                places.append("\(path):\(line) (\(reason.text))")
+            for (line, reason, value) in s.first.sorted(by: { $0.line < $1.line }) where places.count < SkippedLines.keep {
+                places.append("\(path):\(line) (\(reason.text)\(value.isEmpty ? "" : ": \"\(value)\""))")
             }
         }
         return "\(what): \(total) line\(total == 1 ? "" : "s") skipped (\(reasons.joined(separator: ", "))); first at \(places.joined(separator: ", "))"

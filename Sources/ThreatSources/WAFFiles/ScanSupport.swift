@@ -196,31 +196,49 @@ struct IDTable {
 
 /// Why a line was not counted.
 enum SkipReason: Int, CaseIterable, Sendable {
-    case notJSON, notAuditEntry, badTime, tooLong, notAccessLine
+    case notJSON, notAuditEntry, badTime, tooLong, notAccessLine, incompleteEntry
 
     var text: String {
         switch self {
-        case .notJSON: "not JSON"
+        case .notJSON: "neither JSON nor a native audit entry"
         case .notAuditEntry: "JSON but not a ModSecurity or Coraza audit entry"
         case .badTime: "time not understood"
         case .tooLong: "longer than \(InputLimits.describe(bytes: LogBlocks.maxLineLength))"
-        case .notAccessLine: "not an ingress-nginx or combined access line"
+        case .notAccessLine: "not an access line of the expected format"
+        case .incompleteEntry: "native audit entry without its closing Z boundary"
         }
     }
 }
 
 /// Skipped lines: counts by reason and the first few places (line numbers within a block until
-/// `WAFLogScan.summaries` makes them file lines).
+/// `WAFLogScan.summaries` makes them file lines), each with the start of the offending value,
+/// escaped so it can be shown.
 struct SkippedLines {
     static let keep = 5
+    /// Bytes of the offending value kept for the message.
+    static let sampleBytes = 60
     var counts = [Int](repeating: 0, count: SkipReason.allCases.count)
-    var first: [(line: Int, reason: SkipReason)] = []
+    var first: [(line: Int, reason: SkipReason, value: String)] = []
 
     var total: Int { counts.reduce(0, +) }
 
-    mutating func add(_ reason: SkipReason, line: Int) {
+    mutating func add(_ reason: SkipReason, line: Int, value: UnsafeBufferPointer<UInt8>? = nil) {
         counts[reason.rawValue] += 1
-        if first.count < Self.keep { first.append((line, reason)) }
+        if first.count < Self.keep { first.append((line, reason, value.map(Self.sample) ?? "")) }
+    }
+
+    mutating func add(_ reason: SkipReason, line: Int, value: [UInt8]) {
+        value.withUnsafeBufferPointer { add(reason, line: line, value: $0) }
+    }
+
+    /// The first `sampleBytes` bytes, printable ASCII kept, anything else as `\xHH`.
+    static func sample(_ b: UnsafeBufferPointer<UInt8>) -> String {
+        var out = ""
+        for c in b.prefix(sampleBytes) {
+            if c >= 0x20, c < 0x7F, c != 0x5C { out.unicodeScalars.append(UnicodeScalar(c)) } else { out += String(format: "\\x%02X", c) }
+        }
+        if b.count > sampleBytes { out += "…" }
+        return out
     }
 }
 

@@ -18,7 +18,7 @@ enum WAFAggregation {
         var categories: [CRSCategory: Int] = [:]
         var modes: [EngineMode: Int] = [:]
         var scores: [Int32: Int] = [:]
-        var blocked = 0, critical = 0, count = 0
+        var blocked = 0, critical = 0, count = 0, unconfigured = 0
         var categoryOfRule: [UInt32: CRSCategory] = [:]
         var seen: [CRSCategory] = []
         for r in o.records where r.window == index && r.belongsToEnvironment {
@@ -29,6 +29,7 @@ enum WAFAggregation {
             if r.engine != .unknown { modes[r.engine, default: 0] += 1 }
             if r.blocked { blocked += 1 }
             if r.critical { critical += 1 }
+            if r.crsUnconfigured { unconfigured += 1 }
             if r.score >= 0 { scores[r.score, default: 0] += 1 }
             seen.removeAll(keepingCapacity: true)
             for k in Int(r.rulesStart)..<(Int(r.rulesStart) + Int(r.rulesCount)) {
@@ -79,7 +80,19 @@ enum WAFAggregation {
         stats.anomalyScores = scores.sorted { $0.key < $1.key }.map { RankedCount(key: String($0.key), count: $0.value) }
         stats.criticalAttackRequests = critical
         stats.skippedLines = o.skipped
+        stats.crsUnconfiguredRequests = unconfigured
+        stats.unattributedEntries = index == 0 ? o.unattributed : 0
+        stats.accessLogFormat = names(o.accessFormats, AccessLogLine.Format.allCases.map(\.name))
+        stats.auditLogFormat = names(o.auditFlavors, AuditFlavor.allCases.map(\.rawValue))
         return stats
+    }
+
+    /// "main" or "ModSecurity v3 (120), ModSecurity native (3)": the kinds that read anything,
+    /// most first; nil when none did.
+    static func names(_ counts: [Int], _ names: [String]) -> String? {
+        let seen = zip(names, counts).filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }
+        guard !seen.isEmpty else { return nil }
+        return seen.count == 1 ? seen[0].0 : seen.map { "\($0.0) (\($0.1))" }.joined(separator: ", ")
     }
 
     /// The `topCount` largest counts, ties by name, overflow (unranked) keys left out.

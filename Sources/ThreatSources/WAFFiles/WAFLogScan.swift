@@ -19,6 +19,8 @@ struct WAFLogScan {
     var windows: [ScanWindow]
     var attribution: Attribution
     var zone: TimeZone
+    /// How access lines are read (detected among the presets unless configured).
+    var accessFormat = AccessLogReader(nil)
     /// Parse threads beside the reading thread. Audit lines cost about twice as much to parse as
     /// to read and hash, so the audit step uses every core; access lines cost about the same, so
     /// the access step leaves the reader a core of its own.
@@ -50,6 +52,12 @@ struct WAFLogScan {
         var accessBuckets: [[Int]]
         var skipped: Int
         var warnings: [String]
+        /// Audit entries in the report window that no environment's access line, Host or file
+        /// claims (counted, reported as a warning, never dropped silently).
+        var unattributed = 0
+        /// Audit entries per `AuditFlavor`, access lines per `AccessLogLine.Format`, all files.
+        var auditFlavors: [Int] = []
+        var accessFormats: [Int] = []
     }
 
     /// What one file contributed, for the evidence appendix.
@@ -117,9 +125,12 @@ struct WAFLogScan {
     }
 
     func scan() throws(SourceError) -> Outcome {
-        // 1. Audit logs.
+        // 1. Audit logs. Native entries span lines (and blocks): files holding them are read by
+        // one worker, which sees the blocks in order.
         let zone = self.zone, key = hashKey
-        var first = try step(auditFiles, workers: auditWorkers, makePart: { AuditPart(zone: zone, key: key) }, parse: parseAudit)
+        let native = auditFiles.contains { Self.looksNative($0) }
+        var first = try step(auditFiles, workers: native ? 1 : auditWorkers, makePart: { AuditPart(zone: zone, key: key) }, parse: parseAudit)
+        let incomplete = first.parts.reduce(0) { $0 + $1.nativeIncomplete + ($1.native.open ? 1 : 0) }
         var merged = AuditPart(zone: zone, key: key)
         var records: [AuditRecord] = []
         var refs: [RuleRef] = []
@@ -168,100 +179,31 @@ struct WAFLogScan {
         }
 
         var (audit, access, skippedTotal, warnings) = summaries(audit: first, access: second)
+        if incomplete > 0 {
+            skippedTotal += incomplete
+            warnings.append("audit log: \(incomplete) native entr\(incomplete == 1 ? "y" : "ies") cut off at the end of a file (no Z boundary: the log was cut or is still being written)")
+        }
+        let unattributed = attributeByFile(&records, access: second)
+        if unattributed > 0 {
+            warnings.append("\(unattributed) audit entr\(unattributed == 1 ? "y" : "ies") in the window match no environment: no access line carries "
+                + "their id, their Host is no environment's, and their file is not only this environment's; "
+                + "list the hosts in `hosts:`, or give each environment its own audit log")
+        }
         warnings += Self.otherWarnings(records: records, refs: refs, merged: merged)
         return Outcome(records: records, ruleRefs: refs, rules: merged.rules, messages: merged.messages,
                        clients: merged.clients, uris: merged.uris, audit: audit, access: access,
-                       accessBuckets: totals, skipped: skippedTotal, warnings: warnings)
+                       accessBuckets: totals, skipped: skippedTotal, warnings: warnings, unattributed: unattributed,
+                       auditFlavors: Self.sum(first.folds.map { $0.files.values.map(\.totals.flavors) }),
+                       accessFormats: Self.sum(second.folds.map { $0.files.values.map(\.totals.formats) }))
     }
 
-    // MARK: Workers
-
-    @inline(__always)
-    static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        for c in line where c != 0x20 && c != 0x09 { return false }
-        return true
-    }
-
-    func parseAudit(_ block: LineBlock, _ part: inout AuditPart, _ tally: inout BlockTally) {
-        BlockReader.lines(of: block, tally: &tally) { line, number, tally in
-            if Self.isBlank(line) { return }
-            if let failure = part.reader.read(line) {
-                tally.skipped.add(failure == .notJSON ? .notJSON : failure == .notAuditEntry ? .notAuditEntry : .badTime, line: number)
-                return
-            }
-            let reader = part.reader
-            tally.entries += 1
-            switch reader.flavor {
-            case .modsecurityV3: tally.flavors[0] += 1
-            case .modsecurityV2: tally.flavors[1] += 1
-            case .coraza: tally.flavors[2] += 1
-            }
-            var found: (window: Int, bucket: Int)?
-            for (k, w) in windows.enumerated() {
-                if let b = w.bucket(reader.time) { found = (k, b); break }
-            }
-            if found?.window != 0 { tally.outsideWindow += 1 }
-            guard let (windowIndex, bucket) = found else { return }
-            let start = UInt32(part.ruleRefs.count)
-            let rules = reader.rules.prefix(Int(UInt16.max))
-            for r in rules {
-                part.ruleRefs.append(RuleRef(rule: part.rules.id(reader.bytes(r.id)), message: part.messages.id(reader.bytes(r.message))))
-            }
-            let id = reader.bytes(reader.uniqueID)
-            part.records.append(AuditRecord(
-                idHash: id.isEmpty ? 0 : byteHash(id, key: hashKey), window: UInt8(windowIndex), bucket: Int32(bucket),
-                client: part.clients.id(reader.bytes(reader.client)), uri: part.uris.id(reader.bytes(reader.uri)),
-                rulesStart: start, rulesCount: UInt16(rules.count), engine: reader.engine,
-                hostMatch: attribution.matches(uniqueID: id, host: reader.bytes(reader.host)), blocked: reader.blocked,
-                critical: reader.hasCriticalAttack, score: Int32(clamping: reader.anomalyScore ?? -1)))
+    static func sum(_ rows: [[[Int]]]) -> [Int] {
+        var out: [Int] = []
+        for row in rows.joined() {
+            if out.count < row.count { out += [Int](repeating: 0, count: row.count - out.count) }
+            for k in row.indices { out[k] += row[k] }
         }
-    }
-
-    func parseAccess(_ block: LineBlock, _ part: inout AccessPart, _ tally: inout BlockTally, table: IDTable?, chain: [Int32]) {
-        BlockReader.lines(of: block, tally: &tally) { p, number, tally in
-            if Self.isBlank(p) { return }
-            guard let line = AccessLogLine.parse(p, timeCache: &part.timeCache) else {
-                tally.skipped.add(.notAccessLine, line: number)
-                return
-            }
-            // 0 no environment ([] upstream), 1 this one, 2 another.
-            let owner: UInt8
-            switch line.format {
-            case .combined:
-                tally.combined += 1
-                owner = 1
-            case .ingress:
-                tally.ingress += 1
-                owner = line.upstream.isEmpty ? 0 : attribution.ownsUpstream(p, line.upstream) ? 1 : 2
-            }
-            for (k, w) in windows.enumerated() {
-                guard let b = w.bucket(line.time) else {
-                    if k == 0 { tally.outsideWindow += 1 }
-                    continue
-                }
-                switch owner {
-                case 1:
-                    part.buckets[k][b] += 1
-                    if k == 0 { tally.own += 1 }
-                case 2: break
-                default: if k == 0 { tally.noUpstream += 1 }
-                }
-                break
-            }
-            guard owner != 0, let table, !line.requestID.isEmpty else { return }
-            let h: UInt64
-            let id = UnsafeBufferPointer(rebasing: p[line.requestID])
-            if id.contains(0x5C) {  // \xHH escapes: hash the bytes the audit log has
-                h = Array(AccessLogLine.text(p, line.requestID).utf8).withUnsafeBufferPointer { byteHash($0, key: hashKey) }
-            } else {
-                h = byteHash(id, key: hashKey)
-            }
-            var k = table.find(h) ?? -1
-            while k >= 0 {
-                part.hits.append((k, owner))
-                k = chain[Int(k)]
-            }
-        }
+        return out
     }
 }
 

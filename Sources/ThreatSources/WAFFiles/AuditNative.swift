@@ -1,0 +1,199 @@
+import Foundation
+import ThreatModel
+
+/// ModSecurity's native audit format (`SecAuditLogFormat Native`, the default), one entry over
+/// many lines between boundaries: `--4a2bc1d0-A--` (ModSecurity 2) or `---Gx7Qw2Lr---A--`
+/// (libmodsecurity 3). The parts read are
+/// - A: `[07/Jun/2023:17:45:31 --0400] <unique id> <client ip> <client port> <server ip> <port>`
+///   (ModSecurity 2.9 prints a negative zone with two signs; `LogTime` reads it);
+/// - B: the request line (its target is the URI) and the `Host` header;
+/// - F: the status line;
+/// - H: `Message:` (v2) or `ModSecurity:` (v3) lines with `[id "…"] [msg "…"] [severity "…"]`,
+///   `Action: Intercepted (phase N)`, `Engine-Mode: "ENABLED"`;
+/// - Z: the end. An entry is read once its Z boundary arrives.
+///
+/// In concurrent mode (`SecAuditLogType Concurrent`) each entry is a file of its own under a date
+/// tree; a glob (`audit/*/*/*/*`) names them all. Lines are fed in file order by one worker.
+struct NativeAuditAssembler {
+    enum Section: UInt8 { case none, a, b, f, h, other }
+
+    struct Rule {
+        var id: [UInt8]
+        var message: [UInt8]
+        var severity: Int?
+    }
+
+    enum Event {
+        /// An entry is complete: read its fields from the assembler.
+        case entry
+        /// An entry ended without its Z boundary (a new A began, or the file ended).
+        case incomplete
+    }
+
+    private(set) var open = false
+    private var id: [UInt8] = []
+    private var section = Section.none
+    private var sectionLines = 0
+    private(set) var headerLine: [UInt8] = []
+    private(set) var requestLine: [UInt8] = []
+    private(set) var host: [UInt8] = []
+    private(set) var status: Int?
+    private(set) var engine = EngineMode.unknown
+    private(set) var rules: [Rule] = []
+    private(set) var disruptive: Bool?
+    /// The file the open entry is in.
+    var file = -1
+
+    /// `--id-X--` or `---id---X--` → (id, X).
+    static func boundary(_ p: UnsafeBufferPointer<UInt8>) -> (Range<Int>, UInt8)? {
+        var n = p.count
+        while n > 0, p[n - 1] == 0x20 || p[n - 1] == 0x09 { n -= 1 }
+        guard n >= 7, p[0] == 0x2D, p[1] == 0x2D, p[n - 1] == 0x2D, p[n - 2] == 0x2D, p[n - 4] == 0x2D else { return nil }
+        let letter = p[n - 3]
+        guard letter >= 0x41, letter <= 0x5A else { return nil }
+        var s = 0
+        while s < n, p[s] == 0x2D { s += 1 }
+        var e = n - 4
+        while e > s, p[e - 1] == 0x2D { e -= 1 }
+        guard e > s else { return nil }
+        for k in s..<e {
+            let c = p[k]
+            guard (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x40 || c == 0x5F else { return nil }
+        }
+        return (s..<e, letter)
+    }
+
+    /// Whether a line can start a native entry (a part-A boundary).
+    static func startsEntry(_ p: UnsafeBufferPointer<UInt8>) -> Bool { boundary(p)?.1 == 0x41 }
+
+    mutating func reset() {
+        open = false
+        id.removeAll(keepingCapacity: true)
+        section = .none
+        headerLine.removeAll(keepingCapacity: true)
+        requestLine.removeAll(keepingCapacity: true)
+        host.removeAll(keepingCapacity: true)
+        status = nil
+        engine = .unknown
+        rules.removeAll(keepingCapacity: true)
+        disruptive = nil
+    }
+
+    /// Feeds one line; returns an event when an entry ends.
+    mutating func feed(_ p: UnsafeBufferPointer<UInt8>) -> Event? {
+        if p.count >= 7, p[0] == 0x2D, p[1] == 0x2D, let (idRange, letter) = Self.boundary(p) {
+            let lineID = UnsafeBufferPointer(rebasing: p[idRange])
+            if letter == 0x41 {
+                let wasOpen = open
+                reset()
+                open = true
+                id.append(contentsOf: lineID)
+                section = .a
+                sectionLines = 0
+                return wasOpen ? .incomplete : nil
+            }
+            if open, lineID.elementsEqual(id) {
+                switch letter {
+                case 0x42: section = .b
+                case 0x46: section = .f
+                case 0x48: section = .h
+                case 0x5A:
+                    open = false
+                    section = .none
+                    return headerLine.isEmpty ? .incomplete : .entry
+                default: section = .other
+                }
+                sectionLines = 0
+                return nil
+            }
+        }
+        guard open else { return nil }
+        sectionLines += 1
+        switch section {
+        case .a:
+            if sectionLines == 1 { headerLine = Array(p) }
+        case .b:
+            if sectionLines == 1 {
+                requestLine = Array(p)
+            } else if host.isEmpty, p.count > 5, p[4] == 0x3A, (p[0] | 0x20) == 0x68, (p[1] | 0x20) == 0x6F,
+                      (p[2] | 0x20) == 0x73, (p[3] | 0x20) == 0x74 {
+                host = AuditEntryReader.normalizedHost(bytes: UnsafeBufferPointer(rebasing: p[5...]))
+            }
+        case .f:
+            // "HTTP/1.1 403 Forbidden"
+            if sectionLines == 1, let sp = p.firstIndex(of: 0x20), let (code, _) = AccessLogLine.number(p, from: sp + 1) {
+                status = code
+            }
+        case .h:
+            trailer(p)
+        case .none, .other:
+            break
+        }
+        return nil
+    }
+
+    private mutating func trailer(_ p: UnsafeBufferPointer<UInt8>) {
+        func has(_ prefix: StaticString) -> Bool {
+            p.count >= prefix.utf8CodeUnitCount && memcmp(p.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
+        }
+        if has("Message: ") || has("ModSecurity: ") {
+            let text = Array(p)
+            let body = has("Message: ") ? 9 : 13
+            if text.count > body, text[body...].starts(with: "Access denied".utf8) { disruptive = true }
+            guard let ruleID = AuditEntryReader.v2Tag("id", in: text), !ruleID.isEmpty,
+                  !rules.contains(where: { $0.id == ruleID }) else { return }
+            let severity = AuditEntryReader.v2Tag("severity", in: text).flatMap { v in v.withUnsafeBufferPointer { AuditEntryReader.severity($0) } }
+            rules.append(Rule(id: ruleID, message: AuditEntryReader.v2Tag("msg", in: text) ?? [], severity: severity))
+        } else if has("Action: Intercepted") {
+            disruptive = true
+        } else if has("Engine-Mode: ") {
+            engine = EngineMode(bytes: UnsafeBufferPointer(rebasing: p[13...]).filterQuotes())
+        }
+    }
+
+    // MARK: The entry's fields
+
+    /// The A line's time text (between `[` and `]`).
+    var timeText: [UInt8] {
+        guard headerLine.first == 0x5B, let close = headerLine.firstIndex(of: 0x5D) else { return [] }
+        return Array(headerLine[1..<close])
+    }
+
+    /// The A line's fields after the time: unique id, client address, ….
+    var headerFields: [ArraySlice<UInt8>] {
+        guard let close = headerLine.firstIndex(of: 0x5D) else { return [] }
+        return headerLine[(close + 1)...].split(separator: 0x20)
+    }
+
+    var uniqueID: [UInt8] { headerFields.first.map(Array.init) ?? [] }
+    var client: [UInt8] { headerFields.count > 1 ? Array(headerFields[1]) : [] }
+
+    /// The request line's target.
+    var uri: [UInt8] {
+        let parts = requestLine.split(separator: 0x20, maxSplits: 2)
+        return parts.count >= 2 ? Array(parts[1]) : []
+    }
+
+    /// Blocked: the disruptive action logged; when none is (a v3 native entry without it), the
+    /// engine on, a denying rule matched and an error status.
+    var blocked: Bool {
+        if let disruptive { return disruptive }
+        if engine == .detectionOnly || engine == .disabled { return false }
+        guard let status, status >= 400, engine == .enabled else { return false }
+        return rules.contains { r in
+            r.id.withUnsafeBufferPointer { AuditEntryReader.ruleNumber($0) }.map {
+                AuditEntryReader.blockingRules.contains($0) || $0 == AuditEntryReader.unconfiguredCRSRule
+            } ?? false
+        }
+    }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// The bytes without `"` (Engine-Mode values are quoted).
+    func filterQuotes() -> UnsafeBufferPointer<UInt8> {
+        var s = 0, e = count
+        while s < e, self[s] == 0x22 || self[s] == 0x20 { s += 1 }
+        while e > s, self[e - 1] == 0x22 || self[e - 1] == 0x20 { e -= 1 }
+        return UnsafeBufferPointer(rebasing: self[s..<e])
+    }
+}

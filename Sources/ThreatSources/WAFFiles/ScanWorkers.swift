@@ -1,0 +1,209 @@
+import Foundation
+import ThreatModel
+
+/// What the parse workers do with each line, and how entries no access line claims are
+/// attributed by their file afterwards.
+extension WAFLogScan {
+    @inline(__always)
+    static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        for c in line where c != 0x20 && c != 0x09 { return false }
+        return true
+    }
+
+    /// Whether an audit file starts with a native boundary (its first non-blank bytes are `--`).
+    static func looksNative(_ f: LogFileHandle) -> Bool {
+        var head = [UInt8](repeating: 0, count: 4096)
+        var n = 0
+        if f.isGzip {
+            guard let g = try? GzipSource(file: f) else { return false }
+            var source = g
+            n = (try? head.withUnsafeMutableBytes { try source.read(into: $0) }) ?? 0
+        } else {
+            n = head.withUnsafeMutableBytes { pread(f.fd, $0.baseAddress, 4096, 0) }
+        }
+        guard n > 0 else { return false }
+        var i = 0
+        while i < n, head[i] == 0x20 || head[i] == 0x0A || head[i] == 0x0D || head[i] == 0x09 { i += 1 }
+        return i + 1 < n && head[i] == 0x2D && head[i + 1] == 0x2D
+    }
+
+    func parseAudit(_ block: LineBlock, _ part: inout AuditPart, _ tally: inout BlockTally) {
+        if part.native.open, part.native.file != block.file {
+            part.nativeIncomplete += 1
+            part.native.reset()
+        }
+        BlockReader.lines(of: block, tally: &tally) { line, number, tally in
+            if part.native.open || (line.count >= 7 && line[0] == 0x2D && NativeAuditAssembler.startsEntry(line)) {
+                part.native.file = block.file
+                switch part.native.feed(line) {
+                case .entry?: recordNative(&part, &tally, line: number, file: block.file)
+                case .incomplete?: tally.skipped.add(.incompleteEntry, line: number, value: line)
+                case nil: break
+                }
+                return
+            }
+            if Self.isBlank(line) { return }
+            if let failure = part.reader.read(line) {
+                tally.skipped.add(failure == .notJSON ? .notJSON : failure == .notAuditEntry ? .notAuditEntry : .badTime, line: number, value: line)
+                return
+            }
+            let reader = part.reader
+            tally.entries += 1
+            tally.flavors[AuditFlavor.allCases.firstIndex(of: reader.flavor) ?? 0] += 1
+            guard let (windowIndex, bucket) = place(reader.time, &tally) else { return }
+            let start = UInt32(part.ruleRefs.count)
+            let rules = reader.rules.prefix(Int(UInt16.max))
+            for r in rules {
+                part.ruleRefs.append(RuleRef(rule: part.rules.id(reader.bytes(r.id)), message: part.messages.id(reader.bytes(r.message))))
+            }
+            let id = reader.bytes(reader.uniqueID)
+            let host = reader.bytes(reader.host)
+            var record = AuditRecord(
+                idHash: id.isEmpty ? 0 : byteHash(id, key: hashKey), window: UInt8(windowIndex), bucket: Int32(bucket),
+                client: part.clients.id(reader.bytes(reader.client)), uri: part.uris.id(reader.bytes(reader.uri)),
+                rulesStart: start, rulesCount: UInt16(rules.count), engine: reader.engine,
+                hostMatch: attribution.matches(uniqueID: id, host: host), blocked: reader.blocked,
+                critical: reader.hasCriticalAttack, score: Int32(clamping: reader.anomalyScore ?? -1))
+            record.crsUnconfigured = reader.crsUnconfigured
+            record.file = UInt16(clamping: block.file)
+            record.hasHost = !host.isEmpty
+            record.otherHost = attribution.isOtherEnvironments(host: host)
+            part.records.append(record)
+        }
+    }
+
+    /// The window and bucket of an entry's time (counting entries outside the report window).
+    @inline(__always)
+    func place(_ time: Int, _ tally: inout BlockTally) -> (Int, Int)? {
+        var found: (window: Int, bucket: Int)?
+        for (k, w) in windows.enumerated() {
+            if let b = w.bucket(time) { found = (k, b); break }
+        }
+        if found?.window != 0 { tally.outsideWindow += 1 }
+        return found
+    }
+
+    func recordNative(_ part: inout AuditPart, _ tally: inout BlockTally, line number: Int, file: Int) {
+        let e = part.native
+        let timeText = e.timeText
+        guard let time = timeText.withUnsafeBufferPointer({ LogTime.parseCommonLog($0) }) else {
+            tally.skipped.add(.badTime, line: number, value: timeText.isEmpty ? e.headerLine : timeText)
+            return
+        }
+        tally.entries += 1
+        tally.flavors[AuditFlavor.allCases.firstIndex(of: .native) ?? 0] += 1
+        guard let (windowIndex, bucket) = place(time, &tally) else { return }
+        let start = UInt32(part.ruleRefs.count)
+        var critical = false, score: Int32 = -1, unconfigured = false
+        for r in e.rules.prefix(Int(UInt16.max)) {
+            let ruleID = r.id.withUnsafeBufferPointer { part.rules.id($0) }
+            let message = r.message.withUnsafeBufferPointer { part.messages.id($0) }
+            part.ruleRefs.append(RuleRef(rule: ruleID, message: message))
+            guard let n = r.id.withUnsafeBufferPointer({ AuditEntryReader.ruleNumber($0) }) else { continue }
+            if let s = r.severity, s <= 2, CRSCategory(ruleNumber: n).isAttack { critical = true }
+            if score < 0, n == 949_110 || n == 949_111,
+               let t = r.message.withUnsafeBufferPointer({ AuditEntryReader.totalScore($0) }) { score = Int32(clamping: t) }
+            if n == AuditEntryReader.unconfiguredCRSRule { unconfigured = true }
+        }
+        let id = e.uniqueID
+        let hostMatch = id.withUnsafeBufferPointer { i in e.host.withUnsafeBufferPointer { attribution.matches(uniqueID: i, host: $0) } }
+        var record = AuditRecord(
+            idHash: id.isEmpty ? 0 : id.withUnsafeBufferPointer { byteHash($0, key: hashKey) }, window: UInt8(windowIndex), bucket: Int32(bucket),
+            client: e.client.withUnsafeBufferPointer { part.clients.id($0) }, uri: e.uri.withUnsafeBufferPointer { part.uris.id($0) },
+            rulesStart: start, rulesCount: UInt16(min(e.rules.count, Int(UInt16.max))), engine: e.engine,
+            hostMatch: hostMatch, blocked: e.blocked, critical: critical, score: score)
+        record.crsUnconfigured = unconfigured
+        record.file = UInt16(clamping: file)
+        record.hasHost = !e.host.isEmpty
+        record.otherHost = e.host.withUnsafeBufferPointer { attribution.isOtherEnvironments(host: $0) }
+        part.records.append(record)
+    }
+
+    func parseAccess(_ block: LineBlock, _ part: inout AccessPart, _ tally: inout BlockTally, table: IDTable?, chain: [Int32]) {
+        func count(_ p: UnsafeBufferPointer<UInt8>, _ number: Int, _ tally: inout BlockTally, _ parsed: AccessLogLine?) {
+            guard let line = parsed else {
+                tally.skipped.add(.notAccessLine, line: number, value: p)
+                return
+            }
+            tally.formats[line.format.rawValue] += 1
+            // 0 no environment ([] upstream), 1 this one, 2 another.
+            let owner: UInt8
+            if !line.upstream.isEmpty {
+                owner = attribution.ownsUpstream(p, line.upstream) ? 1 : 2
+            } else if line.format == .ingress {
+                owner = 0
+            } else if !line.host.isEmpty, !attribution.hosts.isEmpty {
+                owner = attribution.ownsHost(p, line.host) ? 1 : 2
+            } else {
+                owner = 1  // the environment's own file
+            }
+            for (k, w) in windows.enumerated() {
+                guard let b = w.bucket(line.time) else {
+                    if k == 0 { tally.outsideWindow += 1 }
+                    continue
+                }
+                switch owner {
+                case 1:
+                    part.buckets[k][b] += 1
+                    if k == 0 { tally.own += 1 }
+                case 2: break
+                default: if k == 0 { tally.noUpstream += 1 }
+                }
+                break
+            }
+            guard owner != 0, let table, !line.requestID.isEmpty else { return }
+            let h: UInt64
+            let id = UnsafeBufferPointer(rebasing: p[line.requestID])
+            if id.contains(0x5C) {  // \xHH escapes: hash the bytes the audit log has
+                h = Array(AccessLogLine.text(p, line.requestID).utf8).withUnsafeBufferPointer { byteHash($0, key: hashKey) }
+            } else {
+                h = byteHash(id, key: hashKey)
+            }
+            var k = table.find(h) ?? -1
+            while k >= 0 {
+                part.hits.append((k, owner))
+                k = chain[Int(k)]
+            }
+        }
+        // A compiled log_format is walked through pointers taken once per block.
+        if case let .compiled(c) = accessFormat.mode {
+            c.steps.withUnsafeBufferPointer { steps in
+                c.bytes.withUnsafeBufferPointer { literals in
+                    BlockReader.lines(of: block, tally: &tally) { p, number, tally in
+                        if Self.isBlank(p) { return }
+                        count(p, number, &tally, c.match(p, steps, literals, &part.timeCache))
+                    }
+                }
+            }
+            return
+        }
+        BlockReader.lines(of: block, tally: &tally) { p, number, tally in
+            if Self.isBlank(p) { return }
+            count(p, number, &tally, accessFormat.parse(p, timeCache: &part.timeCache))
+        }
+    }
+
+    /// Marks the records no access line claimed that their file gives to the environment, and
+    /// returns how many report-window records are left to no one.
+    func attributeByFile<B>(_ records: inout [AuditRecord], access: StepResult<B>) -> Int {
+        // A shared ingress log (lines carrying upstream names) means the files are not one
+        // environment's own.
+        let sharedAccess = access.folds.contains { f in f.files.values.contains { $0.totals.formats[AccessLogLine.Format.ingress.rawValue] > 0 } }
+        let ownFiles = attribution.hosts.isEmpty && !sharedAccess
+        // Per audit file: entries with a Host that is this environment's, and with another Host.
+        var mine = [Int](repeating: 0, count: auditFiles.count), others = mine
+        for r in records where r.hasHost && Int(r.file) < mine.count {
+            if r.hostMatch { mine[Int(r.file)] += 1 } else { others[Int(r.file)] += 1 }
+        }
+        var unattributed = 0
+        for k in records.indices where records[k].owner == 0 && !records[k].hostMatch {
+            let f = Int(records[k].file)
+            if ownFiles || (!records[k].hasHost && f < mine.count && mine[f] > 0 && others[f] == 0) {
+                records[k].byFile = true
+            } else if records[k].window == 0 && !records[k].otherHost {
+                unattributed += 1
+            }
+        }
+        return unattributed
+    }
+}
