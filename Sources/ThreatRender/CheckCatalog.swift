@@ -106,6 +106,21 @@ public enum CheckCatalog {
               fullDescription: "The policy uses constructs GitLab's policy editor rule mode cannot show (deny rules, L7 rules, CIDR sets with except, services, matchExpressions, the NetworkPolicy kind…); it works, but must be reviewed as YAML.",
               help: "Review what it does with `threat-report policy explain FILE` and keep editing it as YAML.",
               section: "policies", defaultSeverity: .info),
+        Check(id: "input.unreadable", name: "InputUnreadable",
+              shortDescription: "A configured source read input and could use none of it",
+              fullDescription: "A WAF, flow or policy source was given input that was not empty (lines, documents, series or objects) and understood no record of it, so its section does not describe that input. The report is partial (exit 3) whatever --fail-on says. See docs/data-quality.md.",
+              help: "Read the first skipped places in the coverage line under the section's heading and in the evidence appendix, then fix the input or its format setting, e.g. look at the first lines with `head -n 3 /var/log/nginx/access.log` and compare them with the formats in docs/waf.md; run `threat-report report --verbose` to see every skip reason.",
+              section: "input", defaultSeverity: .critical),
+        Check(id: "input.partially_read", name: "InputPartiallyRead",
+              shortDescription: "A source skipped or could not attribute part of its input",
+              fullDescription: "More than thresholds.max_skipped_share (default 1%) of an input's records were skipped (unreadable lines, broken documents, non-finite samples) or belonged to no environment, so the figures leave them out. See docs/data-quality.md.",
+              help: "Look at the skip reasons and first places in the coverage line under the section's heading (e.g. `sed -n 12p FILE` for FILE:12); fix the input, or raise `thresholds.max_skipped_share` if the loss is expected.",
+              section: "input", defaultSeverity: .warning),
+        Check(id: "input.no_denominator", name: "RatioWithoutDenominator",
+              shortDescription: "A ratio has records above the line and none below it",
+              fullDescription: "The WAF logged anomalous requests while no request was counted (no access log configured, or none of its lines in the window and of the environment), so the anomalous ratio is n/a rather than 0%.",
+              help: "Configure the access log beside the audit log (`access_log:` under `waf: files:`), or check that the ingress access logs reach Elasticsearch.",
+              section: "input", defaultSeverity: .warning),
     ]
 
     /// The known checks, then any other finding id of the report in order of first appearance.

@@ -29,6 +29,8 @@ th { background: var(--soft); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code, pre { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 td code { word-break: break-all; }
+td.rule-id { white-space: nowrap; width: 1%; } td.rule-id code { word-break: normal; }
+.coverage { color: var(--muted); font-size: 12px; margin: 0 0 8px; }
 pre { background: var(--soft); padding: 10px; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; }
 .badge.ok { background: var(--ok); } .badge.info { background: var(--info); } .badge.warning { background: var(--warning); }
@@ -75,7 +77,7 @@ section.environment { break-before: page; page-break-before: always; }
 {{/summary}}
 </tbody>
 </table>
-{{#summary}}{{#previous_note}}<p class="unavailable">{{name}}: {{previous_note}}</p>
+{{#summary}}{{#previous_note}}<p class="meta">{{name}}: {{previous_note}}</p>
 {{/previous_note}}{{/summary}}</section>
 
 <section id="findings">
@@ -93,9 +95,10 @@ section.environment { break-before: page; page-break-before: always; }
 {{#environments}}
 <section class="environment" id="{{anchor}}">
 <h2>{{name}} <span class="badge {{badge_class}}">{{badge_text}}</span></h2>
-<p class="meta">Namespace <code>{{namespace}}</code>{{#hosts}} · hosts {{hosts}}{{/hosts}}</p>
+<p class="meta">Namespace <code>{{namespace}}</code>{{#hosts}} · hosts {{.}}{{/hosts}}</p>
 
 <h3>Web application firewall</h3>
+{{#waf.coverage}}<p class="coverage">Read: {{.}}</p>{{/waf.coverage}}
 {{#waf.not_configured}}<p class="empty">{{waf.empty_text}}</p>{{/waf.not_configured}}
 {{#waf.unavailable}}<p class="unavailable">Unavailable: {{waf.error}}</p>{{/waf.unavailable}}
 {{#waf.partial}}<p class="unavailable">Possibly incomplete: {{waf.error}}</p>{{/waf.partial}}
@@ -125,7 +128,7 @@ section.environment { break-before: page; page-break-before: always; }
 {{#waf.has_rules}}
 <h4>Top rules</h4>
 <table><thead><tr><th>Rule</th><th>Category</th><th>Message</th><th class="num">Entries</th></tr></thead><tbody>
-{{#waf.top_rules}}<tr><td><code>{{id}}</code></td><td>{{category}}</td><td>{{message}}</td><td class="num">{{count}}</td></tr>
+{{#waf.top_rules}}<tr><td class="rule-id"><code>{{id}}</code></td><td>{{category}}</td><td>{{message}}</td><td class="num">{{count}}</td></tr>
 {{/waf.top_rules}}</tbody></table>
 {{/waf.has_rules}}
 {{#waf.has_clients}}
@@ -145,6 +148,7 @@ section.environment { break-before: page; page-break-before: always; }
 {{#waf.warnings}}<p class="warn">{{.}}</p>{{/waf.warnings}}
 
 <h3>Container network flows</h3>
+{{#flows.coverage}}<p class="coverage">Read: {{.}}</p>{{/flows.coverage}}
 {{#flows.not_configured}}<p class="empty">{{flows.empty_text}}</p>{{/flows.not_configured}}
 {{#flows.unavailable}}<p class="unavailable">Unavailable: {{flows.error}}</p>{{/flows.unavailable}}
 {{#flows.partial}}<p class="unavailable">Possibly incomplete: {{flows.error}}</p>{{/flows.partial}}
@@ -171,7 +175,7 @@ section.environment { break-before: page; page-break-before: always; }
 {{/flows.has_drop_reasons}}
 {{#flows.has_dropped_pairs}}
 <h4>Dropped source → destination</h4>
-<table><thead><tr><th>Namespaces</th><th class="num">Drops</th></tr></thead><tbody>
+<table><thead><tr><th>Source → destination</th><th class="num">Drops</th></tr></thead><tbody>
 {{#flows.top_dropped_pairs}}<tr><td>{{key}}</td><td class="num">{{count}}</td></tr>
 {{/flows.top_dropped_pairs}}</tbody></table>
 {{/flows.has_dropped_pairs}}
@@ -179,6 +183,7 @@ section.environment { break-before: page; page-break-before: always; }
 {{#flows.warnings}}<p class="warn">{{.}}</p>{{/flows.warnings}}
 
 <h3>Network policies</h3>
+{{#policies.coverage}}<p class="coverage">Read: {{.}}</p>{{/policies.coverage}}
 {{#policies.not_configured}}<p class="empty">{{policies.empty_text}}</p>{{/policies.not_configured}}
 {{#policies.unavailable}}<p class="unavailable">Unavailable: {{policies.error}}</p>{{/policies.unavailable}}
 {{#policies.partial}}<p class="unavailable">Possibly incomplete: {{policies.error}}</p>{{/policies.partial}}
@@ -221,6 +226,11 @@ Report data (<code>report.json</code>) SHA-256 <code>{{data_digest}}</code>; <co
 <table><thead><tr><th>Section</th><th>Source and query</th><th>SHA-256 of input</th></tr></thead><tbody>
 {{#evidence}}<tr><td>{{section}}</td><td><code>{{source}}</code>{{#has_query}}<details><summary>query</summary><pre>{{query}}</pre></details>{{/has_query}}</td><td><code>{{sha256}}</code></td></tr>
 {{/evidence}}</tbody></table>
+{{#has_coverage}}
+<table class="coverage-table"><thead><tr><th>Section</th><th>What was read (docs/data-quality.md)</th></tr></thead><tbody>
+{{#coverage}}<tr><td>{{section}}</td><td>{{line}}{{#notes}}<br><span class="meta">{{.}}</span>{{/notes}}{{#has_examples}}<ul>{{#examples}}<li><code>{{place}}</code> {{reason}}{{#has_value}}: <code>{{value}}</code>{{/has_value}}</li>{{/examples}}</ul>{{/has_examples}}</td></tr>
+{{/coverage}}</tbody></table>
+{{/has_coverage}}
 {{/environments}}
 </section>
 
@@ -254,8 +264,8 @@ Report data (<code>report.json</code>) SHA-256 <code>{{data_digest}}</code>; <co
 No findings: every ratio is below its threshold and every policy is valid and enforced.
 {{/has_findings}}
 {{#findings}}
-- **{{severity_label}}** · {{environment}} · {{title}}{{#has_value}} (value {{value}}, threshold {{threshold}}){{/has_value}} · `{{id}}`  
-  {{guidance}}
+- **{{severity_label}}** · {{environment}} · {{title}}{{#has_value}} (value {{value}}, threshold {{threshold}}){{/has_value}} · {{{id_md}}}  
+  {{#guidance_parts}}{{#code}}{{{code_md}}}{{/code}}{{^code}}{{text}}{{/code}}{{/guidance_parts}}
 {{/findings}}
 {{#environments}}
 
@@ -265,6 +275,10 @@ Namespace {{namespace}} · status {{badge_text}}
 
 ### Web application firewall
 
+{{#waf.coverage}}
+_Read:_ {{.}}
+
+{{/waf.coverage}}
 {{#waf.not_configured}}
 {{waf.empty_text}}
 {{/waf.not_configured}}
@@ -344,6 +358,10 @@ Namespace {{namespace}} · status {{badge_text}}
 
 ### Container network flows
 
+{{#flows.coverage}}
+_Read:_ {{.}}
+
+{{/flows.coverage}}
 {{#flows.not_configured}}
 {{flows.empty_text}}
 {{/flows.not_configured}}
@@ -395,6 +413,10 @@ No flow metrics for this namespace.
 
 ### Network policies
 
+{{#policies.coverage}}
+_Read:_ {{.}}
+
+{{/policies.coverage}}
 {{#policies.not_configured}}
 {{policies.empty_text}}
 {{/policies.not_configured}}
@@ -419,7 +441,7 @@ No network policies are deployed in this namespace.
 {{/policies.predefined_missing}}
 {{#policies.has_predefined_missing}}
 
-GitLab's predefined policies that are not deployed are listed disabled, as GitLab did. Print one with {{policies.predefined_command}}, review it, then apply it with kubectl.
+GitLab's predefined policies that are not deployed are listed disabled, as GitLab did. Print one with {{{policies.predefined_command_md}}}, review it, then apply it with kubectl.
 {{/policies.has_predefined_missing}}
 {{/policies.ok}}
 {{#policies.warnings}}
@@ -439,6 +461,17 @@ Report data (report.json) SHA-256 {{data_digest}}; SHA256SUMS beside this file l
 {{#evidence}}
 | {{name}} | {{section}} | {{source}} | {{sha256}} |
 {{/evidence}}
+{{/environments}}
+
+What each source read (docs/data-quality.md):
+{{#environments}}
+{{#coverage}}
+
+- {{name}} · {{section}}: {{line}}{{#notes}} ({{.}}){{/notes}}
+{{#examples}}
+  - skipped at {{place}}: {{reason}}{{#has_value}}: {{value}}{{/has_value}}
+{{/examples}}
+{{/coverage}}
 {{/environments}}
 
 Generated by {{tool}} {{version}} at {{generated_at}}.

@@ -30,6 +30,7 @@ public struct ElasticsearchWAFSource: WAFSource {
         stats.anomalousHistory = stats.anomalousHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
         return SourceOutput(value: stats, evidence: [
             EvidenceItem(section: "waf", source: place, query: request.summary, sha256: SHA256Digest.hex(response.body)),
-        ], warnings: engine.warnings + warnings)
+        ], warnings: engine.warnings + warnings,
+        coverage: MsearchAnswer.coverage(stats, bytes: response.body.count, source: "elasticsearch"))
     }
 }

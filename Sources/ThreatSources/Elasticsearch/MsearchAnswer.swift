@@ -54,6 +54,17 @@ public enum MsearchAnswer {
         return (stats, warnings)
     }
 
+    /// What the two searches counted (docs/data-quality.md): documents = `hits.total` of each,
+    /// already selected by window and environment on the engine, with their histogram buckets.
+    public static func coverage(_ stats: WAFStatistics, bytes: Int, source: String) -> SourceCoverage {
+        func input(_ name: String, _ n: Int, _ history: [SeriesPoint<Int>]) -> InputCoverage {
+            InputCoverage(name: name, unit: "documents", read: n, parsed: n, attributed: n, buckets: history.count)
+        }
+        var access = input("access-log documents", stats.totalRequests, stats.totalHistory)
+        access.bytes = bytes
+        return SourceCoverage(source: source, inputs: [access, input("audit-log documents", stats.anomalousRequests, stats.anomalousHistory)])
+    }
+
     static func describeError(_ err: JSONValue) -> String {
         if let s = err.stringValue { return s }
         let type = err["type"]?.stringValue ?? "error"

@@ -65,24 +65,42 @@ public struct HubbleFlowSource: FlowSource {
         var skipped = 0, tooLong = 0
         var skipPlaces: [String] = [], longPlaces: [String] = []
         var evidence: [EvidenceItem] = []
+        var cover = InputCoverage(name: "flow log", unit: "lines", files: files.count, bytes: 0, read: 0, parsed: 0,
+                                  inWindow: 0, attributed: 0)
         for path in files {
             var digest = SHA256Digest()
+            if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int { cover.bytes! += size }
             try LineReader(path: path).forEachLine { lineNo, line in
                 if case .tooLong = line {
                     tooLong += 1
+                    cover.read += 1
+                    cover.skip("longer than \(InputLimits.describe(bytes: InputLimits.lineBytes))", place: "\(path):\(lineNo)")
                     if longPlaces.count < HubbleFlowSource.reportedSkips { longPlaces.append("\(path):\(lineNo)") }
                     return
                 }
                 guard case let .bytes(b) = line, let f = HubbleFlowSource.parse(b) else {
                     if case let .bytes(b) = line, b.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
                     skipped += 1
+                    cover.read += 1
+                    if case let .bytes(b) = line {
+                        cover.skip("not hubble flow JSON", place: "\(path):\(lineNo)", value: SkipExample.cut(bytes: b))
+                    }
                     if skipPlaces.count < HubbleFlowSource.reportedSkips { skipPlaces.append("\(path):\(lineNo)") }
                     return
                 }
+                cover.read += 1
+                cover.parsed += 1
+                if cover.firstTime.map({ f.time < $0 }) ?? true { cover.firstTime = f.time }
+                if cover.lastTime.map({ f.time > $0 }) ?? true { cover.lastTime = f.time }
                 if case let .bytes(b) = line { digest.update(b) }
                 guard f.time >= w.from, f.time < w.to else { return }
+                cover.inWindow! += 1
                 let isIn = f.destinationNamespace == ns, isOut = f.sourceNamespace == ns
-                guard isIn || isOut else { return }
+                guard isIn || isOut else {
+                    cover.otherEnvironment += 1
+                    return
+                }
+                cover.attributed! += 1
                 let dropped: Bool
                 switch f.verdict {
                 case "FORWARDED": dropped = false
@@ -118,7 +136,8 @@ public struct HubbleFlowSource: FlowSource {
         if tooLong > 0 {
             warnings.append("skipped \(tooLong) line(s) longer than \(InputLimits.describe(bytes: InputLimits.lineBytes)), first at \(longPlaces.joined(separator: ", "))")
         }
-        return SourceOutput(value: stats, evidence: evidence, warnings: warnings)
+        return SourceOutput(value: stats, evidence: evidence, warnings: warnings,
+                            coverage: SourceCoverage(source: "hubble", inputs: [cover]))
     }
 }
 

@@ -31,6 +31,8 @@ public struct KubernetesPolicySource: PolicySource {
         var items: [PolicyItem] = []
         var notes: [String] = []
         var evidence: [EvidenceItem] = []
+        var cover = PolicyCoverage(name: "policy lists", files: nil)
+        cover.input.bytes = 0
         let folder = context.recording("policies")
         for (name, path, cilium) in KubernetesPolicySource.paths(namespace: ns) {
             var continueToken: String?
@@ -43,6 +45,7 @@ public struct KubernetesPolicySource: PolicySource {
                 let (request, response) = try conn.get(path, params: params, client: client)
                 let place = HTTPClient.redacted(conn.server + path)
                 evidence.append(EvidenceItem(section: "policies", source: place, query: request.summary, sha256: SHA256Digest.hex(response.body)))
+                cover.input.bytes! += response.body.count
                 if cilium, response.status == 403 || response.status == 404 {
                     if !notes.contains(where: { $0.hasPrefix("Cilium") }) {
                         notes.append("Cilium is not installed (the API answered \(response.status) for its policy kinds), so only Kubernetes NetworkPolicies apply.")
@@ -87,9 +90,11 @@ public struct KubernetesPolicySource: PolicySource {
                 }
             }
             let loaded = PolicyDocumentLoader.loadDetailed(text: text, origin: HTTPClient.redacted(conn.server + path), namespace: ns)
+            cover.add(loaded, namespace: ns)
             items += loaded.items
             notes += loaded.notes
         }
-        return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence, warnings: conn.warnings)
+        return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence, warnings: conn.warnings,
+                            coverage: SourceCoverage(source: "kubernetes", inputs: [cover.input]))
     }
 }

@@ -19,6 +19,8 @@ public struct LoadedPolicy: Sendable, Equatable {
 public struct PolicyLoadResult: Sendable, Equatable {
     public var policies: [LoadedPolicy]
     public var notes: [String]
+    /// YAML documents (or JSON answers) in the stream.
+    public var documents = 0
     public init(policies: [LoadedPolicy] = [], notes: [String] = []) {
         self.policies = policies
         self.notes = notes
@@ -47,6 +49,7 @@ public enum PolicyDocumentLoader {
             return result
         }
         for chunk in DocumentSplitter.split(text) {
+            result.documents += 1
             var loader = DocumentLoader(origin: origin, chunk: chunk, lineOffset: lineOffset, namespace: namespace)
             loader.run()
             result.policies += loader.policies
@@ -85,15 +88,19 @@ public enum PolicyDocumentLoader {
         }
         var items: [PolicyItem] = []
         var evidence: [EvidenceItem] = []
+        var cover = PolicyCoverage(name: "policy manifests", files: files.count)
         for (file, bytes) in files {
             evidence.append(EvidenceItem(section: "policies", source: file, sha256: SHA256Digest.hex(bytes)))
+            cover.input.bytes! += bytes.count
             let text = String(decoding: bytes, as: UTF8.self)
             guard text.utf8.elementsEqual(bytes) else {
                 if !isFolder { throw .malformed(place: file, detail: "not UTF-8 text") }
                 warnings.append("\(file): skipped, not UTF-8 text")
+                cover.skipFile("not UTF-8 text", place: file)
                 continue
             }
             let r = loadDetailed(text: text, origin: file, namespace: namespace)
+            cover.add(r, namespace: namespace)
             warnings += r.notes
             var elsewhere = 0
             defer { if elsewhere > 0 { setNotes.append("\(elsewhere) polic\(elsewhere == 1 ? "y" : "ies") of other namespaces in \(file) left out") } }
@@ -109,7 +116,8 @@ public enum PolicyDocumentLoader {
             }
         }
         if items.isEmpty && !files.isEmpty { setNotes.append("no network policies found in \(path == "-" ? "stdin" : path)") }
-        return SourceOutput(value: PolicySet(items: items, notes: setNotes), evidence: evidence, warnings: warnings)
+        return SourceOutput(value: PolicySet(items: items, notes: setNotes), evidence: evidence, warnings: warnings,
+                            coverage: SourceCoverage(source: "directory", inputs: [cover.input]))
     }
 
     static let fileExtensions: Set<String> = ["yaml", "yml", "json"]

@@ -26,9 +26,12 @@ public struct ReplayPolicySource: PolicySource {
         var notes: [String] = []
         var evidence: [EvidenceItem] = []
         var found = 0
+        var cover = PolicyCoverage(name: "policy lists", files: nil)
+        cover.input.bytes = 0
         for name in ReplayPolicySource.answers where FileManager.default.fileExists(atPath: folder.answerPath(name)) {
             found += 1
             let (bytes, digest) = try folder.answer(name)
+            cover.input.bytes! += bytes.count
             let place = folder.answerPath(name)
             evidence.append(EvidenceItem(section: "policies", source: place, query: folder.request(name)?.summary, sha256: digest))
             let json: JSONValue
@@ -52,11 +55,14 @@ public struct ReplayPolicySource: PolicySource {
             }
             let loaded = PolicyDocumentLoader.loadDetailed(text: String(decoding: bytes, as: UTF8.self), origin: origins[name] ?? place,
                                                            namespace: context.environment.namespace)
+            cover.add(loaded, namespace: context.environment.namespace)
             items += loaded.items
             notes += loaded.notes
         }
         guard found > 0 else { throw .unreadable(path: folder.path, reason: "no recorded policy list answers in it") }
-        return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence)
+        var coverage = SourceCoverage(source: "replay", inputs: [cover.input])
+        coverage.notes.append("recorded Kubernetes list answers in \(folder.path) (\(found) of \(ReplayPolicySource.answers.count) kinds)")
+        return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence, coverage: coverage)
     }
 }
 

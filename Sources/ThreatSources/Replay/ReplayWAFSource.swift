@@ -26,6 +26,14 @@ public struct ReplayWAFSource: WAFSource {
         stats.anomalousHistory = stats.anomalousHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
         return SourceOutput(value: stats, evidence: [
             EvidenceItem(section: "waf", source: folder.answerPath("msearch"), query: (recorded ?? expected).summary, sha256: digest),
-        ], warnings: warnings)
+        ], warnings: warnings, coverage: coverage(stats, bytes: bytes.count, recorded: recorded != nil))
+    }
+
+    /// What the recording said: the recorded `_msearch` answer's documents and buckets.
+    func coverage(_ stats: WAFStatistics, bytes: Int, recorded: Bool) -> SourceCoverage {
+        var c = MsearchAnswer.coverage(stats, bytes: bytes, source: "replay")
+        c.notes.append("recorded Elasticsearch _msearch answer \(folder.answerPath("msearch"))"
+            + (recorded ? "" : " (no recorded request beside it)"))
+        return c
     }
 }

@@ -184,12 +184,13 @@ enum SkipReason: Int, CaseIterable, Sendable {
 struct SkippedLines {
     static let keep = 5
     var counts = [Int](repeating: 0, count: SkipReason.allCases.count)
-    var first: [(line: Int, reason: SkipReason)] = []
+    /// The first places, with the offending value (cut, control characters made visible).
+    var first: [(line: Int, reason: SkipReason, value: String?)] = []
 
     var total: Int { counts.reduce(0, +) }
 
-    mutating func add(_ reason: SkipReason, line: Int) {
+    mutating func add(_ reason: SkipReason, line: Int, value: UnsafeBufferPointer<UInt8>? = nil) {
         counts[reason.rawValue] += 1
-        if first.count < Self.keep { first.append((line, reason)) }
+        if first.count < Self.keep { first.append((line, reason, value.map { SkipExample.cut(bytes: $0) })) }
     }
 }

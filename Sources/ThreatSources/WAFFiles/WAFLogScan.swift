@@ -48,6 +48,10 @@ struct WAFLogScan {
         var accessBuckets: [[Int]]
         var skipped: Int
         var warnings: [String]
+        /// What the audit and access logs held (docs/data-quality.md); the audit input's
+        /// `attributed` is filled by the aggregation, which knows whose each entry is.
+        var auditCoverage: InputCoverage
+        var accessCoverage: InputCoverage
     }
 
     /// What one file contributed, for the evidence appendix.
@@ -166,13 +170,15 @@ struct WAFLogScan {
         }
 
         var (audit, access, skippedTotal, warnings) = summaries(audit: first, access: second)
+        let (auditCoverage, accessCoverage) = coverage(audit: first, access: second)
         for (what, i) in [("client addresses", merged.clients), ("URIs", merged.uris), ("rule messages", merged.messages)]
         where i.overflowed > 0 {
             warnings.append("more than \(i.cap) distinct \(what) in the window: \(i.overflowed) entries beyond them are counted but not ranked")
         }
         return Outcome(records: records, ruleRefs: refs, rules: merged.rules, messages: merged.messages,
                        clients: merged.clients, uris: merged.uris, audit: audit, access: access,
-                       accessBuckets: totals, skipped: skippedTotal, warnings: warnings)
+                       accessBuckets: totals, skipped: skippedTotal, warnings: warnings,
+                       auditCoverage: auditCoverage, accessCoverage: accessCoverage)
     }
 
     // MARK: Workers
@@ -187,11 +193,13 @@ struct WAFLogScan {
         BlockReader.lines(of: block, tally: &tally) { line, number, tally in
             if Self.isBlank(line) { return }
             if let failure = part.reader.read(line) {
-                tally.skipped.add(failure == .notJSON ? .notJSON : failure == .notAuditEntry ? .notAuditEntry : .badTime, line: number)
+                tally.skipped.add(failure == .notJSON ? .notJSON : failure == .notAuditEntry ? .notAuditEntry : .badTime, line: number,
+                                  value: line)
                 return
             }
             let reader = part.reader
             tally.entries += 1
+            tally.saw(reader.time)
             switch reader.flavor {
             case .modsecurityV3: tally.flavors[0] += 1
             case .modsecurityV2: tally.flavors[1] += 1
@@ -222,9 +230,10 @@ struct WAFLogScan {
         BlockReader.lines(of: block, tally: &tally) { p, number, tally in
             if Self.isBlank(p) { return }
             guard let line = AccessLogLine.parse(p, timeCache: &part.timeCache) else {
-                tally.skipped.add(.notAccessLine, line: number)
+                tally.skipped.add(.notAccessLine, line: number, value: p)
                 return
             }
+            tally.saw(line.time)
             // 0 no environment ([] upstream), 1 this one, 2 another.
             let owner: UInt8
             switch line.format {
