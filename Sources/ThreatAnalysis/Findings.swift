@@ -71,7 +71,9 @@ public enum FindingAnalyzer {
         var text = guidance
         if volume < minVolume {
             severity = .info
-            text = "Only \(volume) \(noun) in the window (below the guard of \(minVolume)), so the ratio is noisy. " + guidance
+            // `noun` is a plural ("requests", "flows"): "Only 1 flow", "Only 3 flows".
+            let counted = CoverageText.plural(volume, String(noun.dropLast()), noun)
+            text = "Only \(counted) in the window (below the guard of \(minVolume)), so the ratio is noisy. " + guidance
         }
         return Finding(id: id, severity: severity, environment: env, title: title, value: ratio, threshold: t, guidance: text)
     }

@@ -356,7 +356,7 @@ public enum ReportPipeline {
                     if let first = out.coverage?.firstTime, first > window.from {
                         // File sources: the same files, which do not reach back that far. Expected, not a fault.
                         notCovered = true
-                        let why = "the input starts at \(RFC3339.format(first)), after that window began"
+                        let why = "the input holds nothing before \(RFC3339.format(first)), so it does not cover that window"
                         logger.info("\(env.name) \(name) previous window: not covered: \(why)")
                         return (nil, why)
                     }
