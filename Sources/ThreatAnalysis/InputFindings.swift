@@ -15,7 +15,7 @@ public enum InputFindings {
             guard let c = coverage else { continue }
             for i in c.unreadableInputs {
                 out.append(Finding(
-                    id: InputCheck.unreadable, severity: .critical, environment: env.name,
+                    id: "input.unreadable", severity: .critical, environment: env.name,
                     title: "The \(label) source could read none of its \(i.name): \(NumberFormat.grouped(i.read)) \(i.unit), 0 parsed",
                     guidance: "The \(i.name) was not empty, but no record in it was understood, so the \(label) figures of this "
                         + "report do not describe it and the report is partial. " + why(i) + advice(key, i),
@@ -27,7 +27,7 @@ public enum InputFindings {
                 if i.skippedTotal > 0 { parts.append("\(NumberFormat.grouped(i.skippedTotal)) skipped") }
                 if i.unattributed > 0 { parts.append("\(NumberFormat.grouped(i.unattributed)) of no environment") }
                 out.append(Finding(
-                    id: InputCheck.partiallyRead, severity: .warning, environment: env.name,
+                    id: "input.partially_read", severity: .warning, environment: env.name,
                     title: "The \(label) source used only part of its \(i.name): \(parts.joined(separator: ", ")) of \(NumberFormat.grouped(i.read)) \(i.unit)",
                     value: Double(lost) / Double(i.read), threshold: env.thresholds.maxSkippedShare,
                     guidance: "The figures leave these records out. " + why(i) + advice(key, i)
@@ -57,7 +57,7 @@ public enum InputFindings {
                     + "denominator. Check that the access logs of the ingress reach the source (Filebeat's ingress-nginx "
                     + "module, or `access_log` for `waf: files:`)."
             }
-            out.append(Finding(id: InputCheck.noDenominator, severity: .warning, environment: env.name, title: title,
+            out.append(Finding(id: "input.no_denominator", severity: .warning, environment: env.name, title: title,
                                guidance: guidance, subject: "waf: anomalous ratio"))
         }
         return out

@@ -151,6 +151,9 @@ public enum CheckCatalog {
         case "waf": (env.waf.status, env.waf.error)
         case "flows": (env.flows.status, env.flows.error)
         case "policies": (env.policies.status, env.policies.error)
+        // The input checks read every section: they ran when any source answered.
+        case "input": [env.waf.status, env.flows.status, env.policies.status].contains { $0 == .ok || $0 == .partial }
+            ? (.ok, nil) : (.notConfigured, "no source answered for this environment")
         default: nil
         }
     }

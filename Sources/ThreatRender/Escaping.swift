@@ -120,6 +120,17 @@ public enum MarkdownCode {
     }
 }
 
+/// Kubernetes names as the API accepts them.
+public enum KubernetesName {
+    /// An RFC 1123 DNS label (a namespace): 1–63 of `a-z`, `0-9`, `-`, starting and ending alphanumeric.
+    public static func isLabel(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard (1...63).contains(u.count) else { return false }
+        func alnum(_ c: UInt8) -> Bool { (0x61...0x7A).contains(c) || (0x30...0x39).contains(c) }
+        return alnum(u.first!) && alnum(u.last!) && u.allSatisfy { alnum($0) || $0 == 0x2D }
+    }
+}
+
 /// Escaping for XML text and attribute values (SARIF is JSON; JUnit is XML).
 public enum XMLEscaper {
     public static func escape(_ s: String) -> String {

@@ -171,7 +171,7 @@ final class PDFReport {
         return cy
     }
 
-    /// A table whose `wrap` columns wrap (up to 3 lines, never cut to one) instead of being
+    /// A table whose `wrap` columns wrap (up to 5 lines, never cut to one) instead of being
     /// truncated; rows are drawn while they end above `until`. Returns the y below the last row
     /// and how many rows were drawn.
     func wrappedTable(header: [String], rows: [[String]], widths: [Double], y: Double, wrap: Set<Int>,
@@ -186,7 +186,7 @@ final class PDFReport {
             var cells: [[[TextRun]]] = []
             for (c, cell) in row.enumerated() {
                 let style = c == 0 ? TextStyle(size: 9, bold: true) : TextStyle(size: 9)
-                cells.append(wrap.contains(c) ? Array(doc.wrap([TextRun(cell)], maxWidth: xs[c + 1] - xs[c] - 10, style).prefix(3)) : [])
+                cells.append(wrap.contains(c) ? Array(doc.wrap([TextRun(cell)], maxWidth: xs[c + 1] - xs[c] - 10, style).prefix(5)) : [])
             }
             let lines = max(1, cells.map(\.count).max() ?? 1)
             let h = rowH + Double(lines - 1) * lineH

@@ -116,7 +116,10 @@ public enum ReportViewModel {
                     },
                     "has_predefined_missing": !p.predefinedNotDeployed.isEmpty,
                     "predefined_command": "threat-report policy predefined NAME --namespace \(Sanitize.text(env.namespace, max: 80))",
-                    "predefined_command_md": MarkdownCode.span("threat-report policy predefined NAME --namespace \(Sanitize.text(env.namespace, max: 80))"),
+                    // A code span only for a namespace the config accepts (a DNS label): other text stays escaped data.
+                    "predefined_command_md": KubernetesName.isLabel(env.namespace)
+                        ? MarkdownCode.span("threat-report policy predefined NAME --namespace \(env.namespace)")
+                        : MarkdownEscaper.escape("threat-report policy predefined NAME --namespace \(Sanitize.text(env.namespace, max: 80))"),
                 ]
             }
             e["thresholds"] = thresholdsText(env.thresholds)

@@ -309,7 +309,7 @@ public enum ReportPipeline {
             try plan("policies").run(live: c.isLive, fetch: { () throws(SourceError) in try policySource(c, shared: sharedPolicies).fetch(ctx) },
                                      replay: { (folder, rec) throws(SourceError) in
                 let origins = rec.origins(in: RecordingFolder(path: folder), names: ReplayPolicySource.answers)
-                return try ReplayPolicySource(path: folder, origins: origins).fetch(ctx)
+                return try ReplayPolicySource(path: folder, origins: origins, liveName: c.isLive ? "kubernetes" : nil).fetch(ctx)
             })
         } } ?? .notConfigured
         progress.set(policies: policies)

@@ -25,12 +25,16 @@ public enum SourceFactory {
     /// A live WAF section's recorded answers (`--replay` of a `--record`ed run), decoded with the
     /// section's own settings.
     static func recordedWAF(_ config: WAFSourceConfig, folder: String) -> any WAFSource {
-        if case let .elasticsearch(settings) = config { return ReplayWAFSource(path: folder, queries: WAFQueries(settings: settings)) }
+        if case let .elasticsearch(settings) = config {
+            return ReplayWAFSource(path: folder, queries: WAFQueries(settings: settings), liveName: "elasticsearch")
+        }
         return ReplayWAFSource(path: folder)
     }
 
     static func recordedFlows(_ config: FlowSourceConfig, folder: String) -> any FlowSource {
-        if case let .prometheus(settings) = config { return ReplayFlowSource(path: folder, queries: FlowQueries(settings: settings)) }
+        if case let .prometheus(settings) = config {
+            return ReplayFlowSource(path: folder, queries: FlowQueries(settings: settings), liveName: "prometheus")
+        }
         return ReplayFlowSource(path: folder)
     }
 

@@ -45,12 +45,12 @@ public struct KubernetesPolicySource: PolicySource {
                 let (request, response) = try conn.get(path, params: params, client: client)
                 let place = HTTPClient.redacted(conn.server + path)
                 evidence.append(EvidenceItem(section: "policies", source: place, query: request.summary, sha256: SHA256Digest.hex(response.body)))
-                cover.input.bytes! += response.body.count
                 if cilium, response.status == 403 || response.status == 404 {
                     if !notes.contains(where: { $0.hasPrefix("Cilium") }) {
                         notes.append("Cilium is not installed (the API answered \(response.status) for its policy kinds), so only Kubernetes NetworkPolicies apply.")
                     }
                     missing = true
+                    cover.input.bytes! += response.body.count  // as recorded, so a replay counts the same
                     try? folder?.write(name, answer: response.body, request: request)
                     break
                 }
@@ -82,6 +82,7 @@ public struct KubernetesPolicySource: PolicySource {
                 })
             }
             let text = merged.serialized(pretty: true) + "\n"
+            cover.input.bytes! += text.utf8.count  // the joined list, as recorded
             if let folder {
                 do {
                     try folder.write(name, answer: Array(text.utf8), request: RecordedRequest(method: "GET", path: path, params: [["limit", String(KubernetesPolicySource.pageSize)]]))

@@ -7,10 +7,13 @@ import ThreatModel
 public struct ReplayFlowSource: FlowSource {
     public var folder: RecordingFolder
     public var queries: FlowQueries
+    /// The live source a `--replay` of a recorded run stands in for (`prometheus`), as for WAF.
+    public var liveName: String?
 
-    public init(path: String, queries: FlowQueries = FlowQueries()) {
+    public init(path: String, queries: FlowQueries = FlowQueries(), liveName: String? = nil) {
         folder = RecordingFolder(path: path)
         self.queries = queries
+        self.liveName = liveName
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<FlowStatistics> {
@@ -40,8 +43,10 @@ public struct ReplayFlowSource: FlowSource {
 
     /// What the recording said: the recorded Prometheus answers' series and samples.
     func coverage(_ answers: [FlowQueries.Name: PrometheusAnswer], bytes: Int) -> SourceCoverage {
-        var c = FlowStatisticsBuilder.coverage(answers: answers, bytes: bytes, source: "replay")
-        c.notes.append("recorded Prometheus answers in \(folder.path) (\(answers.count) of \(FlowQueries.Name.allCases.count) queries)")
+        var c = FlowStatisticsBuilder.coverage(answers: answers, bytes: bytes, source: liveName ?? "replay")
+        if liveName == nil {
+            c.notes.append("recorded Prometheus answers in \(folder.path) (\(answers.count) of \(FlowQueries.Name.allCases.count) queries)")
+        }
         return c
     }
 }

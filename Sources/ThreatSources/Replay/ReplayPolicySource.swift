@@ -11,10 +11,13 @@ public struct ReplayPolicySource: PolicySource {
     /// The place each answer is named by in policy locations (`NAME` → URL), when it should be
     /// the API URL it was recorded from rather than the file (`--replay` of a recorded run).
     public var origins: [String: String]
+    /// The live source a `--replay` of a recorded run stands in for (`kubernetes`), as for WAF.
+    public var liveName: String?
 
-    public init(path: String, origins: [String: String] = [:]) {
+    public init(path: String, origins: [String: String] = [:], liveName: String? = nil) {
         folder = RecordingFolder(path: path)
         self.origins = origins
+        self.liveName = liveName
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet> {
@@ -60,8 +63,8 @@ public struct ReplayPolicySource: PolicySource {
             notes += loaded.notes
         }
         guard found > 0 else { throw .unreadable(path: folder.path, reason: "no recorded policy list answers in it") }
-        var coverage = SourceCoverage(source: "replay", inputs: [cover.input])
-        coverage.notes.append("recorded Kubernetes list answers in \(folder.path) (\(found) of \(ReplayPolicySource.answers.count) kinds)")
+        var coverage = SourceCoverage(source: liveName ?? "replay", inputs: [cover.input])
+        if liveName == nil { coverage.notes.append("recorded Kubernetes list answers in \(folder.path) (\(found) of \(ReplayPolicySource.answers.count) kinds)") }
         return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence, coverage: coverage)
     }
 }

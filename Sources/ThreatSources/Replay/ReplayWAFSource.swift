@@ -7,10 +7,14 @@ import ThreatModel
 public struct ReplayWAFSource: WAFSource {
     public var folder: RecordingFolder
     public var queries: WAFQueries
+    /// The live source a `--replay` of a recorded run stands in for (`elasticsearch`): its
+    /// coverage is then the live source's, so the replayed report is the recorded one byte for byte.
+    public var liveName: String?
 
-    public init(path: String, queries: WAFQueries = .gitlabDefaults) {
+    public init(path: String, queries: WAFQueries = .gitlabDefaults, liveName: String? = nil) {
         folder = RecordingFolder(path: path)
         self.queries = queries
+        self.liveName = liveName
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> {
@@ -31,9 +35,9 @@ public struct ReplayWAFSource: WAFSource {
 
     /// What the recording said: the recorded `_msearch` answer's documents and buckets.
     func coverage(_ stats: WAFStatistics, bytes: Int, recorded: Bool) -> SourceCoverage {
-        var c = MsearchAnswer.coverage(stats, bytes: bytes, source: "replay")
-        c.notes.append("recorded Elasticsearch _msearch answer \(folder.answerPath("msearch"))"
-            + (recorded ? "" : " (no recorded request beside it)"))
+        var c = MsearchAnswer.coverage(stats, bytes: bytes, source: liveName ?? "replay")
+        if liveName == nil { c.notes.append("recorded Elasticsearch _msearch answer \(folder.answerPath("msearch"))"
+            + (recorded ? "" : " (no recorded request beside it)")) }
         return c
     }
 }
