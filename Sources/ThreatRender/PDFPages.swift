@@ -242,7 +242,7 @@ extension PDFReport {
         // Names wrap rather than being cut: two policies may differ only in their last characters.
         let drawn: Int
         (y, drawn) = wrappedTable(header: ["Name", "Kind", "Status", "Rules", "Source"], rows: rows, widths: [0.30, 0.24, 0.13, 0.13, 0.20],
-                                  y: y, wrap: [0, 1, 4], badgeColumn: 2, badgeColors: colors, until: bottomLimit - 20)
+                                  y: y, wrap: [0, 1, 4], badgeColumn: 2, badgeColors: colors, until: bottomLimit - 18, lastRoom: 16)
         if drawn < policies.items.count {
             doc.text("… and \(CoverageText.plural(policies.items.count - drawn, "more policy", "more policies")): see report.html or report.json.",
                      x: left, y: y + 13, PDFStyle.small)

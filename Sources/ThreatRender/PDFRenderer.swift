@@ -172,10 +172,11 @@ final class PDFReport {
     }
 
     /// A table whose `wrap` columns wrap (up to 5 lines, never cut to one) instead of being
-    /// truncated; rows are drawn while they end above `until`. Returns the y below the last row
-    /// and how many rows were drawn.
+    /// truncated; rows are drawn while they end above `until` (the last row may also use
+    /// `lastRoom` more: the room kept for an "… and N more" note it makes unnecessary). Returns the
+    /// y below the last row and how many rows were drawn.
     func wrappedTable(header: [String], rows: [[String]], widths: [Double], y: Double, wrap: Set<Int>,
-                      badgeColumn: Int? = nil, badgeColors: [RGB] = [], until: Double) -> (y: Double, drawn: Int) {
+                      badgeColumn: Int? = nil, badgeColors: [RGB] = [], until: Double, lastRoom: Double = 0) -> (y: Double, drawn: Int) {
         let xs = widths.reduce(into: [left]) { $0.append($0.last! + $1 * contentWidth) }
         let rowH = 16.0, lineH = 11.0
         doc.fillRect(x: left, y: y, width: contentWidth, height: rowH, PDFStyle.tint)
@@ -190,7 +191,7 @@ final class PDFReport {
             }
             let lines = max(1, cells.map(\.count).max() ?? 1)
             let h = rowH + Double(lines - 1) * lineH
-            guard cy + h <= until else { break }
+            guard cy + h <= until + (r == rows.count - 1 ? lastRoom : 0) else { break }
             for (c, cell) in row.enumerated() {
                 let w = xs[c + 1] - xs[c] - 10
                 let style = c == 0 ? TextStyle(size: 9, bold: true) : TextStyle(size: 9)
