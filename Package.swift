@@ -27,7 +27,8 @@ let package = Package(
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "ThreatModel"),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "ThreatModel", dependencies: ["CCrypto"]),
         .target(name: "ThreatConfig", dependencies: ["ThreatModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "ThreatSources", dependencies: [
             "ThreatModel", "ThreatConfig", "CCurl", "CZlib", .product(name: "Yams", package: "Yams"),

@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh bench    also the benchmark peers (GoAccess, jq, GNU time)
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
-want=(pkg-config libcairo2-dev libcurl4-openssl-dev zlib1g-dev fonts-dejavu-core)
+want=(pkg-config libcairo2-dev libcurl4-openssl-dev libssl-dev zlib1g-dev fonts-dejavu-core)
 if [ "${1:-report}" = test ] || [ "${1:-report}" = bench ]; then
   want+=(chromium prometheus python3)
   # Output formats: poppler-utils opens the PDF (pdfinfo, pdftotext, pdftoppm); python3-jsonschema

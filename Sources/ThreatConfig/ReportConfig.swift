@@ -27,16 +27,8 @@ public struct WindowLength: Sendable, Equatable, CustomStringConvertible {
     public static let presets = ["30m", "3h", "8h", "1d", "3d", "7d", "30d"]
 
     public static func parse(_ text: String) -> WindowLength? {
-        guard let unit = text.last, let n = Int(text.dropLast()), n > 0, text.first?.isNumber == true else { return nil }
-        let mult: Int
-        switch unit {
-        case "m": mult = 60
-        case "h": mult = 3600
-        case "d": mult = 86400
-        default: return nil
-        }
-        guard n <= 366 * 86400 / mult else { return nil }
-        return WindowLength(seconds: n * mult, text: text)
+        DurationText.seconds(text, units: ["m": 60, "h": 3600, "d": 86400], atMost: 366 * 86400)
+            .map { WindowLength(seconds: $0, text: text) }
     }
 
     public var description: String { text }
@@ -87,19 +79,21 @@ public struct RunDuration: Sendable, Equatable, CustomStringConvertible {
     public static let defaultDeadline = RunDuration(seconds: 600, text: "10m")
 
     public static func parse(_ text: String) -> RunDuration? {
-        guard let unit = text.last, let n = Int(text.dropLast()), n > 0, text.first?.isNumber == true else { return nil }
-        let mult: Int
-        switch unit {
-        case "s": mult = 1
-        case "m": mult = 60
-        case "h": mult = 3600
-        default: return nil
-        }
-        guard n <= 7 * 86400 / mult else { return nil }
-        return RunDuration(seconds: n * mult, text: text)
+        DurationText.seconds(text, units: ["s": 1, "m": 60, "h": 3600], atMost: 7 * 86400)
+            .map { RunDuration(seconds: $0, text: text) }
     }
 
     public var description: String { text }
+}
+
+/// `<N><unit>` durations, as the config and the flags write them: a positive whole number and one
+/// unit letter, no sign, no spaces, at most `atMost` seconds.
+enum DurationText {
+    static func seconds(_ text: String, units: [Character: Int], atMost: Int) -> Int? {
+        guard let unit = text.last, let mult = units[unit], text.first?.isNumber == true,
+              let n = Int(text.dropLast()), n > 0, n <= atMost / mult else { return nil }
+        return n * mult
+    }
 }
 
 /// Loads `threat-report.yml`. Strict: unknown keys, wrong types and missing required keys are

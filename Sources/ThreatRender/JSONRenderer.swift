@@ -1,7 +1,7 @@
 import Foundation
 import ThreatModel
 
-/// `report.json`, schema_version 1: the machine contract of DESIGN.md. Keys are written in a fixed
+/// `report.json`, schema_version 1: the machine contract of docs/design.md. Keys are written in a fixed
 /// order, ratios unrounded, counts as exact integers, times in RFC 3339 UTC.
 public struct JSONRenderer: ReportRenderer {
     public static let identifier = "json"

@@ -19,11 +19,11 @@ public struct OutputFile: Sendable, Equatable {
     public static func checksums(_ files: [OutputFile]) -> OutputFile {
         let listed = files.filter { $0.path != checksumsName }.sorted { $0.path < $1.path }
         // Hashed on every core: a report of many environments writes hundreds of MB.
-        let digests = DigestSlots(count: listed.count)
+        let digests: Locked<[String?]> = .slots(listed.count)
         DispatchQueue.concurrentPerform(iterations: listed.count) { i in
             digests.set(i, SHA256Digest.hex(listed[i].bytes))
         }
-        let hex = digests.values()
+        let hex = digests.current.map { $0 ?? "" }
         let lines = listed.indices.map { "\(hex[$0])  \(listed[$0].path)\n" }
         return OutputFile(path: checksumsName, text: lines.joined())
     }
@@ -94,25 +94,5 @@ public enum ChartFiles {
             [OutputFile(path: c.fileBase + ".png", bytes: c.rendered.png),
              OutputFile(path: c.fileBase + ".svg", text: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + c.rendered.svg)]
         }
-    }
-}
-
-/// The digests of `OutputFile.checksums`, filled from `concurrentPerform` workers.
-private final class DigestSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [String]
-
-    init(count: Int) { slots = Array(repeating: "", count: count) }
-
-    func set(_ i: Int, _ hex: String) {
-        lock.lock()
-        slots[i] = hex
-        lock.unlock()
-    }
-
-    func values() -> [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots
     }
 }

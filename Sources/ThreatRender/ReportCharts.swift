@@ -29,7 +29,7 @@ public enum ReportCharts {
         // Environments are drawn in parallel (each chart on its own cairo surfaces), then put
         // back in environment order, so the result is the same as drawing them one by one.
         let envs = report.environments
-        let results = ChartSlots(count: envs.count)
+        let results: Locked<[Result<[ReportChart], ChartError>?]> = .slots(envs.count)
         DispatchQueue.concurrentPerform(iterations: envs.count) { i in
             results.set(i, Result { () throws(ChartError) -> [ReportChart] in
                 try charts(env: envs[i], index: i, slug: slugs[i], report: report, tz: tz, perHour: perHour,
@@ -37,7 +37,7 @@ public enum ReportCharts {
             })
         }
         var out: [ReportChart] = []
-        for r in results.take() { out += try r.get() }
+        for r in results.current { out += try r?.get() ?? [] }
         return out
     }
 
@@ -102,25 +102,5 @@ public enum ReportCharts {
     /// Moves the previous window's points forward by one window length, onto the report's x range.
     static func shifted(_ points: [SeriesPoint<Double>], by seconds: Double) -> [SeriesPoint<Double>] {
         points.map { SeriesPoint($0.time.addingTimeInterval(seconds), $0.value) }
-    }
-}
-
-/// One result slot per environment, filled from `concurrentPerform` workers.
-private final class ChartSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<[ReportChart], ChartError>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ r: Result<[ReportChart], ChartError>) {
-        lock.lock()
-        slots[i] = r
-        lock.unlock()
-    }
-
-    func take() -> [Result<[ReportChart], ChartError>] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.map { $0 ?? .success([]) }
     }
 }

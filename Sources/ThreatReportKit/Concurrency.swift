@@ -10,21 +10,16 @@ func boundedMap<T: Sendable>(count: Int, width: Int, _ body: @escaping @Sendable
 /// `boundedMap` that stops waiting at `until`: bodies not finished by then give nil (their
 /// threads are left to end on their own; the process does not wait for them).
 func boundedMap<T: Sendable>(count: Int, width: Int, until: Date, _ body: @escaping @Sendable (Int) -> T) -> [T?] {
-    let box = WorkQueue<T>(count)
+    let next = Locked(0)
+    let results: Locked<[T?]> = .slots(count)
     let group = DispatchGroup()
     for _ in 0..<max(1, min(width, count)) {
         group.enter()
         let t = Thread {
             while true {
-                box.lock.lock()
-                let i = box.next
-                box.next += 1
-                box.lock.unlock()
+                let i = next.withLock { n in defer { n += 1 }; return n }
                 if i >= count { break }
-                let r = body(i)
-                box.lock.lock()
-                box.results[i] = r
-                box.lock.unlock()
+                results.set(i, body(i))
             }
             group.leave()
         }
@@ -36,32 +31,15 @@ func boundedMap<T: Sendable>(count: Int, width: Int, until: Date, _ body: @escap
     } else {
         _ = group.wait(timeout: .now() + max(0, until.timeIntervalSinceNow))
     }
-    box.lock.lock()
-    defer { box.lock.unlock() }
-    return box.results
+    return results.current
 }
 
 /// The sections of one environment as they finish, so a run cut off by the deadline keeps them.
-final class SectionProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var waf: Section<WAFStatistics>?
-    private var flows: Section<FlowStatistics>?
-    private var policies: Section<PolicySet>?
+final class SectionProgress: Sendable {
+    private let sections = Locked<(Section<WAFStatistics>?, Section<FlowStatistics>?, Section<PolicySet>?)>((nil, nil, nil))
 
-    func set(waf s: Section<WAFStatistics>) { lock.lock(); waf = s; lock.unlock() }
-    func set(flows s: Section<FlowStatistics>) { lock.lock(); flows = s; lock.unlock() }
-    func set(policies s: Section<PolicySet>) { lock.lock(); policies = s; lock.unlock() }
-    func snapshot() -> (Section<WAFStatistics>?, Section<FlowStatistics>?, Section<PolicySet>?) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (waf, flows, policies)
-    }
-}
-
-/// Shared state of `boundedMap`: the next index to take and the results, behind one lock.
-private final class WorkQueue<T>: @unchecked Sendable {
-    let lock = NSLock()
-    var next = 0
-    var results: [T?]
-    init(_ n: Int) { results = Array(repeating: nil, count: n) }
+    func set(waf s: Section<WAFStatistics>) { sections.withLock { $0.0 = s } }
+    func set(flows s: Section<FlowStatistics>) { sections.withLock { $0.1 = s } }
+    func set(policies s: Section<PolicySet>) { sections.withLock { $0.2 = s } }
+    func snapshot() -> (Section<WAFStatistics>?, Section<FlowStatistics>?, Section<PolicySet>?) { sections.current }
 }

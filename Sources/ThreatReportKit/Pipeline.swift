@@ -43,7 +43,7 @@ public struct RunResult: Sendable {
     public var message: String
 }
 
-/// Exit codes (DESIGN.md): 2 usage/config error > 3 partial > 1 finding at or above --fail-on > 0.
+/// Exit codes (docs/design.md): 2 usage/config error > 3 partial > 1 finding at or above --fail-on > 0.
 public enum ExitCode {
     public static let ok: Int32 = 0
     public static let findings: Int32 = 1
@@ -186,13 +186,14 @@ public enum ReportPipeline {
             if needsChartFiles { files += ChartFiles.files(charts) }
             // The formats are independent: each renders on its own thread; files keep the
             // formats' order, and the first failure in that order is the one reported.
-            let outputs = ParallelSlots<[OutputFile]>(count: renderers.count)
+            let outputs: Locked<[Result<[OutputFile], any Error>?]> = .slots(renderers.count)
             let shared = context, formats = renderers
             DispatchQueue.concurrentPerform(iterations: formats.count) { i in
                 if formats[i] is JSONRenderer { return outputs.set(i, .success(json)) }
                 outputs.set(i, Result<[OutputFile], any Error> { () throws -> [OutputFile] in try formats[i].render(shared) })
             }
-            for r in outputs.results() { files += try r.get() }
+            // A slot left empty cannot happen after `concurrentPerform`; it would be a failure, not a gap.
+            for r in outputs.current { files += try (r ?? .failure(CancellationError())).get() }
             files.append(OutputFile.checksums(files))
         } catch let e as ChartError {
             return fail("drawing charts: \(e)")
@@ -453,26 +454,5 @@ extension PolicySourceConfig {
         case .replay, .directory: true
         case .kubernetes: false
         }
-    }
-}
-
-/// One result slot per task of a `concurrentPerform`, read back in task order.
-final class ParallelSlots<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<Value, any Error>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ r: Result<Value, any Error>) {
-        lock.lock()
-        slots[i] = r
-        lock.unlock()
-    }
-
-    /// Every slot's result; a slot never set is a failure (it cannot happen after `concurrentPerform`).
-    func results() -> [Result<Value, any Error>] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.map { $0 ?? .failure(CancellationError()) }
     }
 }

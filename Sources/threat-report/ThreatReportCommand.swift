@@ -15,7 +15,7 @@ struct ThreatReport: ParsableCommand {
         subcommands: [ReportCommand.self, PolicyCommand.self, VersionCommand.self],
         defaultSubcommand: ReportCommand.self)
 
-    /// Usage errors exit 2 (DESIGN.md), not argument-parser's 64.
+    /// Usage errors exit 2 (docs/design.md), not argument-parser's 64.
     static func main() {
         do {
             var command = try parseAsRoot()
@@ -61,8 +61,8 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Window end (RFC 3339); default: the config's `to`, else now.", valueName: "time"))
     var to: String?
 
-    @Option(name: .long, help: ArgumentHelp("Bucket width: auto, minute, hour or day.", valueName: "interval"))
-    var interval: String?
+    @Option(name: .long, help: ArgumentHelp("Bucket width (auto: minute up to 1h, hour up to 3d, day beyond).", valueName: "interval"))
+    var interval: IntervalArgument?
 
     @Option(name: .long, help: ArgumentHelp("Report only this environment (repeatable).", valueName: "name"))
     var environment: [String] = []
@@ -76,8 +76,8 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Folder with report.html.mustache / report.md.mustache overriding the built-in templates.", valueName: "dir"))
     var templates: String?
 
-    @Option(name: .long, help: ArgumentHelp("Exit 1 when a finding is at or above this severity: none, info, warning, critical.", valueName: "severity"))
-    var failOn = "none"
+    @Option(name: .long, help: ArgumentHelp("Exit 1 when a finding is at or above this severity.", valueName: "severity"))
+    var failOn: FailOnArgument = .none
 
     @Option(name: .long, help: ArgumentHelp("Display time zone (IANA name); data is handled in UTC.", valueName: "tz"))
     var timezone: String?
@@ -91,8 +91,8 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Regenerate, byte for byte, a run recorded with --record DIR: its config, window, environments and answers.", valueName: "dir"))
     var replay: String?
 
-    @Option(name: .long, help: ArgumentHelp("Compare with the window of equal length just before: previous (default; one more round of engine queries) or none.", valueName: "previous|none"))
-    var compare: String?
+    @Option(name: .long, help: ArgumentHelp("Compare with the window of equal length just before (previous, the default, costs one more round of engine queries).", valueName: "previous|none"))
+    var compare: CompareArgument?
 
     @Option(name: .long, help: ArgumentHelp("Environments fetched at once.", valueName: "n"))
     var concurrency = 4
@@ -107,10 +107,6 @@ struct ReportCommand: ParsableCommand {
     var verbose = false
 
     func validate() throws {
-        guard ["none", "info", "warning", "critical"].contains(failOn) else {
-            throw ValidationError("--fail-on must be none, info, warning or critical")
-        }
-        if let compare, CompareMode(rawValue: compare) == nil { throw ValidationError("--compare must be previous or none") }
         if replay != nil {
             let taken: [(String, Bool)] = [("--config", config != nil), ("--window", window != nil), ("--from", from != nil), ("--to", to != nil),
                                            ("--interval", interval != nil), ("--environment", !environment.isEmpty), ("--timezone", timezone != nil),
@@ -138,19 +134,19 @@ struct ReportCommand: ParsableCommand {
         options.overrides.window = window
         options.overrides.from = from
         options.overrides.to = to
-        options.overrides.interval = interval
+        options.overrides.interval = interval?.rawValue
         options.overrides.timezone = timezone
         options.overrides.environments = environment
         options.formats = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         options.outputDirectory = output
         options.templatesDirectory = templates
-        options.failOn = failOn == "none" ? nil : Severity(rawValue: failOn)
+        options.failOn = failOn.severity
         options.concurrency = concurrency
         options.deadline = deadline
         options.recordDirectory = record
         options.replayDirectory = replay
         options.policies = policies
-        options.compare = compare.flatMap(CompareMode.init(rawValue:)) ?? .previous
+        options.compare = compare?.mode ?? .previous
         if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] {
             guard let secs = Int(epoch), secs >= 0 else {
                 FileHandle.standardError.write(Data("threat-report: SOURCE_DATE_EPOCH must be a whole number of seconds\n".utf8))
@@ -167,4 +163,21 @@ struct ReportCommand: ParsableCommand {
         }
         if result.exitCode != 0 { throw ArgumentParser.ExitCode(result.exitCode) }
     }
+}
+
+/// `--fail-on`: the lowest severity that makes the run exit 1, or none.
+enum FailOnArgument: String, ExpressibleByArgument, CaseIterable {
+    case none, info, warning, critical
+    var severity: Severity? { Severity(rawValue: rawValue) }
+}
+
+/// `--compare`: fetch the window of equal length just before the report's, or not.
+enum CompareArgument: String, ExpressibleByArgument, CaseIterable {
+    case previous, none
+    var mode: CompareMode { CompareMode(rawValue: rawValue) ?? .previous }
+}
+
+/// `--interval`: the bucket width, or auto (minute up to 1h, hour up to 3d, day beyond).
+enum IntervalArgument: String, ExpressibleByArgument, CaseIterable {
+    case auto, minute, hour, day
 }

@@ -12,7 +12,7 @@ var wafBinary: String {
 }
 
 /// A real NGINX + ModSecurity v3 + OWASP CRS on a free loopback port, configured by
-/// scripts/lab/waf-nginx.sh (LAB.md §1): two server names stand for two environments, the
+/// scripts/lab/waf-nginx.sh (docs/lab.md §1): two server names stand for two environments, the
 /// default server for everything else. Stopped by its PID.
 final class WAFLab {
     let dir: String

@@ -3,23 +3,32 @@ import Testing
 import ThreatModel
 @testable import ThreatCharts
 
-/// Writes sample charts for a visual check, and times large renders. Both only run when asked:
-///   THREAT_CHARTS_SAMPLES=/tmp/charts-check swift test --filter ThreatChartsTests.SampleOutput
-///   THREAT_CHARTS_TIMING=1 swift test -c release --filter ThreatChartsTests.SampleOutput
-@Suite struct SampleOutput {
-    static let samplesDir = ProcessInfo.processInfo.environment["THREAT_CHARTS_SAMPLES"]
-    static let timing = ProcessInfo.processInfo.environment["THREAT_CHARTS_TIMING"] != nil
-
-    @Test(.enabled(if: samplesDir != nil)) func writeSamples() throws {
-        let dir = URL(fileURLWithPath: try #require(Self.samplesDir))
+/// The gallery of hard cases (time zones, empty, all-zero, 100k points with NaN, a week, a narrow
+/// chart with long titles) drawn on every run. Each chart must come out as a PNG of its size and
+/// an SVG with its own id prefix. `scripts/chart-samples.sh DIR` keeps the files for a look:
+/// it runs this test with THREAT_CHARTS_SAMPLES=DIR, which only chooses where they are written.
+@Suite("Chart gallery")
+struct SampleOutput {
+    @Test("Every hard case draws: a PNG of the chart's size (2x when asked) and an SVG whose ids carry the chart's prefix")
+    func gallery() throws {
+        let dir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["THREAT_CHARTS_SAMPLES"]
+                      ?? NSTemporaryDirectory() + "threat-charts-gallery-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        func write(_ name: String, _ out: RenderedChart) throws {
+        var drawn = 0
+        func write(_ name: String, _ out: RenderedChart, scale: Int = 1) throws {
+            #expect(Array(out.png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "\(name): PNG signature")
+            // IHDR width and height, big-endian, right after the signature and the chunk header.
+            let be = { (o: Int) -> Int in out.png[o..<o + 4].reduce(0) { $0 << 8 | Int($1) } }
+            #expect(be(16) == out.width * scale && be(20) == out.height * scale, "\(name): PNG size")
+            #expect(out.svg.hasPrefix("<svg") && out.svg.contains("</svg>"), "\(name): SVG")
+            #expect(!out.svg.contains("id=\"glyph0-"), "\(name): SVG ids are prefixed")
             try Data(out.png).write(to: dir.appendingPathComponent(name + ".png"))
             try out.svg.write(to: dir.appendingPathComponent(name + ".svg"), atomically: true, encoding: .utf8)
+            drawn += 1
         }
         try write("day-utc", ChartRenderer.render(dayChart()))
         try write("day-berlin", ChartRenderer.render(dayChart(timeZone: berlin)))
-        try write("day-utc-2x", ChartRenderer.render(dayChart(), pngScale: 2))
+        try write("day-utc-2x", ChartRenderer.render(dayChart(), pngScale: 2), scale: 2)
         try write("empty", ChartRenderer.render(dayChart(series: [])))
         try write("bars", ChartRenderer.render(barChart(count: 8)))
         try write("bars-empty", ChartRenderer.render(BarChart(id: "e", title: "Top rules", bars: [],
@@ -54,33 +63,6 @@ import ThreatModel
         narrow.title = "Requests to the production ingress of a very long environment name"
         narrow.series[1].name = "Total requests seen by the web application firewall"
         try write("narrow", ChartRenderer.render(narrow))
-    }
-
-    @Test(.enabled(if: timing)) func timeTwoHundredThousandPointSeries() throws {
-        let a = generated(100_000) { (i: Int) -> Double in 500 + 400 * sin(Double(i) / 300) }
-        let b = generated(100_000) { (i: Int) -> Double in Double(i % 1000) }
-        let chart = dayChart(series: [
-            ChartSeries(name: "Total", color: ChartPalette.total, style: .area, points: a),
-            ChartSeries(name: "Anomalous", color: ChartPalette.anomalous, style: .line, points: b),
-        ])
-        let clock = ContinuousClock()
-        _ = try ChartRenderer.render(chart)  // warm up fonts
-        var out: RenderedChart?
-        let runs = 5
-        let total = try clock.measure { for _ in 0..<runs { out = try ChartRenderer.render(chart) } }
-        let reduce = clock.measure {
-            for _ in 0..<runs { _ = SeriesReduction.reduce(a, from: dayWindow.from, to: dayWindow.to, columns: 740) }
-        }
-        let pngOnly = try clock.measure {
-            for _ in 0..<runs { _ = try Canvas.renderPNG(width: 800, height: 280, scale: 1) { chart.draw(on: $0) } }
-        }
-        let short = dayChart(series: [
-            ChartSeries(name: "Total", color: ChartPalette.total, style: .area, points: hourlyPoints()),
-            ChartSeries(name: "Anomalous", color: ChartPalette.anomalous, style: .line, points: hourlyPoints(base: 12)),
-        ])
-        let shortTotal = try clock.measure { for _ in 0..<runs { _ = try ChartRenderer.render(short) } }
-        print("2×24 points → PNG+SVG: \(shortTotal / runs) per chart")
-        print("2×100k points → PNG+SVG: \(total / runs) per chart (PNG only \(pngOnly / runs));",
-              "reduce one 100k series: \(reduce / runs); PNG \(out?.png.count ?? 0) B, SVG \(out?.svg.utf8.count ?? 0) B")
+        #expect(drawn == 10)
     }
 }

@@ -101,7 +101,20 @@ struct ConfigTests {
             #expect(c.window?.seconds == seconds)
         }
         #expect(Set(WindowLength.presets) == ["30m", "3h", "8h", "1d", "3d", "7d", "30d"])
-        for bad in ["0h", "-1h", "1w", "h", "1.5h", "24", "1h30m", "9999d"] { #expect(WindowLength.parse(bad) == nil, "\(bad)") }
+        for bad in ["0h", "-1h", "1w", "h", "1.5h", "24", "1h30m", "9999d", "+1h", " 1h", "367d", "99999999999999999999m"] {
+            #expect(WindowLength.parse(bad) == nil, "\(bad)")
+        }
+        #expect(WindowLength.parse("366d")?.seconds == 366 * 86400)
+    }
+
+    @Test("Deadlines: <N>s|m|h up to 7 days; anything else is refused")
+    func deadlines() {
+        for (text, seconds) in ["90s": 90, "10m": 600, "1h": 3600, "168h": 604_800, "604800s": 604_800] {
+            #expect(RunDuration.parse(text)?.seconds == seconds, "\(text)")
+        }
+        for bad in ["0s", "-5s", "1d", "169h", "10", "s", "1.5m", "2 weeks", "+10m", "99999999999999999999s"] {
+            #expect(RunDuration.parse(bad) == nil, "\(bad)")
+        }
     }
 
     @Test("Unknown keys, wrong types and missing keys name file:line:column", arguments: [

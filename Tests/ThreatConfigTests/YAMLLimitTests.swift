@@ -16,14 +16,12 @@ func billionLaughs(under key: String = "title") -> String {
 struct YAMLLimitTests {
     @Test("A billion-laughs alias bomb in the config is rejected cleanly, with its place, before the tree is walked")
     func aliasBomb() throws {
-        let start = Date()
         let e = try #require(configError("version: 1\n" + billionLaughs()))
         #expect(e.message.contains("more than \(InputLimits.yamlNodes) nodes once its aliases are expanded"), "\(e)")
         #expect(e.file == "cfg.yml" && e.line != nil)
         // An alias bomb used as a mapping key (Yams hashes keys whole) is stopped too.
         let key = try #require(configError("version: 1\n" + billionLaughs() + "? *a10\n: 1\n"))
         #expect(key.message.contains("aliases are expanded"), "\(key)")
-        #expect(Date().timeIntervalSince(start) < 10)
     }
 
     @Test("A few aliases (a shared threshold block) still load")

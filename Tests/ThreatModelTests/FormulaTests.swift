@@ -127,3 +127,18 @@ struct JSONAndDigestTests {
             == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 }
+
+@Suite("Locked: the shared box for worker threads")
+struct LockedTests {
+    @Test("10,000 increments from concurrentPerform workers all count; slots come back in task order")
+    func concurrentUse() {
+        let counter = Locked(0)
+        let slots: Locked<[Int?]> = .slots(1000)
+        DispatchQueue.concurrentPerform(iterations: 10_000) { i in
+            counter.withLock { $0 += 1 }
+            if i < 1000 { slots.set(i, i * i) }
+        }
+        #expect(counter.current == 10_000)
+        #expect(slots.current == (0..<1000).map { Optional($0 * $0) })
+    }
+}

@@ -46,4 +46,16 @@ struct SHA256Tests {
         #expect(SHA256Digest.hex(bytes.lazy.map { $0 }) == whole)
         #expect(SHA256Digest.hex(AnySequence(bytes)) == whole)
     }
+
+    @Test("A copy continues from the state it was copied at; the original is untouched; finalize starts over")
+    func valueSemantics() {
+        var a = SHA256Digest()
+        a.update(Array("abc".utf8))
+        var b = a
+        b.update(Array("def".utf8))
+        #expect(a.finalize() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(b.finalize() == SHA256Digest.hex(Array("abcdef".utf8)))
+        // After finalize, the value is a fresh digest: the empty input's.
+        #expect(a.finalize() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
 }

@@ -104,27 +104,23 @@ struct FuzzRegressionTests {
         }
     }
 
-    @Test("Policy-manifest inputs load in bounded time: every document a policy, an invalid item or a note")
+    @Test("Policy-manifest inputs load: every document a policy, an invalid item or a note")
     func policyManifests() throws {
         for (name, bytes) in try Self.inputs("policy-yaml") {
-            let start = Date()
             let r = PolicyDocumentLoader.loadDetailed(text: String(decoding: bytes, as: UTF8.self), origin: name, namespace: "shop")
-            #expect(Date().timeIntervalSince(start) < 10, "\(name)")
             for p in r.policies { #expect(p.item.valid || !p.item.problems.isEmpty, "\(name)") }
         }
     }
 
-    @Test("Config inputs load or fail with an error naming the file, in bounded time")
+    @Test("Config inputs load or fail with an error naming the file")
     func configs() throws {
         for (name, bytes) in try Self.inputs("config") {
-            let start = Date()
             do {
                 let c = try ConfigLoader.parse(String(decoding: bytes, as: UTF8.self), file: name, baseDirectory: "/nonexistent")
                 #expect(!c.environments.isEmpty, "\(name)")
             } catch {
                 #expect(error.file == name, "\(error)")
             }
-            #expect(Date().timeIntervalSince(start) < 10, "\(name)")
         }
     }
 

@@ -92,9 +92,7 @@ struct InputLimitTests {
         let bomb = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: { name: laughs }\n" + InputLimitTests.billionLaughs(under: "spec")
         let deep = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: { name: deep }\nspec: "
             + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
-        let start = Date()
         let items = PolicyDocumentLoader.load(text: [good, bomb, deep, good].joined(separator: "\n---\n"), origin: "p.yaml")
-        #expect(Date().timeIntervalSince(start) < 20)
         #expect(items.count == 4)
         #expect(items[0].valid && items[3].valid)
         let b = items[1], d = items[2]

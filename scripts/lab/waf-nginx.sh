@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real NGINX + ModSecurity v3 + OWASP CRS on loopback, shaped like ingress-nginx
-# (/work/shared/docs/LAB.md §1). Used by the WAF end-to-end tests and by record-waf-raw-sample.sh.
+# (docs/lab.md §1). Used by the WAF end-to-end tests and by record-waf-raw-sample.sh.
 #
 #   scripts/lab/waf-nginx.sh start DIR [DetectionOnly|On]   writes DIR/{nginx.conf,modsec.conf}, starts nginx,
 #                                                           prints "PORT PID" on stdout

@@ -139,7 +139,7 @@ struct YAMLLines {
 /// Checks of rule-mode values, each giving the reason a value is refused (nil when it is fine).
 /// The command line names the flag.
 public enum RuleModeValues {
-    /// The entities GitLab's rule mode offered, plus the newer ones Cilium added (DOMAIN.md §3).
+    /// The entities GitLab's rule mode offered, plus the newer ones Cilium added (docs/domain.md §3).
     public static let entities = ["all", "host", "remote-node", "cluster", "init", "health", "unmanaged", "world",
                                   "kube-apiserver", "ingress", "world-ipv4", "world-ipv6"]
 

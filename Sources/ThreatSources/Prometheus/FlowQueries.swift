@@ -2,7 +2,7 @@ import Foundation
 import ThreatConfig
 import ThreatModel
 
-/// GitLab's packet-flow queries for one namespace and window (DOMAIN.md §2), plus inbound/outbound
+/// GitLab's packet-flow queries for one namespace and window (docs/domain.md §2), plus inbound/outbound
 /// and drop detail. Metric and label names are configurable because some installs rename them.
 public struct FlowQueries: Sendable, Equatable {
     public var metric = "hubble_flows_processed_total"

@@ -2,7 +2,7 @@ import Foundation
 import ThreatModel
 
 /// What the statistics ask of the entry a reader holds: blocked or not, its anomaly score, and
-/// whether it matched a critical attack rule. DOMAIN.md §1 gives the definitions.
+/// whether it matched a critical attack rule. docs/domain.md §1 gives the definitions.
 extension AuditEntryReader {
     /// A six-digit rule number from its id, or nil.
     static func ruleNumber(_ b: UnsafeBufferPointer<UInt8>) -> Int? {

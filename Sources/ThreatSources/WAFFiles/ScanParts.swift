@@ -29,7 +29,7 @@ struct ScanWindow: Sendable {
     }
 }
 
-/// How this environment claims lines and entries (DOMAIN.md §1, docs/waf.md):
+/// How this environment claims lines and entries (docs/domain.md §1, docs/waf.md):
 /// - an ingress-nginx access line is the environment's when `$proxy_upstream_name` starts with
 ///   `<namespace>-`; a `combined` line (no upstream) is the environment's that lists the file;
 /// - an audit entry is the environment's when its id is the `$req_id` of one of the

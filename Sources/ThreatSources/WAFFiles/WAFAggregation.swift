@@ -2,7 +2,7 @@ import Foundation
 import ThreatModel
 
 /// Turns the environment's audit records and access-line buckets into `WAFStatistics`, with the
-/// definitions of DOMAIN.md §1: total = access lines, anomalous = audit entries, each series
+/// definitions of docs/domain.md §1: total = access lines, anomalous = audit entries, each series
 /// bucketed by its own time (the audit `time_stamp` is the request's start, `$time_local` its end).
 enum WAFAggregation {
     /// Rows in each "top" table, as the Elasticsearch source asks for.
