@@ -60,12 +60,15 @@ extension PDFReport {
         y += 22
 
         // Sources that failed, then the start of the findings list.
-        let failed = report.environments.flatMap { e -> [String] in
+        var failed = report.environments.flatMap { e -> [String] in
             let sections: [(String, SectionStatus, String?)] = [("waf", e.waf.status, e.waf.error), ("flows", e.flows.status, e.flows.error),
                                                                 ("policies", e.policies.status, e.policies.error)]
             return sections.filter { $0.1 == .unavailable || $0.1 == .partial }.map {
                 "\(Sanitize.text(e.name, max: 60))/\($0.0) \($0.1 == .partial ? "possibly incomplete" : "unavailable"): \(Sanitize.text($0.2 ?? "", max: 300))"
             }
+        }
+        failed += report.findings.filter { $0.id == InputCheck.unreadable }.map { f in
+            "\(Sanitize.text(f.environment, max: 60))/\(Sanitize.text(f.subject ?? "", max: 80)): \(Sanitize.text(f.title, max: 200))"
         }
         if !failed.isEmpty, y < bottomLimit - 80 {
             y = heading("Sources that failed", y: y)
