@@ -45,6 +45,11 @@ public enum InputFindings {
                 guidance = "The anomalous ratio is anomalous / total requests, and the total comes from the NGINX access log, "
                     + "which this environment's `waf: files:` does not name. The ratio is n/a until it does: add "
                     + "`access_log: /var/log/nginx/access.log` (a path or glob) beside `audit_log`."
+            } else if let access, access.isUnreadable {
+                title = "\(entries) but no readable access-log line: the anomalous ratio is n/a"
+                guidance = "The access log has \(NumberFormat.grouped(access.read)) \(access.unit) and none could be read (see "
+                    + "`input.unreadable`), so no request was counted and the anomalous ratio has no denominator. Once the access "
+                    + "log is read, the ratio follows."
             } else if let access, access.read > 0 {
                 title = "\(entries) but no access-log lines of this environment in the window"
                 guidance = "The access log has \(NumberFormat.grouped(access.read)) \(access.unit), none counted for this "

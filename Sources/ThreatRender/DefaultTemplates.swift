@@ -68,7 +68,7 @@ section.environment { break-before: page; page-break-before: always; }
 
 <section id="summary">
 <h2>Summary</h2>
-{{#partial}}<p class="unavailable">Some sources did not answer: the sections marked unavailable below say which and why.</p>{{/partial}}
+{{#partial}}<p class="unavailable">Some sources did not answer, or could read none of their input: the sections and findings below say which and why.</p>{{/partial}}
 <table>
 <thead><tr><th>Environment</th><th>Status</th><th class="num">Requests</th><th class="num">Anomalous</th><th class="num">Flows</th><th class="num">Dropped</th><th>Policies</th><th class="num">Findings</th><th>Change vs previous window</th></tr></thead>
 <tbody>

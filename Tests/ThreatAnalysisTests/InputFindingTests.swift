@@ -74,6 +74,10 @@ struct InputFindingTests {
                                    requests: 0, anomalous: 292)
         #expect(FindingAnalyzer.findings(for: outside, window: window).first { $0.id == InputCheck.noDenominator }?.title
             == "292 audit entries but no access-log lines of this environment in the window")
+        let unreadable = withCoverage([lines("audit log", read: 292, parsed: 292), lines("access log", read: 455, parsed: 0, skipped: 455)],
+                                      requests: 0, anomalous: 292)
+        #expect(FindingAnalyzer.findings(for: unreadable, window: window).first { $0.id == InputCheck.noDenominator }?.title
+            == "292 audit entries but no readable access-log line: the anomalous ratio is n/a")
         // No anomalous-ratio finding claims 0%.
         #expect(!FindingAnalyzer.findings(for: noAccess, window: window).contains { $0.id == "waf.anomalous_ratio" })
         #expect(RatioText.anomalous(noAccess.waf.value!) == "n/a")
