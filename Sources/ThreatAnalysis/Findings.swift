@@ -48,6 +48,7 @@ public enum FindingAnalyzer {
         out += FlowFindings.findings(for: env, window: window)
         out += PolicyFindings.findings(for: env)
         out += TrendFindings.findings(for: env, window: window)
+        out += InputFindings.findings(for: env)
         return out
     }
 
@@ -69,7 +70,9 @@ public enum FindingAnalyzer {
         var text = guidance
         if volume < minVolume {
             severity = .info
-            text = "Only \(volume) \(noun) in the window (below the guard of \(minVolume)), so the ratio is noisy. " + guidance
+            // `noun` is a plural ("requests", "flows"): "Only 1 flow", "Only 3 flows".
+            let counted = CoverageText.plural(volume, String(noun.dropLast()), noun)
+            text = "Only \(counted) in the window (below the guard of \(minVolume)), so the ratio is noisy. " + guidance
         }
         return Finding(id: id, severity: severity, environment: env, title: title, value: ratio, threshold: t, guidance: text)
     }

@@ -63,7 +63,7 @@ public enum TrendFindings {
         var text = guidance
         if volume < minVolume {
             severity = .info
-            text = "Only \(volume) \(noun) in the window (below the guard of \(minVolume)), so the ratio is noisy. " + guidance
+            text = "Only \(CoverageText.plural(volume, String(noun.dropLast()), noun)) in the window (below the guard of \(minVolume)), so the ratio is noisy. " + guidance
         }
         return Finding(id: id, severity: severity, environment: env, title: title, value: current,
                        threshold: max(warning, risingFactor * previous), guidance: text)

@@ -66,6 +66,9 @@ public enum AxisLabels {
     /// months of the wall clock in `timeZone`. Labels are "HH:mm" when ticks are less than a day
     /// apart and "MMM d" (e.g. "Nov 19") otherwise. When the window crosses midnight in
     /// `timeZone`, the first tick and every midnight carry the date as well: "Nov 19 00:00".
+    /// When the window crosses a year boundary or is long (over 180 days), the first dated tick and
+    /// every tick in a new year carry the year too ("Dec 28 2026", "Jan 4 2027"); month ticks read
+    /// "Nov 2026", "Jan 2027", "Mar".
     public static func timeTicks(window: TimeWindow, timeZone: TimeZone, maxTicks: Int) -> [(Date, String)] {
         ticks(window: window, timeZone: timeZone, maxTicks: maxTicks).map { ($0.date, $0.label) }
     }
@@ -90,6 +93,16 @@ public enum AxisLabels {
         let span = to.timeIntervalSince(from)
         let limit = max(1, maxTicks)
         let crossesMidnight = cal.startOfDay(for: from) != cal.startOfDay(for: to)
+        let showYear = cal.component(.year, from: from) != cal.component(.year, from: to) || span > 180 * 86400
+        func year(_ d: Date) -> Int { cal.component(.year, from: d) }
+        /// The year for the first dated tick and for a tick in another year than the dated tick before it.
+        var lastYear: Int?
+        func withYear(_ label: String, _ d: Date) -> String {
+            guard showYear else { return label }
+            let y = year(d)
+            defer { lastYear = y }
+            return lastYear == y ? label : "\(label) \(y)"
+        }
 
         func hhmm(_ d: Date) -> String {
             let c = cal.dateComponents([.hour, .minute], from: d)
@@ -118,11 +131,12 @@ public enum AxisLabels {
             return dates.enumerated().map { i, d in
                 let time = hhmm(d)
                 let dated = crossesMidnight && (i == 0 || time == "00:00")
-                return TimeTick(date: d, time: time, day: dated ? day(d) : nil)
+                return TimeTick(date: d, time: time, day: dated ? withYear(day(d), d) : nil)
             }
         }
 
         var dates: [Date] = []
+        var monthly = false
         let days = span / 86400
         if let n = daySteps.first(where: { Int(days) / $0 + 1 <= limit }) {
             var d = cal.startOfDay(for: from)
@@ -133,6 +147,7 @@ public enum AxisLabels {
                 d = next
             }
         } else {
+            monthly = true
             let n = monthSteps.first(where: { Int(days / 30.44) / $0 + 1 <= limit }) ?? 12 * Int((days / 365.25 / Double(limit)).rounded(.up))
             var c = cal.dateComponents([.year, .month], from: from)
             c.day = 1
@@ -147,7 +162,15 @@ public enum AxisLabels {
             }
         }
         if dates.isEmpty { dates = [from] }
-        return dates.map { TimeTick(date: $0, time: nil, day: day($0)) }
+        if monthly {
+            return dates.map { d in
+                let name = months[(cal.component(.month, from: d) - 1) % 12]
+                let y = year(d)
+                defer { lastYear = y }
+                return TimeTick(date: d, time: nil, day: lastYear == y ? name : "\(name) \(y)")
+            }
+        }
+        return dates.map { TimeTick(date: $0, time: nil, day: withYear(day($0), $0)) }
     }
 
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

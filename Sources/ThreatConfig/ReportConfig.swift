@@ -211,7 +211,7 @@ public enum ConfigLoader {
 
     static func parseThresholds(_ node: Node, r: YAMLReader, path: String, base: Thresholds) throws(LocatedError) -> Thresholds {
         let m = try r.mapping(node, path: path, allowed: ["anomalous_ratio", "dropped_ratio", "min_requests", "min_flows",
-                                                               "attack_burst_share", "attack_burst_min_requests"])
+                                                               "attack_burst_share", "attack_burst_min_requests", "max_skipped_share"])
         var t = base
         if let n = m["anomalous_ratio"] { t.anomalousRatio = try parseRatio(n.value, r: r, path: "\(path).anomalous_ratio", base: base.anomalousRatio) }
         if let n = m["dropped_ratio"] { t.droppedRatio = try parseRatio(n.value, r: r, path: "\(path).dropped_ratio", base: base.droppedRatio) }
@@ -232,6 +232,12 @@ public enum ConfigLoader {
         if let n = m["attack_burst_min_requests"] {
             t.attackBurstMinRequests = try r.int(n.value, path: "\(path).attack_burst_min_requests")
             guard t.attackBurstMinRequests >= 1 else { throw r.error(n.value, "\(path).attack_burst_min_requests must be at least 1") }
+        }
+        if let n = m["max_skipped_share"] {
+            t.maxSkippedShare = try r.double(n.value, path: "\(path).max_skipped_share")
+            guard t.maxSkippedShare >= 0, t.maxSkippedShare < 1 else {
+                throw r.error(n.value, "\(path).max_skipped_share must be a share from 0 up to (not including) 1 (0.01 is 1%)")
+            }
         }
         return t
     }

@@ -17,16 +17,23 @@ public struct Section<Value: Sendable & Equatable & Codable>: Sendable, Equatabl
     public var error: String?
     /// Lines the source skipped, with the first few locations (file sources).
     public var warnings: [String]
+    /// What the source read and how much of it it used (docs/data-quality.md); nil when the
+    /// source did not run or does not say.
+    public var coverage: SourceCoverage?
 
-    public init(status: SectionStatus, value: Value? = nil, error: String? = nil, warnings: [String] = []) {
+    public init(status: SectionStatus, value: Value? = nil, error: String? = nil, warnings: [String] = [],
+                coverage: SourceCoverage? = nil) {
         self.status = status
         self.value = value
         self.error = error
         self.warnings = warnings
+        self.coverage = coverage
     }
 
     public static var notConfigured: Section { Section(status: .notConfigured) }
-    public static func ok(_ v: Value, warnings: [String] = []) -> Section { Section(status: .ok, value: v, warnings: warnings) }
+    public static func ok(_ v: Value, warnings: [String] = [], coverage: SourceCoverage? = nil) -> Section {
+        Section(status: .ok, value: v, warnings: warnings, coverage: coverage)
+    }
     public static func unavailable(_ cause: String) -> Section { Section(status: .unavailable, error: cause) }
 }
 
@@ -116,11 +123,15 @@ public struct Thresholds: Sendable, Equatable, Codable {
     public var attackBurstShare: Double
     /// …and at least this many of them, so 3 of 5 entries is not a burst.
     public var attackBurstMinRequests: Int
+    /// `input.partially_read`: a source skipped (or could attribute to no environment) more than
+    /// this share of what it read.
+    public var maxSkippedShare: Double = 0.01
 
     public init(anomalousRatio: RatioThreshold = RatioThreshold(warning: 0.05, critical: 0.20),
                 droppedRatio: RatioThreshold = RatioThreshold(warning: 0.05, critical: 0.20),
                 minRequests: Int = 100, minFlows: Int = 100,
-                attackBurstShare: Double = 0.5, attackBurstMinRequests: Int = 20) {
+                attackBurstShare: Double = 0.5, attackBurstMinRequests: Int = 20, maxSkippedShare: Double = 0.01) {
+        self.maxSkippedShare = maxSkippedShare
         self.anomalousRatio = anomalousRatio
         self.droppedRatio = droppedRatio
         self.minRequests = minRequests
@@ -211,7 +222,21 @@ public struct Report: Sendable, Equatable, Codable {
         self.configDigest = configDigest
     }
 
-    public var isPartial: Bool { environments.contains { $0.isPartial } }
+    /// A source failed, or a configured source read input and could use none of it
+    /// (`input.unreadable`, docs/data-quality.md).
+    public var isPartial: Bool {
+        environments.contains { $0.isPartial } || findings.contains { $0.id == InputCheck.unreadable }
+    }
+
+    /// An environment whose source failed or read nothing usable of its input.
+    public func isPartial(_ env: EnvironmentReport) -> Bool {
+        env.isPartial || findings.contains { $0.environment == env.name && $0.id == InputCheck.unreadable }
+    }
+
+    /// "complete" only when every source answered and read what it was given.
+    public var status: String {
+        isPartial ? "partial" : findings.contains(where: { $0.id == InputCheck.partiallyRead }) ? "incomplete" : "complete"
+    }
 
     public func findings(for environment: String) -> [Finding] { findings.filter { $0.environment == environment } }
 
@@ -219,6 +244,16 @@ public struct Report: Sendable, Equatable, Codable {
     public func worstSeverity(for environment: String) -> Severity? {
         findings(for: environment).map(\.severity).max()
     }
+}
+
+/// The ids of the data-quality findings (docs/data-quality.md).
+public enum InputCheck {
+    /// A configured source produced no usable record while its input was not empty (critical).
+    public static let unreadable = "input.unreadable"
+    /// More than `thresholds.max_skipped_share` of an input was skipped or unattributed (warning).
+    public static let partiallyRead = "input.partially_read"
+    /// A ratio has no denominator while its numerator has records (warning).
+    public static let noDenominator = "input.no_denominator"
 }
 
 public enum ToolInfo {

@@ -20,6 +20,12 @@ public struct PreviousWindow: Sendable, Equatable, Codable {
     public var wafUnavailable: String?
     /// Why the flow comparison is not available.
     public var flowsUnavailable: String?
+    /// What the sources read for the previous window (docs/data-quality.md).
+    public var wafCoverage: SourceCoverage?
+    public var flowsCoverage: SourceCoverage?
+    /// The comparison is missing because the inputs do not reach back that far (file sources):
+    /// an expected state, shown calmly, not as a failure.
+    public var notCovered: Bool = false
 
     public init(window: TimeWindow, waf: WAFStatistics? = nil, flows: FlowStatistics? = nil,
                 wafUnavailable: String? = nil, flowsUnavailable: String? = nil) {

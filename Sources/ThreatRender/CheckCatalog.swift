@@ -121,6 +121,21 @@ public enum CheckCatalog {
               fullDescription: "Two or more manifests of the policy source define the same kind and name in the same namespace. Kubernetes keeps one object per name, so only the manifest applied last is in force; the others describe policies that do not exist. The value is the number of manifests.",
               help: "Rename one of them or merge their rules, then check what is deployed with `kubectl -n NAMESPACE get networkpolicy NAME -o yaml` (or `ciliumnetworkpolicy`).",
               section: "policies", defaultSeverity: .warning),
+        Check(id: "input.unreadable", name: "InputUnreadable",
+              shortDescription: "A configured source read input and could use none of it",
+              fullDescription: "A WAF, flow or policy source was given input that was not empty (lines, documents, series or objects) and understood no record of it, so its section does not describe that input. The report is partial (exit 3) whatever --fail-on says. See docs/data-quality.md.",
+              help: "Read the first skipped places in the coverage line under the section's heading and in the evidence appendix, then fix the input or its format setting, e.g. look at the first lines with `head -n 3 /var/log/nginx/access.log` and compare them with the formats in docs/waf.md; run `threat-report report --verbose` to see every skip reason.",
+              section: "input", defaultSeverity: .critical),
+        Check(id: "input.partially_read", name: "InputPartiallyRead",
+              shortDescription: "A source skipped or could not attribute part of its input",
+              fullDescription: "More than thresholds.max_skipped_share (default 1%) of an input's records were skipped (unreadable lines, broken documents, non-finite samples) or belonged to no environment, so the figures leave them out. See docs/data-quality.md.",
+              help: "Look at the skip reasons and first places in the coverage line under the section's heading (e.g. `sed -n 12p FILE` for FILE:12); fix the input, or raise `thresholds.max_skipped_share` if the loss is expected.",
+              section: "input", defaultSeverity: .warning),
+        Check(id: "input.no_denominator", name: "RatioWithoutDenominator",
+              shortDescription: "A ratio has records above the line and none below it",
+              fullDescription: "The WAF logged anomalous requests while no request was counted (no access log configured, or none of its lines in the window and of the environment), so the anomalous ratio is n/a rather than 0%.",
+              help: "Configure the access log beside the audit log (`access_log:` under `waf: files:`), or check that the ingress access logs reach Elasticsearch.",
+              section: "input", defaultSeverity: .warning),
     ]
 
     /// The known checks, then any other finding id of the report in order of first appearance.
@@ -151,6 +166,9 @@ public enum CheckCatalog {
         case "waf": (env.waf.status, env.waf.error)
         case "flows": (env.flows.status, env.flows.error)
         case "policies": (env.policies.status, env.policies.error)
+        // The input checks read every section: they ran when any source answered.
+        case "input": [env.waf.status, env.flows.status, env.policies.status].contains { $0 == .ok || $0 == .partial }
+            ? (.ok, nil) : (.notConfigured, "no source answered for this environment")
         default: nil
         }
     }

@@ -106,6 +106,41 @@ public enum MarkdownEscaper {
     }
 }
 
+/// A CommonMark code span for the tool's own commands and check ids: the fence is one backtick
+/// longer than the longest backtick run inside, padded with a space on both sides when the
+/// content starts or ends with a backtick (or a space, which CommonMark would strip), so the
+/// content renders verbatim: no backslash escape shows, and nothing inside is markup. Line
+/// breaks become spaces (a span cannot hold one in a list item or a table).
+public enum MarkdownCode {
+    public static func span(_ s: String) -> String {
+        var content = ""
+        for c in s { content.append(c == "\n" || c == "\r" ? " " : c) }
+        var longest = 0, run = 0
+        for c in content {
+            if c == "`" {
+                run += 1
+                longest = max(longest, run)
+            } else {
+                run = 0
+            }
+        }
+        let fence = String(repeating: "`", count: longest + 1)
+        let pad = content.first == "`" || content.last == "`" || (content.first == " " && content.last == " " && content.contains { $0 != " " })
+        return pad ? "\(fence) \(content) \(fence)" : "\(fence)\(content)\(fence)"
+    }
+}
+
+/// Kubernetes names as the API accepts them.
+public enum KubernetesName {
+    /// An RFC 1123 DNS label (a namespace): 1–63 of `a-z`, `0-9`, `-`, starting and ending alphanumeric.
+    public static func isLabel(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard (1...63).contains(u.count) else { return false }
+        func alnum(_ c: UInt8) -> Bool { (0x61...0x7A).contains(c) || (0x30...0x39).contains(c) }
+        return alnum(u.first!) && alnum(u.last!) && u.allSatisfy { alnum($0) || $0 == 0x2D }
+    }
+}
+
 /// Escaping for XML text and attribute values (SARIF is JSON; JUnit is XML).
 public enum XMLEscaper {
     public static func escape(_ s: String) -> String {

@@ -26,7 +26,7 @@ public enum ReportJSON {
             ("title", .string(r.title)),
             ("window", .object([("from", t(r.window.from)), ("to", t(r.window.to)), ("interval", .string(r.window.interval.rawValue))])),
             ("timezone", .string(r.timezone)),
-            ("status", .string(r.isPartial ? "partial" : "complete")),
+            ("status", .string(r.status)),
             ("environments", .array(r.environments.map(environment))),
             ("findings", .array(r.findings.map(finding))),
             ("config_sha256", opt(r.configDigest)),
@@ -37,7 +37,29 @@ public enum ReportJSON {
         var pairs: [(String, JSONValue)] = [("status", .string(s.status.rawValue)), ("error", opt(s.error))]
         if let v = s.value { pairs += body(v) }
         pairs.append(("warnings", .array(s.warnings.map { .string($0) })))
+        pairs.append(("coverage", s.coverage.map(coverage) ?? .null))
         return .object(pairs)
+    }
+
+    /// What a source read (docs/data-quality.md); absent figures are null.
+    static func coverage(_ c: SourceCoverage) -> JSONValue {
+        func on(_ v: Int?) -> JSONValue { v.map(n) ?? .null }
+        return .object([
+            ("source", .string(c.source)),
+            ("read", n(c.read)), ("skipped", n(c.skipped)), ("unattributed", n(c.unattributed)),
+            ("inputs", .array(c.inputs.map { i in .object([
+                ("name", .string(i.name)), ("unit", .string(i.unit)),
+                ("files", on(i.files)), ("bytes", on(i.bytes)), ("documents", on(i.documents)),
+                ("read", n(i.read)), ("parsed", n(i.parsed)), ("invalid", n(i.invalid)),
+                ("in_window", on(i.inWindow)), ("attributed", on(i.attributed)),
+                ("other_environment", n(i.otherEnvironment)), ("unattributed", n(i.unattributed)),
+                ("samples", on(i.samples)), ("buckets", on(i.buckets)),
+                ("skipped", .array(i.skipped.map { .object([("reason", .string($0.reason)), ("count", n($0.count))]) })),
+                ("examples", .array(i.examples.map { .object([("place", .string($0.place)), ("reason", .string($0.reason)), ("value", opt($0.value))]) })),
+                ("first_time", i.firstTime.map(t) ?? .null), ("last_time", i.lastTime.map(t) ?? .null),
+            ]) })),
+            ("notes", .array(c.notes.map { .string($0) })),
+        ])
     }
 
     static func ranked(_ items: [RankedCount], key: String) -> JSONValue {
@@ -144,10 +166,13 @@ public enum ReportJSON {
                 ("top_rules", .array(w.topRules.map { .object([("id", .string($0.key)), ("count", n($0.count))]) })),
                 ("top_clients", ranked(w.topClients, key: "ip")),
             ] }, p.wafUnavailable)),
+            ("waf_coverage", p.wafCoverage.map(coverage) ?? .null),
             ("flows", part(p.flows.map { f in [
                 ("total", n(f.counts.total)), ("forwarded", n(f.counts.forwarded)), ("dropped", n(f.counts.dropped)),
                 ("dropped_ratio", .number(f.counts.droppedRatio)),
             ] }, p.flowsUnavailable)),
+            ("flows_coverage", p.flowsCoverage.map(coverage) ?? .null),
+            ("not_covered", .bool(p.notCovered)),
         ])
     }
 

@@ -15,7 +15,7 @@ extension PDFReport {
         }
         y = paragraph([TextRun("Window \(time(report.window.from)) – \(time(report.window.to)) (\(WindowText.human(report.window)), \(report.window.interval.rawValue) buckets)")],
                       x: left, y: y, width: contentWidth, PDFStyle.body)
-        y = paragraph([TextRun("Generated \(time(report.generatedAt)) by \(ToolInfo.name) \(report.toolVersion). Report status: \(report.isPartial ? "partial, a source failed" : "complete").")],
+        y = paragraph([TextRun("Generated \(time(report.generatedAt)) by \(ToolInfo.name) \(report.toolVersion). Report status: \(PDFReport.statusText(report)).")],
                       x: left, y: y, width: contentWidth, PDFStyle.small)
         y += 14
 
@@ -38,15 +38,15 @@ extension PDFReport {
             let worst = report.worstSeverity(for: env.name)
             rows.append([
                 Sanitize.text(env.name, max: 80),
-                env.isPartial ? "PARTIAL" : (worst?.rawValue.uppercased() ?? "OK"),
+                report.isPartial(env) ? "PARTIAL" : (worst?.rawValue.uppercased() ?? "OK"),
                 env.waf.value.map { NumberText.grouped($0.totalRequests) } ?? "–",
-                env.waf.value.map { Percent.whole($0.anomalousRatio) } ?? "–",
+                env.waf.value.map(RatioText.anomalous) ?? "–",
                 env.flows.value.map { NumberText.grouped($0.counts.total) } ?? "–",
-                env.flows.value.map { Percent.whole($0.counts.droppedRatio) } ?? "–",
+                env.flows.value.map { RatioText.dropped($0.counts) } ?? "–",
                 env.policies.value.map { "\($0.items.filter { $0.valid && $0.enabled }.count) of \($0.items.count)" } ?? "–",
                 "\(report.findings(for: env.name).count)",
             ])
-            colors.append(env.isPartial ? PDFStyle.partial : PDFStyle.color(worst))
+            colors.append(report.isPartial(env) ? PDFStyle.partial : PDFStyle.color(worst))
         }
         let maxRows = max(1, Int((bottomLimit - y - 200) / 16))
         let shown = Array(rows.prefix(maxRows))
@@ -60,12 +60,15 @@ extension PDFReport {
         y += 22
 
         // Sources that failed, then the start of the findings list.
-        let failed = report.environments.flatMap { e -> [String] in
+        var failed = report.environments.flatMap { e -> [String] in
             let sections: [(String, SectionStatus, String?)] = [("waf", e.waf.status, e.waf.error), ("flows", e.flows.status, e.flows.error),
                                                                 ("policies", e.policies.status, e.policies.error)]
             return sections.filter { $0.1 == .unavailable || $0.1 == .partial }.map {
                 "\(Sanitize.text(e.name, max: 60))/\($0.0) \($0.1 == .partial ? "possibly incomplete" : "unavailable"): \(Sanitize.text($0.2 ?? "", max: 300))"
             }
+        }
+        failed += report.findings.filter { $0.id == InputCheck.unreadable }.map { f in
+            "\(Sanitize.text(f.environment, max: 60))/\(Sanitize.text(f.subject ?? "", max: 80)): \(Sanitize.text(f.title, max: 200))"
         }
         if !failed.isEmpty, y < bottomLimit - 80 {
             y = heading("Sources that failed", y: y)
@@ -168,14 +171,15 @@ extension PDFReport {
         startPage()
         var y = PDFStyle.top + 8
         let worst = report.worstSeverity(for: env.name)
-        let status = env.isPartial ? "PARTIAL" : (worst?.rawValue.uppercased() ?? "OK")
+        let partial = report.isPartial(env)
+        let status = partial ? "PARTIAL" : (worst?.rawValue.uppercased() ?? "OK")
         let bw = badgeWidth(status)
-        badge(status, x: left + contentWidth - bw, y: y - 3, color: env.isPartial ? PDFStyle.partial : PDFStyle.color(worst))
+        badge(status, x: left + contentWidth - bw, y: y - 3, color: partial ? PDFStyle.partial : PDFStyle.color(worst))
         doc.text("Environment: \(Sanitize.text(env.name, max: 80))", x: left, y: y, TextStyle(size: 16, bold: true), maxWidth: contentWidth - bw - 12)
         y += 16
         var sub = "Namespace \(Sanitize.text(env.namespace, max: 80))"
         if !env.hosts.isEmpty { sub += " · hosts \(env.hosts.map { Sanitize.text($0, max: 120) }.joined(separator: ", "))" }
-        sub += " · \(report.findings(for: env.name).count) finding(s)"
+        sub += " · " + CoverageText.plural(report.findings(for: env.name).count, "finding")
         doc.text(sub, x: left, y: y, PDFStyle.small, maxWidth: contentWidth)
         y += 16
 
@@ -183,10 +187,10 @@ extension PDFReport {
         let gap = 10.0, panelW = (contentWidth - 2 * gap) / 3, panelH = 62.0
         let panels: [(String, [(String, String)], String?)] = [
             ("WAF", env.waf.value.map { w in [("Requests", NumberText.grouped(w.totalRequests)),
-                                             ("Anomalous (\(Percent.whole(w.anomalousRatio)))", NumberText.grouped(w.anomalousRequests))] } ?? [],
+                                             ("Anomalous (\(RatioText.anomalous(w)))", NumberText.grouped(w.anomalousRequests))] } ?? [],
              sectionNote(env.waf.status, env.waf.error, notConfigured: "Web application firewall not detected")),
             ("Flows", env.flows.value.map { f in [("Flows", NumberText.grouped(f.counts.total)),
-                                                 ("Dropped (\(Percent.whole(f.counts.droppedRatio)))", NumberText.grouped(f.counts.dropped))] } ?? [],
+                                                 ("Dropped (\(RatioText.dropped(f.counts)))", NumberText.grouped(f.counts.dropped))] } ?? [],
              sectionNote(env.flows.status, env.flows.error, notConfigured: "No flow source configured")),
             ("Policies", env.policies.value.map { p in [("Enforced", "\(p.items.filter { $0.valid && $0.enabled }.count) of \(p.items.count)"),
                                                        ("Invalid / disabled", "\(p.items.filter { !$0.valid }.count) / \(p.items.filter { $0.valid && !$0.enabled }.count)")] } ?? [],
@@ -226,13 +230,20 @@ extension PDFReport {
                           maxLines: 4) + 4
         }
 
+        // What each source read (docs/data-quality.md).
+        for (name, coverage) in [("WAF", env.waf.coverage), ("Flows", env.flows.coverage), ("Policies", env.policies.coverage)] {
+            guard let coverage else { continue }
+            y = paragraph([TextRun("\(name) read: " + Sanitize.text(CoverageText.line(coverage), max: 600))], x: left, y: y,
+                          width: contentWidth, PDFStyle.small, maxLines: 3) + 2
+        }
+        y += 4
+
         y = charts(index: index, y: y, policyRows: env.policies.value?.items.count ?? 0) + 8
 
         // Policies, as many as fit.
         guard let policies = env.policies.value, !policies.items.isEmpty, y < bottomLimit - 50 else { return }
         y = heading("Network policies", y: y + 6)
-        let fit = max(1, Int((bottomLimit - y - 30) / 16))
-        let items = policies.items.count > fit ? Array(policies.items.prefix(fit - 1)) : policies.items
+        let items = policies.items
         let rows = items.map { p in
             [Sanitize.text(p.name, max: 120), Sanitize.text(p.kind?.rawValue ?? p.kindText, max: 64),
              !p.valid ? "INVALID" : p.enabled ? "ENFORCED" : "DISABLED",
@@ -240,10 +251,13 @@ extension PDFReport {
              Sanitize.text((p.origin as NSString).lastPathComponent, max: 200)]
         }
         let colors = items.map { p in !p.valid ? PDFStyle.color(.critical) : p.enabled ? PDFStyle.color(nil) : PDFStyle.color(.warning) }
-        y = table(header: ["Name", "Kind", "Status", "Rules", "Source"], rows: rows, widths: [0.27, 0.27, 0.13, 0.13, 0.20], y: y,
-                  badgeColumn: 2, badgeColors: colors)
-        if items.count < policies.items.count {
-            doc.text("… and \(policies.items.count - items.count) more policies: see report.html or report.json.", x: left, y: y + 13, PDFStyle.small)
+        // Names wrap rather than being cut: two policies may differ only in their last characters.
+        let drawn: Int
+        (y, drawn) = wrappedTable(header: ["Name", "Kind", "Status", "Rules", "Source"], rows: rows, widths: [0.30, 0.24, 0.13, 0.13, 0.20],
+                                  y: y, wrap: [0, 1, 4], badgeColumn: 2, badgeColors: colors, until: bottomLimit - 18, lastRoom: 16)
+        if drawn < policies.items.count {
+            doc.text("… and \(CoverageText.plural(policies.items.count - drawn, "more policy", "more policies")): see report.html or report.json.",
+                     x: left, y: y + 13, PDFStyle.small)
         }
     }
 
@@ -281,6 +295,15 @@ extension PDFReport {
             y += height * shrink + gap
         }
         return y
+    }
+
+    /// "complete", "partial: a source failed or read nothing usable", "incomplete: part of an input was skipped".
+    static func statusText(_ report: Report) -> String {
+        switch report.status {
+        case "partial": "partial (a source failed or read nothing usable)"
+        case "incomplete": "incomplete (part of an input was skipped)"
+        default: "complete"
+        }
     }
 
     /// Bars drawn per bar chart in the PDF; the rest are in report.html and report.json.

@@ -171,4 +171,43 @@ final class PDFReport {
         }
         return cy
     }
+
+    /// A table whose `wrap` columns wrap (up to 5 lines, never cut to one) instead of being
+    /// truncated; rows are drawn while they end above `until` (the last row may also use
+    /// `lastRoom` more: the room kept for an "… and N more" note it makes unnecessary). Returns the
+    /// y below the last row and how many rows were drawn.
+    func wrappedTable(header: [String], rows: [[String]], widths: [Double], y: Double, wrap: Set<Int>,
+                      badgeColumn: Int? = nil, badgeColors: [RGB] = [], until: Double, lastRoom: Double = 0) -> (y: Double, drawn: Int) {
+        let xs = widths.reduce(into: [left]) { $0.append($0.last! + $1 * contentWidth) }
+        let rowH = 16.0, lineH = 11.0
+        doc.fillRect(x: left, y: y, width: contentWidth, height: rowH, PDFStyle.tint)
+        for (c, h) in header.enumerated() { doc.text(h, x: xs[c] + 5, y: y + 11, PDFStyle.label) }
+        var cy = y + rowH
+        var drawn = 0
+        for (r, row) in rows.enumerated() {
+            var cells: [[[TextRun]]] = []
+            for (c, cell) in row.enumerated() {
+                let style = c == 0 ? TextStyle(size: 9, bold: true) : TextStyle(size: 9)
+                cells.append(wrap.contains(c) ? Array(doc.wrap([TextRun(cell)], maxWidth: xs[c + 1] - xs[c] - 10, style).prefix(5)) : [])
+            }
+            let lines = max(1, cells.map(\.count).max() ?? 1)
+            let h = rowH + Double(lines - 1) * lineH
+            guard cy + h <= until + (r == rows.count - 1 ? lastRoom : 0) else { break }
+            for (c, cell) in row.enumerated() {
+                let w = xs[c + 1] - xs[c] - 10
+                let style = c == 0 ? TextStyle(size: 9, bold: true) : TextStyle(size: 9)
+                if c == badgeColumn, r < badgeColors.count {
+                    badge(cell, x: xs[c] + 5, y: cy + 11.5, color: badgeColors[r])
+                } else if wrap.contains(c) {
+                    for (k, line) in cells[c].enumerated() { doc.draw(line, x: xs[c] + 5, y: cy + 11.5 + Double(k) * lineH, style) }
+                } else {
+                    doc.text(cell, x: xs[c] + 5, y: cy + 11.5, style, maxWidth: w)
+                }
+            }
+            cy += h
+            drawn += 1
+            doc.line(x0: left, y0: cy, x1: left + contentWidth, y1: cy, PDFStyle.rule, lineWidth: 0.5)
+        }
+        return (cy, drawn)
+    }
 }

@@ -18,7 +18,7 @@ public enum ReportViewModel {
         var summary: [Node] = []
         for (i, env) in report.environments.enumerated() {
             let worst = report.worstSeverity(for: env.name)
-            let badge = env.isPartial ? ("partial", "Partial data") : worst.map { ($0.rawValue, $0.rawValue.capitalized) } ?? ("ok", "OK")
+            let badge = report.isPartial(env) ? ("partial", "Partial data") : worst.map { ($0.rawValue, $0.rawValue.capitalized) } ?? ("ok", "OK")
             let myCharts = charts.filter { $0.environmentIndex == i }
             func chart(_ kind: String) -> Node? {
                 guard let c = myCharts.first(where: { $0.kind == kind }) else { return nil }
@@ -27,28 +27,31 @@ public enum ReportViewModel {
             var row: Node = ["name": Sanitize.text(env.name, max: 80), "anchor": "env-\(slugs[i])", "badge_class": badge.0,
                              "badge_text": badge.1, "findings": report.findings(for: env.name).count]
             row["requests"] = env.waf.value.map { NumberText.grouped($0.totalRequests) } ?? "–"
-            row["anomalous"] = env.waf.value.map { Percent.whole($0.anomalousRatio) } ?? "–"
+            row["anomalous"] = env.waf.value.map(RatioText.anomalous) ?? "–"
             row["flows"] = env.flows.value.map { NumberText.grouped($0.counts.total) } ?? "–"
-            row["dropped"] = env.flows.value.map { Percent.whole($0.counts.droppedRatio) } ?? "–"
+            row["dropped"] = env.flows.value.map { RatioText.dropped($0.counts) } ?? "–"
             row.merge(trendRow(env)) { _, new in new }
             row["policies"] = env.policies.value.map { "\($0.items.filter { $0.valid && $0.enabled }.count) of \($0.items.count) enforced" } ?? "–"
             summary.append(row)
 
             var e: Node = row
             e["namespace"] = Sanitize.text(env.namespace, max: 80)
-            e["hosts"] = env.hosts.map { Sanitize.text($0, max: 120) }.joined(separator: ", ")
+            // A label with no value is left out ("· hosts" alone says nothing).
+            if !env.hosts.isEmpty { e["hosts"] = env.hosts.map { Sanitize.text($0, max: 120) }.joined(separator: ", ") }
             e["waf"] = section(env.waf, empty: "Web application firewall not detected: no WAF source is configured for this environment.") { w in
                 var n: Node = [
                     "total": NumberText.grouped(w.totalRequests), "anomalous": NumberText.grouped(w.anomalousRequests),
-                    "ratio": Percent.whole(w.anomalousRatio), "chart": chart("waf") as Any,
+                    "ratio": RatioText.anomalous(w), "chart": chart("waf") as Any,
                     "top_rules": w.topRules.map { r in
                         ["id": Sanitize.text(r.key, max: 20), "category": CRSCategory(ruleID: r.key).title,
                          "message": Sanitize.text(r.label ?? "", max: 160), "count": NumberText.grouped(r.count)]
                     },
                     "top_clients": w.topClients.map { ["key": Sanitize.text($0.key, max: 64), "count": NumberText.grouped($0.count)] },
                     "top_uris": w.topURIs.map { ["key": Sanitize.text($0.key, max: 160), "count": NumberText.grouped($0.count)] },
-                    "engine_modes": w.engineModes.map { "\(Sanitize.text($0.key, max: 32)) (\(NumberText.grouped($0.count)))" }.joined(separator: ", "),
                 ]
+                if !w.engineModes.isEmpty {
+                    n["engine_modes"] = w.engineModes.map { "\(Sanitize.text($0.key, max: 32)) (\(NumberText.grouped($0.count)))" }.joined(separator: ", ")
+                }
                 n["has_rules"] = !w.topRules.isEmpty
                 n["has_clients"] = !w.topClients.isEmpty
                 n["has_uris"] = !w.topURIs.isEmpty
@@ -68,11 +71,11 @@ public enum ReportViewModel {
             e["flows"] = section(env.flows, empty: "No flow source is configured for this environment.") { f in
                 var n: Node = [
                     "total": NumberText.grouped(f.counts.total), "forwarded": NumberText.grouped(f.counts.forwarded),
-                    "dropped": NumberText.grouped(f.counts.dropped), "ratio": Percent.whole(f.counts.droppedRatio),
+                    "dropped": NumberText.grouped(f.counts.dropped), "ratio": RatioText.dropped(f.counts),
                     "in_total": NumberText.grouped(f.inbound.total), "in_dropped": NumberText.grouped(f.inbound.dropped),
-                    "in_ratio": Percent.whole(f.inbound.droppedRatio),
+                    "in_ratio": RatioText.dropped(f.inbound),
                     "out_total": NumberText.grouped(f.outbound.total), "out_dropped": NumberText.grouped(f.outbound.dropped),
-                    "out_ratio": Percent.whole(f.outbound.droppedRatio), "chart": chart("flows") as Any,
+                    "out_ratio": RatioText.dropped(f.outbound), "chart": chart("flows") as Any,
                     "drops_chart": chart("drops") as Any,
                     "top_drop_reasons": f.topDropReasons.map { ["key": Sanitize.text($0.key, max: 64), "count": NumberText.grouped($0.count)] },
                     "top_dropped_pairs": f.topDroppedPairs.map { ["key": Sanitize.text($0.key, max: 160), "count": NumberText.grouped($0.count)] },
@@ -122,9 +125,15 @@ public enum ReportViewModel {
                     },
                     "has_predefined_missing": !p.predefinedNotDeployed.isEmpty,
                     "predefined_command": "threat-report policy predefined NAME --namespace \(Sanitize.text(env.namespace, max: 80))",
+                    // A code span only for a namespace the config accepts (a DNS label): other text stays escaped data.
+                    "predefined_command_md": KubernetesName.isLabel(env.namespace)
+                        ? MarkdownCode.span("threat-report policy predefined NAME --namespace \(env.namespace)")
+                        : MarkdownEscaper.escape("threat-report policy predefined NAME --namespace \(Sanitize.text(env.namespace, max: 80))"),
                 ]
             }
             e["thresholds"] = thresholdsText(env.thresholds)
+            e["coverage"] = CoverageView.rows(env)
+            e["has_coverage"] = !(e["coverage"] as! [Node]).isEmpty
             e["evidence"] = env.evidence.map { ev -> Node in
                 ["section": ev.section, "source": Sanitize.text(ev.source, max: 400),
                  "query": Sanitize.text(ev.query ?? "", max: 6000, keepNewlines: true), "has_query": ev.query != nil,
@@ -134,7 +143,7 @@ public enum ReportViewModel {
         }
         let findings = report.findings.map { f -> Node in
             [
-                "id": f.id, "severity": f.severity.rawValue, "severity_label": f.severity.rawValue.capitalized,
+                "id": f.id, "id_md": MarkdownCode.span(f.id), "severity": f.severity.rawValue, "severity_label": f.severity.rawValue.capitalized,
                 "environment": Sanitize.text(f.environment, max: 80), "title": Sanitize.text(f.title, max: 200),
                 "value": f.value.map { f.unit.format($0) } ?? "", "threshold": f.threshold.map { f.unit.format($0) } ?? "",
                 "has_value": f.value != nil, "guidance": Sanitize.text(f.guidance, max: 1200),
@@ -149,7 +158,7 @@ public enum ReportViewModel {
             "from_utc": RFC3339.format(report.window.from), "to_utc": RFC3339.format(report.window.to),
             "interval": report.window.interval.rawValue, "timezone": Sanitize.text(report.timezone, max: 64),
             "length": WindowText.human(report.window),
-            "status": report.isPartial ? "partial" : "complete", "partial": report.isPartial,
+            "status": report.status, "partial": report.isPartial, "complete": report.status == "complete",
             "summary": summary, "environments": envs, "findings": findings, "has_findings": !findings.isEmpty,
             "finding_counts": counts.joined(separator: ", "),
             "tool": ToolInfo.name, "version": ToolInfo.version, "config_digest": report.configDigest ?? "–",
@@ -178,7 +187,10 @@ public enum ReportViewModel {
         var n: Node = ["has_previous": true, "change": parts.isEmpty ? "–" : parts.joined(separator: "; "),
                        "previous_length": WindowText.human(previous.window)]
         if let why = previous.unavailableReason {
-            n["previous_note"] = "previous window: not available (\(Sanitize.text(why, max: 300)))"
+            n["previous_note"] = previous.notCovered ? "previous window: not compared (\(Sanitize.text(why, max: 300)))"
+                : "previous window: not available (\(Sanitize.text(why, max: 300)))"
+            // Files that do not reach back that far are an expected state, not a failure.
+            n["previous_calm"] = previous.notCovered
         }
         return n
     }
@@ -194,6 +206,7 @@ public enum ReportViewModel {
                        "unavailable": s.status == .unavailable, "partial": s.status == .partial, "empty_text": empty,
                        "error": Sanitize.text(s.error ?? "", max: 600),
                        "warnings": s.warnings.map { Sanitize.text($0, max: 400) }, "has_warnings": !s.warnings.isEmpty]
+        if let c = s.coverage { n["coverage"] = Sanitize.text(CoverageText.line(c), max: 1000) }
         if let v = s.value { n.merge(body(v)) { _, new in new } }
         n["ok"] = s.value != nil
         return n
@@ -203,7 +216,7 @@ public enum ReportViewModel {
     /// escaped by the template.
     static func codeSpans(_ text: String) -> [Node] {
         text.split(separator: "`", omittingEmptySubsequences: false).enumerated().compactMap { i, part in
-            part.isEmpty ? nil : ["text": String(part), "code": i % 2 == 1]
+            part.isEmpty ? nil : ["text": String(part), "code": i % 2 == 1, "code_md": MarkdownCode.span(String(part))]
         }
     }
 

@@ -278,9 +278,8 @@ public enum ReportPipeline {
                 if !out.incomplete.isEmpty {
                     let cause = out.incomplete.joined(separator: "; ")
                     logger.error("\(env.name) \(name) partial: \(Sanitize.text(redactor.redact(cause), max: 600))")
-                    return Section(status: .partial, value: out.value, error: cause, warnings: out.warnings)
                 }
-                return .ok(out.value, warnings: out.warnings)
+                return out.section
             } catch {
                 // A network failure at or after the deadline is reported as the deadline, its real cause.
                 let cause = deadline.passed && !local ? deadline.cause : HTTPClient.scrub(error.description)
@@ -307,7 +306,7 @@ public enum ReportPipeline {
                 try plan("policies").run(live: c.isLive, fetch: { () throws(SourceError) in try policySource(c, shared: sharedPolicies).fetch(ctx) },
                                          replay: { (folder, rec) throws(SourceError) in
                     let origins = rec.origins(in: RecordingFolder(path: folder), names: ReplayPolicySource.answers)
-                    return try ReplayPolicySource(path: folder, origins: origins).fetch(ctx)
+                    return try ReplayPolicySource(path: folder, origins: origins, liveName: c.isLive ? "kubernetes" : nil).fetch(ctx)
                 })
             } } ?? .notConfigured
         }
@@ -346,8 +345,11 @@ public enum ReportPipeline {
                                 deadline: deadline, redactor: redactor)
         func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
         var evidence: [EvidenceItem] = []
+        var coverage: SourceCoverage?
+        var notCovered = false
         func run<V>(_ name: String, replay: String?, empty: (V) -> Bool,
                     _ fetch: () throws(SourceError) -> SourceOutput<V>) -> (V?, String?) {
+            coverage = nil
             if let replay, !FileManager.default.fileExists(atPath: replay + "/previous") {
                 let why = "no recording of the previous window (\(replay)/previous is missing)"
                 logger.info("\(env.name) \(name) previous window: not available: \(Sanitize.text(redactor.redact(why), max: 400))")
@@ -357,10 +359,22 @@ public enum ReportPipeline {
             if deadline.passed { return (nil, deadline.cause) }
             do {
                 let out = try fetch()
+                coverage = out.coverage
                 for w in out.warnings { logger.debug("\(env.name) \(name) previous window: \(Sanitize.text(redactor.redact(w), max: 400))") }
                 if !out.incomplete.isEmpty {
                     why = "the engine's answer may be incomplete: " + out.incomplete.joined(separator: "; ")
                 } else if empty(out.value) {
+                    if let first = out.coverage?.firstTime, first > window.from {
+                        // File sources: the same files, which do not reach back that far. Expected, not a fault.
+                        notCovered = true
+                        let why = "the input holds nothing before \(RFC3339.format(first)), so it does not cover that window"
+                        logger.info("\(env.name) \(name) previous window: not covered: \(why)")
+                        return (nil, why)
+                    }
+                    if let c = out.coverage, c.read == 0, c.source == "files" || c.source == "hubble" {
+                        notCovered = true
+                        return (nil, "the input holds no record at all")
+                    }
                     why = "no data for that window (it may have expired from the engine)"
                 } else {
                     evidence += out.evidence.map { e in
@@ -387,6 +401,7 @@ public enum ReportPipeline {
                 try plan("waf").run(live: c.isLive, fetch: { () throws(SourceError) in try source.fetch(ctx) },
                                     replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedWAF(c, folder: folder).fetch(ctx) })
             }
+            previous.wafCoverage = coverage
         }
         if flowsNeeded, let c = env.flows {
             var replay: String?
@@ -398,6 +413,11 @@ public enum ReportPipeline {
                 try plan("flows").run(live: c.isLive, fetch: { () throws(SourceError) in try source.fetch(ctx) },
                                       replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedFlows(c, folder: folder).fetch(ctx) })
             }
+            previous.flowsCoverage = coverage
+        }
+        // "Not covered" is calm only when no comparison failed for another reason.
+        previous.notCovered = notCovered && [previous.wafUnavailable, previous.flowsUnavailable].allSatisfy { why in
+            why == nil || why!.hasPrefix("the input ")
         }
         return (previous, evidence)
     }
@@ -417,7 +437,11 @@ public enum ReportPipeline {
                 [("waf", e.waf.status), ("flows", e.flows.status), ("policies", e.policies.status)]
                     .filter { $0.1 == .unavailable || $0.1 == .partial }.map { "\(Sanitize.text(e.name, max: 60))/\($0.0)" }
             }
-            reason = "exit 3: partial report, unavailable: \(failed.joined(separator: ", "))"
+            let unreadable = report.findings.filter { $0.id == InputCheck.unreadable }.map { f in
+                "\(Sanitize.text(f.environment, max: 60))/\(Sanitize.text(f.subject ?? "", max: 60))"
+            }
+            reason = "exit 3: partial report" + (failed.isEmpty ? "" : ", unavailable: \(failed.joined(separator: ", "))")
+                + (unreadable.isEmpty ? "" : ", unreadable input: \(unreadable.joined(separator: ", "))")
         case ExitCode.findings: reason = "exit 1: findings at or above --fail-on \(failOn?.rawValue ?? "")"
         default: reason = "exit 0"
         }

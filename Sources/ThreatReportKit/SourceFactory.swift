@@ -35,7 +35,7 @@ public enum SourceFactory {
     static func recordedWAF(_ config: WAFSourceConfig, folder: String) -> any WAFSource {
         let place = "recording \(folder)"
         if case let .elasticsearch(settings) = config {
-            return RangeCheckedWAFSource(inner: ReplayWAFSource(path: folder, queries: WAFQueries(settings: settings)), place: place)
+            return RangeCheckedWAFSource(inner: ReplayWAFSource(path: folder, queries: WAFQueries(settings: settings), liveName: "elasticsearch"), place: place)
         }
         return RangeCheckedWAFSource(inner: ReplayWAFSource(path: folder), place: place)
     }
@@ -43,7 +43,7 @@ public enum SourceFactory {
     static func recordedFlows(_ config: FlowSourceConfig, folder: String) -> any FlowSource {
         let place = "recording \(folder)"
         if case let .prometheus(settings) = config {
-            return RangeCheckedFlowSource(inner: ReplayFlowSource(path: folder, queries: FlowQueries(settings: settings)), place: place)
+            return RangeCheckedFlowSource(inner: ReplayFlowSource(path: folder, queries: FlowQueries(settings: settings), liveName: "prometheus"), place: place)
         }
         return RangeCheckedFlowSource(inner: ReplayFlowSource(path: folder), place: place)
     }

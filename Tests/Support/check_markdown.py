@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Renders Markdown with markdown-it-py (CommonMark + GFM tables and strikethrough) and prints, as
 JSON: raw-HTML tokens, link and image targets, each table's shape (cells per row as rendered and
-unescaped pipes per source line) and the rendered text (one inline token a line)."""
+unescaped pipes per source line), the rendered text (one inline token a line) and every code
+span's content."""
 import json, sys
 from markdown_it import MarkdownIt
 
@@ -9,7 +10,7 @@ src = open(sys.argv[1], encoding="utf-8").read()
 md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 tokens = md.parse(src)
 lines = src.split("\n")
-out = {"html": [], "links": [], "images": [], "tables": [], "text": [], "headings": []}
+out = {"html": [], "links": [], "images": [], "tables": [], "text": [], "headings": [], "code": []}
 
 def pipes(line):
     n, i, bs = 0, 0, 0
@@ -49,6 +50,8 @@ for i, t in enumerate(tokens):
                 out["images"].append(c.attrs.get("src", ""))
             if c.type in ("text", "code_inline"):
                 parts.append(c.content)
+            if c.type == "code_inline":
+                out["code"].append(c.content)
             if c.type in ("softbreak", "hardbreak"):
                 parts.append(" ")
         out["text"].append("".join(parts))

@@ -117,9 +117,29 @@ import ThreatModel
         #expect(monthTicks.count <= 9 && monthTicks.first?.1 == "Nov 19" && monthTicks.last?.1 == "Dec 17")
         let year = TimeWindow(from: nov19, to: nov19.addingTimeInterval(365 * 86400), interval: .day)
         let yearTicks = AxisLabels.timeTicks(window: year, timeZone: utc, maxTicks: 8)
-        #expect(yearTicks.count <= 8 && yearTicks.first?.1 == "Jan 1")
+        // A year-long axis names the year: the first month tick and the first of each new year.
+        #expect(yearTicks.count <= 8 && yearTicks.first?.1 == "Jan 2027")
+        #expect(yearTicks.dropFirst().allSatisfy { !$0.1.contains("20") })
 
         let zero = TimeWindow(from: nov19, to: nov19, interval: .hour)
         #expect(AxisLabels.timeTicks(window: zero, timeZone: utc, maxTicks: 5).map(\.1) == ["00:00"])
+    }
+
+    @Test("Multi-year axis: a window across a year boundary names the year on the first tick and at the new year")
+    func multiYearAxis() {
+        let dec = RFC3339.parse("2026-12-20T00:00:00Z")!
+        let twoWeeks = TimeWindow(from: dec, to: dec.addingTimeInterval(21 * 86400), interval: .day)
+        let days = AxisLabels.timeTicks(window: twoWeeks, timeZone: utc, maxTicks: 12).map(\.1)
+        #expect(days.first == "Dec 20 2026")
+        #expect(days.contains { $0.hasPrefix("Jan") && $0.hasSuffix(" 2027") })
+        #expect(days.filter { $0.contains(" 20") }.count == 2, "the year only where it changes: \(days)")
+        let newYearsEve = RFC3339.parse("2026-12-31T12:00:00Z")!
+        let night = TimeWindow(from: newYearsEve, to: newYearsEve.addingTimeInterval(86400), interval: .hour)
+        let hours = AxisLabels.timeTicks(window: night, timeZone: utc, maxTicks: 9).map(\.1)
+        #expect(hours.first == "Dec 31 2026 12:00" && hours.contains("Jan 1 2027 00:00"))
+        let twoYears = TimeWindow(from: dec, to: dec.addingTimeInterval(730 * 86400), interval: .day)
+        let months = AxisLabels.timeTicks(window: twoYears, timeZone: utc, maxTicks: 8).map(\.1)
+        #expect(months.contains("Jan 2027") || months.first?.hasSuffix("2027") == true)
+        #expect(months.contains { $0.hasSuffix("2028") })
     }
 }

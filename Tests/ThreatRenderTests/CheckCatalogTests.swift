@@ -10,7 +10,7 @@ struct CheckCatalogTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let dir = root.appendingPathComponent("Sources/ThreatAnalysis")
         var ids = Set<String>()
-        let regex = try NSRegularExpression(pattern: #"id: "((?:waf|flows|policies)\.[a-z_]+)""#)
+        let regex = try NSRegularExpression(pattern: #"id: "((?:waf|flows|policies|input)\.[a-z_]+)""#)
         for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasSuffix(".swift") {
             let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
             for m in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {

@@ -40,11 +40,24 @@ public struct SourceOutput<Value: Sendable>: Sendable {
     public var warnings: [String]
     /// Why the answer may be incomplete (the engine said so); the section is then `partial`.
     public var incomplete: [String]
-    public init(value: Value, evidence: [EvidenceItem] = [], warnings: [String] = [], incomplete: [String] = []) {
+    /// What the source read and used (docs/data-quality.md).
+    public var coverage: SourceCoverage?
+    public init(value: Value, evidence: [EvidenceItem] = [], warnings: [String] = [], incomplete: [String] = [],
+                coverage: SourceCoverage? = nil) {
         self.value = value
         self.evidence = evidence
         self.warnings = warnings
         self.incomplete = incomplete
+        self.coverage = coverage
+    }
+}
+
+extension SourceOutput where Value: Equatable & Codable {
+    /// The report section of this answer: `ok`, or `partial` when the engine said it may be
+    /// incomplete; with the warnings and the coverage.
+    public var section: Section<Value> {
+        incomplete.isEmpty ? .ok(value, warnings: warnings, coverage: coverage)
+            : Section(status: .partial, value: value, error: incomplete.joined(separator: "; "), warnings: warnings, coverage: coverage)
     }
 }
 

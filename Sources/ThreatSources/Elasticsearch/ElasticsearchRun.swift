@@ -27,7 +27,9 @@ struct ElasticsearchRun {
         return a
     }
 
-    func run(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> {
+    /// `coverageSource` names the source in the coverage line (the live source's name when a
+    /// recording of it is replayed, so the replayed report is the recorded one byte for byte).
+    func run(_ context: SourceContext, coverageSource: String = "elasticsearch") throws(SourceError) -> SourceOutput<WAFStatistics> {
         let env = context.environment
         var evidence: [EvidenceItem] = []
         var warnings: [String] = [], incomplete: [String] = []
@@ -74,6 +76,7 @@ struct ElasticsearchRun {
         stats.totalHistory = stats.totalHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
         stats.anomalousHistory = stats.anomalousHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
         evidence.append(EvidenceItem(section: "waf", source: answer.place, query: answer.request.summary, sha256: SHA256Digest.hex(answer.body)))
-        return SourceOutput(value: stats, evidence: evidence, warnings: warnings, incomplete: incomplete)
+        return SourceOutput(value: stats, evidence: evidence, warnings: warnings, incomplete: incomplete,
+                            coverage: MsearchAnswer.coverage(stats, bytes: answer.body.count, source: coverageSource))
     }
 }

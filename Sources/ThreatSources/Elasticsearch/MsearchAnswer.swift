@@ -81,6 +81,17 @@ public enum MsearchAnswer {
         return try buckets(audit, "anomaly_scores", place: place).compactMap { b in Int(b.key).map { (score: $0, count: b.count) } }
     }
 
+    /// What the two searches counted (docs/data-quality.md): documents = `hits.total` of each,
+    /// already selected by window and environment on the engine, with their histogram buckets.
+    public static func coverage(_ stats: WAFStatistics, bytes: Int, source: String) -> SourceCoverage {
+        func input(_ name: String, _ n: Int, _ history: [SeriesPoint<Int>]) -> InputCoverage {
+            InputCoverage(name: name, unit: "documents", read: n, parsed: n, attributed: n, buckets: history.count)
+        }
+        var access = input("access-log documents", stats.totalRequests, stats.totalHistory)
+        access.bytes = bytes
+        return SourceCoverage(source: source, inputs: [access, input("audit-log documents", stats.anomalousRequests, stats.anomalousHistory)])
+    }
+
     /// `type: reason`, then the first root cause and the `caused_by` chain, each with the fields
     /// that say where (index, field, max_buckets): the shape of `search_phase_execution_exception`
     /// ("all shards failed") and of `too_many_buckets_exception` (Elasticsearch reference, "Common

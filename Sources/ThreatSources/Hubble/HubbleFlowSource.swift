@@ -19,20 +19,39 @@ public struct HubbleFlowSource: FlowSource {
         var skipped = 0, tooLong = 0
         var skipPlaces: [String] = [], longPlaces: [String] = []
         var evidence: [EvidenceItem] = []
+        var cover = InputCoverage(name: "flow log", unit: "lines", files: files.count, bytes: 0, read: 0, parsed: 0,
+                                  inWindow: 0, attributed: 0)
         for path in files {
             // The digest covers the file's bytes as stored (compressed for .gz), whatever the lines
             // hold: it equals `sha256sum`, and an unreadable file still gets its own digest.
             var digest = SHA256Digest()
+            if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int { cover.bytes! += size }
             try LineReader(path: path, deadline: context.deadline).forEachLine(onRead: { digest.update($0) }) { lineNo, line in
                 switch line {
                 case .tooLong:
                     tooLong += 1
+                    cover.read += 1
+                    cover.skip("longer than \(InputLimits.describe(bytes: InputLimits.lineBytes))", place: "\(path):\(lineNo)")
                     if longPlaces.count < HubbleFlowSource.reportedSkips { longPlaces.append("\(path):\(lineNo)") }
                 case let .bytes(b):
                     if let f = HubbleFlowSource.parse(b) {
-                        tally.add(f)
+                        cover.read += 1
+                        cover.parsed += 1
+                        if cover.firstTime.map({ f.time < $0 }) ?? true { cover.firstTime = f.time }
+                        if cover.lastTime.map({ f.time > $0 }) ?? true { cover.lastTime = f.time }
+                        switch tally.add(f) {
+                        case .outsideWindow: break
+                        case .otherNamespace:
+                            cover.inWindow! += 1
+                            cover.otherEnvironment += 1
+                        case .counted:
+                            cover.inWindow! += 1
+                            cover.attributed! += 1
+                        }
                     } else if !b.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                         skipped += 1
+                        cover.read += 1
+                        cover.skip("not hubble flow JSON", place: "\(path):\(lineNo)", value: SkipExample.cut(bytes: b))
                         if skipPlaces.count < HubbleFlowSource.reportedSkips { skipPlaces.append("\(path):\(lineNo)") }
                     }
                 }
@@ -46,7 +65,8 @@ public struct HubbleFlowSource: FlowSource {
         if tooLong > 0 {
             warnings.append("skipped \(tooLong) line(s) longer than \(InputLimits.describe(bytes: InputLimits.lineBytes)), first at \(longPlaces.joined(separator: ", "))")
         }
-        return SourceOutput(value: tally.statistics(), evidence: evidence, warnings: tally.capWarnings() + warnings)
+        return SourceOutput(value: tally.statistics(), evidence: evidence, warnings: tally.capWarnings() + warnings,
+                            coverage: SourceCoverage(source: "hubble", inputs: [cover]))
     }
 
     /// The running counts of one environment's flows in the window.
@@ -81,10 +101,14 @@ public struct HubbleFlowSource: FlowSource {
         /// Counts a flow of this environment in the window: inbound when its destination namespace
         /// is the environment's, outbound when its source is (an intra-namespace flow is both, and
         /// counts once in the total).
-        mutating func add(_ f: Flow) {
-            guard f.time >= window.from, f.time < window.to else { return }
+        /// What became of a parsed flow, for the coverage line.
+        enum Outcome { case outsideWindow, otherNamespace, counted }
+
+        @discardableResult
+        mutating func add(_ f: Flow) -> Outcome {
+            guard f.time >= window.from, f.time < window.to else { return .outsideWindow }
             let isIn = f.destinationNamespace == namespace, isOut = f.sourceNamespace == namespace
-            guard isIn || isOut else { return }
+            guard isIn || isOut else { return .otherNamespace }
             all.add(verdict: f.verdict)
             if isIn { inbound.add(verdict: f.verdict) }
             if isOut { outbound.add(verdict: f.verdict) }
@@ -105,6 +129,7 @@ public struct HubbleFlowSource: FlowSource {
             default:
                 break
             }
+            return .counted
         }
 
         /// Counts a flow once for each policy it names (a policy named in both directions once).

@@ -38,6 +38,8 @@ public struct KubernetesPolicySource: PolicySource {
         var items: [PolicyItem] = []
         var notes: [String] = []
         var evidence: [EvidenceItem] = []
+        var cover = PolicyCoverage(name: "policy lists", files: nil)
+        cover.input.bytes = 0
         let folder = context.recording("policies")
         for (name, path, cilium) in KubernetesPolicySource.paths(namespace: ns) {
             var continueToken: String?
@@ -56,6 +58,7 @@ public struct KubernetesPolicySource: PolicySource {
                         notes.append("Cilium is not installed (the API answered \(response.status) for its policy kinds), so only Kubernetes NetworkPolicies apply.")
                     }
                     missing = true
+                    cover.input.bytes! += response.body.count  // as recorded, so a replay counts the same
                     try? folder?.write(name, answer: response.body, request: request)
                     break
                 }
@@ -94,6 +97,7 @@ public struct KubernetesPolicySource: PolicySource {
                 })
             }
             let text = merged.serialized(pretty: true) + "\n"
+            cover.input.bytes! += text.utf8.count  // the joined list, as recorded
             if let folder {
                 do {
                     try folder.write(name, answer: Array(text.utf8), request: RecordedRequest(method: "GET", path: path, params: [["limit", String(KubernetesPolicySource.pageSize)]]))
@@ -102,9 +106,11 @@ public struct KubernetesPolicySource: PolicySource {
                 }
             }
             let loaded = PolicyDocumentLoader.loadDetailed(text: text, origin: HTTPClient.redacted(conn.server + path), namespace: ns)
+            cover.add(loaded, namespace: ns)
             items += loaded.items
             notes += loaded.notes
         }
-        return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence, warnings: conn.warnings)
+        return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence, warnings: conn.warnings,
+                            coverage: SourceCoverage(source: "kubernetes", inputs: [cover.input]))
     }
 }

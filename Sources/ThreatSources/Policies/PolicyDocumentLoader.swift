@@ -21,6 +21,8 @@ public struct PolicyLoadResult: Sendable, Equatable {
     public var notes: [String]
     /// The deadline passed before every document was read: `policies` holds those read before.
     public var cutOff = false
+    /// YAML documents (or JSON answers) in the stream.
+    public var documents = 0
     public init(policies: [LoadedPolicy] = [], notes: [String] = []) {
         self.policies = policies
         self.notes = notes
@@ -54,6 +56,7 @@ public enum PolicyDocumentLoader {
                 result.cutOff = true
                 break
             }
+            result.documents += 1
             var loader = DocumentLoader(origin: origin, chunk: chunk, lineOffset: lineOffset, namespace: namespace)
             loader.run()
             result.policies += loader.policies

@@ -44,6 +44,7 @@ extension PolicyDocumentLoader {
         } else {
             files = [path]
         }
+        var cover = PolicyCoverage(name: "policy manifests", files: files.count)
         for file in files {
             // A single input (a file, a FIFO, stdin) is read and fails with its own cause.
             if isFolder, deadline.passed {
@@ -63,6 +64,7 @@ extension PolicyDocumentLoader {
                 // A folder's entry that is no regular file (a FIFO, a device) is named and skipped.
                 if isFolder, case let .unreadable(_, reason) = error {
                     warnings.append("\(file): skipped, \(reason)")
+                    cover.skipFile(reason, place: file)
                     continue
                 }
                 throw error
@@ -70,13 +72,16 @@ extension PolicyDocumentLoader {
             read += 1
             let origin = file == "-" ? "stdin" : file
             evidence.append(EvidenceItem(section: "policies", source: origin, sha256: SHA256Digest.hex(bytes)))
+            cover.input.bytes! += bytes.count
             let text = String(decoding: bytes, as: UTF8.self)
             guard text.utf8.elementsEqual(bytes) else {
                 if !isFolder { throw .malformed(place: origin, detail: "not UTF-8 text") }
                 warnings.append("\(origin): skipped, not UTF-8 text")
+                cover.skipFile("not UTF-8 text", place: origin)
                 continue
             }
             let r = loadDetailed(text: text, origin: origin, namespace: namespace, deadline: deadline)
+            cover.add(r, namespace: namespace)
             warnings += r.notes
             var elsewhere = 0
             for p in r.policies {
@@ -106,7 +111,8 @@ extension PolicyDocumentLoader {
         if items.isEmpty && !files.isEmpty && incomplete.isEmpty {
             setNotes.append("no network policies found in \(path == "-" ? "stdin" : path)")
         }
-        return SourceOutput(value: PolicySet(items: items, notes: setNotes), evidence: evidence, warnings: warnings, incomplete: incomplete)
+        return SourceOutput(value: PolicySet(items: items, notes: setNotes), evidence: evidence, warnings: warnings, incomplete: incomplete,
+                            coverage: SourceCoverage(source: "directory", inputs: [cover.input]))
     }
 
     static let fileExtensions: Set<String> = ["yaml", "yml", "json"]

@@ -22,16 +22,19 @@ public struct PrometheusFlowSource: FlowSource {
         let ns = context.environment.namespace
         var answers: [FlowQueries.Name: PrometheusAnswer] = [:]
         var evidence: [EvidenceItem] = []
+        var bytes = 0
         let folder = context.recording("flows")
         for name in FlowQueries.Name.allCases {
             let request = queries.request(name, namespace: ns, window: context.window)
             let response = try engine.send(request, record: folder.map { ($0, name.rawValue) })
             answers[name] = try PrometheusAnswer.decode(response.body, place: engine.place(request), httpStatus: response.status)
+            bytes += response.body.count
             evidence.append(EvidenceItem(section: "flows", source: engine.place(request), query: request.summary,
                                          sha256: SHA256Digest.hex(response.body)))
         }
         let (stats, warnings) = FlowStatisticsBuilder.build(answers: answers, queries: queries, namespace: ns)
         return SourceOutput(value: stats, evidence: evidence, warnings: engine.warnings + warnings,
-                            incomplete: FlowStatisticsBuilder.engineWarnings(answers))
+                            incomplete: FlowStatisticsBuilder.engineWarnings(answers),
+                            coverage: FlowStatisticsBuilder.coverage(answers: answers, bytes: bytes, source: "prometheus"))
     }
 }

@@ -11,10 +11,13 @@ public struct ReplayPolicySource: PolicySource {
     /// The place each answer is named by in policy locations (`NAME` → URL), when it should be
     /// the API URL it was recorded from rather than the file (`--replay` of a recorded run).
     public var origins: [String: String]
+    /// The live source a `--replay` of a recorded run stands in for (`kubernetes`), as for WAF.
+    public var liveName: String?
 
-    public init(path: String, origins: [String: String] = [:]) {
+    public init(path: String, origins: [String: String] = [:], liveName: String? = nil) {
         folder = RecordingFolder(path: path)
         self.origins = origins
+        self.liveName = liveName
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet> {
@@ -26,9 +29,12 @@ public struct ReplayPolicySource: PolicySource {
         var notes: [String] = []
         var evidence: [EvidenceItem] = []
         var found = 0
+        var cover = PolicyCoverage(name: "policy lists", files: nil)
+        cover.input.bytes = 0
         for name in ReplayPolicySource.answers where FileManager.default.fileExists(atPath: folder.answerPath(name)) {
             found += 1
             let (bytes, digest) = try folder.answer(name, deadline: context.deadline)
+            cover.input.bytes! += bytes.count
             let place = folder.answerPath(name)
             evidence.append(EvidenceItem(section: "policies", source: place, query: folder.request(name, deadline: context.deadline)?.summary, sha256: digest))
             let json: JSONValue
@@ -53,11 +59,14 @@ public struct ReplayPolicySource: PolicySource {
             let loaded = PolicyDocumentLoader.loadDetailed(text: String(decoding: bytes, as: UTF8.self), origin: origins[name] ?? place,
                                                            namespace: context.environment.namespace, deadline: context.deadline)
             if loaded.cutOff { throw .unreadable(path: place, reason: context.deadline.cause(while: "reading it")) }
+            cover.add(loaded, namespace: context.environment.namespace)
             items += loaded.items
             notes += loaded.notes
         }
         guard found > 0 else { throw .unreadable(path: folder.path, reason: "no recorded policy list answers in it") }
-        return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence)
+        var coverage = SourceCoverage(source: liveName ?? "replay", inputs: [cover.input])
+        if liveName == nil { coverage.notes.append("recorded Kubernetes list answers in \(folder.path) (\(found) of \(ReplayPolicySource.answers.count) kinds)") }
+        return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence, coverage: coverage)
     }
 }
 

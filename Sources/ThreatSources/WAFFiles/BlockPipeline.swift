@@ -47,6 +47,15 @@ struct BlockTally {
     /// Access lines per `AccessLogLine.Format`.
     var formats = [Int](repeating: 0, count: AccessLogLine.Format.allCases.count)
     var noUpstream = 0
+    /// The earliest and latest record time parsed (seconds), for coverage.
+    var minTime = Int.max
+    var maxTime = Int.min
+
+    @inline(__always)
+    mutating func saw(_ t: Int) {
+        if t < minTime { minTime = t }
+        if t > maxTime { maxTime = t }
+    }
 
     init(file: Int, index: Int) {
         self.file = file
@@ -62,7 +71,7 @@ struct TallyFold {
         var totals = BlockTally(file: 0, index: 0)
         var blockLines: [(index: Int32, lines: Int32)] = []
         /// The first skipped places, as (block, line within the block, reason).
-        var places: [(index: Int, line: Int, reason: SkipReason, value: String)] = []
+        var places: [(index: Int, line: Int, reason: SkipReason, value: [UInt8])] = []
     }
 
     var files: [Int: FileFold] = [:]
@@ -72,6 +81,10 @@ struct TallyFold {
         f.blockLines.append((Int32(truncatingIfNeeded: t.index), Int32(truncatingIfNeeded: t.lines)))
         for (line, reason, value) in t.skipped.first where f.places.count < SkippedLines.keep {
             f.places.append((t.index, line, reason, value))
+        }
+        if t.minTime <= t.maxTime {
+            f.totals.saw(t.minTime)
+            f.totals.saw(t.maxTime)
         }
         for r in SkipReason.allCases { f.totals.skipped.counts[r.rawValue] += t.skipped.counts[r.rawValue] }
         f.totals.lines += t.lines
@@ -98,6 +111,10 @@ struct TallyFold {
         }
         total.skipped.first = Array(places.sorted { $0.line < $1.line }.prefix(SkippedLines.keep))
         for f in folds {
+            if f.totals.minTime <= f.totals.maxTime {
+                total.saw(f.totals.minTime)
+                total.saw(f.totals.maxTime)
+            }
             for r in SkipReason.allCases { total.skipped.counts[r.rawValue] += f.totals.skipped.counts[r.rawValue] }
             total.lines += f.totals.lines
             total.entries += f.totals.entries
@@ -369,7 +386,7 @@ enum BlockReader {
             var e = end
             if e > start && p[e - 1] == 0x0D { e -= 1 }
             if e - start > LogBlocks.maxLineLength {
-                tally.skipped.add(.tooLong, line: tally.lines)
+                tally.skipped.add(.tooLong, line: tally.lines, value: UnsafeBufferPointer(start: p + start, count: SkipExample.valueLength))
             } else {
                 body(UnsafeBufferPointer(start: p + start, count: e - start), tally.lines, &tally)
             }

@@ -46,9 +46,36 @@ public struct FilesWAFSource: WAFSource {
         var previousContext = context
         previousContext.window = context.window.previous
         PreviousWindowAnswers.shared.put(PreviousWindowAnswers.key(settings, previousContext), SourceOutput(
-            value: WAFAggregation.statistics(outcome, window: windows[1], index: 1), evidence: evidence, warnings: warnings),
+            value: WAFAggregation.statistics(outcome, window: windows[1], index: 1), evidence: evidence, warnings: warnings,
+            coverage: Self.coverage(outcome, index: 1)),
             files: Self.signature(audit + access))
-        return SourceOutput(value: WAFAggregation.statistics(outcome, window: windows[0], index: 0), evidence: evidence, warnings: warnings)
+        return SourceOutput(value: WAFAggregation.statistics(outcome, window: windows[0], index: 0), evidence: evidence, warnings: warnings,
+                            coverage: Self.coverage(outcome, index: 0))
+    }
+
+    /// The audit and access inputs as read for scanned window `index` (0: the report's): the
+    /// line figures are the files'; in the window and attributed are that window's.
+    static func coverage(_ o: WAFLogScan.Outcome, index: Int) -> SourceCoverage {
+        var audit = o.auditCoverage, access = o.accessCoverage
+        var inWindow = 0, own = 0
+        for r in o.records where Int(r.window) == index {
+            inWindow += 1
+            if r.belongsToEnvironment { own += 1 }
+        }
+        // Entries no environment claims (wafformats' attribution, report window only) are
+        // unattributed; the rest of those not this environment's belong to another one.
+        let unattributed = index == 0 ? o.unattributed : 0
+        audit.inWindow = inWindow
+        audit.attributed = own
+        audit.unattributed = unattributed
+        audit.otherEnvironment = max(0, inWindow - own - unattributed)
+        if index != 0 {
+            access.inWindow = nil
+            access.attributed = o.accessBuckets[index].reduce(0, +)
+            access.otherEnvironment = 0
+            access.unattributed = 0
+        }
+        return SourceCoverage(source: "files", inputs: [audit, access])
     }
 
     /// Which files, at which size and modification time: an answer kept for later is only given

@@ -1,4 +1,5 @@
 import Foundation
+import ThreatModel
 
 /// What the scan tells the reader besides the numbers: one evidence line per file (with its
 /// digest), and warnings for skipped lines (with their first places as `file:line`), early ends
@@ -56,10 +57,54 @@ extension WAFLogScan {
         var places: [String] = []
         for (path, s) in files {
             for (line, reason, value) in s.first.sorted(by: { $0.line < $1.line }) where places.count < SkippedLines.keep {
-                places.append("\(path):\(line) (\(reason.text)\(value.isEmpty ? "" : ": \"\(value)\""))")
+                places.append("\(path):\(line) (\(reason.text)\(value.isEmpty ? "" : ": \"\(SkippedLines.sample(value))\""))")
             }
         }
         return "\(what): \(total) line\(total == 1 ? "" : "s") skipped (\(reasons.joined(separator: ", "))); first at \(places.joined(separator: ", "))"
     }
 
+    /// The audit and access inputs' coverage: files, bytes, lines, parsed, in the window, of this
+    /// environment (access lines; audit entries are attributed after the join), skipped by reason
+    /// with the first places and values.
+    func coverage<A, B>(audit: StepResult<A>, access: StepResult<B>) -> (InputCoverage, InputCoverage) {
+        func input(_ name: String, _ files: [LogFileHandle], _ step: StepResult<some Any>) -> (InputCoverage, BlockTally) {
+            var c = InputCoverage(name: name, unit: "lines", files: files.count, bytes: 0, read: 0, parsed: 0, inWindow: 0)
+            var sum = BlockTally(file: 0, index: 0)
+            for (k, f) in files.enumerated() {
+                var st = stat()
+                if fstat(f.fd, &st) == 0 { c.bytes! += Int(st.st_size) }
+                let t = TallyFold.file(step.folds.compactMap { $0.files[k] })
+                c.read += t.lines
+                for (line, reason, value) in t.skipped.first {
+                    c.skip(reason.text, count: 0, place: "\(f.path):\(line)",
+                           value: value.isEmpty ? nil : value.withUnsafeBufferPointer { SkipExample.cut(bytes: $0) })
+                }
+                for r in SkipReason.allCases { c.skip(r.text, count: t.skipped.counts[r.rawValue]) }
+                sum.entries += t.entries
+                sum.outsideWindow += t.outsideWindow
+                for k in t.formats.indices { sum.formats[k] += t.formats[k] }
+                sum.own += t.own
+                sum.noUpstream += t.noUpstream
+                if t.minTime <= t.maxTime {
+                    sum.saw(t.minTime)
+                    sum.saw(t.maxTime)
+                }
+            }
+            if sum.minTime <= sum.maxTime {
+                c.firstTime = Date(timeIntervalSince1970: Double(sum.minTime))
+                c.lastTime = Date(timeIntervalSince1970: Double(sum.maxTime))
+            }
+            return (c, sum)
+        }
+        var (a, at) = input("audit log", auditFiles, audit)
+        a.parsed = at.entries
+        a.inWindow = at.entries - at.outsideWindow
+        var (l, lt) = input("access log", accessFiles, access)
+        l.parsed = lt.formats.reduce(0, +)
+        l.inWindow = l.parsed - lt.outsideWindow
+        l.attributed = lt.own
+        l.unattributed = lt.noUpstream
+        l.otherEnvironment = max(0, l.inWindow! - lt.own - lt.noUpstream)
+        return (a, l)
+    }
 }

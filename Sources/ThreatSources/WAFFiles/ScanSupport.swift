@@ -218,13 +218,17 @@ struct SkippedLines {
     /// Bytes of the offending value kept for the message.
     static let sampleBytes = 60
     var counts = [Int](repeating: 0, count: SkipReason.allCases.count)
-    var first: [(line: Int, reason: SkipReason, value: String)] = []
+    /// The first places, each with the start of the offending line as read (raw bytes, at most
+    /// `keptBytes`): the warning shows it as `sample` (`\xHH`), the coverage example as
+    /// `SkipExample.cut` (`\u{…}`).
+    var first: [(line: Int, reason: SkipReason, value: [UInt8])] = []
+    static let keptBytes = SkipExample.valueLength * 4 + 1
 
     var total: Int { counts.reduce(0, +) }
 
     mutating func add(_ reason: SkipReason, line: Int, value: UnsafeBufferPointer<UInt8>? = nil) {
         counts[reason.rawValue] += 1
-        if first.count < Self.keep { first.append((line, reason, value.map(Self.sample) ?? "")) }
+        if first.count < Self.keep { first.append((line, reason, value.map { Array($0.prefix(Self.keptBytes)) } ?? [])) }
     }
 
     mutating func add(_ reason: SkipReason, line: Int, value: [UInt8]) {
@@ -232,6 +236,8 @@ struct SkippedLines {
     }
 
     /// The first `sampleBytes` bytes, printable ASCII kept, anything else as `\xHH`.
+    static func sample(_ bytes: [UInt8]) -> String { bytes.withUnsafeBufferPointer { sample($0) } }
+
     static func sample(_ b: UnsafeBufferPointer<UInt8>) -> String {
         var out = ""
         for c in b.prefix(sampleBytes) {

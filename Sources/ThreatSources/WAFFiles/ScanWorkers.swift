@@ -75,6 +75,7 @@ extension WAFLogScan {
     /// The window and bucket of an entry's time (counting entries outside the report window).
     @inline(__always)
     func place(_ time: Int, _ tally: inout BlockTally) -> (Int, Int)? {
+        tally.saw(time)
         var found: (window: Int, bucket: Int)?
         for (k, w) in windows.enumerated() {
             if let b = w.bucket(time) { found = (k, b); break }
@@ -126,6 +127,7 @@ extension WAFLogScan {
                 return
             }
             tally.formats[line.format.rawValue] += 1
+            tally.saw(line.time)
             // 0 no environment ([] upstream), 1 this one, 2 another.
             let owner: UInt8
             if !line.upstream.isEmpty {

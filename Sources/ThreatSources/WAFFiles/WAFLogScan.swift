@@ -58,6 +58,10 @@ struct WAFLogScan {
         /// Audit entries per `AuditFlavor`, access lines per `AccessLogLine.Format`, all files.
         var auditFlavors: [Int] = []
         var accessFormats: [Int] = []
+        /// What the audit and access logs held (docs/data-quality.md); the audit input's
+        /// `attributed` is filled by the aggregation, which knows whose each entry is.
+        var auditCoverage: InputCoverage
+        var accessCoverage: InputCoverage
     }
 
     /// What one file contributed, for the evidence appendix.
@@ -179,6 +183,7 @@ struct WAFLogScan {
         }
 
         var (audit, access, skippedTotal, warnings) = summaries(audit: first, access: second)
+        var (auditCoverage, accessCoverage) = coverage(audit: first, access: second)
         if incomplete > 0 {
             skippedTotal += incomplete
             warnings.append("audit log: \(incomplete) native entr\(incomplete == 1 ? "y" : "ies") cut off at the end of a file (no Z boundary: the log was cut or is still being written)")
@@ -190,11 +195,13 @@ struct WAFLogScan {
                 + "list the hosts in `hosts:`, or give each environment its own audit log")
         }
         warnings += Self.otherWarnings(records: records, refs: refs, merged: merged)
+        if incomplete > 0 { auditCoverage.skip("native entry cut off at the end of a file", count: incomplete) }
         return Outcome(records: records, ruleRefs: refs, rules: merged.rules, messages: merged.messages,
                        clients: merged.clients, uris: merged.uris, audit: audit, access: access,
                        accessBuckets: totals, skipped: skippedTotal, warnings: warnings, unattributed: unattributed,
                        auditFlavors: Self.sum(first.folds.map { $0.files.values.map(\.totals.flavors) }),
-                       accessFormats: Self.sum(second.folds.map { $0.files.values.map(\.totals.formats) }))
+                       accessFormats: Self.sum(second.folds.map { $0.files.values.map(\.totals.formats) }),
+                       auditCoverage: auditCoverage, accessCoverage: accessCoverage)
     }
 
     static func sum(_ rows: [[[Int]]]) -> [Int] {
