@@ -64,15 +64,22 @@ public enum PolicyFindings {
             guard !rules.isEmpty else { continue }
             let open = rules.contains(where: \.anyPort)
             let what = rules.map { "\($0.path) admits \($0.peer == "anywhere" ? "any source" : $0.peer) on \($0.ports)" }
-            out.append(Finding(
-                id: "policies.world_ingress", severity: open ? .warning : .info, environment: env.name,
-                title: "Policy \(p.name) accepts inbound traffic from outside the cluster" + (open ? " on every port" : ""),
-                guidance: """
+            // A host policy (nodeSelector) guards the nodes themselves: pod labels cannot narrow it.
+            let guidance = p.selectsNodes == true ? """
+                \(what.joined(separator: "; ")). This is a host policy: it admits that traffic to the selected nodes \
+                themselves. If only the load balancer or a management network should reach them, allow its addresses \
+                instead with `fromCIDRSet` (or the `remote-node` and `health` entities for cluster traffic), keep the \
+                ports to what the node serves, and check the result with `threat-report policy explain FILE`.
+                """ : """
                 \(what.joined(separator: "; ")). If only the ingress controller or some pods should reach these pods, \
                 allow them by labels instead, e.g. `threat-report policy new --name \(p.name) --namespace \(p.namespace ?? ns) \
                 --allow-from-labels app.kubernetes.io/name=ingress-nginx --ports 80/tcp`, and check the result with \
                 `threat-report policy explain FILE`.
-                """, subject: p.name))
+                """
+            out.append(Finding(
+                id: "policies.world_ingress", severity: open ? .warning : .info, environment: env.name,
+                title: "Policy \(p.name) accepts inbound traffic from outside the cluster" + (open ? " on every port" : ""),
+                guidance: guidance, subject: p.name))
         }
         // Policies read without traits (older recordings) cannot say: then no finding.
         if !noPolicy, enforced.allSatisfy({ $0.restrictsEgress == false }) {

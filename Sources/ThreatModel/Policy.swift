@@ -65,6 +65,9 @@ public struct PolicyItem: Sendable, Equatable, Codable {
     /// Whether a selector (GitLab's disabled_by label aside) is empty, so the policy applies to every
     /// pod of its namespace (every pod of the cluster for a clusterwide policy); nil when not checked.
     public var selectsAllPods: Bool? = nil
+    /// Whether the policy selects nodes (a Cilium host policy, `nodeSelector`), not pods: its
+    /// advice then speaks of nodes and host traffic; nil when not checked.
+    public var selectsNodes: Bool? = nil
 
     public init(kind: PolicyKind?, kindText: String, name: String, namespace: String?, enabled: Bool,
                 predefined: Bool = false, valid: Bool, problems: [PolicyProblem] = [], description: [String] = [],

@@ -215,6 +215,7 @@ public enum ReportJSON {
             ("restricts_egress", b(p.restrictsEgress)),
             ("egress_open", p.restrictsEgress.map { .bool(!$0) } ?? .null),
             ("selects_all_pods", b(p.selectsAllPods)),
+            ("selects_nodes", b(p.selectsNodes)),
             ("outside_rule_mode", p.ruleModeUnsupported.map { .array($0.map { .string($0) }) } ?? .null),
         ])
     }

@@ -151,6 +151,8 @@ struct ElasticsearchMappingTests {
         #expect(audit.at("query.bool.should") == nil)
         let out = try replay(caps: nil, msearch: String(decoding: msearch("3", "1"), as: UTF8.self), hosts: [])
         #expect(out.warnings.contains { $0.hasPrefix("unattributed: every modsecurity-log document of index pattern filebeat-* is counted") })
+        // The data-quality contract: the same note under the section's coverage line.
+        #expect(out.coverage?.notes.contains { $0.hasPrefix("unattributed: every modsecurity-log document") } == true, "\(String(describing: out.coverage))")
     }
 
     @Test("A wrong index: _shards.total 0 or no index in _field_caps is a partial section naming the pattern, never OK")

@@ -76,7 +76,9 @@ struct ElasticsearchRun {
         stats.totalHistory = stats.totalHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
         stats.anomalousHistory = stats.anomalousHistory.filter { $0.time >= context.window.from && $0.time < context.window.to }
         evidence.append(EvidenceItem(section: "waf", source: answer.place, query: answer.request.summary, sha256: SHA256Digest.hex(answer.body)))
-        return SourceOutput(value: stats, evidence: evidence, warnings: warnings, incomplete: incomplete,
-                            coverage: MsearchAnswer.coverage(stats, bytes: answer.body.count, source: coverageSource))
+        var coverage = MsearchAnswer.coverage(stats, bytes: answer.body.count, source: coverageSource)
+        // Nothing narrowed the audit search to this environment: say so where the coverage is read.
+        coverage.notes += warnings.filter { $0.hasPrefix("unattributed:") }
+        return SourceOutput(value: stats, evidence: evidence, warnings: warnings, incomplete: incomplete, coverage: coverage)
     }
 }

@@ -73,5 +73,6 @@ extension PolicyItem {
         restrictsIngress = model.restricts(.ingress)
         restrictsEgress = model.restricts(.egress)
         selectsAllPods = model.selectsAllPods
+        selectsNodes = model.specs.contains { if case .nodes = $0.subject { true } else { false } }
     }
 }
