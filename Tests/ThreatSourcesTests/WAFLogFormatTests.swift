@@ -190,7 +190,7 @@ struct WAFJSONScannerTests {
 
     @Test("Binary garbage never parses: 200 seeded random lines that open like JSON are all refused, none an entry")
     func binary() {
-        var g = SplitMix64(seed: 0x7472_6570_6F72_74)
+        var g = PoliciesEditorRobustnessTests.SplitMix(state: 0x7472_6570_6F72_74)
         var refused = 0
         for _ in 0..<200 {
             var bytes = (0..<Int.random(in: 1...400, using: &g)).map { _ in UInt8.random(in: 0...255, using: &g) }
@@ -311,15 +311,3 @@ struct WAFAccessLineTests {
     }
 }
 
-/// A small seeded generator (SplitMix64), so a random test is the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
