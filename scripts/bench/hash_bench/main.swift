@@ -1,6 +1,7 @@
 // `make bench` (bench.py, --only hash): the WAF log scan's hash before (unkeyed, invertible) and
-// after (keyed per scan, ScanSupport.swift), with Swift's Hasher (SipHash-1-3) for reference, on
-// 400,000 keys shaped as the scan hashes them. Copies of the functions: keep them in step.
+// after (keyed per scan: `byteHash`, compiled in from Sources/ThreatSources/WAFFiles/ByteHash.swift),
+// with Swift's Hasher (SipHash-1-3) for reference, on 400,000 keys shaped as the scan hashes them.
+// `oldHash` is the unkeyed hash the scan used before, kept here only as the baseline.
 import Foundation
 @inline(__always)
 func oldHash(_ p: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -48,33 +49,9 @@ func run(_ name: String, _ f: (UnsafeBufferPointer<UInt8>) -> UInt64) {
     }
     print(String(format: "%@: %.1f ns per key, %.2f GB/s (best of 7, %d keys, %d bytes) %llu", name, best / Double(keys.count) * 1e9, Double(bytes) / best / 1e9, keys.count, bytes, sink & 1))
 }
-let k0 = UInt64.random(in: .min ... .max), k1 = UInt64.random(in: .min ... .max)
+let key = HashKey.random()
 @inline(__always)
-func keyedHash(_ p: UnsafeBufferPointer<UInt8>) -> UInt64 {
-    var h: UInt64 = (0x9E37_79B9_7F4A_7C15 ^ k0) &+ UInt64(truncatingIfNeeded: p.count)
-    h = (h ^ (h >> 29)) &* 0xBF58_476D_1CE4_E5B9
-    guard let base = p.baseAddress else { return h == 0 ? 1 : h }
-    let raw = UnsafeRawPointer(base)
-    var i = 0
-    while i + 8 <= p.count {
-        h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
-        h ^= h >> 31
-        i += 8
-    }
-    if i < p.count {
-        var w: UInt64 = 0
-        for k in i..<p.count { w = w << 8 | UInt64(p[k]) }
-        h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
-        h ^= h >> 31
-    }
-    h ^= k1
-    h ^= h >> 33
-    h = h &* 0xFF51_AFD7_ED55_8CCD
-    h ^= h >> 33
-    h = h &* 0xC4CE_B9FE_1A85_EC53
-    h ^= h >> 33
-    return h == 0 ? 1 : h
-}
+func keyedHash(_ p: UnsafeBufferPointer<UInt8>) -> UInt64 { byteHash(p, key: key) }
 run("old multiply-xorshift", oldHash)
 run("keyed multiply-xorshift", keyedHash)
 run("Hasher (SipHash-1-3)", newHash)
