@@ -123,15 +123,6 @@ public enum ConfigLoader {
         return try parse(String(decoding: text, as: UTF8.self), file: path, baseDirectory: (path as NSString).deletingLastPathComponent)
     }
 
-    static func describe(_ error: Error) -> String {
-        let ns = error as NSError
-        if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(u.code)))
-        }
-        if ns.code == NSFileReadNoSuchFileError { return "no such file" }
-        return ns.localizedDescription
-    }
-
     public static func parse(_ text: String, file: String, baseDirectory: String) throws(LocatedError) -> ReportConfig {
         let r = YAMLReader(file: file)
         let root: Node

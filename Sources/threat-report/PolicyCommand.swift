@@ -26,18 +26,11 @@ enum PolicyInput {
     static func read(_ path: String) throws -> (text: String, origin: String) {
         let bytes: [UInt8]
         let origin = path == "-" ? "stdin" : path
-        if path == "-" {
-            let data = (try? FileHandle.standardInput.read(upToCount: InputLimits.documentBytes + 1)) ?? Data()
-            guard data.count <= InputLimits.documentBytes else {
-                throw fail("stdin: larger than \(InputLimits.describe(bytes: InputLimits.documentBytes)); not read")
-            }
-            bytes = [UInt8](data)
-        } else {
-            do {
-                bytes = try readFileBytes(path, limit: InputLimits.documentBytes)
-            } catch {
-                throw fail("\(error.description). Pass a manifest file, or - to read standard input.")
-            }
+        do {
+            // Standard input through the one stdin reader (capped at the document limit).
+            bytes = path == "-" ? try StandardInput.bytes() : try readFileBytes(path, limit: InputLimits.documentBytes)
+        } catch {
+            throw fail("\(error.description). Pass a manifest file, or - to read standard input.")
         }
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.utf8.elementsEqual(bytes) else { throw fail("\(origin): not UTF-8 text") }
