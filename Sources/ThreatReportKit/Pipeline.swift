@@ -261,7 +261,6 @@ public enum ReportPipeline {
         if let sharedPolicies { env.policies = .directory(sharedPolicies) }
         let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, deadline: deadline, redactor: redactor)
         func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
-        var evidence: [EvidenceItem] = []
         // Recordings and policy files are local: they are read first, so a hanging engine does not
         // cost the other sections their data. Every local read stops at the deadline by itself,
         // with its own cause (a folder read in part, a FIFO or stdin that did not finish).
@@ -272,7 +271,6 @@ public enum ReportPipeline {
             }
             do {
                 let out = try fetch()
-                evidence += out.evidence
                 progress.add(evidence: out.evidence)
                 for w in out.warnings { logger.warning("\(env.name) \(name): \(Sanitize.text(redactor.redact(w), max: 400))") }
                 if !out.incomplete.isEmpty {
@@ -320,10 +318,9 @@ public enum ReportPipeline {
             if isLocal.flows == pass { flows = readFlows(); progress.set(flows: flows!) }
             if isLocal.policies == pass { policies = readPolicies(); progress.set(policies: policies!) }
         }
-        evidence = EvidenceItem.inSectionOrder(evidence)
         var report = EnvironmentReport(name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
                                        waf: waf ?? .notConfigured, flows: flows ?? .notConfigured, policies: policies ?? .notConfigured,
-                                       evidence: evidence)
+                                       evidence: EvidenceItem.inSectionOrder(progress.evidence()))
         if compare == .previous, report.waf.value != nil || report.flows.value != nil, !deadline.passed {
             let (previous, more) = collectPrevious(env, window: window.previous, wafNeeded: report.waf.value != nil,
                                                    flowsNeeded: report.flows.value != nil, recordDirectory: recordDirectory,
