@@ -87,7 +87,8 @@ struct WAFLogScan {
                     parse: @escaping (LineBlock, inout Part, inout BlockTally) -> Void) throws(SourceError) -> StepResult<Part> {
         let queue = BlockQueue(buffers: workers + 2)
         let hasher = BlockHasher(queue: queue)
-        let box = StepBox<Part>(workers)
+        // The workers' results, stored as each worker finishes.
+        let box = Locked<(parts: [Part?], folds: [TallyFold])>((Array(repeating: nil, count: workers), []))
         let group = DispatchGroup()
         for w in 0..<workers {
             group.enter()
@@ -101,7 +102,7 @@ struct WAFLogScan {
                     if let b = block.buffer { queue.giveBack(b) }
                     fold.add(tally)
                 }
-                box.store(w, part, fold)
+                box.withLock { $0.parts[w] = part; $0.folds.append(fold) }
                 group.leave()
             }
             thread.stackSize = 8 << 20
@@ -124,7 +125,8 @@ struct WAFLogScan {
         let hashed = hasher.finish()
         group.wait()
         if let failure { throw failure }
-        return StepResult(parts: box.parts.map { $0! }, folds: box.folds,
+        let (parts, folds) = box.current
+        return StepResult(parts: parts.map { $0! }, folds: folds,
                           digests: digests.enumerated().map { k, d in d ?? hashed[k] ?? "" }, notes: notes)
     }
 
@@ -211,21 +213,5 @@ struct WAFLogScan {
             for k in row.indices { out[k] += row[k] }
         }
         return out
-    }
-}
-
-/// The workers' results of one step, stored as each worker finishes.
-final class StepBox<Part>: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var parts: [Part?]
-    private(set) var folds: [TallyFold] = []
-
-    init(_ workers: Int) { parts = Array(repeating: nil, count: workers) }
-
-    func store(_ worker: Int, _ part: Part, _ fold: TallyFold) {
-        lock.lock()
-        parts[worker] = part
-        folds.append(fold)
-        lock.unlock()
     }
 }
