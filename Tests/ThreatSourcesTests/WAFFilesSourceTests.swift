@@ -220,14 +220,7 @@ struct WAFFilesSourceTests {
             // And the same as coreutils' sha256sum, an independent implementation.
             let file = NSTemporaryDirectory() + "digest-\(getpid())-\(n)"
             try Data(bytes).write(to: URL(fileURLWithPath: file))
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-            p.arguments = [file]
-            let out = Pipe()
-            p.standardOutput = out
-            try p.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
+            let text = try runTool("/usr/bin/sha256sum", [file])
             #expect(text.hasPrefix(streamed + " "), "\(n) bytes: \(text)")
             try? FileManager.default.removeItem(atPath: file)
         }
