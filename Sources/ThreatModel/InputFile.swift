@@ -35,7 +35,7 @@ public enum InputFile {
     /// file is accepted, unless `allowStreams` (a secret may come from a pipe, `<(vault read …)`):
     /// then a FIFO or a character device is opened too (blocking reads), never a directory.
     public static func open(_ path: String, allowStreams: Bool = false) -> Result<(fd: Int32, size: Int), InputFileError> {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { return .failure(InputFileError(path: path, reason: describe(errno: errno, path: path))) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {

@@ -11,16 +11,14 @@ import ThreatModel
 /// open without sending does not hold the run past `deadline`.
 public func readFileBytes(_ path: String, limit: Int = InputLimits.answerBytes, deadline: RunDeadline = .none,
                           allowStreams: Bool = false) throws(SourceError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-    guard fd >= 0 else { throw .unreadable(path: path, reason: InputFile.describe(errno: errno, path: path)) }
-    defer { close(fd) }
-    var st = stat()
-    guard fstat(fd, &st) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
-    let type = st.st_mode & S_IFMT
-    if let kind = InputFile.describe(mode: st.st_mode), !(allowStreams && (type == S_IFIFO || type == S_IFCHR)) {
-        throw .unreadable(path: path, reason: kind)
+    switch InputFile.open(path, allowStreams: allowStreams) {
+    case let .failure(e): throw .unreadable(path: path, reason: e.reason)
+    case let .success((fd, _)):
+        defer { close(fd) }
+        var st = stat()
+        let regular = fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
+        return try readDescriptor(fd, name: path, limit: limit, deadline: deadline, regular: regular)
     }
-    return try readDescriptor(fd, name: path, limit: limit, deadline: deadline, regular: type == S_IFREG)
 }
 
 /// Reads `fd` to its end (at most `limit` bytes, more is an error) before `deadline`. `regular`:
