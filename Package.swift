@@ -41,7 +41,7 @@ let package = Package(
         // The default templates are compiled into the binary from templates/ (BuiltInTemplates is a
         // link to it), so an installed binary needs no files beside it.
         .target(name: "ThreatRender", dependencies: [
-            "ThreatModel", "ThreatCharts", .product(name: "Mustache", package: "swift-mustache"),
+            "ThreatModel", "ThreatCharts", "CCairo", .product(name: "Mustache", package: "swift-mustache"),
         ], resources: [
             .embedInCode("BuiltInTemplates/report.html.mustache"),
             .embedInCode("BuiltInTemplates/report.md.mustache"),
@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "ThreatPolicyTests", dependencies: ["ThreatPolicy"]),
         .testTarget(name: "ThreatSourcesTests", dependencies: ["ThreatSources", "ThreatPolicy"], exclude: ["Fixtures"]),
         .testTarget(name: "ThreatAnalysisTests", dependencies: ["ThreatAnalysis"]),
-        .testTarget(name: "ThreatChartsTests", dependencies: ["ThreatCharts"]),
+        .testTarget(name: "ThreatChartsTests", dependencies: ["ThreatCharts", "CCairo"]),
         .testTarget(name: "ThreatRenderTests", dependencies: ["ThreatRender"]),
         .testTarget(name: "ThreatReportKitTests", dependencies: ["ThreatReportKit", "ThreatPolicy"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ThreatReportKit", "ThreatPolicy"]),
