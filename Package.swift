@@ -47,11 +47,13 @@ let package = Package(
             .embedInCode("BuiltInTemplates/report.md.mustache"),
         ]),
         .target(name: "ThreatReportKit", dependencies: [
-            "ThreatModel", "ThreatConfig", "ThreatSources", "ThreatAnalysis", "ThreatCharts", "ThreatRender",
+            "ThreatModel", "ThreatConfig", "ThreatPolicy", "ThreatSources", "ThreatAnalysis", "ThreatCharts", "ThreatRender",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "threat-report", dependencies: [
-            "ThreatReportKit", "ThreatPolicy", "ThreatSources", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ThreatModel", "ThreatConfig", "ThreatPolicy", "ThreatSources", "ThreatRender", "ThreatReportKit",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ThreatModelTests", dependencies: ["ThreatModel"]),
         .testTarget(name: "ThreatConfigTests", dependencies: ["ThreatConfig"]),
