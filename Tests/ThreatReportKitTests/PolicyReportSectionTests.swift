@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatAnalysis
 import ThreatModel
+import ThreatPolicy
 import ThreatRender
 import ThreatSources
 
