@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "ThreatSourcesTests", dependencies: ["ThreatSources"], exclude: ["Fixtures"]),
         .testTarget(name: "ThreatAnalysisTests", dependencies: ["ThreatAnalysis"]),
         .testTarget(name: "ThreatChartsTests", dependencies: ["ThreatCharts"]),
-        .testTarget(name: "ThreatRenderTests", dependencies: ["ThreatRender"]),
+        .testTarget(name: "ThreatRenderTests", dependencies: ["ThreatRender", "ThreatAnalysis"]),
         .testTarget(name: "ThreatReportKitTests", dependencies: ["ThreatReportKit"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ThreatReportKit"]),
     ]
