@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "ThreatSourcesTests", dependencies: ["ThreatSources", "ThreatPolicy"], exclude: ["Fixtures"]),
         .testTarget(name: "ThreatAnalysisTests", dependencies: ["ThreatAnalysis"]),
         .testTarget(name: "ThreatChartsTests", dependencies: ["ThreatCharts"]),
-        .testTarget(name: "ThreatRenderTests", dependencies: ["ThreatRender"]),
+        .testTarget(name: "ThreatRenderTests", dependencies: ["ThreatRender", "ThreatAnalysis"]),
         .testTarget(name: "ThreatReportKitTests", dependencies: ["ThreatReportKit", "ThreatPolicy"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ThreatReportKit", "ThreatPolicy"]),
     ]
