@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "ThreatSourcesTests", dependencies: ["ThreatSources", "ThreatPolicy"], exclude: ["Fixtures"]),
         .testTarget(name: "ThreatAnalysisTests", dependencies: ["ThreatAnalysis"]),
         .testTarget(name: "ThreatChartsTests", dependencies: ["ThreatCharts", "CCairo"]),
-        .testTarget(name: "ThreatRenderTests", dependencies: ["ThreatRender"]),
+        .testTarget(name: "ThreatRenderTests", dependencies: ["ThreatRender", "ThreatAnalysis"]),
         .testTarget(name: "ThreatReportKitTests", dependencies: ["ThreatReportKit", "ThreatPolicy"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ThreatReportKit", "ThreatPolicy"]),
     ]
