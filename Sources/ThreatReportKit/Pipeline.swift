@@ -28,7 +28,10 @@ public struct RunOptions: Sendable {
     public var policies: String?
     /// `--compare previous|none`: also fetch the window of equal length just before (default).
     public var compare: CompareMode = .previous
-    public var now = Date()
+    /// The run's start (relative windows end here); nil reads `clock`.
+    public var now: Date?
+    /// Where the run reads the time (the deadline included); a test plants its own.
+    public var clock: RunClock = .system
     /// `SOURCE_DATE_EPOCH`: fixes `generated_at` for reproducible output.
     public var sourceDateEpoch: Date?
     /// The run's secrets (docs/security.md): the sources register what they load; the report,
@@ -63,7 +66,10 @@ public enum ReportPipeline {
         }
         // 1. Configuration and request.
         var options = options
+        let now = options.now ?? options.clock.now()
         var configPath = options.configPath
+        // Standard input, read once for the whole run (or the recorded one of a replayed run).
+        var stdin: StandardInputBytes?
         let configBytes: Data
         if let replay = options.replayDirectory {
             // The recorded config, window, time zone, environments and generation time.
@@ -85,7 +91,7 @@ public enum ReportPipeline {
                     guard let data = FileManager.default.contents(atPath: saved) else {
                         return fail("--replay: \(saved) is missing (the recorded run read its policies from stdin)")
                     }
-                    StandardInput.preset([UInt8](data))
+                    stdin = .success([UInt8](data))
                 }
                 if options.sourceDateEpoch == nil { options.sourceDateEpoch = rec.generatedAt }
             } catch {
@@ -105,7 +111,7 @@ public enum ReportPipeline {
         let request: ReportRequest
         do {
             config = try ConfigLoader.parse(bytes: configBytes, path: configPath)
-            request = try ReportRequest.resolve(config: config, overrides: options.overrides, now: options.now)
+            request = try ReportRequest.resolve(config: config, overrides: options.overrides, now: now)
         } catch let e as LocatedError {
             return fail(e.description)
         } catch {
@@ -140,17 +146,21 @@ public enum ReportPipeline {
             return fail("--deadline: '\(deadlineText)' is not a duration like 90s, 10m or 1h")
         }
         // The deadline starts before anything is read: stdin, files, engines, the output lock.
-        let deadline = RunDeadline(seconds: Double(parsedDeadline.seconds), label: parsedDeadline.text)
-        if sharedPolicies == "-" { _ = try? StandardInput.bytes(deadline: deadline) }   // read once, before the environments run
+        let deadline = RunDeadline(seconds: Double(parsedDeadline.seconds), label: parsedDeadline.text, now: now, clock: options.clock)
+        // stdin is read once, before the environments run, and handed to them in the run's context.
+        if stdin == nil, sharedPolicies == "-" || envs.contains(where: { $0.policies?.readsStandardInput == true }) {
+            stdin = Result { () throws(SourceError) in try StandardInput.read(deadline: deadline) }
+        }
+        let run = RunContext(deadline: deadline, clock: options.clock, now: now, sourceDateEpoch: options.sourceDateEpoch,
+                             redactor: redactor, stdin: stdin, recordDirectory: record, replayDirectory: replay)
         let progress = envs.map { _ in SectionProgress() }
         // Sources still running at the deadline are given up (network calls and local reads end by
         // themselves: none outlives the deadline); a short grace lets them record their own
         // failure or partial result first.
         let finished = boundedMap(count: envs.count, width: options.concurrency,
                                   until: (deadline.instant ?? .distantFuture).addingTimeInterval(2)) { i in
-            collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] },
-                    replayDirectory: replay.map { $0 + "/" + slugs[i] }, sharedPolicies: sharedPolicies, compare: compare,
-                    deadline: deadline, progress: progress[i], redactor: redactor, logger: logger)
+            collect(envs[i], window: window, slug: slugs[i], run: run, sharedPolicies: sharedPolicies, compare: compare,
+                    progress: progress[i], logger: logger)
         }
         let reports = finished.enumerated().map { i, r in
             r ?? cutOff(envs[i], sharedPolicies: sharedPolicies, progress: progress[i], deadline: deadline, logger: logger)
@@ -159,7 +169,7 @@ public enum ReportPipeline {
         // 3. Analysis.
         let findings = FindingAnalyzer.analyze(reports, window: window)
         let analysed = Report(title: request.title, toolVersion: ToolInfo.version,
-                              generatedAt: options.sourceDateEpoch ?? options.now, window: window,
+                              generatedAt: run.generatedAt, window: window,
                               timezone: request.timezone, environments: reports, findings: findings, configDigest: configDigest)
         // Every field of every format comes from this value: no secret the run loaded is in it.
         let report: Report
@@ -174,7 +184,7 @@ public enum ReportPipeline {
                                    environments: envs.map(\.name), compare: compare, policies: sharedPolicies)
             do {
                 try rec.write(to: record, configBytes: configBytes, redactor: redactor)
-                if sharedPolicies == "-", let stdin = try? StandardInput.bytes(deadline: deadline) {
+                if sharedPolicies == "-", case let .success(stdin)? = run.stdin {
                     try Data(stdin).write(to: URL(fileURLWithPath: record + "/" + RunRecording.stdinName), options: .atomic)
                 }
             } catch {
@@ -254,17 +264,20 @@ public enum ReportPipeline {
         shared.map { DirectoryPolicySource(path: $0, onlyNamespace: true) } ?? SourceFactory.policies(config)
     }
 
-    static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, replayDirectory: String? = nil,
-                        sharedPolicies: String? = nil, compare: CompareMode = .previous, deadline: RunDeadline = .none,
-                        progress: SectionProgress = SectionProgress(), redactor: SecretRedactor, logger: Logger) -> EnvironmentReport {
+    static func collect(_ env: EnvironmentConfig, window: TimeWindow, slug: String, run: RunContext,
+                        sharedPolicies: String? = nil, compare: CompareMode = .previous,
+                        progress: SectionProgress = SectionProgress(), logger: Logger) -> EnvironmentReport {
         var env = env
         if let sharedPolicies { env.policies = .directory(sharedPolicies) }
-        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, deadline: deadline, redactor: redactor)
+        let deadline = run.deadline, redactor = run.redactor
+        let recordDirectory = run.recordDirectory.map { $0 + "/" + slug }
+        let replayDirectory = run.replayDirectory.map { $0 + "/" + slug }
+        let ctx = SourceContext(run: run, window: window, environment: env, recordDirectory: recordDirectory)
         func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
         // Recordings and policy files are local: they are read first, so a hanging engine does not
         // cost the other sections their data. Every local read stops at the deadline by itself,
         // with its own cause (a folder read in part, a FIFO or stdin that did not finish).
-        func run<V>(_ name: String, local: Bool = false, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
+        func read<V>(_ name: String, local: Bool = false, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
             if deadline.passed, !local {
                 logger.error("\(env.name) \(name) unavailable: \(deadline.cause)")
                 return .unavailable(deadline.cause)
@@ -288,19 +301,19 @@ public enum ReportPipeline {
         // A replay reads recordings: local, like the replay sources.
         let replaying = replayDirectory != nil
         func readWAF() -> Section<WAFStatistics> {
-            env.waf.map { c in run("waf", local: c.isLocal || replaying) { () throws(SourceError) in
+            env.waf.map { c in read("waf", local: c.isLocal || replaying) { () throws(SourceError) in
                 try plan("waf").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.waf(c).fetch(ctx) },
                                     replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedWAF(c, folder: folder).fetch(ctx) })
             } } ?? .notConfigured
         }
         func readFlows() -> Section<FlowStatistics> {
-            env.flows.map { c in run("flows", local: c.isLocal || replaying) { () throws(SourceError) in
+            env.flows.map { c in read("flows", local: c.isLocal || replaying) { () throws(SourceError) in
                 try plan("flows").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.flows(c).fetch(ctx) },
                                       replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedFlows(c, folder: folder).fetch(ctx) })
             } } ?? .notConfigured
         }
         func readPolicies() -> Section<PolicySet> {
-            env.policies.map { c in run("policies", local: c.isLocal || replaying) { () throws(SourceError) in
+            env.policies.map { c in read("policies", local: c.isLocal || replaying) { () throws(SourceError) in
                 try plan("policies").run(live: c.isLive, fetch: { () throws(SourceError) in try policySource(c, shared: sharedPolicies).fetch(ctx) },
                                          replay: { (folder, rec) throws(SourceError) in
                     let origins = rec.origins(in: RecordingFolder(path: folder), names: ReplayPolicySource.answers)
@@ -323,8 +336,7 @@ public enum ReportPipeline {
                                        evidence: EvidenceItem.inSectionOrder(progress.evidence()))
         if compare == .previous, report.waf.value != nil || report.flows.value != nil, !deadline.passed {
             let (previous, more) = collectPrevious(env, window: window.previous, wafNeeded: report.waf.value != nil,
-                                                   flowsNeeded: report.flows.value != nil, recordDirectory: recordDirectory,
-                                                   replayDirectory: replayDirectory, deadline: deadline, redactor: redactor, logger: logger)
+                                                   flowsNeeded: report.flows.value != nil, slug: slug, run: run, logger: logger)
             report.previous = previous
             report.evidence += more
         }
@@ -336,15 +348,16 @@ public enum ReportPipeline {
     /// Only sections that answered for the report window are compared. Nothing here can fail the
     /// run: an error, an incomplete or an empty answer makes that comparison "not available".
     static func collectPrevious(_ env: EnvironmentConfig, window: TimeWindow, wafNeeded: Bool, flowsNeeded: Bool,
-                                recordDirectory: String?, replayDirectory: String? = nil, deadline: RunDeadline = .none,
-                                redactor: SecretRedactor, logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
-        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, recordingSubfolder: "previous",
-                                deadline: deadline, redactor: redactor)
+                                slug: String, run: RunContext, logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
+        let deadline = run.deadline, redactor = run.redactor
+        let replayDirectory = run.replayDirectory.map { $0 + "/" + slug }
+        let ctx = SourceContext(run: run, window: window, environment: env, recordDirectory: run.recordDirectory.map { $0 + "/" + slug },
+                                recordingSubfolder: "previous")
         func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
         var evidence: [EvidenceItem] = []
         var coverage: SourceCoverage?
         var notCovered = false
-        func run<V>(_ name: String, replay: String?, empty: (V) -> Bool,
+        func read<V>(_ name: String, replay: String?, empty: (V) -> Bool,
                     _ fetch: () throws(SourceError) -> SourceOutput<V>) -> (V?, String?) {
             coverage = nil
             if let replay, !FileManager.default.fileExists(atPath: replay + "/previous") {
@@ -392,7 +405,7 @@ public enum ReportPipeline {
             var replay: String?
             if case let .replay(path) = c { replay = path }
             let source = SourceFactory.waf(c, previousWindow: true)
-            (previous.waf, previous.wafUnavailable) = run("waf", replay: replay, empty: { (w: WAFStatistics) in
+            (previous.waf, previous.wafUnavailable) = read("waf", replay: replay, empty: { (w: WAFStatistics) in
                 w.totalRequests == 0 && w.anomalousRequests == 0
             }) { () throws(SourceError) in
                 try plan("waf").run(live: c.isLive, fetch: { () throws(SourceError) in try source.fetch(ctx) },
@@ -404,7 +417,7 @@ public enum ReportPipeline {
             var replay: String?
             if case let .replay(path) = c { replay = path }
             let source = SourceFactory.flows(c, previousWindow: true)
-            (previous.flows, previous.flowsUnavailable) = run("flows", replay: replay, empty: { (f: FlowStatistics) in
+            (previous.flows, previous.flowsUnavailable) = read("flows", replay: replay, empty: { (f: FlowStatistics) in
                 f.counts.total == 0
             }) { () throws(SourceError) in
                 try plan("flows").run(live: c.isLive, fetch: { () throws(SourceError) in try source.fetch(ctx) },
@@ -456,6 +469,9 @@ extension FlowSourceConfig {
 }
 
 extension PolicySourceConfig {
+    /// `directory: "-"`: the manifests come from standard input.
+    var readsStandardInput: Bool { if case .directory("-") = self { true } else { false } }
+
     var isLocal: Bool {
         switch self {
         case .replay, .directory: true
