@@ -47,7 +47,7 @@ public struct OutputWriter {
     /// removed (they would look current), the others are the user's and are kept.
     static let reportNames: Set<String> = [
         "report.html", "report.md", "report.json", "report.sarif", "report.junit.xml", "report.codequality.json",
-        "report.pdf", OutputFile.checksumsName, chartsFolder,
+        "report.pdf", OutputFile.checksumsName, chartsFolder, RenderStage.cutOffName,
     ]
     static let chartsFolder = "charts"
 

@@ -192,30 +192,14 @@ public enum ReportPipeline {
             }
         }
 
-        // 4. Charts and renderers.
-        var files: [OutputFile] = []
+        // 4. Charts and renderers, bounded by the deadline (RenderStage).
+        let stage = RenderStage(renderers: renderers, run: deadline, start: options.clock.now())
+        let rendered: RenderStage.Outcome
         do {
-            let needs = renderers.reduce(into: RendererNeeds()) { $0.formUnion(type(of: $1).needs) }
-            let charts = needs.isDisjoint(with: [.charts, .chartFiles]) ? [] : try ReportCharts.build(report)
             let configText = String(decoding: configBytes, as: UTF8.self)
             let configRef = ConfigReference(path: configPath, text: configText, environments: report.environments.map(\.name))
-            var context = RenderContext(report: report, charts: charts, templates: templates, failOn: options.failOn, config: configRef)
-            // The data format first: the other formats show its digest. It is rendered once, and
-            // written only when asked for.
-            let data = try ReportFormats.data.init().render(context)
-            context.dataDigest = data.first.map { SHA256Digest.hex($0.bytes) }
-            if needs.contains(.chartFiles) { files += ChartFiles.files(charts) }
-            // The formats are independent: each renders on its own thread; files keep the
-            // formats' order, and the first failure in that order is the one reported.
-            let outputs: Locked<[Result<[OutputFile], any Error>?]> = .slots(renderers.count)
-            let shared = context, formats = renderers
-            DispatchQueue.concurrentPerform(iterations: formats.count) { i in
-                if type(of: formats[i]) == ReportFormats.data { return outputs.set(i, .success(data)) }
-                outputs.set(i, Result<[OutputFile], any Error> { () throws -> [OutputFile] in try formats[i].render(shared) })
-            }
-            // A slot left empty cannot happen after `concurrentPerform`; it would be a failure, not a gap.
-            for r in outputs.current { files += try (r ?? .failure(CancellationError())).get() }
-            files.append(OutputFile.checksums(files))
+            rendered = try stage.render(RenderContext(report: report, charts: [], templates: templates, failOn: options.failOn, config: configRef),
+                                        logger: logger)
         } catch let e as ChartError {
             return fail("drawing charts: \(e)")
         } catch let e as RenderError {
@@ -228,14 +212,15 @@ public enum ReportPipeline {
         // 5. Output.
         let paths: [String]
         do {
-            paths = try OutputWriter(directory: options.outputDirectory, deadline: deadline).write(files)
+            paths = try OutputWriter(directory: options.outputDirectory, deadline: stage.deadline).write(rendered.files)
         } catch {
             return fail("--output: \(error)")
         }
         let visible = paths.filter { !$0.contains("/charts/") && !$0.hasSuffix("/" + OutputFile.checksumsName) }
-        let code = exitCode(report: report, failOn: options.failOn)
+        // A report the deadline cut short while rendering is partial output: exit 3.
+        let code = rendered.cutOff == nil ? exitCode(report: report, failOn: options.failOn) : ExitCode.partial
         return RunResult(exitCode: code, writtenPaths: visible, report: report,
-                         message: redactor.redact(summary(report, code: code, failOn: options.failOn)))
+                         message: redactor.redact(summary(report, code: code, failOn: options.failOn, rendering: rendered)))
     }
 
     /// The report of an environment whose sources did not all finish before the deadline (and its
@@ -438,7 +423,7 @@ public enum ReportPipeline {
         return ExitCode.ok
     }
 
-    static func summary(_ report: Report, code: Int32, failOn: Severity?) -> String {
+    static func summary(_ report: Report, code: Int32, failOn: Severity?, rendering: RenderStage.Outcome? = nil) -> String {
         let counts = Severity.allCases.reversed().map { s in "\(report.findings.filter { $0.severity == s }.count) \(s.rawValue)" }
         let reason: String
         switch code {
@@ -452,6 +437,7 @@ public enum ReportPipeline {
             }
             reason = "exit 3: partial report" + (failed.isEmpty ? "" : ", unavailable: \(failed.joined(separator: ", "))")
                 + (unreadable.isEmpty ? "" : ", unreadable input: \(unreadable.joined(separator: ", "))")
+                + (rendering?.cutOff.map { "; \($0), not written: \(rendering!.notRendered.joined(separator: ", ")) (see \(RenderStage.cutOffName))" } ?? "")
         case ExitCode.findings: reason = "exit 1: findings at or above --fail-on \(failOn?.rawValue ?? "")"
         default: reason = "exit 0"
         }
