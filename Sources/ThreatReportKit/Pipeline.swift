@@ -157,14 +157,18 @@ public enum ReportPipeline {
         // Sources still running at the deadline are given up (network calls and local reads end by
         // themselves: none outlives the deadline); a short grace lets them record their own
         // failure or partial result first.
+        // Each environment's sections are read by one generic collector (SectionCollector).
+        let collectors = envs.indices.map { i in
+            var env = envs[i]
+            if let sharedPolicies { env.policies = .directory(sharedPolicies) }
+            return (SectionCollector(env: env, run: run, slug: slugs[i], progress: progress[i], logger: logger),
+                    SectionSources.of(envs[i], sharedPolicies: sharedPolicies))
+        }
         let finished = boundedMap(count: envs.count, width: options.concurrency,
                                   until: (deadline.instant ?? .distantFuture).addingTimeInterval(2)) { i in
-            collect(envs[i], window: window, slug: slugs[i], run: run, sharedPolicies: sharedPolicies, compare: compare,
-                    progress: progress[i], logger: logger)
+            collectors[i].0.collect(collectors[i].1, window: window, compare: compare)
         }
-        let reports = finished.enumerated().map { i, r in
-            r ?? cutOff(envs[i], sharedPolicies: sharedPolicies, progress: progress[i], deadline: deadline, logger: logger)
-        }
+        let reports = finished.enumerated().map { i, r in r ?? collectors[i].0.cutOff(collectors[i].1) }
 
         // 3. Analysis.
         let findings = FindingAnalyzer.analyze(reports, window: window)
@@ -221,200 +225,6 @@ public enum ReportPipeline {
         let code = rendered.cutOff == nil ? exitCode(report: report, failOn: options.failOn) : ExitCode.partial
         return RunResult(exitCode: code, writtenPaths: visible, report: report,
                          message: redactor.redact(summary(report, code: code, failOn: options.failOn, rendering: rendered)))
-    }
-
-    /// The report of an environment whose sources did not all finish before the deadline (and its
-    /// grace): the sections that did finish; the others are unavailable because of the deadline.
-    /// Nothing is read here: every source, local or not, had until the deadline to answer.
-    static func cutOff(_ env: EnvironmentConfig, sharedPolicies: String? = nil, progress: SectionProgress, deadline: RunDeadline,
-                       logger: Logger) -> EnvironmentReport {
-        let (waf, flows, policies) = progress.snapshot()
-        func section<V>(_ name: String, configured: Bool, _ done: Section<V>?) -> Section<V> {
-            guard configured else { return .notConfigured }
-            if let done { return done }
-            logger.error("\(env.name) \(name) unavailable: \(deadline.cause)")
-            return .unavailable(deadline.cause)
-        }
-        return EnvironmentReport(
-            name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
-            waf: section("waf", configured: env.waf != nil, waf),
-            flows: section("flows", configured: env.flows != nil, flows),
-            policies: section("policies", configured: env.policies != nil || sharedPolicies != nil, policies),
-            evidence: EvidenceItem.inSectionOrder(progress.evidence()))
-    }
-
-    /// `--policies PATH|-` (one manifest stream for all environments, each keeping its namespace's),
-    /// else the environment's own policy source.
-    static func policySource(_ config: PolicySourceConfig, shared: String?) -> any PolicySource {
-        shared.map { DirectoryPolicySource(path: $0, onlyNamespace: true) } ?? SourceFactory.policies(config)
-    }
-
-    static func collect(_ env: EnvironmentConfig, window: TimeWindow, slug: String, run: RunContext,
-                        sharedPolicies: String? = nil, compare: CompareMode = .previous,
-                        progress: SectionProgress = SectionProgress(), logger: Logger) -> EnvironmentReport {
-        var env = env
-        if let sharedPolicies { env.policies = .directory(sharedPolicies) }
-        let deadline = run.deadline, redactor = run.redactor
-        let recordDirectory = run.recordDirectory.map { $0 + "/" + slug }
-        let replayDirectory = run.replayDirectory.map { $0 + "/" + slug }
-        let ctx = SourceContext(run: run, window: window, environment: env, recordDirectory: recordDirectory)
-        func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
-        // Recordings and policy files are local: they are read first, so a hanging engine does not
-        // cost the other sections their data. Every local read stops at the deadline by itself,
-        // with its own cause (a folder read in part, a FIFO or stdin that did not finish).
-        func read<V>(_ name: String, local: Bool = false, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
-            if deadline.passed, !local {
-                logger.error("\(env.name) \(name) unavailable: \(deadline.cause)")
-                return .unavailable(deadline.cause)
-            }
-            do {
-                let out = try fetch()
-                progress.add(evidence: out.evidence)
-                for w in out.warnings { logger.warning("\(env.name) \(name): \(Sanitize.text(redactor.redact(w), max: 400))") }
-                if !out.incomplete.isEmpty {
-                    let cause = out.incomplete.joined(separator: "; ")
-                    logger.error("\(env.name) \(name) partial: \(Sanitize.text(redactor.redact(cause), max: 600))")
-                }
-                return out.section
-            } catch {
-                // A network failure at or after the deadline is reported as the deadline, its real cause.
-                let cause = deadline.passed && !local ? deadline.cause : HTTPClient.scrub(error.description)
-                logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(redactor.redact(cause), max: 600))")
-                return .unavailable(cause)
-            }
-        }
-        // A replay reads recordings: local, like the replay sources.
-        let replaying = replayDirectory != nil
-        func readWAF() -> Section<WAFStatistics> {
-            env.waf.map { c in read("waf", local: c.isLocal || replaying) { () throws(SourceError) in
-                try plan("waf").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.waf(c).fetch(ctx) },
-                                    replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedWAF(c, folder: folder).fetch(ctx) })
-            } } ?? .notConfigured
-        }
-        func readFlows() -> Section<FlowStatistics> {
-            env.flows.map { c in read("flows", local: c.isLocal || replaying) { () throws(SourceError) in
-                try plan("flows").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.flows(c).fetch(ctx) },
-                                      replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedFlows(c, folder: folder).fetch(ctx) })
-            } } ?? .notConfigured
-        }
-        func readPolicies() -> Section<PolicySet> {
-            env.policies.map { c in read("policies", local: c.isLocal || replaying) { () throws(SourceError) in
-                try plan("policies").run(live: c.isLive, fetch: { () throws(SourceError) in try policySource(c, shared: sharedPolicies).fetch(ctx) },
-                                         replay: { (folder, rec) throws(SourceError) in
-                    let origins = rec.origins(in: RecordingFolder(path: folder), names: ReplayPolicySource.answers)
-                    return try ReplayPolicySource(path: folder, origins: origins, liveName: c.isLive ? "kubernetes" : nil).fetch(ctx)
-                })
-            } } ?? .notConfigured
-        }
-        // Local sections first (policy files, recordings), then the engines; the evidence keeps
-        // the order waf, flows, policies.
-        var waf: Section<WAFStatistics>?, flows: Section<FlowStatistics>?, policies: Section<PolicySet>?
-        let isLocal = (waf: env.waf.map { $0.isLocal || replaying } ?? true, flows: env.flows.map { $0.isLocal || replaying } ?? true,
-                       policies: env.policies.map { $0.isLocal || replaying } ?? true)
-        for pass in [true, false] {
-            if isLocal.waf == pass { waf = readWAF(); progress.set(waf: waf!) }
-            if isLocal.flows == pass { flows = readFlows(); progress.set(flows: flows!) }
-            if isLocal.policies == pass { policies = readPolicies(); progress.set(policies: policies!) }
-        }
-        var report = EnvironmentReport(name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
-                                       waf: waf ?? .notConfigured, flows: flows ?? .notConfigured, policies: policies ?? .notConfigured,
-                                       evidence: EvidenceItem.inSectionOrder(progress.evidence()))
-        if compare == .previous, report.waf.value != nil || report.flows.value != nil, !deadline.passed {
-            let (previous, more) = collectPrevious(env, window: window.previous, wafNeeded: report.waf.value != nil,
-                                                   flowsNeeded: report.flows.value != nil, slug: slug, run: run, logger: logger)
-            report.previous = previous
-            report.evidence += more
-        }
-        return report
-    }
-
-    /// The comparison window: the same WAF and flow sources again over `window` (= the report
-    /// window's `previous`), recorded under `<section>/previous/`, replayed from `<replay>/previous/`.
-    /// Only sections that answered for the report window are compared. Nothing here can fail the
-    /// run: an error, an incomplete or an empty answer makes that comparison "not available".
-    static func collectPrevious(_ env: EnvironmentConfig, window: TimeWindow, wafNeeded: Bool, flowsNeeded: Bool,
-                                slug: String, run: RunContext, logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
-        let deadline = run.deadline, redactor = run.redactor
-        let replayDirectory = run.replayDirectory.map { $0 + "/" + slug }
-        let ctx = SourceContext(run: run, window: window, environment: env, recordDirectory: run.recordDirectory.map { $0 + "/" + slug },
-                                recordingSubfolder: "previous")
-        func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
-        var evidence: [EvidenceItem] = []
-        var coverage: SourceCoverage?
-        var notCovered = false
-        func read<V>(_ name: String, replay: String?, empty: (V) -> Bool,
-                    _ fetch: () throws(SourceError) -> SourceOutput<V>) -> (V?, String?) {
-            coverage = nil
-            if let replay, !FileManager.default.fileExists(atPath: replay + "/previous") {
-                let why = "no recording of the previous window (\(replay)/previous is missing)"
-                logger.info("\(env.name) \(name) previous window: not available: \(Sanitize.text(redactor.redact(why), max: 400))")
-                return (nil, why)
-            }
-            let why: String
-            if deadline.passed { return (nil, deadline.cause) }
-            do {
-                let out = try fetch()
-                coverage = out.coverage
-                for w in out.warnings { logger.debug("\(env.name) \(name) previous window: \(Sanitize.text(redactor.redact(w), max: 400))") }
-                if !out.incomplete.isEmpty {
-                    why = "the engine's answer may be incomplete: " + out.incomplete.joined(separator: "; ")
-                } else if empty(out.value) {
-                    if let first = out.coverage?.firstTime, first > window.from {
-                        // File sources: the same files, which do not reach back that far. Expected, not a fault.
-                        notCovered = true
-                        let why = "the input holds nothing before \(RFC3339.format(first)), so it does not cover that window"
-                        logger.info("\(env.name) \(name) previous window: not covered: \(why)")
-                        return (nil, why)
-                    }
-                    if let c = out.coverage, c.read == 0, c.source == "files" || c.source == "hubble" {
-                        notCovered = true
-                        return (nil, "the input holds no record at all")
-                    }
-                    why = "no data for that window (it may have expired from the engine)"
-                } else {
-                    evidence += out.evidence.map { e in
-                        var e = e
-                        e.section += " (previous window)"
-                        return e
-                    }
-                    return (out.value, nil)
-                }
-            } catch {
-                why = deadline.passed ? deadline.cause : HTTPClient.scrub(error.description)
-            }
-            logger.warning("\(env.name) \(name) previous window: not available: \(Sanitize.text(redactor.redact(why), max: 600))")
-            return (nil, why)
-        }
-        var previous = PreviousWindow(window: window)
-        if wafNeeded, let c = env.waf {
-            var replay: String?
-            if case let .replay(path) = c { replay = path }
-            let source = SourceFactory.waf(c, previousWindow: true)
-            (previous.waf, previous.wafUnavailable) = read("waf", replay: replay, empty: { (w: WAFStatistics) in
-                w.totalRequests == 0 && w.anomalousRequests == 0
-            }) { () throws(SourceError) in
-                try plan("waf").run(live: c.isLive, fetch: { () throws(SourceError) in try source.fetch(ctx) },
-                                    replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedWAF(c, folder: folder).fetch(ctx) })
-            }
-            previous.wafCoverage = coverage
-        }
-        if flowsNeeded, let c = env.flows {
-            var replay: String?
-            if case let .replay(path) = c { replay = path }
-            let source = SourceFactory.flows(c, previousWindow: true)
-            (previous.flows, previous.flowsUnavailable) = read("flows", replay: replay, empty: { (f: FlowStatistics) in
-                f.counts.total == 0
-            }) { () throws(SourceError) in
-                try plan("flows").run(live: c.isLive, fetch: { () throws(SourceError) in try source.fetch(ctx) },
-                                      replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedFlows(c, folder: folder).fetch(ctx) })
-            }
-            previous.flowsCoverage = coverage
-        }
-        // "Not covered" is calm only when no comparison failed for another reason.
-        previous.notCovered = notCovered && [previous.wafUnavailable, previous.flowsUnavailable].allSatisfy { why in
-            why == nil || why!.hasPrefix("the input ")
-        }
-        return (previous, evidence)
     }
 
     public static func exitCode(report: Report, failOn: Severity?) -> Int32 {
