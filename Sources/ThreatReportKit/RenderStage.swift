@@ -41,7 +41,8 @@ struct RenderStage {
         let cause = deadline.cause(while: "rendering the report")
         if stop() {
             logger.error("\(cause): no format was rendered")
-            return Outcome(files: [Self.note(cause, written: [], left: names)], cutOff: cause, notRendered: names)
+            let note = Self.note(cause, written: [], left: names)
+            return Outcome(files: [note, OutputFile.checksums([note])], cutOff: cause, notRendered: names)
         }
         var context = base
         // The data format first: the other formats show its digest. It is rendered once, and
