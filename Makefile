@@ -15,7 +15,7 @@ report:
 test:
 	@scripts/install-deps.sh test
 	$(SWIFT) build
-	$(SWIFT) test --no-parallel
+	$(SWIFT) test
 
 ## Benchmarks against peers measured in the same run, one table (scripts/bench/bench.py):
 ## release build, inputs generated into .bench/, chart micro-benchmarks in Benchmarks/.

@@ -17,7 +17,7 @@ import Foundation
 /// before or after it); from `substringLength` (8) bytes on, it is matched anywhere.
 ///
 /// One instance per run, passed explicitly; safe to use from the run's threads.
-public final class SecretRedactor: @unchecked Sendable {
+public final class SecretRedactor: Sendable {
     public static let marker = "[REDACTED]"
     public static let minimumLength = 4
     public static let substringLength = 8
@@ -27,22 +27,21 @@ public final class SecretRedactor: @unchecked Sendable {
         var tokenOnly: Bool
     }
 
-    private let lock = NSLock()
-    /// Longest first, so a padded base64 form wins over its unpadded prefix.
-    private var needles: [Needle] = []
-    /// For each byte, the needles (indices, longest first) a match starting with it may be.
-    private var byFirstByte = [[Int]](repeating: [], count: 256)
-    /// The byte pairs (first << 8 | second) a match can start with, to skip most bytes at once.
-    private var pairs = [Bool](repeating: false, count: 1 << 16)
+    /// What `redact` matches with, behind the one lock box.
+    struct Table {
+        /// Longest first, so a padded base64 form wins over its unpadded prefix.
+        var needles: [Needle] = []
+        /// For each byte, the needles (indices, longest first) a match starting with it may be.
+        var byFirstByte = [[Int]](repeating: [], count: 256)
+        /// The byte pairs (first << 8 | second) a match can start with, to skip most bytes at once.
+        var pairs = [Bool](repeating: false, count: 1 << 16)
+    }
+    private let table = Locked(Table())
 
     public init() {}
 
     /// True when nothing is registered (nothing can be redacted).
-    public var isEmpty: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return needles.isEmpty
-    }
+    public var isEmpty: Bool { table.withLock { $0.needles.isEmpty } }
 
     /// Registers a secret (and its base64 forms). Values shorter than `minimumLength` bytes are ignored.
     public func register(_ secret: String) { register(bytes: Array(secret.utf8)) }
@@ -62,24 +61,24 @@ public final class SecretRedactor: @unchecked Sendable {
                 forms.append(Array(alphabet.encode(rest).prefix(rest.count / 3 * 4)))
             }
         }
-        lock.lock()
-        defer { lock.unlock() }
-        var known = Set(needles)
-        for f in forms where f.count >= Self.minimumLength {
-            let n = Needle(bytes: f, tokenOnly: tokenOnly || f.count < Self.substringLength)
-            guard known.insert(n).inserted else { continue }
-            needles.append(n)
-        }
-        needles.sort { $0.bytes.count > $1.bytes.count }
-        byFirstByte = [[Int]](repeating: [], count: 256)
-        for (i, n) in needles.enumerated() {
-            for b in Self.firstBytes(of: n.bytes[0]) { byFirstByte[Int(b)].append(i) }
-            // A literal first byte, then the second literal or starting an escape; an escaped first
-            // byte ('%', '\', '+') is always a candidate.
-            for second in Self.firstBytes(of: n.bytes[1]) { pairs[Int(n.bytes[0]) << 8 | Int(second)] = true }
-        }
-        for b in [UInt8(ascii: "%"), UInt8(ascii: "\\"), UInt8(ascii: "+")] where !byFirstByte[Int(b)].isEmpty {
-            for second in 0..<256 { pairs[Int(b) << 8 | second] = true }
+        table.withLock { t in
+            var known = Set(t.needles)
+            for f in forms where f.count >= Self.minimumLength {
+                let n = Needle(bytes: f, tokenOnly: tokenOnly || f.count < Self.substringLength)
+                guard known.insert(n).inserted else { continue }
+                t.needles.append(n)
+            }
+            t.needles.sort { $0.bytes.count > $1.bytes.count }
+            t.byFirstByte = [[Int]](repeating: [], count: 256)
+            for (i, n) in t.needles.enumerated() {
+                for b in Self.firstBytes(of: n.bytes[0]) { t.byFirstByte[Int(b)].append(i) }
+                // A literal first byte, then the second literal or starting an escape; an escaped first
+                // byte ('%', '\', '+') is always a candidate.
+                for second in Self.firstBytes(of: n.bytes[1]) { t.pairs[Int(n.bytes[0]) << 8 | Int(second)] = true }
+            }
+            for b in [UInt8(ascii: "%"), UInt8(ascii: "\\"), UInt8(ascii: "+")] where !t.byFirstByte[Int(b)].isEmpty {
+                for second in 0..<256 { t.pairs[Int(b) << 8 | second] = true }
+            }
         }
     }
 
@@ -107,9 +106,7 @@ public final class SecretRedactor: @unchecked Sendable {
     }
 
     private func snapshot() -> ([Needle], [[Int]], [Bool]) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (needles, byFirstByte, pairs)
+        table.withLock { ($0.needles, $0.byFirstByte, $0.pairs) }
     }
 
     // MARK: Matching

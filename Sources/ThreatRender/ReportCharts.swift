@@ -20,7 +20,9 @@ public enum ReportCharts {
     /// File-name-safe, unique slugs for environment names (which come from config and may hold anything).
     public static func slugs(_ names: [String]) -> [String] { FileNameSlug.slugs(names) }
 
-    public static func build(_ report: Report) throws(ChartError) -> [ReportChart] {
+    /// `until`: looked at before each environment's charts; once true, the environments not begun
+    /// are left out (the run's deadline passed while drawing).
+    public static func build(_ report: Report, until stop: @Sendable () -> Bool = { false }) throws(ChartError) -> [ReportChart] {
         let tz = TimeZone(identifier: report.timezone) ?? TimeZone(identifier: "UTC")!
         let slugs = slugs(report.environments.map(\.name))
         let perHour = "per \(report.window.interval.rawValue)"
@@ -31,6 +33,7 @@ public enum ReportCharts {
         let envs = report.environments
         let results: Locked<[Result<[ReportChart], ChartError>?]> = .slots(envs.count)
         DispatchQueue.concurrentPerform(iterations: envs.count) { i in
+            if stop() { return }
             results.set(i, Result { () throws(ChartError) -> [ReportChart] in
                 try charts(env: envs[i], index: i, slug: slugs[i], report: report, tz: tz, perHour: perHour,
                            shift: shift, previousName: previousName)

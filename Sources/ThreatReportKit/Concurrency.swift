@@ -36,13 +36,12 @@ func boundedMap<T: Sendable>(count: Int, width: Int, until: Date, _ body: @escap
 
 /// The sections of one environment as they finish, so a run cut off by the deadline keeps them.
 final class SectionProgress: Sendable {
-    private let sections = Locked<(Section<WAFStatistics>?, Section<FlowStatistics>?, Section<PolicySet>?)>((nil, nil, nil))
+    private let sections = Locked<[String: any Sendable]>([:])
     private let gathered = Locked<[EvidenceItem]>([])
 
-    func set(waf s: Section<WAFStatistics>) { sections.withLock { $0.0 = s } }
-    func set(flows s: Section<FlowStatistics>) { sections.withLock { $0.1 = s } }
-    func set(policies s: Section<PolicySet>) { sections.withLock { $0.2 = s } }
-    func snapshot() -> (Section<WAFStatistics>?, Section<FlowStatistics>?, Section<PolicySet>?) { sections.current }
+    func set<S: SectionSource>(_: S.Type, _ s: Section<S.Value>) { sections.withLock { $0[S.name] = s } }
+    /// The section of `S`, when it finished.
+    func section<S: SectionSource>(_: S.Type) -> Section<S.Value>? { sections.withLock { $0[S.name] } as? Section<S.Value> }
     /// The evidence of the sections finished so far.
     func add(evidence e: [EvidenceItem]) { gathered.withLock { $0 += e } }
     func evidence() -> [EvidenceItem] { gathered.current }

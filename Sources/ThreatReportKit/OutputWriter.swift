@@ -47,7 +47,7 @@ public struct OutputWriter {
     /// removed (they would look current), the others are the user's and are kept.
     static let reportNames: Set<String> = [
         "report.html", "report.md", "report.json", "report.sarif", "report.junit.xml", "report.codequality.json",
-        "report.pdf", OutputFile.checksumsName, chartsFolder,
+        "report.pdf", OutputFile.checksumsName, chartsFolder, RenderStage.cutOffName,
     ]
     static let chartsFolder = "charts"
 
@@ -231,9 +231,9 @@ public struct OutputWriter {
         OutputTree.removeTree(parent, staging)
     }
 
-    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32) -> Int32
+    private typealias RenameAt2 = @Sendable @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32) -> Int32
     /// glibc's renameat2 (not exported to Swift), found at run time; nil on a libc without it.
-    nonisolated(unsafe) private static let renameat2: RenameAt2? = {
+    private static let renameat2: RenameAt2? = {
         guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
         return unsafeBitCast(sym, to: RenameAt2.self)
     }()

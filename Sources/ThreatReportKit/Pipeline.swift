@@ -28,7 +28,10 @@ public struct RunOptions: Sendable {
     public var policies: String?
     /// `--compare previous|none`: also fetch the window of equal length just before (default).
     public var compare: CompareMode = .previous
-    public var now = Date()
+    /// The run's start (relative windows end here); nil reads `clock`.
+    public var now: Date?
+    /// Where the run reads the time (the deadline included); a test plants its own.
+    public var clock: RunClock = .system
     /// `SOURCE_DATE_EPOCH`: fixes `generated_at` for reproducible output.
     public var sourceDateEpoch: Date?
     /// The run's secrets (docs/security.md): the sources register what they load; the report,
@@ -63,7 +66,10 @@ public enum ReportPipeline {
         }
         // 1. Configuration and request.
         var options = options
+        let now = options.now ?? options.clock.now()
         var configPath = options.configPath
+        // Standard input, read once for the whole run (or the recorded one of a replayed run).
+        var stdin: StandardInputBytes?
         let configBytes: Data
         if let replay = options.replayDirectory {
             // The recorded config, window, time zone, environments and generation time.
@@ -85,7 +91,7 @@ public enum ReportPipeline {
                     guard let data = FileManager.default.contents(atPath: saved) else {
                         return fail("--replay: \(saved) is missing (the recorded run read its policies from stdin)")
                     }
-                    StandardInput.preset([UInt8](data))
+                    stdin = .success([UInt8](data))
                 }
                 if options.sourceDateEpoch == nil { options.sourceDateEpoch = rec.generatedAt }
             } catch {
@@ -105,7 +111,7 @@ public enum ReportPipeline {
         let request: ReportRequest
         do {
             config = try ConfigLoader.parse(bytes: configBytes, path: configPath)
-            request = try ReportRequest.resolve(config: config, overrides: options.overrides, now: options.now)
+            request = try ReportRequest.resolve(config: config, overrides: options.overrides, now: now)
         } catch let e as LocatedError {
             return fail(e.description)
         } catch {
@@ -140,26 +146,34 @@ public enum ReportPipeline {
             return fail("--deadline: '\(deadlineText)' is not a duration like 90s, 10m or 1h")
         }
         // The deadline starts before anything is read: stdin, files, engines, the output lock.
-        let deadline = RunDeadline(seconds: Double(parsedDeadline.seconds), label: parsedDeadline.text)
-        if sharedPolicies == "-" { _ = try? StandardInput.bytes(deadline: deadline) }   // read once, before the environments run
+        let deadline = RunDeadline(seconds: Double(parsedDeadline.seconds), label: parsedDeadline.text, now: now, clock: options.clock)
+        // stdin is read once, before the environments run, and handed to them in the run's context.
+        if stdin == nil, sharedPolicies == "-" || envs.contains(where: { $0.policies?.readsStandardInput == true }) {
+            stdin = Result { () throws(SourceError) in try StandardInput.read(deadline: deadline) }
+        }
+        let run = RunContext(deadline: deadline, clock: options.clock, now: now, sourceDateEpoch: options.sourceDateEpoch,
+                             redactor: redactor, stdin: stdin, recordDirectory: record, replayDirectory: replay)
         let progress = envs.map { _ in SectionProgress() }
         // Sources still running at the deadline are given up (network calls and local reads end by
         // themselves: none outlives the deadline); a short grace lets them record their own
         // failure or partial result first.
+        // Each environment's sections are read by one generic collector (SectionCollector).
+        let collectors = envs.indices.map { i in
+            var env = envs[i]
+            if let sharedPolicies { env.policies = .directory(sharedPolicies) }
+            return (SectionCollector(env: env, run: run, slug: slugs[i], progress: progress[i], logger: logger),
+                    SectionSources.of(envs[i], sharedPolicies: sharedPolicies))
+        }
         let finished = boundedMap(count: envs.count, width: options.concurrency,
                                   until: (deadline.instant ?? .distantFuture).addingTimeInterval(2)) { i in
-            collect(envs[i], window: window, recordDirectory: record.map { $0 + "/" + slugs[i] },
-                    replayDirectory: replay.map { $0 + "/" + slugs[i] }, sharedPolicies: sharedPolicies, compare: compare,
-                    deadline: deadline, progress: progress[i], redactor: redactor, logger: logger)
+            collectors[i].0.collect(collectors[i].1, window: window, compare: compare)
         }
-        let reports = finished.enumerated().map { i, r in
-            r ?? cutOff(envs[i], sharedPolicies: sharedPolicies, progress: progress[i], deadline: deadline, logger: logger)
-        }
+        let reports = finished.enumerated().map { i, r in r ?? collectors[i].0.cutOff(collectors[i].1) }
 
         // 3. Analysis.
         let findings = FindingAnalyzer.analyze(reports, window: window)
         let analysed = Report(title: request.title, toolVersion: ToolInfo.version,
-                              generatedAt: options.sourceDateEpoch ?? options.now, window: window,
+                              generatedAt: run.generatedAt, window: window,
                               timezone: request.timezone, environments: reports, findings: findings, configDigest: configDigest)
         // Every field of every format comes from this value: no secret the run loaded is in it.
         let report: Report
@@ -174,7 +188,7 @@ public enum ReportPipeline {
                                    environments: envs.map(\.name), compare: compare, policies: sharedPolicies)
             do {
                 try rec.write(to: record, configBytes: configBytes, redactor: redactor)
-                if sharedPolicies == "-", let stdin = try? StandardInput.bytes(deadline: deadline) {
+                if sharedPolicies == "-", case let .success(stdin)? = run.stdin {
                     try Data(stdin).write(to: URL(fileURLWithPath: record + "/" + RunRecording.stdinName), options: .atomic)
                 }
             } catch {
@@ -182,31 +196,14 @@ public enum ReportPipeline {
             }
         }
 
-        // 4. Charts and renderers.
-        var files: [OutputFile] = []
+        // 4. Charts and renderers, bounded by the deadline (RenderStage).
+        let stage = RenderStage(renderers: renderers, run: deadline, start: options.clock.now())
+        let rendered: RenderStage.Outcome
         do {
-            let needs = renderers.reduce(into: RendererNeeds()) { $0.formUnion(type(of: $1).needs) }
-            let charts = needs.isDisjoint(with: [.charts, .chartFiles]) ? [] : try ReportCharts.build(report)
             let configText = String(decoding: configBytes, as: UTF8.self)
             let configRef = ConfigReference(path: configPath, text: configText, environments: report.environments.map(\.name))
-            var context = RenderContext(report: report, charts: charts, templates: templates, checks: Checks.descriptions,
-                                        failOn: options.failOn, config: configRef)
-            // The data format first: the other formats show its digest. It is rendered once, and
-            // written only when asked for.
-            let data = try ReportFormats.data.init().render(context)
-            context.dataDigest = data.first.map { SHA256Digest.hex($0.bytes) }
-            if needs.contains(.chartFiles) { files += ChartFiles.files(charts) }
-            // The formats are independent: each renders on its own thread; files keep the
-            // formats' order, and the first failure in that order is the one reported.
-            let outputs: Locked<[Result<[OutputFile], any Error>?]> = .slots(renderers.count)
-            let shared = context, formats = renderers
-            DispatchQueue.concurrentPerform(iterations: formats.count) { i in
-                if type(of: formats[i]) == ReportFormats.data { return outputs.set(i, .success(data)) }
-                outputs.set(i, Result<[OutputFile], any Error> { () throws -> [OutputFile] in try formats[i].render(shared) })
-            }
-            // A slot left empty cannot happen after `concurrentPerform`; it would be a failure, not a gap.
-            for r in outputs.current { files += try (r ?? .failure(CancellationError())).get() }
-            files.append(OutputFile.checksums(files))
+            rendered = try stage.render(RenderContext(report: report, charts: [], templates: templates, checks: Checks.descriptions, failOn: options.failOn, config: configRef),
+                                        logger: logger)
         } catch let e as ChartError {
             return fail("drawing charts: \(e)")
         } catch let e as RenderError {
@@ -219,205 +216,15 @@ public enum ReportPipeline {
         // 5. Output.
         let paths: [String]
         do {
-            paths = try OutputWriter(directory: options.outputDirectory, deadline: deadline).write(files)
+            paths = try OutputWriter(directory: options.outputDirectory, deadline: stage.deadline).write(rendered.files)
         } catch {
             return fail("--output: \(error)")
         }
         let visible = paths.filter { !$0.contains("/charts/") && !$0.hasSuffix("/" + OutputFile.checksumsName) }
-        let code = exitCode(report: report, failOn: options.failOn)
+        // A report the deadline cut short while rendering is partial output: exit 3.
+        let code = rendered.cutOff == nil ? exitCode(report: report, failOn: options.failOn) : ExitCode.partial
         return RunResult(exitCode: code, writtenPaths: visible, report: report,
-                         message: redactor.redact(summary(report, code: code, failOn: options.failOn)))
-    }
-
-    /// The report of an environment whose sources did not all finish before the deadline (and its
-    /// grace): the sections that did finish; the others are unavailable because of the deadline.
-    /// Nothing is read here: every source, local or not, had until the deadline to answer.
-    static func cutOff(_ env: EnvironmentConfig, sharedPolicies: String? = nil, progress: SectionProgress, deadline: RunDeadline,
-                       logger: Logger) -> EnvironmentReport {
-        let (waf, flows, policies) = progress.snapshot()
-        func section<V>(_ name: String, configured: Bool, _ done: Section<V>?) -> Section<V> {
-            guard configured else { return .notConfigured }
-            if let done { return done }
-            logger.error("\(env.name) \(name) unavailable: \(deadline.cause)")
-            return .unavailable(deadline.cause)
-        }
-        return EnvironmentReport(
-            name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
-            waf: section("waf", configured: env.waf != nil, waf),
-            flows: section("flows", configured: env.flows != nil, flows),
-            policies: section("policies", configured: env.policies != nil || sharedPolicies != nil, policies),
-            evidence: EvidenceItem.inSectionOrder(progress.evidence()))
-    }
-
-    /// `--policies PATH|-` (one manifest stream for all environments, each keeping its namespace's),
-    /// else the environment's own policy source.
-    static func policySource(_ config: PolicySourceConfig, shared: String?) -> any PolicySource {
-        shared.map { DirectoryPolicySource(path: $0, onlyNamespace: true) } ?? SourceFactory.policies(config)
-    }
-
-    static func collect(_ env: EnvironmentConfig, window: TimeWindow, recordDirectory: String?, replayDirectory: String? = nil,
-                        sharedPolicies: String? = nil, compare: CompareMode = .previous, deadline: RunDeadline = .none,
-                        progress: SectionProgress = SectionProgress(), redactor: SecretRedactor, logger: Logger) -> EnvironmentReport {
-        var env = env
-        if let sharedPolicies { env.policies = .directory(sharedPolicies) }
-        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, deadline: deadline, redactor: redactor)
-        func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
-        // Recordings and policy files are local: they are read first, so a hanging engine does not
-        // cost the other sections their data. Every local read stops at the deadline by itself,
-        // with its own cause (a folder read in part, a FIFO or stdin that did not finish).
-        func run<V>(_ name: String, local: Bool = false, _ fetch: () throws(SourceError) -> SourceOutput<V>) -> Section<V> {
-            if deadline.passed, !local {
-                logger.error("\(env.name) \(name) unavailable: \(deadline.cause)")
-                return .unavailable(deadline.cause)
-            }
-            do {
-                let out = try fetch()
-                progress.add(evidence: out.evidence)
-                for w in out.warnings { logger.warning("\(env.name) \(name): \(Sanitize.text(redactor.redact(w), max: 400))") }
-                if !out.incomplete.isEmpty {
-                    let cause = out.incomplete.joined(separator: "; ")
-                    logger.error("\(env.name) \(name) partial: \(Sanitize.text(redactor.redact(cause), max: 600))")
-                }
-                return out.section
-            } catch {
-                // A network failure at or after the deadline is reported as the deadline, its real cause.
-                let cause = deadline.passed && !local ? deadline.cause : HTTPClient.scrub(error.description)
-                logger.error("\(env.name) \(name) unavailable: \(Sanitize.text(redactor.redact(cause), max: 600))")
-                return .unavailable(cause)
-            }
-        }
-        // A replay reads recordings: local, like the replay sources.
-        let replaying = replayDirectory != nil
-        func readWAF() -> Section<WAFStatistics> {
-            env.waf.map { c in run("waf", local: c.isLocal || replaying) { () throws(SourceError) in
-                try plan("waf").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.waf(c).fetch(ctx) },
-                                    replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedWAF(c, folder: folder).fetch(ctx) })
-            } } ?? .notConfigured
-        }
-        func readFlows() -> Section<FlowStatistics> {
-            env.flows.map { c in run("flows", local: c.isLocal || replaying) { () throws(SourceError) in
-                try plan("flows").run(live: c.isLive, fetch: { () throws(SourceError) in try SourceFactory.flows(c).fetch(ctx) },
-                                      replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedFlows(c, folder: folder).fetch(ctx) })
-            } } ?? .notConfigured
-        }
-        func readPolicies() -> Section<PolicySet> {
-            env.policies.map { c in run("policies", local: c.isLocal || replaying) { () throws(SourceError) in
-                try plan("policies").run(live: c.isLive, fetch: { () throws(SourceError) in try policySource(c, shared: sharedPolicies).fetch(ctx) },
-                                         replay: { (folder, rec) throws(SourceError) in
-                    let origins = rec.origins(in: RecordingFolder(path: folder), names: ReplayPolicySource.answers)
-                    return try ReplayPolicySource(path: folder, origins: origins, liveName: c.isLive ? "kubernetes" : nil).fetch(ctx)
-                })
-            } } ?? .notConfigured
-        }
-        // Local sections first (policy files, recordings), then the engines; the evidence keeps
-        // the order waf, flows, policies.
-        var waf: Section<WAFStatistics>?, flows: Section<FlowStatistics>?, policies: Section<PolicySet>?
-        let isLocal = (waf: env.waf.map { $0.isLocal || replaying } ?? true, flows: env.flows.map { $0.isLocal || replaying } ?? true,
-                       policies: env.policies.map { $0.isLocal || replaying } ?? true)
-        for pass in [true, false] {
-            if isLocal.waf == pass { waf = readWAF(); progress.set(waf: waf!) }
-            if isLocal.flows == pass { flows = readFlows(); progress.set(flows: flows!) }
-            if isLocal.policies == pass { policies = readPolicies(); progress.set(policies: policies!) }
-        }
-        var report = EnvironmentReport(name: env.name, namespace: env.namespace, hosts: env.hosts, thresholds: env.thresholds,
-                                       waf: waf ?? .notConfigured, flows: flows ?? .notConfigured, policies: policies ?? .notConfigured,
-                                       evidence: EvidenceItem.inSectionOrder(progress.evidence()))
-        if compare == .previous, report.waf.value != nil || report.flows.value != nil, !deadline.passed {
-            let (previous, more) = collectPrevious(env, window: window.previous, wafNeeded: report.waf.value != nil,
-                                                   flowsNeeded: report.flows.value != nil, recordDirectory: recordDirectory,
-                                                   replayDirectory: replayDirectory, deadline: deadline, redactor: redactor, logger: logger)
-            report.previous = previous
-            report.evidence += more
-        }
-        return report
-    }
-
-    /// The comparison window: the same WAF and flow sources again over `window` (= the report
-    /// window's `previous`), recorded under `<section>/previous/`, replayed from `<replay>/previous/`.
-    /// Only sections that answered for the report window are compared. Nothing here can fail the
-    /// run: an error, an incomplete or an empty answer makes that comparison "not available".
-    static func collectPrevious(_ env: EnvironmentConfig, window: TimeWindow, wafNeeded: Bool, flowsNeeded: Bool,
-                                recordDirectory: String?, replayDirectory: String? = nil, deadline: RunDeadline = .none,
-                                redactor: SecretRedactor, logger: Logger) -> (PreviousWindow, [EvidenceItem]) {
-        let ctx = SourceContext(window: window, environment: env, recordDirectory: recordDirectory, recordingSubfolder: "previous",
-                                deadline: deadline, redactor: redactor)
-        func plan(_ section: String) -> SectionPlan { SectionPlan(section, context: ctx, replayDirectory: replayDirectory) }
-        var evidence: [EvidenceItem] = []
-        var coverage: SourceCoverage?
-        var notCovered = false
-        func run<V>(_ name: String, replay: String?, empty: (V) -> Bool,
-                    _ fetch: () throws(SourceError) -> SourceOutput<V>) -> (V?, String?) {
-            coverage = nil
-            if let replay, !FileManager.default.fileExists(atPath: replay + "/previous") {
-                let why = "no recording of the previous window (\(replay)/previous is missing)"
-                logger.info("\(env.name) \(name) previous window: not available: \(Sanitize.text(redactor.redact(why), max: 400))")
-                return (nil, why)
-            }
-            let why: String
-            if deadline.passed { return (nil, deadline.cause) }
-            do {
-                let out = try fetch()
-                coverage = out.coverage
-                for w in out.warnings { logger.debug("\(env.name) \(name) previous window: \(Sanitize.text(redactor.redact(w), max: 400))") }
-                if !out.incomplete.isEmpty {
-                    why = "the engine's answer may be incomplete: " + out.incomplete.joined(separator: "; ")
-                } else if empty(out.value) {
-                    if let first = out.coverage?.firstTime, first > window.from {
-                        // File sources: the same files, which do not reach back that far. Expected, not a fault.
-                        notCovered = true
-                        let why = "the input holds nothing before \(RFC3339.format(first)), so it does not cover that window"
-                        logger.info("\(env.name) \(name) previous window: not covered: \(why)")
-                        return (nil, why)
-                    }
-                    if let c = out.coverage, c.read == 0, c.source == "files" || c.source == "hubble" {
-                        notCovered = true
-                        return (nil, "the input holds no record at all")
-                    }
-                    why = "no data for that window (it may have expired from the engine)"
-                } else {
-                    evidence += out.evidence.map { e in
-                        var e = e
-                        e.section += " (previous window)"
-                        return e
-                    }
-                    return (out.value, nil)
-                }
-            } catch {
-                why = deadline.passed ? deadline.cause : HTTPClient.scrub(error.description)
-            }
-            logger.warning("\(env.name) \(name) previous window: not available: \(Sanitize.text(redactor.redact(why), max: 600))")
-            return (nil, why)
-        }
-        var previous = PreviousWindow(window: window)
-        if wafNeeded, let c = env.waf {
-            var replay: String?
-            if case let .replay(path) = c { replay = path }
-            let source = SourceFactory.waf(c, previousWindow: true)
-            (previous.waf, previous.wafUnavailable) = run("waf", replay: replay, empty: { (w: WAFStatistics) in
-                w.totalRequests == 0 && w.anomalousRequests == 0
-            }) { () throws(SourceError) in
-                try plan("waf").run(live: c.isLive, fetch: { () throws(SourceError) in try source.fetch(ctx) },
-                                    replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedWAF(c, folder: folder).fetch(ctx) })
-            }
-            previous.wafCoverage = coverage
-        }
-        if flowsNeeded, let c = env.flows {
-            var replay: String?
-            if case let .replay(path) = c { replay = path }
-            let source = SourceFactory.flows(c, previousWindow: true)
-            (previous.flows, previous.flowsUnavailable) = run("flows", replay: replay, empty: { (f: FlowStatistics) in
-                f.counts.total == 0
-            }) { () throws(SourceError) in
-                try plan("flows").run(live: c.isLive, fetch: { () throws(SourceError) in try source.fetch(ctx) },
-                                      replay: { (folder, _) throws(SourceError) in try SourceFactory.recordedFlows(c, folder: folder).fetch(ctx) })
-            }
-            previous.flowsCoverage = coverage
-        }
-        // "Not covered" is calm only when no comparison failed for another reason.
-        previous.notCovered = notCovered && [previous.wafUnavailable, previous.flowsUnavailable].allSatisfy { why in
-            why == nil || why!.hasPrefix("the input ")
-        }
-        return (previous, evidence)
+                         message: redactor.redact(summary(report, code: code, failOn: options.failOn, rendering: rendered)))
     }
 
     public static func exitCode(report: Report, failOn: Severity?) -> Int32 {
@@ -426,7 +233,7 @@ public enum ReportPipeline {
         return ExitCode.ok
     }
 
-    static func summary(_ report: Report, code: Int32, failOn: Severity?) -> String {
+    static func summary(_ report: Report, code: Int32, failOn: Severity?, rendering: RenderStage.Outcome? = nil) -> String {
         let counts = Severity.allCases.reversed().map { s in "\(report.findings.filter { $0.severity == s }.count) \(s.rawValue)" }
         let reason: String
         switch code {
@@ -440,6 +247,7 @@ public enum ReportPipeline {
             }
             reason = "exit 3: partial report" + (failed.isEmpty ? "" : ", unavailable: \(failed.joined(separator: ", "))")
                 + (unreadable.isEmpty ? "" : ", unreadable input: \(unreadable.joined(separator: ", "))")
+                + (rendering?.cutOff.map { "; \($0), not written: \(rendering!.notRendered.joined(separator: ", ")) (see \(RenderStage.cutOffName))" } ?? "")
         case ExitCode.findings: reason = "exit 1: findings at or above --fail-on \(failOn?.rawValue ?? "")"
         default: reason = "exit 0"
         }
@@ -457,6 +265,9 @@ extension FlowSourceConfig {
 }
 
 extension PolicySourceConfig {
+    /// `directory: "-"`: the manifests come from standard input.
+    var readsStandardInput: Bool { if case .directory("-") = self { true } else { false } }
+
     var isLocal: Bool {
         switch self {
         case .replay, .directory: true

@@ -28,7 +28,7 @@ enum PolicyInput {
         let origin = path == "-" ? "stdin" : path
         do {
             // Standard input through the one stdin reader (capped at the document limit).
-            bytes = path == "-" ? try StandardInput.bytes() : try readFileBytes(path, limit: InputLimits.documentBytes)
+            bytes = path == "-" ? try StandardInput.read() : try readFileBytes(path, limit: InputLimits.documentBytes)
         } catch {
             throw fail("\(error.description). Pass a manifest file, or - to read standard input.")
         }

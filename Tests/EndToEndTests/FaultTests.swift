@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ThreatModel
 
 /// The engines a loopback fault server stands in for, with the config section that points at it
 /// and the answers a healthy engine gives.
@@ -90,24 +91,44 @@ struct MeasuredRun {
     var seconds: Double
 }
 
+/// Forks (a real fork of this small process, not the test runner's vfork-style spawn) and execs
+/// the command, then writes its exit code and its own peak RSS (wait4's `ru_maxrss`, KiB) to the
+/// file named first. Linux keeps a process's peak RSS across exec, and a child spawned straight
+/// from the test runner shares the runner's memory until it execs: its `ru_maxrss` would be the
+/// runner's peak (larger while other tests run in parallel), not the CLI's.
+let peakRSSWrapper = """
+import ctypes, os, sys
+out, argv = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL: ends with this wrapper
+    os.execv(argv[0], argv)
+_, status, usage = os.wait4(pid, 0)
+with open(out, "w") as f:
+    f.write("%d %d" % (os.waitstatus_to_exitcode(status), usage.ru_maxrss))
+"""
+
 func measuredReport(_ args: [String], env: [String: String]) throws -> MeasuredRun {
     let dir = tempDir("measured")
     FileManager.default.createFile(atPath: dir + "/stdin", contents: Data())
+    let python = try #require(which("python3"))
     let start = Date()
-    let pid = try spawn(binary, ["report"] + args, cwd: repo, env: env, stdin: dir + "/stdin", stdout: dir + "/stdout", stderr: dir + "/stderr")
+    let pid = try spawn(python, ["-c", peakRSSWrapper, dir + "/usage", binary, "report"] + args, cwd: repo, env: env,
+                        stdin: dir + "/stdin", stdout: dir + "/stdout", stderr: dir + "/stderr")
     // A liveness guard, not a timing check: a run still going after 5 minutes is killed, so a
     // hang fails the test (exit 137) instead of stalling the suite.
     let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
     DispatchQueue.global().asyncAfter(deadline: .now() + 300, execute: watchdog)
     defer { watchdog.cancel() }
-    var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+    let wrapperCode = waitFor(pid)
     let seconds = Date().timeIntervalSince(start)
-    let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    let usage = ((try? String(contentsOfFile: dir + "/usage", encoding: .utf8)) ?? "").split(separator: " ").compactMap { Int($0) }
+    // The CLI's exit code (128 + signal when killed, as waitFor gives it), and its own peak RSS.
+    let code = usage.count == 2 ? (usage[0] < 0 ? Int32(128 - usage[0]) : Int32(usage[0])) : (wrapperCode == 0 ? -1 : wrapperCode)
     let out = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: dir + "/stdout"))) ?? Data(), as: UTF8.self)
     let err = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: dir + "/stderr"))) ?? Data(), as: UTF8.self)
-    return MeasuredRun(run: Run(code: code, stdout: out, stderr: err), maxRSSBytes: usage.ru_maxrss * 1024, seconds: seconds)
+    return MeasuredRun(run: Run(code: code, stdout: out, stderr: err), maxRSSBytes: (usage.count == 2 ? usage[1] : Int.max >> 10) * 1024,
+                       seconds: seconds)
 }
 
 /// A loopback port with nothing listening on it (bound, then closed).
@@ -131,12 +152,15 @@ func closedPort() throws -> Int {
 
 /// Shared throwaway CAs: the engines' server certificates, and an unrelated CA for the wrong-CA case.
 enum FaultPKI {
-    nonisolated(unsafe) static var cached: (TestPKI, TestPKI)?
+    /// Made by the first test that asks; the others (running in parallel) wait for it.
+    static let cached = Locked<(TestPKI, TestPKI)?>(nil)
     static func get() throws -> (trusted: TestPKI, other: TestPKI) {
-        if let cached { return cached }
-        let pair = (try TestPKI(name: "faultpki"), try TestPKI(name: "faultpki-other"))
-        cached = pair
-        return pair
+        try cached.withLock { cached in
+            if let cached { return cached }
+            let pair = (try TestPKI(name: "faultpki"), try TestPKI(name: "faultpki-other"))
+            cached = pair
+            return pair
+        }
     }
 }
 

@@ -18,17 +18,20 @@ struct HostileInputTests {
         let run: Run
     }
 
-    nonisolated(unsafe) static var cached: Built?
+    /// Built by the first test that asks; the others (running in parallel) wait for it.
+    static let cached = Locked<Built?>(nil)
 
     static func built() throws -> Built {
-        if let b = cached { return b }
-        let fixture = try HostileFixture(payloads: PayloadCorpus.load())
-        let out = fixture.dir + "/out"
-        let r = try report(["--config", fixture.dir + "/threat-report.yml", "--output", out,
-                            "--format", "html,md,json,sarif,junit,codequality,pdf", "--compare", "none", "--fail-on", "none"])
-        let b = Built(fixture: fixture, out: out, run: r)
-        cached = b
-        return b
+        try cached.withLock { cached in
+            if let b = cached { return b }
+            let fixture = try HostileFixture(payloads: PayloadCorpus.load())
+            let out = fixture.dir + "/out"
+            let r = try report(["--config", fixture.dir + "/threat-report.yml", "--output", out,
+                                "--format", "html,md,json,sarif,junit,codequality,pdf", "--compare", "none", "--fail-on", "none"])
+            let b = Built(fixture: fixture, out: out, run: r)
+            cached = b
+            return b
+        }
     }
 
     static func python(_ script: String, _ args: [String]) throws -> [String: Any] {

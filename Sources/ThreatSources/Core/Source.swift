@@ -17,14 +17,28 @@ public struct SourceContext: Sendable {
     /// The run's secrets: sources register the credentials they load, and their clients and
     /// recordings filter through it.
     public var redactor: SecretRedactor
+    /// The run's standard input, read once by the front end when an input is `-`.
+    public var stdin: StandardInputBytes?
+    /// The run's caches, shared by every environment and window.
+    public var caches: RunCaches
     public init(window: TimeWindow, environment: EnvironmentConfig, recordDirectory: String? = nil, recordingSubfolder: String? = nil,
-                deadline: RunDeadline = .none, redactor: SecretRedactor) {
+                deadline: RunDeadline = .none, redactor: SecretRedactor, stdin: StandardInputBytes? = nil, caches: RunCaches = RunCaches()) {
         self.window = window
         self.environment = environment
         self.recordDirectory = recordDirectory
         self.recordingSubfolder = recordingSubfolder
         self.deadline = deadline
         self.redactor = redactor
+        self.stdin = stdin
+        self.caches = caches
+    }
+
+    /// One environment's context in `run`: the run's deadline, redactor, stdin and caches, and
+    /// the environment's recording folder (`DIR/<environment slug>`) when recording.
+    public init(run: RunContext, window: TimeWindow, environment: EnvironmentConfig, recordDirectory: String?,
+                recordingSubfolder: String? = nil) {
+        self.init(window: window, environment: environment, recordDirectory: recordDirectory, recordingSubfolder: recordingSubfolder,
+                  deadline: run.deadline, redactor: run.redactor, stdin: run.stdin, caches: run.caches)
     }
 
     public func recording(_ section: String) -> RecordingFolder? {

@@ -7,12 +7,7 @@ import ThreatModel
 struct ElasticsearchRun {
     /// An answer: HTTP status (200 for a recording), body, where it came from (for messages and
     /// evidence) and the request that the evidence lists.
-    struct Answer {
-        var status: Int
-        var body: [UInt8]
-        var place: String
-        var request: RecordedRequest
-    }
+    typealias Answer = EngineAnswer
 
     var settings: ElasticsearchSettings
     /// Sends (or looks up) a request saved under a recording name; nil when a recording lacks it.
@@ -33,7 +28,7 @@ struct ElasticsearchRun {
         let env = context.environment
         var evidence: [EvidenceItem] = []
         var warnings: [String] = [], incomplete: [String] = []
-        // 1. The mapping, once per index pattern.
+        // 1. The mapping of the index pattern (a live run asks it once per run: RunCaches).
         let capsRequest = FieldCaps.request(index: settings.index, fields: FieldCaps.askedFields(settings.fields))
         var resolution = FieldResolution.unresolved(settings.fields)
         if let a = try exchange(capsRequest, "field_caps", nil) {

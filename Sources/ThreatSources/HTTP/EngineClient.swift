@@ -63,4 +63,8 @@ public struct EngineClient: Sendable {
     }
 
     public func place(_ r: RecordedRequest) -> String { HTTPClient.redacted(baseURL + r.path) }
+
+    /// Who is asked, and with which credentials (their digest, never the value): a run's cache
+    /// shares an answer only between requests of the same engine and credentials.
+    var identity: String { baseURL + " " + (authorization.map { SHA256Digest.hex(Array($0.utf8)) } ?? "-") }
 }

@@ -10,23 +10,28 @@ public struct RunDeadline: Sendable, Equatable {
     public var instant: Date?
     /// How the user wrote it ("30s", "10m").
     public var label: String
+    /// The run's clock (the system clock unless a test planted one): `passed` and `remaining` read it.
+    public var clock: RunClock
 
-    public init(instant: Date?, label: String) {
+    public init(instant: Date?, label: String, clock: RunClock = .system) {
         self.instant = instant
         self.label = label
+        self.clock = clock
     }
 
-    /// `seconds` from `now`; `label` is how the user wrote it.
-    public init(seconds: Double, label: String, now: Date = Date()) {
-        self.init(instant: now.addingTimeInterval(seconds), label: label)
+    /// `seconds` from `now` (default: the clock's time); `label` is how the user wrote it.
+    public init(seconds: Double, label: String, now: Date? = nil, clock: RunClock = .system) {
+        self.init(instant: (now ?? clock.now()).addingTimeInterval(seconds), label: label, clock: clock)
     }
+
+    public static func == (a: RunDeadline, b: RunDeadline) -> Bool { a.instant == b.instant && a.label == b.label }
 
     /// No deadline.
     public static let none = RunDeadline(instant: nil, label: "")
 
     /// Seconds left, or nil when no deadline is set.
-    public func remaining(now: Date = Date()) -> Double? {
-        instant.map { $0.timeIntervalSince(now) }
+    public func remaining(now: Date? = nil) -> Double? {
+        instant.map { $0.timeIntervalSince(now ?? clock.now()) }
     }
 
     public var passed: Bool { (remaining() ?? 1) <= 0 }

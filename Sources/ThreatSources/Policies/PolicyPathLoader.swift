@@ -22,8 +22,9 @@ extension PolicyDocumentLoader {
     /// `deadline`: checked between files and between documents. When it passes, the policies read
     /// so far are returned with the cause in `incomplete` (the section is partial); a single input
     /// (a file, a FIFO, stdin) that did not finish reading in time throws the deadline as its cause.
+    /// `stdin`: the run's standard input, read once by the front end; without it `-` reads stdin here.
     public static func loadPath(_ path: String, namespace: String, onlyNamespace: Bool = false,
-                                deadline: RunDeadline = .none) throws(SourceError) -> SourceOutput<PolicySet> {
+                                deadline: RunDeadline = .none, stdin: StandardInputBytes? = nil) throws(SourceError) -> SourceOutput<PolicySet> {
         var files: [String] = []
         var setNotes: [String] = []
         var isFolder = false
@@ -60,7 +61,7 @@ extension PolicyDocumentLoader {
             }
             let bytes: [UInt8]
             do {
-                bytes = file == "-" ? try StandardInput.bytes(deadline: deadline)
+                bytes = file == "-" ? try (stdin ?? Result { () throws(SourceError) in try StandardInput.read(deadline: deadline) }).get()
                     : try readFileBytes(file, limit: InputLimits.documentBytes, deadline: deadline)
             } catch {
                 // One of many files did not finish in time: keep what the others gave.
@@ -159,33 +160,15 @@ extension PolicyDocumentLoader {
     }
 }
 
-/// Standard input, read once per process and shared: every environment of a `--policies -` run
-/// (and a `directory: "-"` source in several environments) sees the same bytes. The read waits
-/// for data with `poll`, so a stdin that never closes ends at the run's deadline.
+/// The one stdin reader. It keeps nothing: the front end reads stdin once per run (when an input is
+/// `-`) and hands the bytes down in the run's context, so every environment of a `--policies -`
+/// run (and a `directory: "-"` source in several environments) sees the same bytes. The read
+/// waits for data with `poll`, so a stdin that never closes ends at the run's deadline.
 public enum StandardInput {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var cached: Result<[UInt8], SourceError>?
-
     /// Standard input, at most `InputLimits.documentBytes`, read before `deadline`.
-    public static func bytes(deadline: RunDeadline = .none) throws(SourceError) -> [UInt8] {
-        lock.lock()
-        defer { lock.unlock() }
-        if cached == nil {
-            var st = stat()
-            let regular = fstat(0, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
-            do {
-                cached = .success(try readDescriptor(0, name: "stdin", limit: InputLimits.documentBytes, deadline: deadline, regular: regular))
-            } catch {
-                cached = .failure(error)
-            }
-        }
-        return try cached!.get()
-    }
-
-    /// Stands in for standard input (`--replay` of a run that read its policies from stdin).
-    public static func preset(_ bytes: [UInt8]) {
-        lock.lock()
-        cached = .success(bytes)
-        lock.unlock()
+    public static func read(deadline: RunDeadline = .none) throws(SourceError) -> [UInt8] {
+        var st = stat()
+        let regular = fstat(0, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
+        return try readDescriptor(0, name: "stdin", limit: InputLimits.documentBytes, deadline: deadline, regular: regular)
     }
 }

@@ -83,6 +83,6 @@ public struct DirectoryPolicySource: PolicySource {
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<PolicySet> {
         try PolicyDocumentLoader.loadPath(path, namespace: context.environment.namespace, onlyNamespace: onlyNamespace,
-                                         deadline: context.deadline)
+                                         deadline: context.deadline, stdin: context.stdin)
     }
 }

@@ -24,7 +24,7 @@ final class BlockBuffer: @unchecked Sendable {
 }
 
 /// A run of whole lines of one file (or the mark of one line over the length cap).
-struct LineBlock: @unchecked Sendable {
+struct LineBlock: Sendable {
     var file: Int
     /// The block's number within its file: blocks are numbered in file order.
     var index: Int

@@ -12,7 +12,7 @@ protocol ChunkSource {
 
 /// An open log file, closed when the last reference goes away.
 /// Immutable after opening; `pread` makes it safe to share between threads.
-final class LogFileHandle: @unchecked Sendable {
+final class LogFileHandle: Sendable {
     let path: String
     let fd: Int32
     let size: Int

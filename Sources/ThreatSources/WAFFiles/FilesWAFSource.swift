@@ -9,7 +9,7 @@ import ThreatModel
 ///
 /// A report also compares with the window before its own (`--compare previous`, the default), and
 /// asks the source for it right after. Reading the logs is the whole cost, so one pass counts both
-/// windows, and the previous window's answer waits in `PreviousWindowAnswers` for that request.
+/// windows, and the previous window's answer waits in the run's `PreviousWindowAnswers` for that request.
 public struct FilesWAFSource: WAFSource {
     public var settings: WAFFileSettings
 
@@ -17,7 +17,7 @@ public struct FilesWAFSource: WAFSource {
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<WAFStatistics> {
         let key = PreviousWindowAnswers.key(settings, context)
-        if let (answer, files) = PreviousWindowAnswers.shared.take(key), (try? Self.signature(settings)) == files {
+        if let (answer, files) = context.caches.previousWindowAnswers.take(key), (try? Self.signature(settings)) == files {
             return answer
         }
 
@@ -45,7 +45,7 @@ public struct FilesWAFSource: WAFSource {
         }
         var previousContext = context
         previousContext.window = context.window.previous
-        PreviousWindowAnswers.shared.put(PreviousWindowAnswers.key(settings, previousContext), SourceOutput(
+        context.caches.previousWindowAnswers.put(PreviousWindowAnswers.key(settings, previousContext), SourceOutput(
             value: WAFAggregation.statistics(outcome, window: windows[1], index: 1), evidence: evidence, warnings: warnings,
             coverage: Self.coverage(outcome, index: 1)),
             files: Self.signature(audit + access))
@@ -108,11 +108,10 @@ public struct FilesWAFSource: WAFSource {
 }
 
 /// Answers for the window before the one asked, computed in the same pass, until they are asked
-/// for (once). Entries are small (statistics, not records); a handful at most per run.
-final class PreviousWindowAnswers: @unchecked Sendable {
-    static let shared = PreviousWindowAnswers()
-    private let lock = NSLock()
-    private var answers: [String: (SourceOutput<WAFStatistics>, [[Int]])] = [:]
+/// for (once). Entries are small (statistics, not records); a handful at most per run. One per run
+/// (`RunCaches`), so two runs in one process never see each other's answers.
+final class PreviousWindowAnswers: Sendable {
+    private let answers = Locked<[String: (SourceOutput<WAFStatistics>, [[Int]])]>([:])
 
     /// The settings, the environment's attribution keys and the window.
     static func key(_ settings: WAFFileSettings, _ context: SourceContext) -> String {
@@ -124,14 +123,10 @@ final class PreviousWindowAnswers: @unchecked Sendable {
     }
 
     func put(_ key: String, _ answer: SourceOutput<WAFStatistics>, files: [[Int]]) {
-        lock.lock()
-        answers[key] = (answer, files)
-        lock.unlock()
+        answers.withLock { $0[key] = (answer, files) }
     }
 
     func take(_ key: String) -> (SourceOutput<WAFStatistics>, [[Int]])? {
-        lock.lock()
-        defer { lock.unlock() }
-        return answers.removeValue(forKey: key)
+        answers.withLock { $0.removeValue(forKey: key) }
     }
 }
