@@ -252,8 +252,8 @@ public struct PolicyEvaluator: Sendable {
 
 /// Cilium `toFQDNs` names: `matchName` exact (case-insensitive, trailing dot ignored); in
 /// `matchPattern` a `*` matches DNS characters within one label, and a lone `*` matches every name.
-enum FQDNMatch {
-    static func matches(name: String?, pattern: String?, _ observed: String) -> Bool {
+public enum FQDNMatch {
+    public static func matches(name: String?, pattern: String?, _ observed: String) -> Bool {
         let seen = normalize(observed)
         if let name, normalize(name) == seen { return true }
         guard let pattern else { return false }
@@ -262,7 +262,8 @@ enum FQDNMatch {
         return glob(Array(pat.utf8), Array(seen.utf8))
     }
 
-    static func normalize(_ s: String) -> String {
+    /// Lower case, without trailing dots.
+    public static func normalize(_ s: String) -> String {
         var t = s.lowercased()
         while t.hasSuffix(".") { t.removeLast() }
         return t
