@@ -88,4 +88,11 @@ struct PolicySimulateTests {
         }
         #expect(sim.byPair.count == PolicySimulation.pairCap && sim.otherPairs == 25 && sim.observed == PolicySimulation.pairCap + 25)
     }
+
+    @Test("The transcribed reachability expectations recount the same in Python (recount.py) as the engine test asserts")
+    func expectationsRecount() throws {
+        let out = try runTool("/usr/bin/python3", [Self.semantics + "recount.py"])
+        // PolicySemanticsTableTests asserts 25 blocks, 288 pairs, 49 denied, and 22 Cilium connections.
+        #expect(out == "kubernetes-e2e cases=25 pairs=288 denied=49\ncilium-docs files=6 allow=12 deny=10\n")
+    }
 }
