@@ -15,11 +15,12 @@ public enum WorkloadIdentity {
                                          "app", "k8s-app", "name", "component"]
 
     /// The labels that identify a pod's workload, sorted by key: the application keys when present,
-    /// else every label that is not volatile or added by Cilium.
+    /// else every label that is not volatile or added by Cilium. Labels that are not valid
+    /// Kubernetes label keys or values (hostile flow input) are never used.
     public static func labels(_ all: [String: String]) -> [LabelPair] {
         let usable = all.filter { k, v in
             !volatileKeys.contains(k) && !k.hasPrefix("io.cilium.k8s.") && !k.hasPrefix("io.kubernetes.")
-                && k.utf8.count <= 317 && v.utf8.count <= 63
+                && k.utf8.count <= 317 && RuleModeValues.labelKeyProblem(k) == nil && RuleModeValues.labelValueProblem(v) == nil
         }
         let identifying = usable.filter { identifyingKeys.contains($0.key) }
         let chosen = identifying.isEmpty ? usable : identifying
