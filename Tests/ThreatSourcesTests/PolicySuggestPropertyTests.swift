@@ -189,4 +189,22 @@ struct PolicySuggestPropertyTests {
             }
         }
     }
+
+    @Test("Window: flows outside --from/--to make no rule; the comment names the window and the first and last seen")
+    func windowLimitsSuggestions() throws {
+        let flows = try Self.realFlows()
+        // The kind capture is from 2021-11-10, the GKE one from 2021-06-16: keep only November.
+        let from = try #require(RFC3339.parse("2021-11-01T00:00:00Z")), to = try #require(RFC3339.parse("2021-12-01T00:00:00Z"))
+        var s = PolicySuggester(namespace: "bookinfo", kind: .cilium, from: from, to: to)
+        for f in flows { s.add(f) }
+        let policies = s.policies(files: 4)
+        #expect(s.outsideWindow > 0)
+        // reviews-v1 was only reached in June (from the host and prometheus): it keeps only the
+        // November peer (productpage → reviews-v2, same app label).
+        let reviews = try #require(policies.first { $0.selector == [LabelPair("app", "reviews")] })
+        #expect(reviews.ingress.keys.sorted() == [.pods(namespace: "bookinfo", labels: [LabelPair("app", "productpage")])])
+        #expect(reviews.comment.contains("Window: 2021-11-01T00:00:00Z to 2021-12-01T00:00:00Z"))
+        #expect(reviews.comment.contains { $0.hasPrefix("First seen: 2021-11-10T") })
+        #expect(reviews.comment.contains { $0.hasPrefix("Observed: 1 inbound and 0 outbound allowed flow(s)") })
+    }
 }
