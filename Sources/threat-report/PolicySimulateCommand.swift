@@ -47,6 +47,11 @@ struct PolicySimulateCommand: ParsableCommand {
         do { set = try PolicyModelFiles.load(policies) } catch { throw PolicyInput.fail("--policies: \(error.description)") }
         for p in set.problems { PolicyInput.note("note: \(p)") }
         if set.models.isEmpty { PolicyInput.note("note: no valid network policy in \(policies): every connection is allowed") }
+        if namespace == nil {
+            for m in set.models where !m.isClusterwide && m.namespace == nil {
+                PolicyInput.note("note: \(m.kind.rawValue) \(m.name) has no metadata.namespace and selects no pod; pass --namespace NS to apply it there")
+            }
+        }
         var sim = PolicySimulation(evaluator: PolicyEvaluator(policies: set.models, defaultNamespace: namespace), namespace: namespace)
         let cover: FlowReadCoverage
         do { cover = try HubbleConnectionReader.read(flows) { sim.add($0) } } catch { throw PolicyInput.fail("--flows: \(error.description)") }

@@ -40,6 +40,8 @@ struct PolicySimulateSuggestCLITests {
         #expect(r.code == 2 && r.stderr.contains("--policies:"))
         let f = try policy(["simulate", "--policies", repo + "/Tests/Fixtures/realworld/policy-semantics/cilium-docs/l3.yaml", "--flows", "/nonexistent/flows.json"])
         #expect(f.code == 2 && f.stderr.contains("--flows:"))
+        // A namespaced policy without metadata.namespace and no --namespace: said, not silently idle.
+        #expect(f.stderr.contains("CiliumNetworkPolicy l3-rule has no metadata.namespace and selects no pod; pass --namespace NS"))
     }
 
     @Test("suggest: one file per workload, disabled, valid for explain; a planted symlink is replaced, never written through")
