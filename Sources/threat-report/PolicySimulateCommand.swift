@@ -82,7 +82,7 @@ struct PolicySimulateCommand: ParsableCommand {
             ("not_compared", n(s.notCompared)), ("other_pairs", n(s.otherPairs)),
             ("unresolved", .array(s.unresolved.map { .string($0) })),
             ("input", .object([("files", n(c.files)), ("lines", n(c.lines)), ("flows", n(c.flows)),
-                               ("skipped", n(c.skipped)), ("too_long", n(c.tooLong)),
+                               ("skipped", n(c.skipped)), ("too_long", n(c.tooLong)), ("without_l4", n(c.withoutL4)),
                                ("skipped_at", .array(c.skipPlaces.map { .string($0) })),
                                ("warnings", .array(c.warnings.map { .string($0) }))])),
         ])

@@ -41,6 +41,8 @@ public struct FlowReadCoverage: Sendable, Equatable {
     public var skipped = 0
     /// Lines longer than the line limit.
     public var tooLong = 0
+    /// Flows without an L4 protocol (ARP, other IP protocols): not connections, left out.
+    public var withoutL4 = 0
     /// `file:line` of the first skipped lines (at most `HubbleFlowSource.reportedSkips`).
     public var skipPlaces: [String] = []
     /// The read stopped early (deadline); the figures cover what was read before.
@@ -52,6 +54,7 @@ public struct FlowReadCoverage: Sendable, Equatable {
         if skipped > 0 {
             w.append("skipped \(skipped) line(s) that are not hubble flow JSON, first at \(skipPlaces.joined(separator: ", "))")
         }
+        if withoutL4 > 0 { w.append("left out \(withoutL4) flow(s) without a TCP, UDP, SCTP or ICMP layer (not connections)") }
         if tooLong > 0 { w.append("skipped \(tooLong) line(s) longer than \(InputLimits.describe(bytes: InputLimits.lineBytes))") }
         if let cutOff { w.append(cutOff) }
         return w
@@ -77,10 +80,13 @@ public enum HubbleConnectionReader {
                     case let .bytes(b):
                         if b.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
                         cover.lines += 1
-                        if let f = parse(b) {
+                        switch parseDetailed(b) {
+                        case let .flow(f):
                             cover.flows += 1
                             each(f)
-                        } else {
+                        case .withoutL4:
+                            cover.withoutL4 += 1
+                        case .notFlow:
                             cover.skipped += 1
                             note(&cover, "\(path):\(lineNo)")
                         }
@@ -101,14 +107,27 @@ public enum HubbleConnectionReader {
         if cover.skipPlaces.count < HubbleFlowSource.reportedSkips { cover.skipPlaces.append(place) }
     }
 
+    /// What one line is.
+    public enum LineOutcome: Sendable {
+        case flow(ObservedFlow)
+        /// A flow, but not a connection (no TCP, UDP, SCTP or ICMP layer).
+        case withoutL4
+        case notFlow
+    }
+
     /// One line: `{"flow": {...}}` or the bare flow object. Nil when it is not a flow with a
     /// verdict, a time and an L4 protocol.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> ObservedFlow? {
-        guard let json = try? JSONValue.parse(bytes: Array(bytes), maxDepth: InputLimits.jsonDepth) else { return nil }
+        if case let .flow(f) = parseDetailed(bytes) { return f }
+        return nil
+    }
+
+    public static func parseDetailed(_ bytes: UnsafeBufferPointer<UInt8>) -> LineOutcome {
+        guard let json = try? JSONValue.parse(bytes: Array(bytes), maxDepth: InputLimits.jsonDepth) else { return .notFlow }
         let flow = json["flow"] ?? json
         guard let verdict = flow["verdict"]?.stringValue ?? flow["verdict"]?.intValue.map(HubbleFlowSource.verdictName),
               let timeText = flow["time"]?.stringValue ?? json["time"]?.stringValue,
-              let time = RFC3339.parse(timeText) else { return nil }
+              let time = RFC3339.parse(timeText) else { return .notFlow }
         var port: Int?, proto: String?
         for p in ["TCP", "UDP", "SCTP"] {
             if let l4 = flow.at("l4.\(p)") {
@@ -118,8 +137,8 @@ public enum HubbleConnectionReader {
         }
         if flow.at("l4.ICMPv4") != nil { proto = "ICMP" }
         if flow.at("l4.ICMPv6") != nil { proto = "ICMPV6" }
-        guard let proto else { return nil }
-        if let p = port, !(0...65535).contains(p) { return nil }
+        guard let proto else { return .withoutL4 }
+        if let p = port, !(0...65535).contains(p) { return .notFlow }
         let names = (flow["destination_names"]?.arrayValue ?? []).compactMap(\.stringValue).filter { $0.utf8.count <= 253 }
         let src = endpoint(flow["source"], ip: flow.at("IP.source")?.stringValue, names: [])
         let dst = endpoint(flow["destination"], ip: flow.at("IP.destination")?.stringValue, names: names)
@@ -142,7 +161,7 @@ public enum HubbleConnectionReader {
                 f.deniedBy.append(ns.map { "\($0)/\(name)" } ?? name)
             }
         }
-        return f
+        return .flow(f)
     }
 
     static func text(_ v: JSONValue?) -> String? {
