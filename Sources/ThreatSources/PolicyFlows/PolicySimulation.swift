@@ -1,0 +1,136 @@
+import Foundation
+import ThreatModel
+import ThreatPolicy
+
+/// `policy simulate`: what a policy set would have done to the connections that flow files show.
+/// Each new connection (not a reply) is evaluated at the destination's ingress and the source's
+/// egress when that end is a pod in scope; the outcome is compared with the verdict Cilium gave.
+public struct PolicySimulation: Sendable {
+    public let evaluator: PolicyEvaluator
+    /// Only ends in this namespace are evaluated; nil = every namespace.
+    public let namespace: String?
+    /// The most pairs kept; the rest are counted under `otherPairs`.
+    public static let pairCap = 10_000
+
+    public struct Pair: Sendable, Equatable {
+        public var source: String
+        public var destination: String
+        public var port: Int?
+        public var proto: String
+        /// The verdict Cilium gave (the first seen).
+        public var observedVerdict: String
+        public var flows = 0
+        public var wouldAllow: Bool
+        /// What decided: the denying or allowing rule (egress first when it denies).
+        public var decidedBy: String
+        /// `newly_dropped`, `newly_allowed` or `unchanged`.
+        public var change: String
+    }
+
+    public struct PolicyTally: Sendable, Equatable {
+        public var policy: String
+        public var allowed = 0
+        public var denied = 0
+        public var newlyDropped = 0
+        public var newlyAllowed = 0
+    }
+
+    public private(set) var observed = 0
+    public private(set) var newlyDropped = 0
+    public private(set) var newlyAllowed = 0
+    public private(set) var replies = 0
+    /// Flows with no end in scope (another namespace, or no pod at either end).
+    public private(set) var outOfScope = 0
+    /// Non-reply flows whose verdict is neither allowed nor a policy drop (other drop reasons,
+    /// TRACED, TRANSLATED…): evaluated, not compared.
+    public private(set) var notCompared = 0
+    public private(set) var otherPairs = 0
+    /// Rule parts the engine could not decide, once each (`spec.egress[0]: toServices …`).
+    public private(set) var unresolved: [String] = []
+    private var pairs: [String: Pair] = [:]
+    private var pairOrder: [String] = []
+    private var policies: [String: PolicyTally] = [:]
+
+    public init(evaluator: PolicyEvaluator, namespace: String?) {
+        self.evaluator = evaluator
+        self.namespace = namespace
+    }
+
+    func inScope(_ e: PolicyEndpoint) -> Bool { e.isPod && (namespace == nil || e.namespace == namespace) }
+
+    public mutating func add(_ f: ObservedFlow) {
+        if f.isReply == true {
+            replies += 1
+            return
+        }
+        let c = f.connection
+        let checkEgress = inScope(c.source), checkIngress = inScope(c.destination)
+        guard checkEgress || checkIngress else {
+            outOfScope += 1
+            return
+        }
+        observed += 1
+        let egress = checkEgress ? evaluator.verdict(for: c, direction: .egress) : nil
+        let ingress = checkIngress ? evaluator.verdict(for: c, direction: .ingress) : nil
+        let wouldAllow = (egress?.allowed ?? true) && (ingress?.allowed ?? true)
+        for u in (egress?.unresolved ?? []) + (ingress?.unresolved ?? []) where unresolved.count < 50 && !unresolved.contains(u) {
+            unresolved.append(u)
+        }
+        var change = "unchanged"
+        if f.wasAllowed && !wouldAllow {
+            newlyDropped += 1
+            change = "newly_dropped"
+        } else if f.droppedByPolicy && wouldAllow {
+            newlyAllowed += 1
+            change = "newly_allowed"
+        } else if !f.wasAllowed && !f.droppedByPolicy {
+            notCompared += 1
+        }
+        // The deciding end: a denying one, else the one a rule allowed.
+        var decided = "no policy selects either end"
+        if let e = egress, !e.allowed {
+            decided = "egress: " + e.summary
+        } else if let i = ingress, !i.allowed {
+            decided = "ingress: " + i.summary
+        } else if let e = egress, !e.deciding.isEmpty {
+            decided = "egress: " + e.summary
+        } else if let i = ingress, !i.deciding.isEmpty {
+            decided = "ingress: " + i.summary
+        }
+        for d in [egress, ingress].compactMap({ $0 }) {
+            for r in d.deciding {
+                var t = policies[r.policy] ?? PolicyTally(policy: r.policy)
+                if d.allowed { t.allowed += 1 } else { t.denied += 1 }
+                if change == "newly_dropped" && !d.allowed { t.newlyDropped += 1 }
+                if change == "newly_allowed" && d.allowed { t.newlyAllowed += 1 }
+                policies[r.policy] = t
+            }
+        }
+        let src = WorkloadIdentity.display(c.source, pod: f.sourcePod, workload: f.sourceWorkload)
+        let dst = WorkloadIdentity.display(c.destination, pod: f.destinationPod, workload: f.destinationWorkload)
+        let key = "\(src)\u{1}\(dst)\u{1}\(c.port ?? -1)\u{1}\(c.protocolName)\u{1}\(f.verdict)"
+        if var p = pairs[key] {
+            p.flows += 1
+            pairs[key] = p
+        } else if pairs.count < PolicySimulation.pairCap {
+            pairs[key] = Pair(source: src, destination: dst, port: c.port, proto: c.protocolName, observedVerdict: f.verdict, flows: 1,
+                              wouldAllow: wouldAllow, decidedBy: decided, change: change)
+            pairOrder.append(key)
+        } else {
+            otherPairs += 1
+        }
+    }
+
+    /// Pairs, changed ones first, then by flows.
+    public var byPair: [Pair] {
+        let rank = ["newly_dropped": 0, "newly_allowed": 1, "unchanged": 2]
+        return pairOrder.compactMap { pairs[$0] }.sorted {
+            (rank[$0.change] ?? 3, -$0.flows, $0.source, $0.destination) < (rank[$1.change] ?? 3, -$1.flows, $1.source, $1.destination)
+        }
+    }
+
+    /// Policies by the flows they decided.
+    public var byPolicy: [PolicyTally] {
+        policies.values.sorted { ($0.allowed + $0.denied, $0.policy) > ($1.allowed + $1.denied, $1.policy) }
+    }
+}

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import ThreatModel
+import ThreatPolicy
+import ThreatRender
+import ThreatSources
+
+/// `threat-report policy suggest`: one least-privilege policy per workload, from observed flows.
+struct PolicySuggestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suggest",
+        abstract: "Write one least-privilege network policy per workload of a namespace from the allowed flows observed.",
+        discussion: """
+        Reads hubble observe -o json files (plain or .gz). Allowed flows (FORWARDED, REDIRECTED, AUDIT) that are \
+        new connections (not replies) become rules: inbound from the peers seen (namespace and identifying labels, \
+        never pod-hash labels; world and host entities; addresses for peers without identity), outbound likewise, \
+        with DNS to kube-dns on UDP and TCP 53 and, for --kind cilium, toFQDNs where DNS flows named the address. \
+        Only the ports and protocols seen are allowed; both directions are default deny. Each file carries GitLab's \
+        disabled_by label (it deploys disabled) and must read back as valid before it is written. Files are written \
+        into DIR without following symbolic links. Exit codes: 0 done; 2 unreadable input, usage error, or DIR \
+        cannot be written.
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("The namespace whose workloads get a policy.", valueName: "namespace"))
+    var namespace: String
+
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Flow files from hubble observe -o json (plain or .gz; globs allowed).", valueName: "file"))
+    var flows: [String]
+
+    @Option(name: .long, help: ArgumentHelp("Only flows at or after this time (RFC 3339).", valueName: "time"))
+    var from: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only flows before this time (RFC 3339).", valueName: "time"))
+    var to: String?
+
+    @Option(name: .long, help: ArgumentHelp("Manifest kind: cilium (CiliumNetworkPolicy) or kubernetes (NetworkPolicy).", valueName: "kind"))
+    var kind: String = "cilium"
+
+    @Option(name: .long, help: ArgumentHelp("Folder to write <workload>.yaml files into (created when absent).", valueName: "dir"))
+    var output: String
+
+    func window() throws -> (Date?, Date?, SuggestionKind) {
+        let f = try from.map { t -> Date in
+            guard let d = RFC3339.parse(t) else { throw ValidationError("--from: '\(t)' is not an RFC 3339 time (like 2026-01-31T00:00:00Z)") }
+            return d
+        }
+        let t = try to.map { t -> Date in
+            guard let d = RFC3339.parse(t) else { throw ValidationError("--to: '\(t)' is not an RFC 3339 time (like 2026-02-01T00:00:00Z)") }
+            return d
+        }
+        if let f, let t, f >= t { throw ValidationError("--from must be before --to") }
+        guard let k = SuggestionKind(rawValue: kind) else { throw ValidationError("--kind must be cilium or kubernetes, not '\(kind)'") }
+        return (f, t, k)
+    }
+
+    func validate() throws {
+        _ = try window()
+        if flows.isEmpty { throw ValidationError("--flows: give at least one flow file") }
+        guard RuleModeValues.isDNSLabel(namespace) else {
+            throw ValidationError("--namespace: '\(namespace)' is not a namespace name (lowercase letters, digits and '-', at most 63)")
+        }
+    }
+
+    func run() throws {
+        let (f, t, k) = try window()
+        var suggester = PolicySuggester(namespace: namespace, kind: k, from: f, to: t)
+        let cover: FlowReadCoverage
+        do { cover = try HubbleConnectionReader.read(flows) { suggester.add($0) } } catch { throw PolicyInput.fail("--flows: \(error.description)") }
+        for w in cover.warnings { PolicyInput.note("warning: \(w)") }
+        let policies = suggester.policies(files: cover.files)
+        var files: [(String, [UInt8])] = []
+        var lines: [String] = []
+        for p in policies {
+            let yaml = p.yaml(kind: k, disabled: true)
+            let file = String(p.name.dropFirst("suggested-".count)) + ".yaml"
+            // The tool's own validator and explainer must accept it; anything else is a bug.
+            let check = PolicyDocumentLoader.loadDetailed(text: yaml, origin: file, namespace: namespace)
+            guard check.items.count == 1, check.items[0].valid, !check.items[0].description.isEmpty else {
+                let why = check.items.first?.problems.map(\.description).joined(separator: "; ") ?? "no policy"
+                PolicyInput.note("error: the policy suggested for \(namespace)/\(p.workloads.first ?? p.name) does not read back as valid (\(why)); not written")
+                continue
+            }
+            files.append((file, Array(yaml.utf8)))
+            lines.append("\(Sanitize.text(output, max: 500))/\(file): \(p.workloads.count > 1 ? "workloads " + p.workloads.joined(separator: ", ") : "workload " + (p.workloads.first ?? "?"))")
+            lines += check.items[0].description.map { "  " + Sanitize.text($0, max: 2000) }
+        }
+        do { try SuggestionFolder.write(files, into: output) } catch { throw PolicyInput.fail("--output: \(error.description)") }
+        var summary = "\(files.count) polic\(files.count == 1 ? "y" : "ies") for namespace \(namespace) from \(suggester.used) allowed flow(s) of \(cover.flows) read"
+        var skipped: [String] = []
+        if suggester.replies > 0 { skipped.append("\(suggester.replies) replies") }
+        if suggester.notAllowed > 0 { skipped.append("\(suggester.notAllowed) not allowed (dropped or other verdicts)") }
+        if suggester.otherNamespaces > 0 { skipped.append("\(suggester.otherNamespaces) of other namespaces") }
+        if suggester.outsideWindow > 0 { skipped.append("\(suggester.outsideWindow) outside --from/--to") }
+        if suggester.icmp > 0 { skipped.append("\(suggester.icmp) ICMP or portless (not turned into rules)") }
+        if suggester.noLabels > 0 { skipped.append("\(suggester.noLabels) ends with no identifying label") }
+        if !skipped.isEmpty { summary += "; skipped " + skipped.joined(separator: ", ") }
+        PolicyInput.write(([summary + "."] + lines).joined(separator: "\n") + "\n")
+    }
+}
+
+/// Writes files into one folder without following symbolic links: the folder is opened with
+/// O_NOFOLLOW, each file is written to a new temporary name (O_CREAT|O_EXCL|O_NOFOLLOW) and renamed
+/// over its name, so a link planted at a file's name is replaced, never written through.
+enum SuggestionFolder {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func write(_ files: [(String, [UInt8])], into folder: String) throws(Failure) {
+        if mkdir(folder, 0o755) != 0 && errno != EEXIST {
+            throw Failure(description: "\(folder): cannot create the folder: \(String(cString: strerror(errno)))")
+        }
+        let dir = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard dir >= 0 else {
+            var st = stat()
+            let link = lstat(folder, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+            throw Failure(description: "\(folder): " + (link ? "it is a symbolic link; give the real folder" : String(cString: strerror(errno))))
+        }
+        defer { close(dir) }
+        for (name, bytes) in files {
+            guard !name.contains("/"), !name.hasPrefix(".") else { throw Failure(description: "\(name): not a plain file name") }
+            let temp = ".\(name).\(getpid()).tmp"
+            let fd = openat(dir, temp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw Failure(description: "\(folder)/\(temp): \(String(cString: strerror(errno)))") }
+            var written = 0
+            var failed = false
+            bytes.withUnsafeBytes { buf in
+                while written < buf.count {
+                    let n = Foundation.write(fd, buf.baseAddress! + written, buf.count - written)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failed = true
+                        return
+                    }
+                    written += n
+                }
+            }
+            if failed || fsync(fd) != 0 {
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                unlinkat(dir, temp, 0)
+                throw Failure(description: "\(folder)/\(name): \(reason)")
+            }
+            close(fd)
+            guard renameat(dir, temp, dir, name) == 0 else {
+                let reason = String(cString: strerror(errno))
+                unlinkat(dir, temp, 0)
+                throw Failure(description: "\(folder)/\(name): \(reason)")
+            }
+        }
+    }
+}
