@@ -49,6 +49,7 @@ public enum FindingAnalyzer {
         out += PolicyFindings.findings(for: env)
         out += TrendFindings.findings(for: env, window: window)
         out += InputFindings.findings(for: env)
+        out += WAFTuningFindings.findings(for: env)
         return out
     }
 

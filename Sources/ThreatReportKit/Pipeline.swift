@@ -152,9 +152,10 @@ public enum ReportPipeline {
                     replayDirectory: replay.map { $0 + "/" + slugs[i] }, sharedPolicies: sharedPolicies, compare: compare,
                     deadline: deadline, progress: progress[i], redactor: redactor, logger: logger)
         }
-        let reports = finished.enumerated().map { i, r in
+        let collected = finished.enumerated().map { i, r in
             r ?? cutOff(envs[i], sharedPolicies: sharedPolicies, progress: progress[i], deadline: deadline, logger: logger)
         }
+        let reports = WAFTuningOutput.advise(collected, window: window, generatedAt: options.sourceDateEpoch ?? options.now)
 
         // 3. Analysis.
         let findings = FindingAnalyzer.analyze(reports, window: window)
@@ -195,6 +196,7 @@ public enum ReportPipeline {
             let data = try ReportFormats.data.init().render(context)
             context.dataDigest = data.first.map { SHA256Digest.hex($0.bytes) }
             if needs.contains(.chartFiles) { files += ChartFiles.files(charts) }
+            files += WAFTuningOutput.files(report)
             // The formats are independent: each renders on its own thread; files keep the
             // formats' order, and the first failure in that order is the one reported.
             let outputs: Locked<[Result<[OutputFile], any Error>?]> = .slots(renderers.count)
