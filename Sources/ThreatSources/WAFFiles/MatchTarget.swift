@@ -59,8 +59,8 @@ enum MatchTarget {
             var j = i + 1
             switch stop {
             case .colonSpace:
+                // To `: value`, a line end, or the end of the text (Coraza may log no value).
                 while j < t.count, !(t[j] == 0x3A && j + 1 < t.count && t[j + 1] == 0x20), t[j] != 0x0A { j += 1 }
-                guard j < t.count else { return nil }
             case .quote:
                 while j < t.count, t[j] != 0x27 { j += 1 }
                 guard j < t.count else { return nil }
@@ -72,7 +72,7 @@ enum MatchTarget {
             end = j
         } else {
             switch stop {
-            case .colonSpace: guard i < t.count, t[i] == 0x3A else { return nil }
+            case .colonSpace: guard i == t.count || t[i] == 0x3A || t[i] == 0x0A else { return nil }
             case .quote: guard i < t.count, t[i] == 0x27 else { return nil }
             case .dotOrEnd: guard i == t.count || t[i] == 0x2E || t[i] == 0x20 else { return nil }
             }

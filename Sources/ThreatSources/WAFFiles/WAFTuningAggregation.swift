@@ -9,12 +9,13 @@ import ThreatModel
 /// is counted.
 enum WAFTuningAggregation {
     /// A client looks like a campaign when it fired this many distinct attack rules in the window,
-    /// or this many attack families over this many requests; an entry does when it matched this
-    /// many attack rules. (A person whose searches and comments trip a few rules of three
+    /// this many attack requests, or this many attack families over this many requests; an entry
+    /// does when it matched `campaignEntryRules` attack rules. (A person whose searches and comments trip a few rules of three
     /// families in three requests does not look like a campaign; a scanner does.)
     static let campaignFamilies = 3
     static let campaignFamilyRequests = 10
     static let campaignRules = 6
+    static let campaignRequests = 20
     static let campaignEntryRules = 3
     /// Campaigns listed, and the smallest session of a client that does not look like one.
     static let campaignCount = 10
@@ -32,7 +33,7 @@ enum WAFTuningAggregation {
         var rules: Set<UInt32> = []
         var attackRequests = 0
         var looksLikeCampaign: Bool {
-            rules.count >= WAFTuningAggregation.campaignRules
+            rules.count >= WAFTuningAggregation.campaignRules || attackRequests >= WAFTuningAggregation.campaignRequests
                 || (families.nonzeroBitCount >= WAFTuningAggregation.campaignFamilies && attackRequests >= WAFTuningAggregation.campaignFamilyRequests)
         }
     }
