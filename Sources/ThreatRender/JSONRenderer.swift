@@ -101,7 +101,7 @@ public enum ReportJSON {
                 ("crs_unconfigured", w.crsUnconfiguredRequests.map(n) ?? .null),
                 ("unattributed_entries", n(w.unattributedEntries)),
                 ("access_log_format", opt(w.accessLogFormat)), ("audit_log_format", opt(w.auditLogFormat)),
-            ] }),
+            ] + TuningView.jsonPairs(w) }),
             ("flows", section(e.flows) { f in [
                 ("total", n(f.counts.total)), ("forwarded", n(f.counts.forwarded)), ("dropped", n(f.counts.dropped)),
                 ("dropped_ratio", .number(f.counts.droppedRatio)), ("verdicts", verdicts(f.counts)),

@@ -66,6 +66,7 @@ public enum ReportViewModel {
                 n["anomaly_scores"] = w.anomalyScores.map { ["score": Sanitize.text($0.key, max: 12), "count": NumberText.grouped($0.count)] }
                 n["has_scores"] = !w.anomalyScores.isEmpty
                 if w.skippedLines > 0 { n["skipped"] = NumberText.grouped(w.skippedLines) }
+                if let t = TuningView.node(w) { n["tuning"] = t }
                 return n
             }
             e["flows"] = section(env.flows, empty: "No flow source is configured for this environment.") { f in
