@@ -20,7 +20,7 @@ public enum WAFTuningFindings {
         guidance += "Once the false positives are gone, switch the WAF to blocking (`SecRuleEngine On`). "
             + "Without a whole report: `threat-report waf tune --audit-log FILE --output FILE`."
         return [Finding(
-            id: id, severity: .info, environment: env.name,
+            id: "waf.false_positive_candidates", severity: .info, environment: env.name,
             title: "\(advice.candidates.count) false-positive candidate(s): \(excluded.count) scoped exclusion(s) written, \(kept.count) left in place",
             value: Double(advice.candidates.count), guidance: guidance, subject: rules.joined(separator: ","))]
     }
