@@ -71,7 +71,7 @@ enum WAFTuningAggregation {
         var clientSets: [Set<UInt32>] = []
         var campaignClientSets: [Set<UInt32>] = []
         var familyMasks: [UInt16] = []
-        var exampleIDs: [[UInt32]] = []
+        var exampleIDs: [[(Int64, UInt32)]] = []
         var paths: [UInt32: Int] = [:]
         var pathNames: [String] = []
         func pathIndex(_ uri: UInt32) -> Int {
@@ -139,7 +139,7 @@ enum WAFTuningAggregation {
                     out.rows[n].campaignEntries += 1
                     if campaignClientSets[n].count < WAFTargetStats.clientCap { campaignClientSets[n].insert(r.client) }
                 }
-                if r.uid != Interner.overflow, exampleIDs[n].count < 3, !exampleIDs[n].contains(r.uid) { exampleIDs[n].append(r.uid) }
+                if r.uid != Interner.overflow { keepExample(&exampleIDs[n], (r.time, r.uid), o) }
             }
             if suspect {
                 if campaignRows.count < WAFTuningInput.campaignEntryCap {
@@ -154,7 +154,7 @@ enum WAFTuningAggregation {
             out.rows[n].clients = clientSets[n].count
             out.rows[n].campaignClients = campaignClientSets[n].count
             out.rows[n].otherFamilies = CRSCategory.allCases.filter { familyMasks[n] & bit($0) != 0 }.map(\.rawValue)
-            out.rows[n].examples = exampleIDs[n].compactMap { o.uniqueIDs.string($0) }.sorted()
+            out.rows[n].examples = exampleIDs[n].compactMap { o.uniqueIDs.string($0.1) }
         }
 
         // Rows in a stable order; the entries follow their rows.
@@ -174,6 +174,22 @@ enum WAFTuningAggregation {
         out.ruleIDsSeen.sort()
         out.campaigns = WAFCampaigns.build(o, records: mine, shapes: shapes, step: window.step, family: family)
         return out
+    }
+
+    /// Keeps the three earliest examples (ties by id), whatever order the workers gave the records.
+    static func keepExample(_ list: inout [(Int64, UInt32)], _ e: (Int64, UInt32), _ o: WAFLogScan.Outcome) {
+        func less(_ a: (Int64, UInt32), _ b: (Int64, UInt32)) -> Bool {
+            a.0 != b.0 ? a.0 < b.0 : (o.uniqueIDs.string(a.1) ?? "") < (o.uniqueIDs.string(b.1) ?? "")
+        }
+        guard !list.contains(where: { $0.1 == e.1 }) else { return }
+        if list.count < 3 {
+            list.append(e)
+        } else if let last = list.last, less(e, last) {
+            list[list.count - 1] = e
+        } else {
+            return
+        }
+        list.sort(by: less)
     }
 
     static func refs(_ o: WAFLogScan.Outcome, _ r: AuditRecord) -> ArraySlice<RuleRef> {
