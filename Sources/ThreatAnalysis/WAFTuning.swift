@@ -49,11 +49,12 @@ public enum WAFTuning {
         // Greedy, best first: an exclusion stays only if no attack-looking entry falls below detection.
         var excluded = Set<Int32>()
         var byRow: [Int32: [Int]] = [:]
-        for (e, entry) in input.campaignEntries.enumerated() {
-            for r in Set(entry.rows) where r >= 0 { byRow[r, default: []].append(e) }
+        let entries = input.campaignEntries
+        for e in 0..<entries.count {
+            for r in Set(entries.range(e).map { entries.rows[$0] }) where r >= 0 { byRow[r, default: []].append(e) }
         }
-        func detected(_ e: WAFCampaignEntry, _ without: Set<Int32>) -> Bool {
-            let before = e.total, after = e.remaining(excluding: without)
+        func detected(_ e: Int, _ without: Set<Int32>) -> Bool {
+            let before = entries.total(e), after = entries.remaining(e, excluding: without)
             return before >= options.threshold ? after >= options.threshold : after > 0 || before == 0
         }
         var candidates: [WAFTuningCandidate] = []
@@ -68,7 +69,7 @@ public enum WAFTuning {
             }
             let trial = excluded.union([Int32(k)])
             let affected = byRow[Int32(k)] ?? []
-            let escaping = affected.filter { detected(input.campaignEntries[$0], excluded) && !detected(input.campaignEntries[$0], trial) }
+            let escaping = affected.filter { detected($0, excluded) && !detected($0, trial) }
             if !escaping.isEmpty {
                 c.decision = .keep
                 c.reason = "Left in place: the same target also carries attacks: \(escaping.count) attack-looking request(s) "
@@ -110,7 +111,7 @@ public enum WAFTuning {
         }
         advice.candidates = candidates
         advice.attackEntriesChecked = input.campaignEntries.count
-        advice.attackEntriesStillDetected = input.campaignEntries.filter { detected($0, excluded) }.count
+        advice.attackEntriesStillDetected = (0..<entries.count).filter { detected($0, excluded) }.count
         advice.file = advice.exclusions.isEmpty && candidates.isEmpty ? "" : WAFExclusionFile.render(advice, header: header)
         return advice
     }

@@ -69,25 +69,43 @@ public struct WAFTargetStats: Sendable, Equatable, Codable {
     public static let clientCap = 1024
 }
 
-/// An audit entry of a client that looks like a campaign, reduced to what an exclusion could take
-/// from it: per match, the target row it counts in (-1: none, the match stays whatever is
-/// excluded) and its anomaly points (CRS: CRITICAL 5, ERROR 4, WARNING 3, NOTICE 2).
-public struct WAFCampaignEntry: Sendable, Equatable, Codable {
-    public var rows: [Int32]
-    public var points: [UInt8]
-    public init(rows: [Int32], points: [UInt8]) {
-        self.rows = rows
-        self.points = points
+/// The audit entries of attack-looking clients, reduced to what an exclusion could take from
+/// them: per match, the target row it counts in (-1: none, the match stays whatever is excluded)
+/// and its anomaly points (CRS: CRITICAL 5, ERROR 4, WARNING 3, NOTICE 2). Flat arrays (one
+/// allocation each, not one per entry): entry `k` holds the matches `ends[k-1]..<ends[k]`.
+public struct WAFCampaignEntries: Sendable, Equatable, Codable {
+    public private(set) var rows: [Int32] = []
+    public private(set) var points: [UInt8] = []
+    public private(set) var ends: [Int32] = []
+
+    public init() {}
+
+    public var count: Int { ends.count }
+
+    public mutating func append(rows r: [Int32], points p: [UInt8]) {
+        rows += r
+        points += p.prefix(r.count)
+        if p.count < r.count { points += [UInt8](repeating: 0, count: r.count - p.count) }
+        ends.append(Int32(rows.count))
     }
 
-    /// The points left once the rows in `excluded` no longer match.
-    public func remaining(excluding excluded: Set<Int32>) -> Int {
+    public func range(_ k: Int) -> Range<Int> { (k == 0 ? 0 : Int(ends[k - 1]))..<Int(ends[k]) }
+
+    /// The points of entry `k` left once the rows in `excluded` no longer match.
+    public func remaining(_ k: Int, excluding excluded: Set<Int32>) -> Int {
         var n = 0
-        for (k, r) in rows.enumerated() where r < 0 || !excluded.contains(r) { n += Int(points[k]) }
+        for m in range(k) where rows[m] < 0 || !excluded.contains(rows[m]) { n += Int(points[m]) }
         return n
     }
 
-    public var total: Int { points.reduce(0) { $0 + Int($1) } }
+    public func total(_ k: Int) -> Int { range(k).reduce(0) { $0 + Int(points[$1]) } }
+
+    /// The same entries with their rows renumbered (`map[old]`; -1 stays -1).
+    public func renumbered(_ map: [Int32]) -> WAFCampaignEntries {
+        var out = self
+        out.rows = rows.map { $0 < 0 ? -1 : map[Int($0)] }
+        return out
+    }
 }
 
 /// Anomalous requests of one client (or /24, /64) close in time: the campaigns table.
@@ -118,7 +136,7 @@ public struct WAFCampaign: Sendable, Equatable, Codable {
 /// the campaigns, with what did not fit.
 public struct WAFTuningInput: Sendable, Equatable, Codable {
     public var rows: [WAFTargetStats] = []
-    public var campaignEntries: [WAFCampaignEntry] = []
+    public var campaignEntries = WAFCampaignEntries()
     public var campaigns: [WAFCampaign] = []
     /// Rule ids seen in the logs (an exclusion id must be none of them).
     public var ruleIDsSeen: [String] = []

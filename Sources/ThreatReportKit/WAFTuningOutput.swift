@@ -16,6 +16,8 @@ enum WAFTuningOutput {
             guard var waf = env.waf.value, let input = waf.tuning else { return env }
             let header = WAFExclusionFile.Header(environment: env.name, generatedAt: generatedAt, from: window.from, to: window.to)
             waf.tuningAdvice = WAFTuning.advise(input, environment: slugs[i], options: options, header: header)
+            // The input (rows, attack-looking entries) has served: the report carries the advice only.
+            waf.tuning = nil
             var env = env
             env.waf.value = waf
             return env

@@ -43,7 +43,8 @@ struct WAFTuningTests {
             row("942230", "/comments", "ARGS:comment", count: 10, clients: 9),
         ]
         // Three attack entries on q: 942100 alone (escapes), 942100 + 942190 untargeted (stays), nothing else.
-        input.campaignEntries = [WAFCampaignEntry(rows: [0], points: [5]), WAFCampaignEntry(rows: [0, -1], points: [5, 5])]
+        input.campaignEntries.append(rows: [0], points: [5])
+        input.campaignEntries.append(rows: [0, -1], points: [5, 5])
         input.ruleIDsSeen = ["10000", "942100"]
         let a = WAFTuning.advise(input, environment: "production", header: Self.header)
         let byRule = Dictionary(grouping: a.candidates, by: { "\($0.row.ruleID) \($0.row.path)" })

@@ -81,8 +81,7 @@ enum WAFTuningAggregation {
             paths[uri] = p
             return p
         }
-        var campaignRows: [[Int32]] = []
-        var campaignPoints: [[UInt8]] = []
+        var campaign = WAFCampaignEntries()
         for k in mine {
             let r = o.records[k]
             let shape = shapes[r.client] ?? ClientShape()
@@ -142,9 +141,8 @@ enum WAFTuningAggregation {
                 if r.uid != Interner.overflow { keepExample(&exampleIDs[n], (r.time, r.uid), o) }
             }
             if suspect {
-                if campaignRows.count < WAFTuningInput.campaignEntryCap {
-                    campaignRows.append(entryRows)
-                    campaignPoints.append(entryPoints)
+                if campaign.count < WAFTuningInput.campaignEntryCap {
+                    campaign.append(rows: entryRows, points: entryPoints)
                 } else {
                     out.droppedCampaignEntries += 1
                 }
@@ -166,9 +164,7 @@ enum WAFTuningAggregation {
         var newIndex = [Int32](repeating: -1, count: out.rows.count)
         for (to, from) in order.enumerated() { newIndex[from] = Int32(to) }
         out.rows = order.map { out.rows[$0] }
-        out.campaignEntries = zip(campaignRows, campaignPoints).map { rows, pts in
-            WAFCampaignEntry(rows: rows.map { $0 < 0 ? -1 : newIndex[Int($0)] }, points: pts)
-        }
+        out.campaignEntries = campaign.renumbered(newIndex)
         var seen = Set<String>()
         for k in 0..<o.rules.count { if let s = o.rules.string(UInt32(k)), seen.insert(s).inserted { out.ruleIDsSeen.append(s) } }
         out.ruleIDsSeen.sort()
