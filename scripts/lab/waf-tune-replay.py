@@ -127,6 +127,9 @@ def main():
     ap.add_argument("--work", required=True)
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
+    # NGINX's workers run as nobody when the master is root: they must reach the lab folders
+    # (a mkdtemp folder is 0700, and the backend would answer 403 to everything).
+    os.chmod(a.work, 0o755)
     before, port, _ = lab(a.work, "before", {})
     try:
         sent = traffic(port)
