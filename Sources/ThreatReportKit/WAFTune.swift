@@ -61,6 +61,12 @@ public enum WAFTune {
         for c in advice.candidates {
             summary.append("  \(c.decision.rawValue) \(c.row.ruleID) \(Sanitize.text(c.row.target, max: 80)) \(Sanitize.text(c.row.path, max: 80)): \(c.explanation)")
         }
+        for c in advice.campaigns {
+            summary.append("  campaign \(c.id) \(Sanitize.text(c.client, max: 64)) \(RFC3339.format(c.start)) to \(RFC3339.format(c.end)): "
+                + "\(c.requests) requests, \(c.blocked) blocked, \(c.families.joined(separator: ",")), rules "
+                + c.topRules.map { "\(Sanitize.text($0.key, max: 20))(\($0.count))" }.joined(separator: " ")
+                + (c.successfulHighSeverity > 0 ? "; \(c.successfulHighSeverity) RCE/SQLi/LFI attempt(s) answered 2xx: look closer" : ""))
+        }
         do {
             let path = try OutputWriter.writeSingleFile(o.output, bytes: Array(advice.file.utf8))
             return WAFTuneResult(exitCode: ExitCode.ok, written: path, summary: summary, advice: advice)
