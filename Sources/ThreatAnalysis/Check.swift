@@ -40,6 +40,7 @@ public enum Checks {
         BlockingDisabledCheck.self,
         AttackBurstCheck.self,
         CRSUnconfiguredCheck.self,
+        FalsePositiveCandidatesCheck.self,
         AnomalousRatioRisingCheck.self,
         NewTopClientsCheck.self,
         DroppedRatioRisingCheck.self,

@@ -75,6 +75,10 @@ public struct WAFStatistics: Sendable, Equatable, Codable {
     /// The Kubernetes namespace of the ingress controller, when the source is configured with one
     /// (guidance names it in `kubectl` commands only then).
     public var ingressNamespace: String?
+    /// Per-target tuning input (file sources; nil where the source cannot tell), and the advice
+    /// the analysis drew from it (docs/waf.md "Tuning candidates").
+    public var tuning: WAFTuningInput?
+    public var tuningAdvice: WAFTuningAdvice?
 
     public init(totalRequests: Int, anomalousRequests: Int, totalHistory: [SeriesPoint<Int>] = [],
                 anomalousHistory: [SeriesPoint<Int>] = [], topRules: [RankedCount] = [],

@@ -115,7 +115,7 @@ public enum ReportJSON {
         ("crs_unconfigured", w.crsUnconfiguredRequests.map(n) ?? .null),
         ("unattributed_entries", n(w.unattributedEntries)),
         ("access_log_format", opt(w.accessLogFormat)), ("audit_log_format", opt(w.auditLogFormat)),
-        ]
+        ] + TuningView.jsonPairs(w)
     }
 
     /// `environments[].flows` when the source answered.

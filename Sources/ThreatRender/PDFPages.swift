@@ -151,6 +151,9 @@ extension PDFReport {
             }
             y = paragraph([TextRun(line)], x: left, y: y, width: contentWidth, PDFStyle.small, maxLines: 3) + 4
         }
+        for line in env.waf.value.map({ TuningView.pdfLines($0) }) ?? [] {
+            y = paragraph([TextRun(line)], x: left, y: y, width: contentWidth, PDFStyle.small, maxLines: 3) + 2
+        }
         let caveats: [(String, SectionStatus, String?)] = [("WAF", env.waf.status, env.waf.error), ("Flows", env.flows.status, env.flows.error),
                                                            ("Policies", env.policies.status, env.policies.error)]
         for c in caveats where c.1 == .partial || c.1 == .unavailable {

@@ -23,6 +23,8 @@ struct WAFView: Sendable {
     let anomaly_scores: [ScoreView]
     let has_scores: Bool
     let skipped: String?
+    /// Tuning candidates and campaigns, nil when the source gave no tuning input.
+    let tuning: TuningView.Section?
 
     struct RuleView: Sendable {
         let id: String
@@ -70,6 +72,7 @@ struct WAFView: Sendable {
         anomaly_scores = w.anomalyScores.map { ScoreView(score: Sanitize.text($0.key, max: 12), count: NumberText.grouped($0.count)) }
         has_scores = !w.anomalyScores.isEmpty
         skipped = w.skippedLines > 0 ? NumberText.grouped(w.skippedLines) : nil
+        tuning = TuningView.section(w)
     }
 }
 

@@ -47,7 +47,7 @@ public struct OutputWriter {
     /// removed (they would look current), the others are the user's and are kept.
     static let reportNames: Set<String> = [
         "report.html", "report.md", "report.json", "report.sarif", "report.junit.xml", "report.codequality.json",
-        "report.pdf", OutputFile.checksumsName, chartsFolder, RenderStage.cutOffName,
+        "report.pdf", OutputFile.checksumsName, chartsFolder, RenderStage.cutOffName, WAFTuningOutput.folder,
     ]
     static let chartsFolder = "charts"
 
@@ -137,7 +137,9 @@ public struct OutputWriter {
     /// is written file by file instead.
     static func switchable(_ folder: Int32, _ path: String, written: Set<String>, cwd: String) -> Bool {
         if path == "/" || cwd == path || cwd.hasPrefix(path + "/") { return false }
-        return !OutputTree.entries(folder).contains { e in !written.contains(e) && OutputTree.kind(folder, e) == S_IFDIR }
+        return !OutputTree.entries(folder).contains { e in
+            !written.contains(e) && e != WAFTuningOutput.folder && OutputTree.kind(folder, e) == S_IFDIR
+        }
     }
 
     /// File by file: every file staged in `.threat-report.staging-*` inside the folder, flushed,

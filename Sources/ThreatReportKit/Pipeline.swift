@@ -168,7 +168,8 @@ public enum ReportPipeline {
                                   until: (deadline.instant ?? .distantFuture).addingTimeInterval(2)) { i in
             collectors[i].0.collect(collectors[i].1, window: window, compare: compare)
         }
-        let reports = finished.enumerated().map { i, r in r ?? collectors[i].0.cutOff(collectors[i].1) }
+        let collected = finished.enumerated().map { i, r in r ?? collectors[i].0.cutOff(collectors[i].1) }
+        let reports = WAFTuningOutput.advise(collected, window: window, generatedAt: options.sourceDateEpoch ?? now)
 
         // 3. Analysis.
         let findings = FindingAnalyzer.analyze(reports, window: window)

@@ -69,6 +69,8 @@ struct RenderStage {
         var files: [OutputFile] = []
         // Chart files go with the formats that link them, when those were rendered (the charts are then whole).
         if rendered.contains(where: { type(of: renderers[$0]).needs.contains(.chartFiles) }) { files += ChartFiles.files(context.charts) }
+        // The scoped exclusion files (waf-tuning/<environment>.conf), written with every report.
+        files += WAFTuningOutput.files(context.report)
         for r in results { if let r { files += try r.get() } }
         let left = renderers.indices.filter { results[$0] == nil }.map { names[$0] }
         var outcome = Outcome(files: files)

@@ -26,14 +26,15 @@ final class WAFLab {
     /// `engine`: `DetectionOnly` or `On`. The server runs with TZ=Europe/Berlin, so both logs carry
     /// local times (the audit log without a zone).
     /// `auditFormat`: `JSON` (default) or `Native` (`SecAuditLogFormat`).
-    init(engine: String, auditFormat: String = "JSON") throws {
+    /// `extraEnv`: more `NAME=value` for the script (e.g. `WAF_LAB_BEFORE_CRS=FILE`).
+    init(engine: String, auditFormat: String = "JSON", extraEnv: [String] = []) throws {
         for path in ["/usr/sbin/nginx", "/usr/lib/nginx/modules/ngx_http_modsecurity_module.so", "/usr/share/modsecurity-crs/rules"] {
             try #require(FileManager.default.fileExists(atPath: path),
                          "\(path) is missing: `make test` installs nginx libnginx-mod-http-modsecurity modsecurity-crs")
         }
         dir = tempDir("waf-lab")
         let (code, out) = try Self.spawn(["/bin/bash", repo + "/scripts/lab/waf-nginx.sh", "start", dir, engine],
-                                         env: ["TZ=Europe/Berlin", "WAF_LAB_AUDIT_FORMAT=\(auditFormat)"], output: dir + ".start")
+                                         env: ["TZ=Europe/Berlin", "WAF_LAB_AUDIT_FORMAT=\(auditFormat)"] + extraEnv, output: dir + ".start")
         let parts = out.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard code == 0, parts.count == 2, let port = UInt16(parts[0]), let pid = pid_t(parts[1]) else {
             throw WAFLabError.start("waf-nginx.sh start failed (\(code)): \(out)")

@@ -17,6 +17,16 @@ enum CheckCorpus {
         waf.criticalAttackRequests = 300
         waf.crsUnconfiguredRequests = 5
         waf.topClients = [RankedCount(key: "203.0.113.7", count: 250)]
+        // A rule firing on many clients answered 200 on one target: a false-positive candidate.
+        var fp = WAFTargetStats(ruleID: "942230", path: "/comments", target: "ARGS:comment", firstSeen: window.from, lastSeen: window.from)
+        fp.count = 10
+        fp.clients = 9
+        for _ in 0..<10 { fp.statuses.add(200) }
+        fp.attackMatches = 10
+        var tuning = WAFTuningInput()
+        tuning.rows = [fp]
+        waf.tuningAdvice = WAFTuning.advise(tuning, environment: "production", header: WAFExclusionFile.Header(
+            environment: "production", generatedAt: window.from, from: window.from, to: window.to))
         let times = (0..<5).map { window.from.addingTimeInterval(Double($0) * 3600) }
         let dropped = [0.3, 0.4, 0.3, 249, 0.4]
         var flows = FlowStatistics(counts: counts(500, 500, audit: 10), inbound: counts(500, 500), outbound: counts(0, 0),

@@ -44,7 +44,7 @@ struct WAFAuditFormatTests {
         #expect(sqli.clientIP == "203.0.113.45" && sqli.host == "shop.example.com")
         #expect(sqli.uri == "/search?q=%27%2520%3B")
         #expect(sqli.rules.map(\.id) == ["942100", "949110"])
-        #expect(sqli.rules[0] == RuleMatch(id: "942100", message: "SQL Injection Attack Detected via libinjection", severity: 2))
+        #expect(sqli.rules[0] == RuleMatch(id: "942100", message: "SQL Injection Attack Detected via libinjection", severity: 2, target: "ARGS:q"))
         #expect(sqli.anomalyScore == 5 && sqli.hasCriticalAttack)
         #expect(entries[2].rules.first?.id == "913100" && !entries[2].hasCriticalAttack, "a scanner is not an attack category")
         // The numeric Host goes to the default server; 920350 says so.
@@ -100,8 +100,8 @@ struct WAFAuditFormatTests {
         #expect(a.uri == "/search?q=1%27%20OR%20%271%27=%271" && a.host == "shop.example.com")
         #expect(a.httpCode == 403 && a.engine == .enabled && a.blocked)
         #expect(a.rules == [
-            RuleMatch(id: "942100", message: "SQL Injection Attack Detected via libinjection", severity: 2),
-            RuleMatch(id: "949110", message: "Inbound Anomaly Score Exceeded (Total Score: 5)", severity: 2),
+            RuleMatch(id: "942100", message: "SQL Injection Attack Detected via libinjection", severity: 2, target: "ARGS:q"),
+            RuleMatch(id: "949110", message: "Inbound Anomaly Score Exceeded (Total Score: 5)", severity: 2, target: "TX:anomaly_score"),
         ])
         let b = entries[1]
         #expect(b.engine == .detectionOnly && !b.blocked && b.anomalyScore == 10)

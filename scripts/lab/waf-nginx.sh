@@ -13,7 +13,9 @@
 # Logs: DIR/access.log (ingress-nginx's 17-field log-format-upstream), per named server also
 # DIR/main-access-{production,staging}.log in NGINX's default `main` format, and DIR/modsec_audit.log
 # (ModSecurity JSON, Serial, one entry per line; WAF_LAB_AUDIT_FORMAT=Native for the native format). modsecurity_transaction_id is "$req_id", so the
-# audit unique_id equals the access line's last field. The process runs with TZ (default UTC) from
+# audit unique_id equals the access line's last field. WAF_LAB_BEFORE_CRS and WAF_LAB_AFTER_CRS name
+# files Included before and after the CRS rules (a tuning file's two parts). POST /comments and
+# POST /api/... answer 200. The process runs with TZ (default UTC) from
 # the environment: set TZ=Europe/Berlin to get local times with a zone in both logs.
 set -euo pipefail
 
@@ -50,8 +52,10 @@ SecTmpDir $dir/tmp/
 SecDataDir $dir/tmp/
 Include /etc/modsecurity/crs/crs-setup.conf
 Include /etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf
+${WAF_LAB_BEFORE_CRS:+Include $WAF_LAB_BEFORE_CRS}
 Include /usr/share/modsecurity-crs/rules/*.conf
 Include /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf
+${WAF_LAB_AFTER_CRS:+Include $WAF_LAB_AFTER_CRS}
 EOF
   cat > "$dir/nginx.conf" <<EOF
 load_module /usr/lib/nginx/modules/ngx_http_modsecurity_module.so;
@@ -107,6 +111,9 @@ http {
     access_log off;
     root $dir/www;
     location / { try_files \$uri /index.html; }
+    # Form and JSON endpoints that accept POST (a static location answers it with 405).
+    location = /comments { return 200 "ok\\n"; }
+    location /api/ { return 200 "{}\\n"; }
   }
 }
 EOF

@@ -21,7 +21,7 @@ public struct PolicyModelFiles: Sendable {
         let files = isDir.boolValue ? try PolicyDocumentLoader.policyFiles(in: path, deadline: deadline).files : [path]
         out.files = files.count
         for file in files {
-            let bytes = file == "-" ? try StandardInput.bytes(deadline: deadline)
+            let bytes = file == "-" ? try StandardInput.read(deadline: deadline)
                 : try readFileBytes(file, limit: InputLimits.documentBytes, deadline: deadline)
             let text = String(decoding: bytes, as: UTF8.self)
             let origin = file == "-" ? "stdin" : file

@@ -57,6 +57,8 @@ struct RuleMatch: Equatable {
     var message: String
     /// 0 EMERGENCY … 7 DEBUG, when the entry gives one.
     var severity: Int?
+    /// The variable it matched (`ARGS:q`), when the log names it.
+    var target: String? = nil
 }
 
 /// One audit entry with its fields as text (tests and diagnostics; the scan itself works on
@@ -97,6 +99,8 @@ struct AuditEntryReader {
         var id: ByteRef
         var message: ByteRef
         var severity: Int?
+        /// The variable matched (`ARGS:q`), empty when the log does not name it.
+        var target = ByteRef()
     }
 
     enum Failure: Error {
@@ -211,6 +215,10 @@ struct AuditEntryReader {
                 let msg = field(m.msg)
                 let severity = s.integer(m.severity) ?? (m.severity.kind == .string ? Self.severity(bytes(field(m.severity))) : nil)
                 view = RuleView(id: id, message: msg.isEmpty ? field(m.message) : msg, severity: severity)
+                let data = field(m.data), match = field(m.match), message = field(m.message)
+                if let t = MatchTarget.find(data: bytes(data), match: bytes(match), message: bytes(message)) {
+                    view.target = copyToScratch(t)
+                }
             }
             let idBytes = bytes(view.id)
             if rules.contains(where: { Self.equal(bytes($0.id), idBytes) }) { continue }
@@ -305,7 +313,8 @@ struct AuditEntryReader {
         let idRef = copyToScratch(id)
         let msgRef = Self.v2Tag("msg", in: text).map { copyToScratch($0) } ?? ByteRef()
         let severity = Self.v2Tag("severity", in: text).flatMap { v in v.withUnsafeBufferPointer { Self.severity($0) } }
-        return RuleView(id: idRef, message: msgRef, severity: severity)
+        let target = MatchTarget.find(line: text).map { copyToScratch($0) } ?? ByteRef()
+        return RuleView(id: idRef, message: msgRef, severity: severity, target: target)
     }
 
     static func v2Tag(_ name: String, in u: [UInt8]) -> [UInt8]? {
@@ -332,7 +341,8 @@ struct AuditEntryReader {
     var entry: AuditEntry {
         AuditEntry(flavor: flavor, time: time, uniqueID: string(uniqueID), clientIP: string(client), uri: string(uri),
                    host: host.isEmpty ? nil : string(host), httpCode: httpCode, engine: engine,
-                   rules: rules.map { RuleMatch(id: string($0.id), message: string($0.message), severity: $0.severity) },
+                   rules: rules.map { RuleMatch(id: string($0.id), message: string($0.message), severity: $0.severity,
+                                                  target: $0.target.isEmpty ? nil : string($0.target)) },
                    blocked: blocked, anomalyScore: anomalyScore, hasCriticalAttack: hasCriticalAttack)
     }
 

@@ -44,6 +44,10 @@ struct AuditJSONScanner {
         var ruleID = Slot()
         var severity = Slot()
         var raw = Slot()
+        /// `details.data` (v3), `data.data` (Coraza): `Matched Data: … found within ARGS:q: …`.
+        var data = Slot()
+        /// `details.match` (v3): ``Matched "Operator …' against variable `ARGS:q' …``.
+        var match = Slot()
     }
 
     enum Context: UInt8 {
@@ -51,7 +55,7 @@ struct AuditJSONScanner {
         case v3Messages, v3Message, v3Details, v2Messages, corazaMessages, corazaMessage, corazaData
     }
 
-    enum MessagePart: UInt8 { case message, msg, ruleID, severity, raw }
+    enum MessagePart: UInt8 { case message, msg, ruleID, severity, raw, data, match }
 
     enum Target {
         case none
@@ -188,6 +192,8 @@ struct AuditJSONScanner {
             case .ruleID: messages[currentMessage].ruleID = slot
             case .severity: messages[currentMessage].severity = slot
             case .raw: messages[currentMessage].raw = slot
+            case .data: messages[currentMessage].data = slot
+            case .match: messages[currentMessage].match = slot
             }
         }
     }
@@ -256,6 +262,8 @@ struct AuditJSONScanner {
         case .v3Details:
             if key(s, e, "ruleId") { return (.skip, .message(.ruleID)) }
             if key(s, e, "severity") { return (.skip, .message(.severity)) }
+            if key(s, e, "data") { return (.skip, .message(.data)) }
+            if key(s, e, "match") { return (.skip, .message(.match)) }
         case .corazaMessage:
             if key(s, e, "message") { return (.skip, .message(.message)) }
             if key(s, e, "data") { return (.corazaData, .none) }
@@ -263,6 +271,7 @@ struct AuditJSONScanner {
             if key(s, e, "id") { return (.skip, .message(.ruleID)) }
             if key(s, e, "msg") { return (.skip, .message(.msg)) }
             if key(s, e, "severity") { return (.skip, .message(.severity)) }
+            if key(s, e, "data") { return (.skip, .message(.data)) }
         case .skip, .hostList, .v3Messages, .v2Messages, .corazaMessages:
             break
         }

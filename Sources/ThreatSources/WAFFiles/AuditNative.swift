@@ -21,6 +21,8 @@ struct NativeAuditAssembler {
         var id: [UInt8]
         var message: [UInt8]
         var severity: Int?
+        /// The variable matched (`ARGS:q`), empty when the line does not name it.
+        var target: [UInt8] = []
     }
 
     enum Event {
@@ -143,7 +145,8 @@ struct NativeAuditAssembler {
             guard let ruleID = AuditEntryReader.v2Tag("id", in: text), !ruleID.isEmpty,
                   !rules.contains(where: { $0.id == ruleID }) else { return }
             let severity = AuditEntryReader.v2Tag("severity", in: text).flatMap { v in v.withUnsafeBufferPointer { AuditEntryReader.severity($0) } }
-            rules.append(Rule(id: ruleID, message: AuditEntryReader.v2Tag("msg", in: text) ?? [], severity: severity))
+            rules.append(Rule(id: ruleID, message: AuditEntryReader.v2Tag("msg", in: text) ?? [], severity: severity,
+                              target: MatchTarget.find(line: text) ?? []))
         } else if has("Action: Intercepted") {
             disruptive = true
         } else if has("Engine-Mode: ") {

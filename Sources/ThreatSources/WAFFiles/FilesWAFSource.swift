@@ -49,8 +49,9 @@ public struct FilesWAFSource: WAFSource {
             value: WAFAggregation.statistics(outcome, window: windows[1], index: 1), evidence: evidence, warnings: warnings,
             coverage: Self.coverage(outcome, index: 1)),
             files: Self.signature(audit + access))
-        return SourceOutput(value: WAFAggregation.statistics(outcome, window: windows[0], index: 0), evidence: evidence, warnings: warnings,
-                            coverage: Self.coverage(outcome, index: 0))
+        var stats = WAFAggregation.statistics(outcome, window: windows[0], index: 0)
+        stats.tuning = WAFTuningAggregation.input(outcome, window: windows[0], index: 0)
+        return SourceOutput(value: stats, evidence: evidence, warnings: warnings, coverage: Self.coverage(outcome, index: 0))
     }
 
     /// The audit and access inputs as read for scanned window `index` (0: the report's): the

@@ -133,13 +133,24 @@ struct AuditRecord {
     /// every entry of its file that has one is the environment's.
     var byFile = false
 
+    /// Tuning input (WAFTuningAggregation): the entry's time in Unix seconds, its status (-1:
+    /// none), and its interned `unique_id` (`Interner.overflow` when not kept: no target matched,
+    /// or the table was full).
+    var time: Int64 = 0
+    var status: Int16 = -1
+    var uid: UInt32 = Interner.overflow
+
     var belongsToEnvironment: Bool { owner == 1 || (owner == 0 && (hostMatch || byFile)) }
 }
 
-/// A rule match of a record: interned rule id and message.
+/// A rule match of a record: interned rule id, message and target (`RuleRef.noTarget` when the
+/// log names none), and its severity (0–7, 255 unknown).
 struct RuleRef {
+    static let noTarget = UInt32.max - 1
     var rule: UInt32
     var message: UInt32
+    var target: UInt32 = RuleRef.noTarget
+    var severity: UInt8 = 255
 }
 
 /// What one parse worker gathered from the audit blocks it took.
@@ -151,6 +162,9 @@ struct AuditPart {
     var messages: Interner
     var clients: Interner
     var uris: Interner
+    /// Matched variables (`ARGS:q`) and the `unique_id`s of entries with one (tuning input).
+    var targets: Interner
+    var uniqueIDs: Interner
     /// The native entry being assembled (native files are read by one worker, in order).
     var native = NativeAuditAssembler()
     /// Native entries cut off at the end of their file.
@@ -162,6 +176,8 @@ struct AuditPart {
         messages = Interner(cap: 50_000, byteCap: 4 << 20, key: key)
         clients = Interner(cap: 100_000, byteCap: 2 << 20, key: key)
         uris = Interner(cap: 100_000, byteCap: 8 << 20, key: key)
+        targets = Interner(cap: 50_000, byteCap: 4 << 20, key: key)
+        uniqueIDs = Interner(cap: 200_000, byteCap: 8 << 20, key: key)
     }
 }
 

@@ -53,8 +53,12 @@ extension WAFLogScan {
             guard let (windowIndex, bucket) = place(reader.time, &tally) else { return }
             let start = UInt32(part.ruleRefs.count)
             let rules = reader.rules.prefix(Int(UInt16.max))
+            var targeted = false
             for r in rules {
-                part.ruleRefs.append(RuleRef(rule: part.rules.id(reader.bytes(r.id)), message: part.messages.id(reader.bytes(r.message))))
+                let target = r.target.isEmpty ? RuleRef.noTarget : part.targets.id(reader.bytes(r.target))
+                targeted = targeted || !r.target.isEmpty
+                part.ruleRefs.append(RuleRef(rule: part.rules.id(reader.bytes(r.id)), message: part.messages.id(reader.bytes(r.message)),
+                                             target: target, severity: UInt8(clamping: r.severity ?? 255)))
             }
             let id = reader.bytes(reader.uniqueID)
             let host = reader.bytes(reader.host)
@@ -68,6 +72,9 @@ extension WAFLogScan {
             record.file = UInt16(clamping: block.file)
             record.hasHost = !host.isEmpty
             record.otherHost = attribution.isOtherEnvironments(host: host)
+            record.time = Int64(reader.time)
+            record.status = Int16(clamping: reader.httpCode ?? -1)
+            if targeted, !id.isEmpty { record.uid = part.uniqueIDs.id(id) }
             part.records.append(record)
         }
     }
@@ -95,11 +102,13 @@ extension WAFLogScan {
         tally.flavors[AuditFlavor.allCases.firstIndex(of: .native) ?? 0] += 1
         guard let (windowIndex, bucket) = place(time, &tally) else { return }
         let start = UInt32(part.ruleRefs.count)
-        var critical = false, score: Int32 = -1, unconfigured = false
+        var critical = false, score: Int32 = -1, unconfigured = false, targeted = false
         for r in e.rules.prefix(Int(UInt16.max)) {
             let ruleID = r.id.withUnsafeBufferPointer { part.rules.id($0) }
             let message = r.message.withUnsafeBufferPointer { part.messages.id($0) }
-            part.ruleRefs.append(RuleRef(rule: ruleID, message: message))
+            let target = r.target.isEmpty ? RuleRef.noTarget : r.target.withUnsafeBufferPointer { part.targets.id($0) }
+            targeted = targeted || !r.target.isEmpty
+            part.ruleRefs.append(RuleRef(rule: ruleID, message: message, target: target, severity: UInt8(clamping: r.severity ?? 255)))
             guard let n = r.id.withUnsafeBufferPointer({ AuditEntryReader.ruleNumber($0) }) else { continue }
             if let s = r.severity, s <= 2, CRSCategory(ruleNumber: n).isAttack { critical = true }
             if score < 0, n == 949_110 || n == 949_111,
@@ -117,6 +126,9 @@ extension WAFLogScan {
         record.file = UInt16(clamping: file)
         record.hasHost = !e.host.isEmpty
         record.otherHost = e.host.withUnsafeBufferPointer { attribution.isOtherEnvironments(host: $0) }
+        record.time = Int64(time)
+        record.status = Int16(clamping: e.status ?? -1)
+        if targeted, !id.isEmpty { record.uid = id.withUnsafeBufferPointer { part.uniqueIDs.id($0) } }
         part.records.append(record)
     }
 

@@ -46,6 +46,9 @@ struct WAFLogScan {
         var messages: Interner
         var clients: Interner
         var uris: Interner
+        /// Matched variables and `unique_id`s (tuning input; empty tables where not scanned).
+        var targets = Interner(cap: 0, byteCap: 0, key: HashKey(k0: 0, k1: 0))
+        var uniqueIDs = Interner(cap: 0, byteCap: 0, key: HashKey(k0: 0, k1: 0))
         var audit: [FileSummary]
         var access: [FileSummary]
         /// Per window.
@@ -149,14 +152,18 @@ struct WAFLogScan {
             let messageMap = merged.messages.absorb(part.messages)
             let clientMap = merged.clients.absorb(part.clients)
             let uriMap = merged.uris.absorb(part.uris)
-            func remap(_ map: [UInt32], _ v: UInt32) -> UInt32 { v == Interner.overflow ? v : map[Int(v)] }
+            let targetMap = merged.targets.absorb(part.targets)
+            let uidMap = merged.uniqueIDs.absorb(part.uniqueIDs)
+            func remap(_ map: [UInt32], _ v: UInt32) -> UInt32 { v == Interner.overflow || v == RuleRef.noTarget ? v : map[Int(v)] }
             let refBase = UInt32(refs.count)
             for r in part.ruleRefs {
-                refs.append(RuleRef(rule: remap(ruleMap, r.rule), message: remap(messageMap, r.message)))
+                refs.append(RuleRef(rule: remap(ruleMap, r.rule), message: remap(messageMap, r.message), target: remap(targetMap, r.target),
+                                    severity: r.severity))
             }
             for var rec in part.records {
                 rec.client = remap(clientMap, rec.client)
                 rec.uri = remap(uriMap, rec.uri)
+                rec.uid = remap(uidMap, rec.uid)
                 rec.rulesStart += refBase
                 records.append(rec)
             }
@@ -199,7 +206,8 @@ struct WAFLogScan {
         warnings += Self.otherWarnings(records: records, refs: refs, merged: merged)
         if incomplete > 0 { auditCoverage.skip("native entry cut off at the end of a file", count: incomplete) }
         return Outcome(records: records, ruleRefs: refs, rules: merged.rules, messages: merged.messages,
-                       clients: merged.clients, uris: merged.uris, audit: audit, access: access,
+                       clients: merged.clients, uris: merged.uris, targets: merged.targets, uniqueIDs: merged.uniqueIDs,
+                       audit: audit, access: access,
                        accessBuckets: totals, skipped: skippedTotal, warnings: warnings, unattributed: unattributed,
                        auditFlavors: Self.sum(first.folds.map { $0.files.values.map(\.totals.flavors) }),
                        accessFormats: Self.sum(second.folds.map { $0.files.values.map(\.totals.formats) }),

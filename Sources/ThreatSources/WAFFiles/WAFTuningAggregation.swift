@@ -1,0 +1,230 @@
+import Foundation
+import ThreatModel
+
+/// The tuning input of one scanned window (docs/waf.md "Tuning candidates"), from the compact
+/// records the scan keeps: per (rule, path prefix, target) the signals that tell a false positive
+/// from an attack, the entries of attack-looking clients (so the analysis can check what an
+/// exclusion would let through), and the campaigns. Bounded: at most `WAFTuningInput.rowCap` rows
+/// and `campaignEntryCap` entries, each client set at `WAFTargetStats.clientCap`; what did not fit
+/// is counted.
+enum WAFTuningAggregation {
+    /// A client looks like a campaign when it fired this many distinct attack rules in the window,
+    /// this many attack requests, or this many attack families over this many requests; an entry
+    /// does when it matched `campaignEntryRules` attack rules. (A person whose searches and comments trip a few rules of three
+    /// families in three requests does not look like a campaign; a scanner does.)
+    static let campaignFamilies = 3
+    static let campaignFamilyRequests = 10
+    static let campaignRules = 6
+    static let campaignRequests = 20
+    static let campaignEntryRules = 3
+    /// Campaigns listed, and the smallest session of a client that does not look like one.
+    static let campaignCount = 10
+    static let campaignMinRequests = 5
+
+    struct Key: Hashable {
+        var rule: UInt32
+        var path: Int
+        var target: UInt32
+    }
+
+    /// Per client: families (bits of `CRSCategory.allCases` indices) and distinct attack rules.
+    struct ClientShape {
+        var families: UInt16 = 0
+        var rules: Set<UInt32> = []
+        var attackRequests = 0
+        var looksLikeCampaign: Bool {
+            rules.count >= WAFTuningAggregation.campaignRules || attackRequests >= WAFTuningAggregation.campaignRequests
+                || (families.nonzeroBitCount >= WAFTuningAggregation.campaignFamilies && attackRequests >= WAFTuningAggregation.campaignFamilyRequests)
+        }
+    }
+
+    static func input(_ o: WAFLogScan.Outcome, window: ScanWindow, index: Int = 0) -> WAFTuningInput {
+        var out = WAFTuningInput()
+        var category: [UInt32: CRSCategory] = [:]
+        func family(_ rule: UInt32) -> CRSCategory {
+            if let c = category[rule] { return c }
+            let c = CRSCategory(ruleID: o.rules.string(rule) ?? "")
+            category[rule] = c
+            return c
+        }
+        func bit(_ c: CRSCategory) -> UInt16 { 1 << UInt16(CRSCategory.allCases.firstIndex(of: c) ?? 0) }
+        let mine = o.records.indices.filter { o.records[$0].window == index && o.records[$0].belongsToEnvironment }
+
+        // 1. Each client's shape over the window.
+        var shapes: [UInt32: ClientShape] = [:]
+        for k in mine {
+            let r = o.records[k]
+            guard r.client != Interner.overflow else { continue }
+            var s = shapes[r.client] ?? ClientShape()
+            var attack = false
+            for ref in refs(o, r) where ref.rule != Interner.overflow && family(ref.rule).isAttack {
+                s.families |= bit(family(ref.rule))
+                if s.rules.count < 64 { s.rules.insert(ref.rule) }
+                attack = true
+            }
+            if attack { s.attackRequests += 1 }
+            shapes[r.client] = s
+        }
+
+        // 2. The rows.
+        var rowOf: [Key: Int] = [:]
+        var clientSets: [Set<UInt32>] = []
+        var campaignClientSets: [Set<UInt32>] = []
+        var familyMasks: [UInt16] = []
+        var exampleIDs: [[(Int64, UInt32)]] = []
+        var paths: [UInt32: Int] = [:]
+        var pathNames: [String] = []
+        func pathIndex(_ uri: UInt32) -> Int {
+            if let p = paths[uri] { return p }
+            let name = pathPrefix(o.uris.string(uri) ?? "")
+            let p = pathNames.firstIndex(of: name) ?? { pathNames.append(name); return pathNames.count - 1 }()
+            paths[uri] = p
+            return p
+        }
+        var campaign = WAFCampaignEntries()
+        for k in mine {
+            let r = o.records[k]
+            let shape = shapes[r.client] ?? ClientShape()
+            let matches = refs(o, r).filter { $0.rule == Interner.overflow || family($0.rule) != .anomaly }
+            let attack = matches.filter { $0.rule != Interner.overflow && family($0.rule).isAttack }.count
+            let suspect = shape.looksLikeCampaign || attack >= campaignEntryRules
+            var entryRows: [Int32] = [], entryPoints: [UInt8] = []
+            let time = Date(timeIntervalSince1970: Double(r.time))
+            for ref in matches {
+                var row: Int32 = -1
+                defer {
+                    entryRows.append(row)
+                    entryPoints.append(points(ref.severity))
+                }
+                if ref.rule == Interner.overflow || ref.target == Interner.overflow || r.uri == Interner.overflow {
+                    out.overflowedMatches += 1
+                    continue
+                }
+                if ref.target == RuleRef.noTarget {
+                    out.untargetedMatches += 1
+                    continue
+                }
+                let key = Key(rule: ref.rule, path: pathIndex(r.uri), target: ref.target)
+                var i = rowOf[key]
+                if i == nil {
+                    guard out.rows.count < WAFTuningInput.rowCap else { out.droppedMatches += 1; continue }
+                    i = out.rows.count
+                    rowOf[key] = i
+                    out.rows.append(WAFTargetStats(ruleID: o.rules.string(ref.rule) ?? "", path: pathNames[key.path],
+                                                   target: o.targets.string(ref.target) ?? "", firstSeen: time, lastSeen: time))
+                    clientSets.append([])
+                    campaignClientSets.append([])
+                    familyMasks.append(0)
+                    exampleIDs.append([])
+                }
+                let n = i!
+                row = Int32(n)
+                out.rows[n].count += 1
+                out.rows[n].statuses.add(Int(r.status))
+                if r.score >= 0 {
+                    out.rows[n].scoreTotal += Int(r.score)
+                    out.rows[n].scoredEntries += 1
+                }
+                out.rows[n].attackMatches += attack
+                out.rows[n].firstSeen = min(out.rows[n].firstSeen, time)
+                out.rows[n].lastSeen = max(out.rows[n].lastSeen, time)
+                if r.client != Interner.overflow {
+                    if clientSets[n].count < WAFTargetStats.clientCap { clientSets[n].insert(r.client) } else if !clientSets[n].contains(r.client) {
+                        out.rows[n].clientsCapped = true
+                    }
+                    familyMasks[n] |= shape.families & ~bit(family(ref.rule))
+                }
+                if suspect {
+                    out.rows[n].campaignEntries += 1
+                    if campaignClientSets[n].count < WAFTargetStats.clientCap { campaignClientSets[n].insert(r.client) }
+                }
+                if r.uid != Interner.overflow { keepExample(&exampleIDs[n], (r.time, r.uid), o) }
+            }
+            if suspect {
+                if campaign.count < WAFTuningInput.campaignEntryCap {
+                    campaign.append(rows: entryRows, points: entryPoints)
+                } else {
+                    out.droppedCampaignEntries += 1
+                }
+            }
+        }
+        for n in out.rows.indices {
+            out.rows[n].clients = clientSets[n].count
+            out.rows[n].campaignClients = campaignClientSets[n].count
+            out.rows[n].otherFamilies = CRSCategory.allCases.filter { familyMasks[n] & bit($0) != 0 }.map(\.rawValue)
+            out.rows[n].examples = exampleIDs[n].compactMap { o.uniqueIDs.string($0.1) }
+        }
+
+        // Rows in a stable order; the entries follow their rows.
+        let order = out.rows.indices.sorted { a, b in
+            let x = out.rows[a], y = out.rows[b]
+            if x.count != y.count { return x.count > y.count }
+            return (x.ruleID, x.path, x.target) < (y.ruleID, y.path, y.target)
+        }
+        var newIndex = [Int32](repeating: -1, count: out.rows.count)
+        for (to, from) in order.enumerated() { newIndex[from] = Int32(to) }
+        out.rows = order.map { out.rows[$0] }
+        out.campaignEntries = campaign.renumbered(newIndex)
+        var seen = Set<String>()
+        for k in 0..<o.rules.count { if let s = o.rules.string(UInt32(k)), seen.insert(s).inserted { out.ruleIDsSeen.append(s) } }
+        out.ruleIDsSeen.sort()
+        out.campaigns = WAFCampaigns.build(o, records: mine, shapes: shapes, step: window.step, family: family)
+        return out
+    }
+
+    /// Keeps the three earliest examples (ties by id), whatever order the workers gave the records.
+    static func keepExample(_ list: inout [(Int64, UInt32)], _ e: (Int64, UInt32), _ o: WAFLogScan.Outcome) {
+        func less(_ a: (Int64, UInt32), _ b: (Int64, UInt32)) -> Bool {
+            a.0 != b.0 ? a.0 < b.0 : (o.uniqueIDs.string(a.1) ?? "") < (o.uniqueIDs.string(b.1) ?? "")
+        }
+        guard !list.contains(where: { $0.1 == e.1 }) else { return }
+        if list.count < 3 {
+            list.append(e)
+        } else if let last = list.last, less(e, last) {
+            list[list.count - 1] = e
+        } else {
+            return
+        }
+        list.sort(by: less)
+    }
+
+    static func refs(_ o: WAFLogScan.Outcome, _ r: AuditRecord) -> ArraySlice<RuleRef> {
+        o.ruleRefs[Int(r.rulesStart)..<(Int(r.rulesStart) + Int(r.rulesCount))]
+    }
+
+    /// CRS anomaly points by severity: CRITICAL (and worse) 5, ERROR 4, WARNING 3, NOTICE 2;
+    /// unknown counts as CRITICAL (the safe side when checking what an exclusion lets through).
+    static func points(_ severity: UInt8) -> UInt8 {
+        switch severity {
+        case 0...2: 5
+        case 3: 4
+        case 4: 3
+        case 5: 2
+        case 6, 7: 0
+        default: 5
+        }
+    }
+
+    /// `/products/42?x=1` → `/products/`: the path without query or fragment, up to its first
+    /// segment that holds a digit (ids, dates), at most 128 bytes (cut after a `/`).
+    static func pathPrefix(_ uri: String) -> String {
+        var path = Substring(uri)
+        if let q = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<q] }
+        if path.hasPrefix("http://") || path.hasPrefix("https://") {
+            // An absolute-form target: the path after the authority.
+            let rest = path.drop { $0 != ":" }.dropFirst(3)
+            path = rest.firstIndex(of: "/").map { rest[$0...] } ?? "/"
+        }
+        guard path.hasPrefix("/") else { return "/" }
+        var kept: [Substring] = []
+        var cut = false, length = 1
+        for segment in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            length += segment.utf8.count + 1
+            if segment.contains(where: \.isNumber) || length > 128 { cut = true; break }
+            kept.append(segment)
+        }
+        var out = "/" + kept.joined(separator: "/")
+        if cut, !out.hasSuffix("/") { out += "/" }
+        return out
+    }
+}
