@@ -102,7 +102,7 @@ struct CheckListTests {
     @Test("every check of the list is fully described, and ids and names are unique")
     func listIsDescribed() {
         #expect(Checks.problems(Checks.all) == [])
-        #expect(Checks.all.count == 23)
+        #expect(Checks.all.count == 24)
         #expect(Set(Checks.all.map { $0.id }).count == Checks.all.count)
         #expect(Checks.descriptions.map(\.id) == Checks.all.map { $0.id })
     }
@@ -114,7 +114,7 @@ struct CheckListTests {
         #expect(missing.contains { $0.contains("waf.undescribed") && $0.hasSuffix("has no full description") })
         #expect(missing.contains { $0.contains("waf.undescribed") && $0.hasSuffix("has no help") })
         let shared = Checks.problems(Checks.all + [SameIDCheck.self])
-        #expect(shared == ["check 24 (SameIDCheck, id \"waf.anomalous_ratio\") has the id of check 1"])
+        #expect(shared == ["check 25 (SameIDCheck, id \"waf.anomalous_ratio\") has the id of check 1"])
     }
 
     @Test("every check fires on the corpus; each finding carries its own check's id and a declared level")
@@ -166,7 +166,7 @@ struct CheckListTests {
             #expect(ids.allSatisfy(listed.contains))
         }
         let grouped = [WAFFindings.checks, FlowFindings.checks, PolicyFindings.checks, TrendFindings.checks, InputFindings.checks]
-            .flatMap { $0 }.map { $0.id } + [AnomalousRatioCheck.id, DroppedRatioCheck.id]
+            .flatMap { $0 }.map { $0.id } + [AnomalousRatioCheck.id, DroppedRatioCheck.id, FalsePositiveCandidatesCheck.id]
         #expect(Set(grouped) == Set(listed))
     }
 }

@@ -11,14 +11,14 @@ struct CheckCatalogTests {
     func catalogueFromList() throws {
         var report = ciReport()
         #expect(CheckCatalog.checks(for: report, known: catalogue) == catalogue)
-        report.findings.append(Finding(id: "waf.false_positive_candidates", severity: .info, environment: "production",
+        report.findings.append(Finding(id: "waf.rule_exclusion_advice", severity: .info, environment: "production",
                                        title: "t", guidance: "Exclude rule 942100 with `SecRuleRemoveById 942100`."))
         let checks = CheckCatalog.checks(for: report, known: catalogue)
         #expect(checks.dropLast() == catalogue[...])
         let derived = try #require(checks.last)
-        #expect(derived.id == "waf.false_positive_candidates" && derived.name == "WafFalsePositiveCandidates")
+        #expect(derived.id == "waf.rule_exclusion_advice" && derived.name == "WafRuleExclusionAdvice")
         #expect(derived.section == "waf" && derived.defaultSeverity == .info && derived.help.contains("SecRuleRemoveById"))
-        #expect(derived.shortDescription == "WAF: false positive candidates")
+        #expect(derived.shortDescription == "WAF: rule exclusion advice")
     }
 
     @Test("docs/checks.md is the catalogue as generated from the check list (threat-report checks > docs/checks.md)")

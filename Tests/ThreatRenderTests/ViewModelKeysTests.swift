@@ -23,6 +23,14 @@ struct ViewModelKeysTests {
         env.waf.value?.topClients = [RankedCount(key: "203.0.113.7", count: 900)]
         env.waf.value?.topURIs = [RankedCount(key: "/login", count: 900)]
         env.waf.value?.skippedLines = 3
+        var advice = WAFTuningAdvice(fileName: "waf-tuning/production.conf")
+        var row = WAFTargetStats(ruleID: "942100", path: "/search", target: "ARGS:q", firstSeen: ciWindow.from, lastSeen: ciWindow.to)
+        row.count = 40
+        advice.candidates = [WAFTuningCandidate(row: row, score: 0.9, decision: .excludeOnPath, explanation: "many clients", reason: "no attack", exclusionID: 10000)]
+        var campaign = WAFCampaign(id: "c-1", client: "203.0.113.7", start: ciWindow.from, end: ciWindow.to)
+        campaign.successfulHighSeverity = 1
+        advice.campaigns = [campaign]
+        env.waf.value?.tuningAdvice = advice
         env.flows.value?.topDropReasons = [RankedCount(key: "POLICY_DENIED", count: 1700)]
         env.flows.value?.topDroppedPairs = [RankedCount(key: "a → b:80/TCP", count: 1700)]
         env.flows.value?.topDenyingPolicies = [RankedCount(key: "shop-production/web", count: 1600, label: "CiliumNetworkPolicy")]
