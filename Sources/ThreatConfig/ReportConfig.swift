@@ -288,8 +288,29 @@ public enum ConfigLoader {
                 return [resolve(try r.strictString(n.value, path: "\(path).files.\(key)"), base)]
             }
             var s = WAFFileSettings(auditLogs: try paths("audit_log"), accessLogs: try paths("access_log"))
-            guard !s.auditLogs.isEmpty || !s.accessLogs.isEmpty else {
-                throw r.error(v, "\(path).files needs audit_log, access_log or both")
+            s.errorLogs = try paths("error_log")
+            guard !s.auditLogs.isEmpty || !s.accessLogs.isEmpty || !s.errorLogs.isEmpty else {
+                throw r.error(v, "\(path).files needs audit_log, error_log, access_log or a combination")
+            }
+            if let n = m["access_log_timezone"] {
+                let tz = try r.strictString(n.value, path: "\(path).files.access_log_timezone")
+                guard TimeZone(identifier: tz) != nil else { throw r.error(n.value, "unknown time zone '\(tz)'") }
+                s.accessLogTimezone = tz
+            }
+            if let n = m["access_log_fields"] {
+                let fm = try r.mapping(n.value, path: "\(path).files.access_log_fields", allowed: AccessLogFields.keys)
+                func name(_ key: String) throws(LocatedError) -> String? {
+                    guard let f = fm[key] else { return nil }
+                    let t = try r.strictString(f.value, path: "\(path).files.access_log_fields.\(key)")
+                    guard !t.isEmpty else { throw r.error(f.value, "\(path).files.access_log_fields.\(key) is empty") }
+                    return t
+                }
+                s.accessLogFields.time = try name("time")
+                s.accessLogFields.status = try name("status")
+                s.accessLogFields.host = try name("host")
+                s.accessLogFields.requestID = try name("request_id")
+                s.accessLogFields.client = try name("client")
+                s.accessLogFields.route = try name("route")
             }
             if let n = m["audit_log_timezone"] {
                 let tz = try r.strictString(n.value, path: "\(path).files.audit_log_timezone")

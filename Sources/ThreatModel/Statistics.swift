@@ -72,6 +72,14 @@ public struct WAFStatistics: Sendable, Equatable, Codable {
     public var accessLogFormat: String?
     /// The audit-log format(s) read, e.g. `ModSecurity v3` (JSON), `ModSecurity native`.
     public var auditLogFormat: String?
+    /// The WAF engine that wrote the matches, when the source can tell (`Coraza`,
+    /// `ModSecurity v3 (NGINX)`, `ModSecurity 2 (Apache)`), and the Core Rule Set version from the
+    /// matches' `ver` (`4.7.0`).
+    public var wafEngine: String?
+    public var crsVersion: String?
+    /// How the rule matches were read when they came from error-log lines (`error log (Coraza),
+    /// grouped by unique_id`); nil for audit logs and engines.
+    public var errorLogFormat: String?
     /// The Kubernetes namespace of the ingress controller, when the source is configured with one
     /// (guidance names it in `kubectl` commands only then).
     public var ingressNamespace: String?

@@ -101,6 +101,7 @@ public enum ReportJSON {
                 ("crs_unconfigured", w.crsUnconfiguredRequests.map(n) ?? .null),
                 ("unattributed_entries", n(w.unattributedEntries)),
                 ("access_log_format", opt(w.accessLogFormat)), ("audit_log_format", opt(w.auditLogFormat)),
+                ("waf_engine", opt(w.wafEngine)), ("crs_version", opt(w.crsVersion)), ("error_log_format", opt(w.errorLogFormat)),
             ] }),
             ("flows", section(e.flows) { f in [
                 ("total", n(f.counts.total)), ("forwarded", n(f.counts.forwarded)), ("dropped", n(f.counts.dropped)),

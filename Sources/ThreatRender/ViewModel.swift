@@ -52,6 +52,7 @@ public enum ReportViewModel {
                 if !w.engineModes.isEmpty {
                     n["engine_modes"] = w.engineModes.map { "\(Sanitize.text($0.key, max: 32)) (\(NumberText.grouped($0.count)))" }.joined(separator: ", ")
                 }
+                if let l = WAFEngineView.line(w) { n["engine_line"] = l }
                 n["has_rules"] = !w.topRules.isEmpty
                 n["has_clients"] = !w.topClients.isEmpty
                 n["has_uris"] = !w.topURIs.isEmpty
