@@ -104,10 +104,15 @@ def error_events(line, zone):
             client = c.group(1)
             if client.count(":") == 1:
                 client = client.split(":")[0]
-        nginx = re.search(r", client: ([^,]+), server: .*?, request: \"\S+ (\S+) [^\"]*\"", t)
+        host = tags.get("hostname", "")
+        if re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]+", host or "-"):
+            host = ""
+        nginx = re.search(r", client: ([^,]+), server: .*?, request: \"\S+ (\S+) [^\"]*\"(?:, host: \"([^\"]*)\")?", t)
         if nginx:
             client = nginx.group(1)
             tags["uri"] = nginx.group(2)
+            host = nginx.group(3) or ""
+        tags["host"] = host.lower().split(":")[0]
         out.append({"time": prefix_time(t[:m.start()], jt, zone), "denied": m.group(2) == "Access denied",
                     "client": client or "", **tags})
     return out, bool(out)
@@ -156,7 +161,7 @@ def main():
                 if "ver" in e:
                     versions[e["ver"]] += 1
                 key = e.get("unique_id") or (e["client"], e.get("uri", ""), e["time"])
-                t = tx.setdefault(key, {"time": e["time"], "client": e["client"], "rules": [], "blocked": False})
+                t = tx.setdefault(key, {"time": e["time"], "client": e["client"], "rules": [], "blocked": False, "host": e["host"]})
                 t["blocked"] |= e["denied"]
                 if "id" in e and e["id"] not in t["rules"]:
                     t["rules"].append(e["id"])
@@ -164,6 +169,8 @@ def main():
     rules, clients, cats = collections.Counter(), collections.Counter(), collections.Counter()
     for t in tx.values():
         if not (start <= t["time"] < end):
+            continue
+        if hosts and t["host"] and t["host"] not in hosts:
             continue
         anomalous += 1
         blocked += t["blocked"]
