@@ -208,7 +208,8 @@ public struct FlowStatistics: Sendable, Equatable, Codable {
 
 /// The CRS rule family of a rule id, by the id ranges the OWASP Core Rule Set uses.
 public enum CRSCategory: String, Sendable, CaseIterable, Codable {
-    case scanner, protocol_ = "protocol", lfi, rfi, rce, php, generic, xss, sqli, session, java, anomaly, other
+    case scanner, protocol_ = "protocol", multipart, lfi, rfi, rce, php, generic, xss, sqli, session, java, leakage, webshell,
+         anomaly, other
 
     public init(ruleID: String) {
         guard ruleID.utf8.count == 6, let n = Int(ruleID) else { self = .other; return }
@@ -220,7 +221,8 @@ public enum CRSCategory: String, Sendable, CaseIterable, Codable {
         guard (100_000...999_999).contains(n) else { self = .other; return }
         switch n / 1000 {
         case 913: self = .scanner
-        case 920, 921: self = .protocol_
+        case 911, 920, 921: self = .protocol_
+        case 922: self = .multipart
         case 930: self = .lfi
         case 931: self = .rfi
         case 932: self = .rce
@@ -230,6 +232,8 @@ public enum CRSCategory: String, Sendable, CaseIterable, Codable {
         case 942: self = .sqli
         case 943: self = .session
         case 944: self = .java
+        case 950, 951, 952, 953, 954: self = .leakage
+        case 955: self = .webshell
         case 949, 959, 980: self = .anomaly
         default: self = .other
         }
@@ -239,7 +243,7 @@ public enum CRSCategory: String, Sendable, CaseIterable, Codable {
     /// anomaly evaluation and rules outside the CRS).
     public var isAttack: Bool {
         switch self {
-        case .lfi, .rfi, .rce, .php, .generic, .xss, .sqli, .session, .java: true
+        case .multipart, .lfi, .rfi, .rce, .php, .generic, .xss, .sqli, .session, .java, .webshell: true
         default: false
         }
     }
@@ -262,6 +266,7 @@ public enum CRSCategory: String, Sendable, CaseIterable, Codable {
         switch self {
         case .scanner: "Scanner detection"
         case .protocol_: "Protocol violation"
+        case .multipart: "Multipart attack"
         case .lfi: "Local file inclusion"
         case .rfi: "Remote file inclusion"
         case .rce: "Remote code execution"
@@ -271,6 +276,8 @@ public enum CRSCategory: String, Sendable, CaseIterable, Codable {
         case .sqli: "SQL injection"
         case .session: "Session fixation"
         case .java: "Java attack"
+        case .leakage: "Data leakage (response)"
+        case .webshell: "Web shell (response)"
         case .anomaly: "Anomaly score evaluation"
         case .other: "Other"
         }

@@ -12,10 +12,11 @@ and second). Prints one JSON object: total, access_formats, access_skipped, anom
 categories, top_rules [[id, count]], top_clients [[ip, count]], transactions, match_lines,
 other_lines, crs_versions.
 """
-import argparse, collections, datetime, json, re
+import argparse, collections, datetime, gzip, json, re
 
-CATEGORY = {913: "scanner", 920: "protocol", 921: "protocol", 930: "lfi", 931: "rfi", 932: "rce", 933: "php",
-            934: "generic", 941: "xss", 942: "sqli", 943: "session", 944: "java"}
+CATEGORY = {911: "protocol", 913: "scanner", 920: "protocol", 921: "protocol", 922: "multipart", 930: "lfi", 931: "rfi", 932: "rce", 933: "php",
+            934: "generic", 941: "xss", 942: "sqli", 943: "session", 944: "java", 950: "leakage", 951: "leakage",
+            952: "leakage", 953: "leakage", 954: "leakage", 955: "webshell"}
 ANOMALY = {949, 959, 980}
 
 ENVOY = re.compile(r'^\[(\S+)\] "[^"]*" (\d+) \S+ \S+ \S+ \S+ \S+ "[^"]*" "[^"]*" "[^"]*" "([^"]*)" "[^"]*"\s*$')
@@ -118,6 +119,12 @@ def error_events(line, zone):
     return out, bool(out)
 
 
+def lines_of(path):
+    opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+        yield from f
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--from", dest="start", required=True)
@@ -132,7 +139,7 @@ def main():
     hosts = {h.lower() for h in a.hosts.split(",") if h}
     total, skipped, formats = 0, 0, collections.Counter()
     for path in a.access:
-        for line in open(path, encoding="utf-8", errors="replace"):
+        for line in lines_of(path):
             if not line.strip():
                 continue
             r = access_line(line, a.zone)
@@ -149,7 +156,7 @@ def main():
     match_lines = other_lines = 0
     versions = collections.Counter()
     for path in a.error:
-        for line in open(path, encoding="utf-8", errors="replace"):
+        for line in lines_of(path):
             if not line.strip():
                 continue
             events, ok = error_events(line, zone)

@@ -93,7 +93,7 @@ struct ErrorLogSummary {
     }
 
     /// The note on the section's coverage line.
-    func note(own: Int) -> String {
+    func note(inWindow: Int, own: Int) -> String {
         "error log: \(matchLines) rule-match line\(matchLines == 1 ? "" : "s") (\(otherLines) other line\(otherLines == 1 ? "" : "s") passed over) "
             + "in \(transactions) transaction\(transactions == 1 ? "" : "s"), \(grouping); \(inWindow) in the window, \(own) of this environment"
             + (engineName.map { "; engine \($0)" } ?? "") + (crsVersion.map { ", CRS \($0)" } ?? "")

@@ -80,13 +80,16 @@ public struct FilesWAFSource: WAFSource {
         }
         guard let e = o.errorLog else { return SourceCoverage(source: "files", inputs: [audit, access]) }
         var error = e.coverage
-        var errorOwn = 0
-        for r in o.records where r.fromErrorLog && Int(r.window) == index && r.belongsToEnvironment { errorOwn += 1 }
+        var errorOwn = 0, errorInWindow = 0
+        for r in o.records where r.fromErrorLog && Int(r.window) == index {
+            errorInWindow += 1
+            if r.belongsToEnvironment { errorOwn += 1 }
+        }
         if index != 0 { error.unattributed = 0 }
         var inputs = [audit, access, error]
         // Without an audit log the audit input says nothing: leave it out.
         if audit.files == 0 { inputs.removeFirst() }
-        return SourceCoverage(source: "files", inputs: inputs, notes: [e.note(own: errorOwn)])
+        return SourceCoverage(source: "files", inputs: inputs, notes: [e.note(inWindow: errorInWindow, own: errorOwn)])
     }
 
     /// Which files, at which size and modification time: an answer kept for later is only given

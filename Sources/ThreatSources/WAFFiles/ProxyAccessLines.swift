@@ -24,7 +24,15 @@ enum ProxyAccessLine {
         guard n > 30, p[0] == 0x5B, let close = AccessLogLine.scan(p, 0x5D, from: 1), close < 40,
               let time = LogTime.parseISO8601(UnsafeBufferPointer(rebasing: p[1..<close])) else { return nil }
         var i = close + 1
-        guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x22, let reqEnd = AccessLogLine.quoteEnd(p, from: i + 2) else { return nil }
+        // Envoy writes the path as it came, quotes included: the request ends at a quote followed
+        // by a space and the status digits.
+        guard i + 1 < n, p[i] == 0x20, p[i + 1] == 0x22 else { return nil }
+        var reqEnd = i + 2
+        while true {
+            guard let q = quotedEnd(p, from: reqEnd, limit: n) else { return nil }
+            if q + 2 < n, p[q + 2] &- 0x30 < 10 { reqEnd = q; break }
+            reqEnd = q + 1
+        }
         let request = (i + 2)..<reqEnd
         i = reqEnd + 1
         guard i < n, p[i] == 0x20, let (status, afterStatus) = AccessLogLine.number(p, from: i + 1),
