@@ -161,5 +161,9 @@ struct GatewayLineTests {
         let e = events(line)
         #expect(e.first?.1["id"] == "942100" && e.first?.1["msg"] == #"a \"] [id \"999999\" b"#)
         #expect(events(String(repeating: "[", count: 5000) + "Coraza: Warning.").isEmpty)
+        // A generated worst case: a 1 MiB line of unclosed tags after the marker is read through once
+        // (the first tag without its `"]` ends the tag scan) and gives no event.
+        let worst = "2026-11-19T10:00:00Z Coraza: Warning. " + String(repeating: #" [id "9"#, count: 150_000)
+        #expect(events(worst).isEmpty)
     }
 }

@@ -114,7 +114,10 @@ enum ErrorLogParser {
         while let open = find(tagOpen, in: p, from: i) {
             let nameStart = open + 2
             guard let sp = AccessLogLine.scan(p, 0x20, from: nameStart), sp - nameStart < 16,
-                  sp + 1 < p.count, p[sp + 1] == 0x22, let close = valueEnd(p, from: sp + 2) else { i = open + 1; continue }
+                  sp + 1 < p.count, p[sp + 1] == 0x22 else { i = open + 1; continue }
+            // No closing `"]` after this one means none after a later one either: stop (a hostile
+            // line of many unclosed tags stays linear).
+            guard let close = valueEnd(p, from: sp + 2) else { break }
             let value = (sp + 2)..<close
             switch UnsafeBufferPointer(rebasing: p[nameStart..<sp]).count {
             case 2 where starts(p, nameStart, "id"): e.id = value; sawID = true

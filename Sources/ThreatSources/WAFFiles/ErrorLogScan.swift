@@ -32,14 +32,16 @@ struct ErrorLogPart {
     var byKey: [UInt64: Int] = [:]
     /// Rule-match lines per `ErrorLogEngine`.
     var engines = [Int](repeating: 0, count: ErrorLogEngine.allCases.count)
-    /// `ver` values (`OWASP_CRS/4.7.0`) with their line counts.
-    var versions: [String: Int] = [:]
+    /// `ver` values (`OWASP_CRS/4.7.0`), interned, with their line counts.
+    var versionTable: Interner
+    var versionCounts: [Int] = []
     var matchLines = 0
     var otherLines = 0
 
     init(zone: TimeZone, key: HashKey) {
         audit = AuditPart(zone: zone, key: key)
         self.zone = LocalTimeZone(zone)
+        versionTable = Interner(cap: 256, byteCap: 16 << 10, key: key)
     }
 
     mutating func add(_ text: UnsafeBufferPointer<UInt8>, _ e: ErrorLogEvent, file: Int, key: HashKey) {
@@ -47,7 +49,11 @@ struct ErrorLogPart {
         engines[e.engine.rawValue] += 1
         func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: text[r]) }
         if !e.version.isEmpty {
-            versions[String(decoding: bytes(e.version).prefix(64), as: UTF8.self), default: 0] += 1
+            let v = versionTable.id(UnsafeBufferPointer(rebasing: bytes(e.version).prefix(64)))
+            if v != Interner.overflow {
+                if Int(v) >= versionCounts.count { versionCounts += [Int](repeating: 0, count: Int(v) + 1 - versionCounts.count) }
+                versionCounts[Int(v)] += 1
+            }
         }
         let client = audit.clients.id(bytes(e.client))
         let uri = audit.uris.id(bytes(e.uri))
@@ -128,15 +134,22 @@ struct ErrorLogPart {
 
 extension WAFLogScan {
     func parseErrorLog(_ block: LineBlock, _ part: inout ErrorLogPart, _ tally: inout BlockTally) {
-        let key = hashKey
+        let key = hashKey, windows = self.windows
         BlockReader.lines(of: block, tally: &tally) { line, number, tally in
             if Self.isBlank(line) { return }
+            // The parser works on local copies (its scratch holds a JSON message's text), so the
+            // events can go into the part as they come.
             var scratch = part.scratch, zone = part.zone
-            var events: [(Int, ErrorLogEvent, [UInt8]?)] = []
+            var times: (Int, Int) = (Int.max, Int.min)
             let outcome = ErrorLogParser.parse(line, zone: &zone, scratch: &scratch) { text, e in
-                // Events of a JSON message point into the scratch buffer: keep their text.
-                let own = text.baseAddress == line.baseAddress ? nil : Array(text)
-                events.append((0, e, own))
+                times = (min(times.0, e.time), max(times.1, e.time))
+                // Only transactions of the scanned windows are kept: memory follows the window,
+                // not the log (as for audit entries).
+                guard windows.contains(where: { $0.bucket(e.time) != nil }) else {
+                    part.matchLines += 1
+                    return
+                }
+                part.add(text, e, file: block.file, key: key)
             }
             part.scratch = scratch
             part.zone = zone
@@ -145,14 +158,8 @@ extension WAFLogScan {
             case .badTime: tally.skipped.add(.badTime, line: number, value: line)
             case .events:
                 tally.entries += 1
-                for (_, e, own) in events {
-                    tally.saw(e.time)
-                    if let own {
-                        own.withUnsafeBufferPointer { part.add($0, e, file: block.file, key: key) }
-                    } else {
-                        part.add(line, e, file: block.file, key: key)
-                    }
-                }
+                tally.saw(times.0)
+                tally.saw(times.1)
             }
         }
     }

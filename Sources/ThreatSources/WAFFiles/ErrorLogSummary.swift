@@ -19,7 +19,11 @@ struct ErrorLogSummary {
 
     init(part: ErrorLogPart) {
         engines = part.engines
-        versions = part.versions
+        var v: [String: Int] = [:]
+        for (k, n) in part.versionCounts.enumerated() {
+            if let s = part.versionTable.string(UInt32(k)) { v[s, default: 0] += n }
+        }
+        versions = v
         matchLines = part.matchLines
         otherLines = part.otherLines
         transactions = part.transactions.count
@@ -95,7 +99,7 @@ struct ErrorLogSummary {
     /// The note on the section's coverage line.
     func note(inWindow: Int, own: Int) -> String {
         "error log: \(matchLines) rule-match line\(matchLines == 1 ? "" : "s") (\(otherLines) other line\(otherLines == 1 ? "" : "s") passed over) "
-            + "in \(transactions) transaction\(transactions == 1 ? "" : "s"), \(grouping); \(inWindow) in the window, \(own) of this environment"
+            + "in \(transactions) transaction\(transactions == 1 ? "" : "s") of the compared windows, \(grouping); \(inWindow) in the window, \(own) of this environment"
             + (engineName.map { "; engine \($0)" } ?? "") + (crsVersion.map { ", CRS \($0)" } ?? "")
     }
 }
