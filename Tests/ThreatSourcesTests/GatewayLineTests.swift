@@ -155,6 +155,14 @@ struct GatewayLineTests {
         #expect(events(#"{"level":"info","ts":1700764841.5,"msg":"serving initial configuration"}"#).isEmpty)
     }
 
+    @Test("Severity words of every engine without case (Coraza critical, v2 CRITICAL, v3 digits); others unknown")
+    func severities() {
+        #expect(wafWithBytes("critical") { ErrorLogPart.severity($0) } == 2 && wafWithBytes("CRITICAL") { ErrorLogPart.severity($0) } == 2)
+        #expect(wafWithBytes("emergency") { ErrorLogPart.severity($0) } == 0 && wafWithBytes("Notice") { ErrorLogPart.severity($0) } == 5)
+        #expect(wafWithBytes("2") { ErrorLogPart.severity($0) } == 2 && wafWithBytes("9") { ErrorLogPart.severity($0) } == nil)
+        #expect(wafWithBytes("criticalx") { ErrorLogPart.severity($0) } == nil && wafWithBytes("") { ErrorLogPart.severity($0) } == nil)
+    }
+
     @Test("Hostile tag values: an escaped quote does not end a value; a tag without its closing quote is passed over, not a crash")
     func hostile() {
         let line = #"2026-11-19T10:00:00Z [client "1.2.3.4"] Coraza: Warning. x [id "942100"] [msg "a \"] [id \"999999\" b"] [uri "/x"] [unique_id "u1"] [data "unterminated"#

@@ -111,7 +111,10 @@ enum ErrorLogParser {
         // Tags after the marker.
         var i = text
         var sawID = false
-        while let open = find(tagOpen, in: p, from: i) {
+        while let bracket = AccessLogLine.index(of: 0x5B, in: p, from: i) {
+            // A tag is ` [name "value"]`: find `[` (rarer than spaces), then check the space.
+            guard bracket > 0, p[bracket - 1] == 0x20 else { i = bracket + 1; continue }
+            let open = bracket - 1
             let nameStart = open + 2
             guard let sp = AccessLogLine.scan(p, 0x20, from: nameStart), sp - nameStart < 16,
                   sp + 1 < p.count, p[sp + 1] == 0x22 else { i = open + 1; continue }

@@ -89,7 +89,7 @@ struct ErrorLogPart {
         transactions[t].ruleNumbers.append(rule)
         transactions[t].rules.append(RuleRef(rule: rule, message: audit.messages.id(bytes(e.message))))
         guard let n = AuditEntryReader.ruleNumber(bytes(e.id)) else { return }
-        if let s = AuditEntryReader.severity(bytes(e.severity)), s <= 2, CRSCategory(ruleNumber: n).isAttack {
+        if let s = Self.severity(bytes(e.severity)), s <= 2, CRSCategory(ruleNumber: n).isAttack {
             transactions[t].critical = true
         }
         if n == 949_110 || n == 949_111 {
@@ -97,6 +97,21 @@ struct ErrorLogPart {
             if transactions[t].score < 0, let s = AuditEntryReader.totalScore(bytes(e.message)) { transactions[t].score = Int32(clamping: s) }
         }
         if n == AuditEntryReader.unconfiguredCRSRule { transactions[t].unconfigured = true }
+    }
+
+    /// `critical`, `CRITICAL`, `2`, … to 0…7 without making a String (Coraza writes lower-case
+    /// words, ModSecurity v3 digits, v2 upper-case words).
+    static func severity(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+        if b.count == 1, b[0] &- 0x30 < 8 { return Int(b[0] &- 0x30) }
+        guard b.count >= 4, b.count <= 9 else { return nil }
+        let words: [(StaticString, Int)] = [("emergency", 0), ("alert", 1), ("critical", 2), ("error", 3), ("warning", 4),
+                                            ("notice", 5), ("info", 6), ("debug", 7)]
+        outer: for (w, v) in words where w.utf8CodeUnitCount == b.count {
+            let p = w.utf8Start
+            for k in 0..<b.count where b[k] | 0x20 != p[k] { continue outer }
+            return v
+        }
+        return nil
     }
 
     /// The transactions as audit records of the scanned windows (`fileBase` numbers error files
