@@ -13,6 +13,8 @@ if [ "${1:-report}" = test ] || [ "${1:-report}" = bench ]; then
   want+=(poppler-utils python3-jsonschema python3-yaml)
   # WAF: a real NGINX + ModSecurity v3 + OWASP CRS on loopback, attack payloads from wfuzz's lists.
   want+=(nginx libnginx-mod-http-modsecurity modsecurity-crs wfuzz)
+  # Gateway lab: HAProxy (httplog) in front of that NGINX.
+  want+=(haproxy)
   # The Markdown escaping test renders report.md with markdown-it-py (PyPI), through pip.
   want+=(python3-pip)
   # The output folder keeps its POSIX ACLs across the atomic switch: setfacl/getfacl set and read them.

@@ -5,17 +5,20 @@ import ThreatModel
 /// differ between ModSecurity v3, v2 and Coraza JSON; a native log is read with `awk`; a
 /// `kubectl logs` command appears only when an ingress namespace is configured.
 struct WAFCommands {
-    enum Format { case v3, v2, coraza, native }
+    enum Format { case v3, v2, coraza, native, errorLog }
 
     let format: Format
     /// The audit log file to name in commands.
-    let file = "modsec_audit.log"
+    var file = "modsec_audit.log"
     let ingressNamespace: String?
 
     init(_ waf: WAFStatistics) {
         let f = waf.auditLogFormat ?? ""
         // The most frequent format comes first.
-        if f.hasPrefix("ModSecurity native") {
+        if f.isEmpty, waf.errorLogFormat != nil {
+            format = .errorLog
+            file = "error.log"
+        } else if f.hasPrefix("ModSecurity native") {
             format = .native
         } else if f.hasPrefix("ModSecurity v2") {
             format = .v2
@@ -73,6 +76,7 @@ struct WAFCommands {
         case .v2: "jq -r '.audit_data.messages[]?' \(file) | grep -o '\\[id \"[0-9]*\"' | sort | uniq -c | sort -rn | head"
         case .coraza: "jq -r '.messages[]?.data.id' \(file) | sort | uniq -c | sort -rn | head"
         case .native: "grep -o '^Message: .*\\[id \"[0-9]*\"' \(file) | grep -o 'id \"[0-9]*\"' | sort | uniq -c | sort -rn | head"
+        case .errorLog: "grep -o '\\[id \"[0-9]*\"\\]' \(file) | sort | uniq -c | sort -rn | head"
         case .v3: "jq -r '.transaction.messages[].details.ruleId' \(file) | sort | uniq -c | sort -rn | head"
         }
     }
@@ -82,6 +86,8 @@ struct WAFCommands {
         switch format {
         case .native:
             "awk '/-A--$/{getline a} /-B--$/{getline b; if (a ~ / \(ip) /) print a \" \" b}' \(file) | head"
+        case .errorLog:
+            "grep -F '\(ip)' \(file) | grep -o '\\[id \"[0-9]*\"\\]\\|\\[uri \"[^\"]*\"\\]' | sort | uniq -c | sort -rn | head"
         default:
             "jq -c 'select(\(clientPath) == \"\(ip)\") | {t: \(timePath), uri: \(uriPath), code: \(statusPath)}' \(file) | head"
         }
@@ -90,6 +96,8 @@ struct WAFCommands {
     /// What the application answered to the high-severity families.
     var highSeverityAnswers: String {
         switch format {
+        case .errorLog:
+            "grep -E '\\[id \"9(3[0-3]|42|44)' \(file) | grep -o '\\[uri \"[^\"]*\"\\]' | sort | uniq -c | sort -rn | head (then their status in the access log)"
         case .native:
             "awk '/-F--$/{getline f} /-H--$/{h=1} h && /\\[id \"9(3[0-3]|42|44)/{print f; h=0} /-Z--$/{h=0}' \(file) | sort | uniq -c | sort -rn"
         default:

@@ -80,12 +80,7 @@ public enum BlockingDisabledCheck: Check {
         return [Finding(
             id: id, severity: .info, environment: env.name,
             title: "The WAF only detects: \(critical) critical attack request(s) were let through",
-            guidance: """
-            ModSecurity runs with SecRuleEngine DetectionOnly, so it logs attacks and blocks none. Once the rules \
-            that fire on legitimate traffic have exclusions, switch to blocking: set `SecRuleEngine On` (ingress-nginx: \
-            `kubectl -n ingress-nginx edit configmap ingress-nginx-controller`, key modsecurity-snippet), then check \
-            that blocked requests appear with `threat-report report --window 1d`.
-            """)]
+            guidance: WAFStack(waf).detectionOnlyAdvice)]
     }
 }
 
@@ -139,7 +134,7 @@ public enum AttackBurstCheck: Check {
         let scope = local ? " — a private or loopback address, often one's own tests or a proxy whose real-IP setting is missing" : ""
         let deny = local
             ? "If it is a test, run it against another environment; if it is a proxy, configure `set_real_ip_from` and `real_ip_header` so the WAF sees the real client."
-            : "If it is an attacker (or a scanner nobody ordered), deny it at the ingress: `kubectl -n \(env.namespace) annotate ingress INGRESS nginx.ingress.kubernetes.io/denylist-source-range=\(cidr) --overwrite`."
+            : "If it is an attacker (or a scanner nobody ordered), \(WAFStack(waf).denyClient(cidr, namespace: env.namespace))."
         return [Finding(
             id: id, severity: .warning, environment: env.name,
             title: "One client sent \(Percent.whole(share)) of the anomalous requests (\(top.count) of \(waf.anomalousRequests))\(scope)",

@@ -32,6 +32,18 @@ public enum AccessLogPreset: String, Sendable, CaseIterable {
     case main
     /// One JSON object per line (`log_format … escape=json '{…}'`), fields found by name.
     case json
+    /// Envoy's default text format (also Envoy Gateway's text access log):
+    /// `[%START_TIME%] "%REQ(:METHOD)% … %PROTOCOL%" %RESPONSE_CODE% … "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"`.
+    case envoy
+    /// Envoy JSON access logs; field names default to Envoy Gateway's (`start_time`,
+    /// `response_code`, `:authority`, `x-request-id`, `route_name`), others in `access_log_fields`.
+    case envoyJSON = "envoy-json"
+    /// Istio's default text format (Envoy's, plus response details, cluster, addresses and route).
+    case istio
+    /// HAProxy `option httplog` (raw, or behind a syslog prefix).
+    case haproxy
+    /// Traefik's JSON access log (`StartUTC`, `DownstreamStatus`, `RequestHost`, `RouterName`).
+    case traefikJSON = "traefik-json"
 
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
@@ -136,5 +148,28 @@ public struct NGINXLogFormat: Sendable, Equatable {
             }
         }
         return out
+    }
+}
+
+/// `waf: files: access_log_fields:` — the JSON field names of an access log whose producer names
+/// them its own way (an Envoy `json_format`, a log shipper's rename). Each key is optional; the
+/// names given are looked up before the built-in ones.
+public struct AccessLogFields: Sendable, Equatable {
+    public var time: String?
+    public var status: String?
+    public var host: String?
+    public var requestID: String?
+    public var client: String?
+    public var route: String?
+    public init() {}
+
+    public static let keys = ["time", "status", "host", "request_id", "client", "route"]
+
+    public var isEmpty: Bool { [time, status, host, requestID, client, route].allSatisfy { $0 == nil } }
+
+    /// (JSON key, field) pairs, field one of `keys`.
+    public var pairs: [(String, String)] {
+        [(time, "time"), (status, "status"), (host, "host"), (requestID, "request_id"), (client, "client"), (route, "route")]
+            .compactMap { n, f in n.map { ($0, f) } }
     }
 }

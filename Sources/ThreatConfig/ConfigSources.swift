@@ -29,8 +29,17 @@ extension ConfigLoader {
                 return [resolve(try r.strictString(n.value, path: "\(path).files.\(key)"), base)]
             }
             var s = WAFFileSettings(auditLogs: try paths("audit_log"), accessLogs: try paths("access_log"))
-            guard !s.auditLogs.isEmpty || !s.accessLogs.isEmpty else {
-                throw r.error(v, "\(path).files needs audit_log, access_log or both")
+            s.errorLogs = try paths("error_log")
+            guard !s.auditLogs.isEmpty || !s.accessLogs.isEmpty || !s.errorLogs.isEmpty else {
+                throw r.error(v, "\(path).files needs audit_log, error_log, access_log or a combination")
+            }
+            if let n = m["access_log_timezone"] {
+                let tz = try r.strictString(n.value, path: "\(path).files.access_log_timezone")
+                guard TimeZone(identifier: tz) != nil else { throw r.error(n.value, "unknown time zone '\(tz)'") }
+                s.accessLogTimezone = tz
+            }
+            if let n = m["access_log_fields"] {
+                s.accessLogFields = try accessLogFields(n.value, r: r, path: "\(path).files.access_log_fields")
             }
             if let n = m["audit_log_timezone"] {
                 let tz = try r.strictString(n.value, path: "\(path).files.audit_log_timezone")
@@ -154,5 +163,24 @@ extension ConfigLoader {
         // Seconds: a day is far above any useful timeout, and keeps `timeout × 1000` an integer.
         guard d <= 86400 else { throw r.error(node, "\(path) must be at most 86400 (seconds)") }
         return d
+    }
+
+    /// `access_log_fields`: the JSON field names of an Envoy JSON access log.
+    static func accessLogFields(_ node: Node, r: YAMLReader, path: String) throws(LocatedError) -> AccessLogFields {
+        let fm = try r.mapping(node, path: path, allowed: AccessLogFields.keys)
+        func name(_ key: String) throws(LocatedError) -> String? {
+            guard let f = fm[key] else { return nil }
+            let t = try r.strictString(f.value, path: "\(path).\(key)")
+            guard !t.isEmpty else { throw r.error(f.value, "\(path).\(key) is empty") }
+            return t
+        }
+        var fields = AccessLogFields()
+        fields.time = try name("time")
+        fields.status = try name("status")
+        fields.host = try name("host")
+        fields.requestID = try name("request_id")
+        fields.client = try name("client")
+        fields.route = try name("route")
+        return fields
     }
 }

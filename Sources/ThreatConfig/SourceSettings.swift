@@ -67,6 +67,12 @@ public struct WAFFileSettings: Sendable, Equatable {
     public var auditLogTimezone = "UTC"
     /// `access_log_format`: a preset or an NGINX `log_format` string; nil detects per line.
     public var accessLogFormat: AccessLogFormatSetting?
+    /// `access_log_fields`: JSON field names of the access log (docs/waf.md).
+    public var accessLogFields = AccessLogFields()
+    /// Zone of access-log times written without one (HAProxy's accept date).
+    public var accessLogTimezone = "UTC"
+    /// `error_log`: ModSecurity / Coraza error-log lines (paths or globs).
+    public var errorLogs: [String] = []
     /// The other environments' hosts (filled when the configuration is read, not a key): an entry
     /// with one of them is another environment's, not an unattributed one.
     public var otherEnvironmentHosts: [String] = []
@@ -74,7 +80,8 @@ public struct WAFFileSettings: Sendable, Equatable {
         self.auditLogs = auditLogs
         self.accessLogs = accessLogs
     }
-    static let keys = ["audit_log", "access_log", "audit_log_timezone", "access_log_format"]
+    static let keys = ["audit_log", "access_log", "audit_log_timezone", "access_log_format", "access_log_fields",
+                       "access_log_timezone", "error_log"]
 }
 
 /// `flows: prometheus:` — Hubble metrics in Prometheus (or Thanos/Mimir with a path prefix).

@@ -72,6 +72,14 @@ public struct WAFStatistics: Sendable, Equatable, Codable {
     public var accessLogFormat: String?
     /// The audit-log format(s) read, e.g. `ModSecurity v3` (JSON), `ModSecurity native`.
     public var auditLogFormat: String?
+    /// The WAF engine that wrote the matches, when the source can tell (`Coraza`,
+    /// `ModSecurity v3 (NGINX)`, `ModSecurity 2 (Apache)`), and the Core Rule Set version from the
+    /// matches' `ver` (`4.7.0`).
+    public var wafEngine: String?
+    public var crsVersion: String?
+    /// How the rule matches were read when they came from error-log lines (`error log (Coraza),
+    /// grouped by unique_id`); nil for audit logs and engines.
+    public var errorLogFormat: String?
     /// The Kubernetes namespace of the ingress controller, when the source is configured with one
     /// (guidance names it in `kubectl` commands only then).
     public var ingressNamespace: String?
@@ -204,7 +212,8 @@ public struct FlowStatistics: Sendable, Equatable, Codable {
 
 /// The CRS rule family of a rule id, by the id ranges the OWASP Core Rule Set uses.
 public enum CRSCategory: String, Sendable, CaseIterable, Codable {
-    case scanner, protocol_ = "protocol", lfi, rfi, rce, php, generic, xss, sqli, session, java, anomaly, other
+    case scanner, protocol_ = "protocol", multipart, lfi, rfi, rce, php, generic, xss, sqli, session, java, leakage, webshell,
+         anomaly, other
 
     public init(ruleID: String) {
         guard ruleID.utf8.count == 6, let n = Int(ruleID) else { self = .other; return }
@@ -216,7 +225,8 @@ public enum CRSCategory: String, Sendable, CaseIterable, Codable {
         guard (100_000...999_999).contains(n) else { self = .other; return }
         switch n / 1000 {
         case 913: self = .scanner
-        case 920, 921: self = .protocol_
+        case 911, 920, 921: self = .protocol_
+        case 922: self = .multipart
         case 930: self = .lfi
         case 931: self = .rfi
         case 932: self = .rce
@@ -226,6 +236,8 @@ public enum CRSCategory: String, Sendable, CaseIterable, Codable {
         case 942: self = .sqli
         case 943: self = .session
         case 944: self = .java
+        case 950, 951, 952, 953, 954: self = .leakage
+        case 955: self = .webshell
         case 949, 959, 980: self = .anomaly
         default: self = .other
         }
@@ -235,7 +247,7 @@ public enum CRSCategory: String, Sendable, CaseIterable, Codable {
     /// anomaly evaluation and rules outside the CRS).
     public var isAttack: Bool {
         switch self {
-        case .lfi, .rfi, .rce, .php, .generic, .xss, .sqli, .session, .java: true
+        case .multipart, .lfi, .rfi, .rce, .php, .generic, .xss, .sqli, .session, .java, .webshell: true
         default: false
         }
     }
@@ -258,6 +270,7 @@ public enum CRSCategory: String, Sendable, CaseIterable, Codable {
         switch self {
         case .scanner: "Scanner detection"
         case .protocol_: "Protocol violation"
+        case .multipart: "Multipart attack"
         case .lfi: "Local file inclusion"
         case .rfi: "Remote file inclusion"
         case .rce: "Remote code execution"
@@ -267,6 +280,8 @@ public enum CRSCategory: String, Sendable, CaseIterable, Codable {
         case .sqli: "SQL injection"
         case .session: "Session fixation"
         case .java: "Java attack"
+        case .leakage: "Data leakage (response)"
+        case .webshell: "Web shell (response)"
         case .anomaly: "Anomaly score evaluation"
         case .other: "Other"
         }

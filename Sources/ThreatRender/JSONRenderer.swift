@@ -115,6 +115,7 @@ public enum ReportJSON {
         ("crs_unconfigured", w.crsUnconfiguredRequests.map(n) ?? .null),
         ("unattributed_entries", n(w.unattributedEntries)),
         ("access_log_format", opt(w.accessLogFormat)), ("audit_log_format", opt(w.auditLogFormat)),
+        ("waf_engine", opt(w.wafEngine)), ("crs_version", opt(w.crsVersion)), ("error_log_format", opt(w.errorLogFormat)),
         ] + TuningView.jsonPairs(w)
     }
 

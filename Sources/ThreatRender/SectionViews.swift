@@ -11,6 +11,8 @@ struct WAFView: Sendable {
     let top_clients: [RankedView]
     let top_uris: [RankedView]
     let engine_modes: String?
+    /// Engine, CRS version and the log formats read ("Coraza · CRS 4.7.0 · …"), when known.
+    let engine_line: String?
     let has_rules: Bool
     let has_clients: Bool
     let has_uris: Bool
@@ -58,6 +60,7 @@ struct WAFView: Sendable {
         top_uris = w.topURIs.map { RankedView($0, max: 160) }
         engine_modes = w.engineModes.isEmpty ? nil
             : w.engineModes.map { "\(Sanitize.text($0.key, max: 32)) (\(NumberText.grouped($0.count)))" }.joined(separator: ", ")
+        engine_line = WAFEngineView.line(w)
         has_rules = !w.topRules.isEmpty
         has_clients = !w.topClients.isEmpty
         has_uris = !w.topURIs.isEmpty

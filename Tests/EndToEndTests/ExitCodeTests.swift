@@ -85,7 +85,7 @@ struct ExitCodeTests {
         try "{{% CONTENT_TYPE: MARKDOWN}}\nCustom: {{title}} {{#environments}}[{{name}}]{{/environments}}\n".write(toFile: custom + "/report.md.mustache", atomically: true, encoding: .utf8)
         let c = try run(copy, ["report", "--config", repo + "/samples/threat-report.yml", "--output", "out2", "--format", "md", "--templates", custom], cwd: cwd)
         #expect(c.code == 0, "\(c.stderr)")
-        #expect(try String(contentsOfFile: cwd + "/out2/report.md", encoding: .utf8) == "Custom: Shop threat report [production][staging]\n")
+        #expect(try String(contentsOfFile: cwd + "/out2/report.md", encoding: .utf8) == "Custom: Shop threat report [production][staging][gateway]\n")
         let missing = try run(copy, ["report", "--config", repo + "/samples/threat-report.yml", "--templates", cwd + "/nope"], cwd: cwd)
         #expect(missing.code == 2 && missing.stderr.contains("--templates"))
     }

@@ -123,7 +123,8 @@ struct FormatsTests {
                     "\(r.stderr)")
             let junit = try junitSummary(out + "/report.junit.xml")
             let checks = Set(Checks.descriptions.map(\.id) + findings.compactMap { $0["id"] as? String })
-            #expect(junit["tests"] as? Int == 2 * checks.count && junit["cases"] as? Int == 2 * checks.count)
+            // One case per check per environment: production, staging and gateway.
+            #expect(junit["tests"] as? Int == 3 * checks.count && junit["cases"] as? Int == 3 * checks.count)
             let failing = Set(at.map { "\($0["environment"] as? String ?? "")/\($0["id"] as? String ?? "")" })
             #expect(junit["failures"] as? Int == failing.count, "--fail-on \(failOn)")
             #expect(junit["failing"] as? [String] == failing.sorted(), "--fail-on \(failOn)")
@@ -166,12 +167,13 @@ struct FormatsTests {
             func text(_ page: Int) throws -> String {
                 try run("/usr/bin/env", ["pdftotext", "-f", "\(page)", "-l", "\(page)", out + "/report.pdf", "-"]).stdout
             }
-            #expect(pages >= 4)
+            #expect(pages >= 5)
             #expect(try text(1).contains("Environments") && text(1).contains("Page 1 of \(pages)"))
             #expect(try text(2).hasPrefix("Findings, worst first"))
-            for p in 2...(pages - 2) { #expect(try text(p).contains("What to do next"), "page \(p) holds findings") }
-            #expect(try text(pages - 1).contains("Environment: production"))
-            #expect(try text(pages).contains("Environment: staging") && text(pages).contains("Page \(pages) of \(pages)"))
+            for p in 2...(pages - 3) { #expect(try text(p).contains("What to do next"), "page \(p) holds findings") }
+            #expect(try text(pages - 2).contains("Environment: production"))
+            #expect(try text(pages - 1).contains("Environment: staging"))
+            #expect(try text(pages).contains("Environment: gateway") && text(pages).contains("Page \(pages) of \(pages)"))
             let raster = try run("/usr/bin/env", ["pdftoppm", "-png", "-r", "30", "-f", "1", "-l", "1", out + "/report.pdf", out + "/page"])
             #expect(raster.code == 0, "pdftoppm: \(raster.stderr)")
         }

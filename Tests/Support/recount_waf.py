@@ -11,8 +11,9 @@ access_outside.
 """
 import argparse, collections, datetime, json, re, sys
 
-CATEGORY = {913: "scanner", 920: "protocol", 921: "protocol", 930: "lfi", 931: "rfi", 932: "rce", 933: "php",
-            934: "generic", 941: "xss", 942: "sqli", 943: "session", 944: "java"}
+CATEGORY = {911: "protocol", 913: "scanner", 920: "protocol", 921: "protocol", 922: "multipart", 930: "lfi", 931: "rfi", 932: "rce", 933: "php",
+            934: "generic", 941: "xss", 942: "sqli", 943: "session", 944: "java", 950: "leakage", 951: "leakage",
+            952: "leakage", 953: "leakage", 954: "leakage", 955: "webshell"}
 ANOMALY = {949, 959, 980}
 
 

@@ -51,7 +51,8 @@ struct TrendTests {
         let (result, _) = try runSamples()
         #expect(result.exitCode == ExitCode.ok, "\(result.message)")
         let report = try #require(result.report)
-        for env in report.environments {
+        // production and staging replay recorded answers; the gateway environment reads files (GatewaySampleTests).
+        for env in report.environments where env.name != "gateway" {
             let base = Self.repo + "/samples/\(env.name)"
             let curW = try wafTotals(base + "/waf/msearch.json"), prevW = try wafTotals(base + "/waf/previous/msearch.json")
             let deltas = try #require(env.deltas)

@@ -50,7 +50,8 @@ struct WAFInTheWildTests {
                                .variable("host"), .literal(Array("\"}".utf8))])
         #expect(throws: NGINXLogFormat.Failure.adjacentVariables("remote_addr", "time_local")) { try NGINXLogFormat("$remote_addr$time_local") }
         #expect(throws: NGINXLogFormat.Failure.noTime) { try NGINXLogFormat("$remote_addr $status") }
-        #expect(throws: NGINXLogFormat.Failure.unknownPreset("envoy")) { try AccessLogFormatSetting("envoy") }
+        #expect(throws: NGINXLogFormat.Failure.unknownPreset("apache")) { try AccessLogFormatSetting("apache") }
+        #expect(try AccessLogFormatSetting("Envoy-JSON") == .preset(.envoyJSON), "the gateway presets are names too")
         #expect(try AccessLogFormatSetting("Main") == .preset(.main))
         #expect("\(NGINXLogFormat.Failure.unknownPreset("x"))".contains("ingress-nginx, combined, main, json"))
     }

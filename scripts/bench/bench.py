@@ -477,7 +477,7 @@ def machine():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "5")))
-    ap.add_argument("--only", default="access,audit,rss,charts,e2e,flows,worst,hash,tune")
+    ap.add_argument("--only", default="access,audit,rss,charts,e2e,flows,worst,hash,tune,gateway")
     a = ap.parse_args()
     parts = set(a.only.split(","))
     if os.environ.get("BENCH_BIG") == "1":
@@ -506,6 +506,8 @@ def main():
         bench_hash()
     if "tune" in parts:
         bench_tune()
+    if "gateway" in parts:  # Envoy text/JSON access logs and Coraza error lines (bench_gateway.py)
+        __import__("bench_gateway").run(sys.modules[__name__], a.runs)
     text = "Measured %s; best of %d runs.\n\n%s" % (machine(), a.runs, table())
     print(text)
     with open(os.path.join(BENCH, "results.md"), "w") as f:

@@ -16,13 +16,19 @@ struct AccessLogReader: Sendable {
     }
 
     let mode: Mode
+    /// JSON field names given in `access_log_fields`, looked up before the built-in ones.
+    var keys = JSONKeys()
+    /// The zone of times written without one (HAProxy).
+    var zone: TimeZone = .gmt
 
-    init(_ setting: AccessLogFormatSetting?) {
+    init(_ setting: AccessLogFormatSetting?, fields: AccessLogFields = AccessLogFields(), zone: TimeZone = .gmt) {
         switch setting {
         case nil: mode = .detect
         case let .preset(p)?: mode = .preset(p)
         case let .logFormat(f)?: mode = .compiled(CompiledAccessFormat(f))
         }
+        keys = JSONKeys(fields)
+        self.zone = zone
     }
 
     /// What the skip reason says a line is not.
@@ -38,13 +44,23 @@ struct AccessLogReader: Sendable {
     func parse(_ p: UnsafeBufferPointer<UInt8>, timeCache: inout TimeCache) -> AccessLogLine? {
         switch mode {
         case .detect:
-            if let first = p.first(where: { $0 != 0x20 && $0 != 0x09 }), first == 0x7B {
-                return JSONAccessLine.parse(p, timeCache: &timeCache)
+            let first = p.first(where: { $0 != 0x20 && $0 != 0x09 })
+            if first == 0x7B {
+                return JSONAccessLine.parse(p, timeCache: &timeCache, keys: keys)
             }
-            return AccessLogLine.parse(p, timeCache: &timeCache)
+            if first == 0x5B, let l = ProxyAccessLine.parseEnvoy(p) { return l }
+            return AccessLogLine.parse(p, timeCache: &timeCache) ?? ProxyAccessLine.parseHAProxy(p, timeCache: &timeCache)
         case let .preset(preset):
             switch preset {
-            case .json: return JSONAccessLine.parse(p, timeCache: &timeCache)
+            case .json: return JSONAccessLine.parse(p, timeCache: &timeCache, keys: keys)
+            case .envoyJSON, .traefikJSON:
+                guard var l = JSONAccessLine.parse(p, timeCache: &timeCache, keys: keys) else { return nil }
+                l.format = preset == .envoyJSON ? .envoyJSON : .traefikJSON
+                return l
+            case .envoy, .istio:
+                guard let l = ProxyAccessLine.parseEnvoy(p), l.format == (preset == .envoy ? .envoy : .istio) else { return nil }
+                return l
+            case .haproxy: return ProxyAccessLine.parseHAProxy(p, timeCache: &timeCache)
             case .ingressNginx:
                 guard let l = AccessLogLine.parse(p, timeCache: &timeCache), l.format == .ingress else { return nil }
                 return l
@@ -63,7 +79,7 @@ struct AccessLogReader: Sendable {
 
 /// The fields the report reads from an access line, by NGINX variable name.
 enum AccessField: UInt8, Sendable {
-    case other, remoteAddr, timeLocal, timeISO8601, msec, request, status, host, requestID, upstreamName, userAgent
+    case other, remoteAddr, timeLocal, timeISO8601, msec, request, status, host, requestID, upstreamName, userAgent, route, anyTime
 
     init(variable v: String) {
         switch v {
@@ -171,7 +187,7 @@ struct CompiledAccessFormat: Sendable {
             }
             let r = i..<end
             switch step.field {
-            case .other: break
+            case .other, .route, .anyTime: break
             case .remoteAddr: line.remoteAddr = r
             case .request: line.request = r
             case .userAgent: line.userAgent = r
@@ -237,7 +253,7 @@ struct CompiledAccessFormat: Sendable {
 /// A JSON access line (`escape=json`): one flat object, fields found by the names people give
 /// them (the NGINX variable names, with or without `http_`, and `@timestamp`/`time`).
 enum JSONAccessLine {
-    static func parse(_ p: UnsafeBufferPointer<UInt8>, timeCache: inout TimeCache) -> AccessLogLine? {
+    static func parse(_ p: UnsafeBufferPointer<UInt8>, timeCache: inout TimeCache, keys: JSONKeys = JSONKeys()) -> AccessLogLine? {
         var line = AccessLogLine(format: .json, time: Int.min, status: 0, upstream: 0..<0, requestID: 0..<0,
                                  remoteAddr: 0..<0, request: 0..<0, userAgent: 0..<0)
         var i = 0
@@ -275,7 +291,9 @@ enum JSONAccessLine {
                 guard i > s else { return nil }
                 value = s..<i
             }
-            assign(key, value, isString: isString, p, &line, &timeCache)
+            if keys.isEmpty || !keys.assign(key, value, p, &line, &timeCache) {
+                assign(key, value, isString: isString, p, &line, &timeCache)
+            }
             ws()
             guard i < n else { return nil }
             if p[i] == 0x2C { i += 1; continue }
@@ -335,6 +353,8 @@ enum JSONAccessLine {
             line.upstream = CompiledAccessFormat.dash(p, r)
         } else if equal(key, "http_user_agent") || equal(key, "user_agent") {
             line.userAgent = r
+        } else {
+            assignGateway(key, r, p, &line, &timeCache)
         }
     }
 }

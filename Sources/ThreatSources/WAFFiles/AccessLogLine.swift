@@ -19,7 +19,7 @@ import Foundation
 struct AccessLogLine {
     /// Which format read the line (the file summary counts lines per format).
     enum Format: Int, Sendable, CaseIterable {
-        case ingress, combined, main, json, custom
+        case ingress, combined, main, json, custom, envoy, envoyJSON, istio, haproxy, traefikJSON
 
         var name: String {
             switch self {
@@ -28,6 +28,11 @@ struct AccessLogLine {
             case .main: "main"
             case .json: "json"
             case .custom: "log_format"
+            case .envoy: "envoy"
+            case .envoyJSON: "envoy-json"
+            case .istio: "istio"
+            case .haproxy: "haproxy"
+            case .traefikJSON: "traefik-json"
             }
         }
     }
@@ -46,6 +51,9 @@ struct AccessLogLine {
     var userAgent: Range<Int>
     /// `$host` / `$http_host` / `$server_name`, when the format has one (empty otherwise).
     var host: Range<Int> = 0..<0
+    /// The route that served the request (Envoy Gateway's `route_name`, Traefik's `RouterName`,
+    /// Istio's `%ROUTE_NAME%`), empty when the format has none.
+    var route: Range<Int> = 0..<0
 
     /// Parses a line, or nil when it is not one of the two formats. `timeCache` remembers the
     /// last `$time_local` text: consecutive lines mostly share their second.
@@ -215,10 +223,14 @@ struct AccessLogLine {
     }
 }
 
-/// Remembers the last time text and its seconds.
+/// Remembers the last time text and its seconds; `zone` reads wall times written without a zone
+/// (HAProxy's accept date).
 struct TimeCache {
     private var last: [UInt8] = []
     private var lastSeconds = 0
+    var zone = LocalTimeZone(.gmt)
+
+    init(zone: TimeZone = .gmt) { self.zone = LocalTimeZone(zone) }
 
     mutating func seconds(_ text: UnsafeBufferPointer<UInt8>) -> Int? {
         if text.count == last.count, !last.isEmpty,

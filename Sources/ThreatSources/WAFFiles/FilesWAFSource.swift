@@ -27,17 +27,20 @@ public struct FilesWAFSource: WAFSource {
         var warnings: [String] = []
         let audit = try Self.open(settings.auditLogs, deadline: context.deadline)
         let access = try Self.open(settings.accessLogs, deadline: context.deadline)
+        let errors = try Self.open(settings.errorLogs, deadline: context.deadline)
         if settings.accessLogs.isEmpty {
             warnings.append("no access_log configured: total requests are 0 and the anomalous ratio is 0")
         }
-        if settings.auditLogs.isEmpty {
-            warnings.append("no audit_log configured: anomalous requests are 0")
+        if settings.auditLogs.isEmpty && settings.errorLogs.isEmpty {
+            warnings.append("no audit_log or error_log configured: anomalous requests are 0")
         }
         let windows = [ScanWindow(context.window), ScanWindow(context.window.previous)]
-        let scan = WAFLogScan(auditFiles: audit, accessFiles: access, windows: windows,
+        var scan = WAFLogScan(auditFiles: audit, accessFiles: access, windows: windows,
                               attribution: Attribution(namespace: context.environment.namespace, hosts: context.environment.hosts,
                                                          otherHosts: settings.otherEnvironmentHosts),
-                              zone: zone, accessFormat: AccessLogReader(settings.accessLogFormat))
+                              zone: zone, accessFormat: AccessLogReader(settings.accessLogFormat, fields: settings.accessLogFields,
+                                                                        zone: TimeZone(identifier: settings.accessLogTimezone) ?? .gmt))
+        scan.errorFiles = errors
         let outcome = try scan.scan()
         warnings += outcome.warnings
         let evidence = (outcome.audit + outcome.access).map { (f: WAFLogScan.FileSummary) in
@@ -48,7 +51,7 @@ public struct FilesWAFSource: WAFSource {
         context.caches.previousWindowAnswers.put(PreviousWindowAnswers.key(settings, previousContext), SourceOutput(
             value: WAFAggregation.statistics(outcome, window: windows[1], index: 1), evidence: evidence, warnings: warnings,
             coverage: Self.coverage(outcome, index: 1)),
-            files: Self.signature(audit + access))
+            files: Self.signature(audit + access + errors))
         var stats = WAFAggregation.statistics(outcome, window: windows[0], index: 0)
         stats.tuning = WAFTuningAggregation.input(outcome, window: windows[0], index: 0)
         return SourceOutput(value: stats, evidence: evidence, warnings: warnings, coverage: Self.coverage(outcome, index: 0))
@@ -59,13 +62,13 @@ public struct FilesWAFSource: WAFSource {
     static func coverage(_ o: WAFLogScan.Outcome, index: Int) -> SourceCoverage {
         var audit = o.auditCoverage, access = o.accessCoverage
         var inWindow = 0, own = 0
-        for r in o.records where Int(r.window) == index {
+        for r in o.records where Int(r.window) == index && !r.fromErrorLog {
             inWindow += 1
             if r.belongsToEnvironment { own += 1 }
         }
         // Entries no environment claims (wafformats' attribution, report window only) are
         // unattributed; the rest of those not this environment's belong to another one.
-        let unattributed = index == 0 ? o.unattributed : 0
+        let unattributed = index == 0 ? max(0, o.unattributed - (o.errorLog?.coverage.unattributed ?? 0)) : 0
         audit.inWindow = inWindow
         audit.attributed = own
         audit.unattributed = unattributed
@@ -76,7 +79,18 @@ public struct FilesWAFSource: WAFSource {
             access.otherEnvironment = 0
             access.unattributed = 0
         }
-        return SourceCoverage(source: "files", inputs: [audit, access])
+        guard let e = o.errorLog else { return SourceCoverage(source: "files", inputs: [audit, access]) }
+        var error = e.coverage
+        var errorOwn = 0, errorInWindow = 0
+        for r in o.records where r.fromErrorLog && Int(r.window) == index {
+            errorInWindow += 1
+            if r.belongsToEnvironment { errorOwn += 1 }
+        }
+        if index != 0 { error.unattributed = 0 }
+        var inputs = [audit, access, error]
+        // Without an audit log the audit input says nothing: leave it out.
+        if audit.files == 0 { inputs.removeFirst() }
+        return SourceCoverage(source: "files", inputs: inputs, notes: [e.note(inWindow: errorInWindow, own: errorOwn)])
     }
 
     /// Which files, at which size and modification time: an answer kept for later is only given
@@ -90,7 +104,7 @@ public struct FilesWAFSource: WAFSource {
     }
 
     static func signature(_ settings: WAFFileSettings) throws(SourceError) -> [[Int]] {
-        signature(try open(settings.auditLogs) + open(settings.accessLogs))
+        signature(try open(settings.auditLogs) + open(settings.accessLogs) + open(settings.errorLogs))
     }
 
     /// Opens the files named by paths and globs (sorted, each file once even when two patterns or
@@ -118,7 +132,8 @@ final class PreviousWindowAnswers: Sendable {
     static func key(_ settings: WAFFileSettings, _ context: SourceContext) -> String {
         let w = context.window
         return [settings.auditLogs.joined(separator: "\u{1}"), settings.accessLogs.joined(separator: "\u{1}"), settings.auditLogTimezone,
-                "\(String(describing: settings.accessLogFormat))",
+                "\(String(describing: settings.accessLogFormat))", "\(settings.accessLogFields.pairs)", settings.accessLogTimezone,
+                settings.errorLogs.joined(separator: "\u{1}"),
                 context.environment.namespace, context.environment.hosts.joined(separator: "\u{1}"),
                 "\(w.from.timeIntervalSince1970)", "\(w.to.timeIntervalSince1970)", w.interval.rawValue].joined(separator: "\u{0}")
     }

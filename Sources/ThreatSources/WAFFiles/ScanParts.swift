@@ -125,6 +125,8 @@ struct AuditRecord {
     var hasHost = false
     /// Its Host is another environment's.
     var otherHost = false
+    /// A transaction grouped from error-log lines (`waf: files: error_log:`), not an audit entry.
+    var fromErrorLog = false
     /// Set from the access logs: 0 no access line has this id, 1 one of this environment's has,
     /// 2 only other environments' have.
     var owner: UInt8 = 0
@@ -185,10 +187,13 @@ struct AuditPart {
 struct AccessPart {
     /// The environment's lines per bucket, per scanned window.
     var buckets: [[Int]]
-    var timeCache = TimeCache()
+    var timeCache: TimeCache
     /// (record, 1 = this environment's line, 2 = another's) for access lines whose `$req_id` is
     /// an audit entry's id.
     var hits: [(Int32, UInt8)] = []
 
-    init(windows: [ScanWindow]) { buckets = windows.map { [Int](repeating: 0, count: $0.bucketCount) } }
+    init(windows: [ScanWindow], zone: TimeZone = .gmt) {
+        buckets = windows.map { [Int](repeating: 0, count: $0.bucketCount) }
+        timeCache = TimeCache(zone: zone)
+    }
 }

@@ -148,6 +148,8 @@ extension WAFLogScan {
                 owner = 0
             } else if !line.host.isEmpty, !attribution.hosts.isEmpty {
                 owner = attribution.ownsHost(p, line.host) ? 1 : 2
+            } else if !line.route.isEmpty, let own = attribution.ownsRoute(p, line.route) {
+                owner = own ? 1 : 2
             } else {
                 owner = 1  // the environment's own file
             }
@@ -205,14 +207,18 @@ extension WAFLogScan {
         let sharedAccess = access.folds.contains { f in f.files.values.contains { $0.totals.formats[AccessLogLine.Format.ingress.rawValue] > 0 } }
         let ownFiles = attribution.hosts.isEmpty && !sharedAccess
         // Per audit file: entries with a Host that is this environment's, and with another Host.
-        var mine = [Int](repeating: 0, count: auditFiles.count), others = mine
+        var mine = [Int](repeating: 0, count: auditFiles.count + errorFiles.count), others = mine
         for r in records where r.hasHost && Int(r.file) < mine.count {
             if r.hostMatch { mine[Int(r.file)] += 1 } else { others[Int(r.file)] += 1 }
         }
         var unattributed = 0
         for k in records.indices where records[k].owner == 0 && !records[k].hostMatch {
             let f = Int(records[k].file)
-            if ownFiles || (!records[k].hasHost && f < mine.count && mine[f] > 0 && others[f] == 0) {
+            // An error log's lines often carry no Host (Coraza names the server's address): a
+            // transaction without one is the environment's when no line of its file names
+            // another environment's host (one error log per environment).
+            let needsMine = !records[k].fromErrorLog
+            if ownFiles || (!records[k].hasHost && f < mine.count && (mine[f] > 0 || !needsMine) && others[f] == 0) {
                 records[k].byFile = true
             } else if records[k].window == 0 && !records[k].otherHost {
                 unattributed += 1

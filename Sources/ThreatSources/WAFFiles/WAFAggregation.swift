@@ -84,6 +84,11 @@ enum WAFAggregation {
         stats.unattributedEntries = index == 0 ? o.unattributed : 0
         stats.accessLogFormat = names(o.accessFormats, AccessLogLine.Format.allCases.map(\.name))
         stats.auditLogFormat = names(o.auditFlavors, AuditFlavor.allCases.map(\.rawValue))
+        if let e = o.errorLog {
+            stats.wafEngine = e.engineName
+            stats.crsVersion = e.crsVersion
+            stats.errorLogFormat = e.engineName.map { "error log (\($0)), \(e.grouping)" }
+        }
         return stats
     }
 

@@ -14,6 +14,8 @@ import ThreatModel
 struct WAFLogScan {
     var auditFiles: [LogFileHandle]
     var accessFiles: [LogFileHandle]
+    /// ModSecurity/Coraza error logs (`error_log`): their transactions join the audit records.
+    var errorFiles: [LogFileHandle] = []
     /// The report window first; more windows (the previous one, for the comparison) are counted
     /// in the same pass.
     var windows: [ScanWindow]
@@ -65,6 +67,8 @@ struct WAFLogScan {
         /// `attributed` is filled by the aggregation, which knows whose each entry is.
         var auditCoverage: InputCoverage
         var accessCoverage: InputCoverage
+        /// What the error logs held (nil when none is configured), and what was seen in them.
+        var errorLog: ErrorLogSummary?
     }
 
     /// What one file contributed, for the evidence appendix.
@@ -140,6 +144,19 @@ struct WAFLogScan {
         let native = auditFiles.contains { Self.looksNative($0) }
         var first = try step(auditFiles, workers: native ? 1 : auditWorkers, makePart: { AuditPart(zone: zone, key: key) }, parse: parseAudit)
         let incomplete = first.parts.reduce(0) { $0 + $1.nativeIncomplete + ($1.native.open ? 1 : 0) }
+        // 1b. Error logs: lines grouped into transactions, which join the audit records.
+        var errorStep: StepResult<ErrorLogPart>?
+        var errorSummary: ErrorLogSummary?
+        if !errorFiles.isEmpty {
+            var third = try step(errorFiles, workers: 1, makePart: { ErrorLogPart(zone: zone, key: key) }, parse: parseErrorLog)
+            var inWindow = 0
+            var summary = ErrorLogSummary(part: third.parts[0])
+            first.parts.append(third.parts[0].finish(windows: windows, attribution: attribution, fileBase: auditFiles.count, tally: &inWindow))
+            summary.inWindow = inWindow
+            third.parts = []
+            errorStep = third
+            errorSummary = summary
+        }
         var merged = AuditPart(zone: zone, key: key)
         var records: [AuditRecord] = []
         var refs: [RuleRef] = []
@@ -177,7 +194,7 @@ struct WAFLogScan {
         let lookup = table.isEmpty ? nil : table
         let chain = records.map(\.next)
         let windows = self.windows
-        let second = try step(accessFiles, workers: accessWorkers, makePart: { AccessPart(windows: windows) }) { block, part, tally in
+        let second = try step(accessFiles, workers: accessWorkers, makePart: { [zone = accessFormat.zone] in AccessPart(windows: windows, zone: zone) }) { block, part, tally in
             parseAccess(block, &part, &tally, table: lookup, chain: chain)
         }
         var totals = windows.map { [Int](repeating: 0, count: $0.bucketCount) }
@@ -205,13 +222,20 @@ struct WAFLogScan {
         }
         warnings += Self.otherWarnings(records: records, refs: refs, merged: merged)
         if incomplete > 0 { auditCoverage.skip("native entry cut off at the end of a file", count: incomplete) }
+        if let errorStep, var summary = errorSummary {
+            summary.fill(self, step: errorStep, records: records)
+            warnings += summary.warnings
+            audit += summary.files
+            skippedTotal += summary.coverage.skippedTotal
+            errorSummary = summary
+        }
         return Outcome(records: records, ruleRefs: refs, rules: merged.rules, messages: merged.messages,
                        clients: merged.clients, uris: merged.uris, targets: merged.targets, uniqueIDs: merged.uniqueIDs,
                        audit: audit, access: access,
                        accessBuckets: totals, skipped: skippedTotal, warnings: warnings, unattributed: unattributed,
                        auditFlavors: Self.sum(first.folds.map { $0.files.values.map(\.totals.flavors) }),
                        accessFormats: Self.sum(second.folds.map { $0.files.values.map(\.totals.formats) }),
-                       auditCoverage: auditCoverage, accessCoverage: accessCoverage)
+                       auditCoverage: auditCoverage, accessCoverage: accessCoverage, errorLog: errorSummary)
     }
 
     static func sum(_ rows: [[[Int]]]) -> [Int] {

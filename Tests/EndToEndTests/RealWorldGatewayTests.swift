@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+
+/// threat-report on third-party gateway captures (Tests/Fixtures/realworld/waf-gateway/, origins
+/// in its README): Envoy, Envoy Gateway JSON, Traefik JSON and HAProxy access logs, and Coraza
+/// error lines wrapped in JSON. Every figure equals Tests/Support/recount_gateway.py's recount.
+@Suite("Gateway access logs and WAF error lines on real-world captures", .serialized)
+struct RealWorldGatewayTests {
+    static let fixtures = repo + "/Tests/Fixtures/realworld/waf-gateway"
+
+    struct Case {
+        var name: String
+        var namespace = "shop"
+        var access: [String] = []
+        var errors: [String] = []
+        var hosts: [String] = []
+        var format: String?
+        var from = "2015-01-01T00:00:00Z"
+        var to = "2027-01-01T00:00:00Z"
+    }
+
+    /// The WAF section, its coverage and the findings of a report on one case, and the recount.
+    func check(_ c: Case) throws -> (waf: [String: Any], recount: [String: Any], findings: [[String: Any]]) {
+        let out = tempDir("gateway-\(c.name)")
+        var files: [String] = []
+        if !c.access.isEmpty { files.append("access_log: [\(c.access.map { "\"\(Self.fixtures)/\($0)\"" }.joined(separator: ", "))]") }
+        if !c.errors.isEmpty { files.append("error_log: [\(c.errors.map { "\"\(Self.fixtures)/\($0)\"" }.joined(separator: ", "))]") }
+        if let f = c.format { files.append("access_log_format: \(f)") }
+        let yaml = """
+        version: 1
+        from: \(c.from)
+        to: \(c.to)
+        interval: day
+        environments:
+          - name: \(c.name)
+            namespace: \(c.namespace)
+        \(c.hosts.isEmpty ? "" : "    hosts: [\(c.hosts.joined(separator: ", "))]\n")    waf: { files: { \(files.joined(separator: ", ")) } }
+
+        """
+        try yaml.write(toFile: out + "/config.yml", atomically: true, encoding: .utf8)
+        let r = try report(["--config", out + "/config.yml", "--output", out, "--format", "json,md", "--compare", "none"])
+        #expect(r.code == 0 || r.code == 1, "\(r.stderr)")
+        let json = try #require(try foundationJSON(out + "/report.json") as? [String: Any], "\(r.stderr)")
+        let env = try #require((json["environments"] as? [[String: Any]])?.first)
+        let waf = try #require(env["waf"] as? [String: Any])
+        var args = [repo + "/Tests/Support/recount_gateway.py", "--from", c.from, "--to", c.to]
+        for a in c.access { args += ["--access", "\(Self.fixtures)/\(a)"] }
+        for e in c.errors { args += ["--error", "\(Self.fixtures)/\(e)"] }
+        if !c.hosts.isEmpty { args += ["--hosts", c.hosts.joined(separator: ",")] }
+        let py = try #require(which("python3"))
+        let rr = try run(py, args)
+        #expect(rr.code == 0, "recount: \(rr.stderr)")
+        let recount = try #require(try JSONSerialization.jsonObject(with: Data(rr.stdout.utf8)) as? [String: Any])
+        return (waf, recount, (json["findings"] as? [[String: Any]]) ?? [])
+    }
+
+    func input(_ waf: [String: Any], _ name: String) -> [String: Any]? {
+        ((waf["coverage"] as? [String: Any])?["inputs"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+    }
+
+    @Test("Envoy default text: detected, both lines counted (a TCP line's status 0 too), the format named")
+    func envoyText() throws {
+        let (w, c, _) = try check(Case(name: "envoy", access: ["envoy-text.log"]))
+        #expect(w["total_requests"] as? Int == c["total"] as? Int)
+        #expect(w["total_requests"] as? Int == 2)
+        #expect(w["access_log_format"] as? String == "envoy")
+        #expect(input(w, "access log")?["skipped"] as? [Any] == nil || (input(w, "access log")?["skipped"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test("HAProxy httplog behind syslog: the httplog line counted, the two lines of another log-format skipped with their place")
+    func haproxy() throws {
+        let (w, c, findings) = try check(Case(name: "haproxy", access: ["haproxy.log"]))
+        #expect(w["total_requests"] as? Int == c["total"] as? Int)
+        #expect(w["total_requests"] as? Int == 1)
+        #expect(w["access_log_format"] as? String == "haproxy")
+        #expect(w["skipped_lines"] as? Int == c["access_skipped"] as? Int)
+        let examples = (input(w, "access log")?["examples"] as? [[String: Any]]) ?? []
+        #expect(examples.first?["place"] as? String == "\(Self.fixtures)/haproxy.log:2")
+        #expect(findings.contains { $0["id"] as? String == "input.partially_read" })
+    }
+
+    @Test("HAProxy with access_log_format: haproxy reads the same line; the Host comes from the first captured header")
+    func haproxyPresetHost() throws {
+        let (w, _, _) = try check(Case(name: "haproxyhost", access: ["haproxy.log"], hosts: ["docs.example.internal"], format: "haproxy"))
+        #expect(w["total_requests"] as? Int == 1)
+        let (other, _, _) = try check(Case(name: "haproxyother", access: ["haproxy.log"], hosts: ["shop.example.com"], format: "haproxy"))
+        #expect(other["total_requests"] as? Int == 0, "the captured Host is another site's")
+    }
+
+    @Test("Traefik JSON: detected, every line counted (StartUTC or time) and attributed by RequestHost, the format named")
+    func traefik() throws {
+        let hosts = ["backend.docker.docker.localhost", "10.10.10.11", "api-students.unpad.ac.id", "backend.elastic-package-service.docker.localhost"]
+        let (w, c, _) = try check(Case(name: "traefik", access: ["traefik.json.log"], hosts: hosts))
+        #expect(w["total_requests"] as? Int == c["total"] as? Int)
+        #expect(w["total_requests"] as? Int == 5)
+        #expect(w["access_log_format"] as? String == "traefik-json")
+        #expect(w["skipped_lines"] as? Int == 0)
+    }
+
+    @Test("Traefik JSON without hosts: a Kubernetes router (<namespace>-…@kubernetes, @kubernetescrd) says whose a line is; ping@internal and lines without a router are the file's")
+    func traefikRouters() throws {
+        // jq -r .RouterName: null, ping@internal, service-foo-…@kubernetescrd, app-unpad-students-api-prod-…@kubernetes, null
+        let (w, _, _) = try check(Case(name: "traefikns", namespace: "service", access: ["traefik.json.log"]))
+        #expect(w["total_requests"] as? Int == 4)
+        let (other, _, _) = try check(Case(name: "traefikother", namespace: "shop", access: ["traefik.json.log"]))
+        #expect(other["total_requests"] as? Int == 3)
+    }
+
+    @Test("Envoy Gateway JSON: detected; attributed by :authority against hosts, as the recount counts")
+    func envoyGatewayHosts() throws {
+        let (w, c, _) = try check(Case(name: "eghosts", access: ["envoy-gateway.json.log"], hosts: ["localhost", "reviews"]))
+        #expect(w["total_requests"] as? Int == c["total"] as? Int)
+        #expect(w["total_requests"] as? Int == 3)
+        #expect(w["access_log_format"] as? String == "envoy-json")
+    }
+
+    @Test("Envoy Gateway JSON without hosts: the route name httproute/<namespace>/… says whose a line is; a route that does not say is the file's")
+    func envoyGatewayRoutes() throws {
+        // jq -r .route_name: httproute/aibrix-system/…, original_route, httproute/default/…
+        let (aibrix, _, _) = try check(Case(name: "egaibrix", namespace: "aibrix-system", access: ["envoy-gateway.json.log"]))
+        #expect(aibrix["total_requests"] as? Int == 2)
+        let (def, _, _) = try check(Case(name: "egdefault", namespace: "default", access: ["envoy-gateway.json.log"]))
+        #expect(def["total_requests"] as? Int == 2)
+        let (none, _, _) = try check(Case(name: "egnone", namespace: "shop", access: ["envoy-gateway.json.log"]))
+        #expect(none["total_requests"] as? Int == 1, "only original_route, which names no namespace")
+    }
+
+    @Test("Coraza error lines in Caddy's JSON: transactions by unique_id (a msg of three lines is one), rules, clients, categories, engine and CRS version")
+    func corazaJSON() throws {
+        let (w, c, findings) = try check(Case(name: "caddy", errors: ["caddy-coraza.json.log"]))
+        #expect(w["anomalous_requests"] as? Int == c["anomalous"] as? Int)
+        #expect(w["anomalous_requests"] as? Int == 4)
+        #expect(w["blocked_requests"] as? Int == c["blocked"] as? Int)
+        let rules = (w["top_rules"] as? [[String: Any]] ?? []).map { "\($0["id"] as? String ?? "")=\($0["count"] as? Int ?? -1)" }
+        #expect(rules == (c["top_rules"] as? [[Any]] ?? []).map { "\($0[0])=\($0[1])" })
+        let clients = (w["top_clients"] as? [[String: Any]] ?? []).map { "\($0["ip"] as? String ?? "")=\($0["count"] as? Int ?? -1)" }
+        #expect(clients == (c["top_clients"] as? [[Any]] ?? []).map { "\($0[0])=\($0[1])" })
+        let cats = (w["categories"] as? [[String: Any]] ?? []).map { ($0["category"] as? String ?? "", $0["count"] as? Int ?? -1) }
+        #expect(Dictionary(uniqueKeysWithValues: cats) == (c["categories"] as? [String: Int] ?? [:]))
+        #expect(w["waf_engine"] as? String == "Coraza")
+        #expect(w["crs_version"] as? String == "4.0.0-rc1")
+        #expect((w["error_log_format"] as? String)?.contains("grouped by unique_id") == true)
+        let e = try #require(input(w, "error log"))
+        #expect(e["read"] as? Int == 4 && e["parsed"] as? Int == 4)
+        let notes = ((w["coverage"] as? [String: Any])?["notes"] as? [String]) ?? []
+        #expect(notes.contains { $0.contains("\(c["match_lines"] as? Int ?? -1) rule-match lines") && $0.contains("in \(c["transactions"] as? Int ?? -1) transactions") })
+        #expect(findings.contains { $0["id"] as? String == "input.no_denominator" }, "matches without an access log: the ratio is n/a")
+    }
+}
