@@ -7,11 +7,13 @@ import ThreatModel
 public enum ChartSpec: Sendable {
     case timeSeries(TimeSeriesChart)
     case bar(BarChart)
+    case trafficMap(TrafficMapChart)
 
     public var width: Int {
         switch self {
         case let .timeSeries(c): c.width
         case let .bar(c): c.width
+        case let .trafficMap(c): c.width
         }
     }
 
@@ -19,6 +21,7 @@ public enum ChartSpec: Sendable {
         switch self {
         case let .timeSeries(c): c.height
         case let .bar(c): c.height
+        case let .trafficMap(c): c.height
         }
     }
 
@@ -32,6 +35,9 @@ public enum ChartSpec: Sendable {
         case var .bar(c):
             c.width = width
             return .bar(c)
+        case var .trafficMap(c):
+            c.width = width
+            return .trafficMap(c)
         }
     }
 
@@ -39,6 +45,7 @@ public enum ChartSpec: Sendable {
         switch self {
         case let .timeSeries(c): c.draw(on: p)
         case let .bar(c): c.draw(on: p)
+        case let .trafficMap(c): c.draw(on: p)
         }
     }
 }
