@@ -123,6 +123,7 @@ public enum ReportJSON {
                 ("top_audit_policies", .array(f.topAuditPolicies.map { .object([
                     ("policy", .string($0.key)), ("kind", opt($0.label)), ("count", n($0.count)),
                 ]) })),
+                ("map", TrafficMapView.json(e)),
             ] }),
             ("policies", section(e.policies) { p in [
                 ("items", .array(p.items.map(policy))), ("notes", .array(p.notes.map { .string($0) })),

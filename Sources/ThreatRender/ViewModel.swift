@@ -88,6 +88,7 @@ public enum ReportViewModel {
                     ["key": Sanitize.text($0.key, max: 160), "kind": Sanitize.text($0.label ?? "", max: 64), "count": NumberText.grouped($0.count)]
                 }
                 n["has_denying_policies"] = !f.topDenyingPolicies.isEmpty
+                if let map = TrafficMapView.node(myCharts) { n["map_chart"] = map }
                 n["unattributed_drops"] = NumberText.grouped(f.unattributedDrops)
                 n["no_metrics"] = f.counts.total == 0 && f.forwardedRate.isEmpty && f.droppedRate.isEmpty
                 n["has_drop_reasons"] = !f.topDropReasons.isEmpty
