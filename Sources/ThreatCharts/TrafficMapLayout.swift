@@ -93,7 +93,7 @@ struct TrafficMapLayout {
     }
 
     static let pad = 10.0, titleHeight = 34.0, lineHeight = 15.0, labelGap = 16.0, nodeRadius = 6.0
-    static let legendRow = 18.0, legendRows = 3, noteHeight = 20.0, fontSize = 11.0
+    static let legendRow = 18.0, legendRows = 3, noteHeight = 34.0, fontSize = 11.0
 
     var width: Double
     var height: Double

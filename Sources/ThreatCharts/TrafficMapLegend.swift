@@ -49,13 +49,26 @@ extension TrafficMapChart {
             item(text) { sx, sy in drawNode(TrafficMap.Node(id: "", kind: kind, label: ""), x: sx + 12, y: sy, on: p) }
         }
 
-        var note = "\(CountText.of(graph.flows, "connection flow")) · \(CountText.of(graph.edges.count, "edge")) · "
-            + CountText.of(graph.nodes.count, "node")
-        if graph.replyFlows > 0 { note += " · \(CountText.of(graph.replyFlows, "reply flow")) not drawn (counted on their connections)" }
-        if graph.foldedNodes > 0 { note += " · \(graph.foldedNodes) nodes folded into “other”" }
+        var parts = ["\(CountText.of(graph.flows, "connection flow"))", CountText.of(graph.edges.count, "edge"),
+                     CountText.of(graph.nodes.count, "node")]
+        if graph.replyFlows > 0 { parts.append("\(CountText.of(graph.replyFlows, "reply flow")) not drawn (counted on their connections)") }
+        if graph.foldedNodes > 0 { parts.append("\(graph.foldedNodes) nodes folded into “other”") }
+        // Up to two lines, broken between parts.
         p.font(size: 10.5)
         p.color(ChartPalette.mutedText)
-        p.text(p.fit(note, maxWidth: Double(width) - 2 * pad), x: pad, y: y + row / 2 + 10)
+        let room = Double(width) - 2 * pad
+        var lines = [""]
+        for part in parts {
+            let joined = lines[lines.count - 1].isEmpty ? part : lines[lines.count - 1] + " · " + part
+            if p.width(joined) <= room || lines[lines.count - 1].isEmpty || lines.count == 2 {
+                lines[lines.count - 1] = joined
+            } else {
+                lines.append(part)
+            }
+        }
+        for (k, line) in lines.enumerated() {
+            p.text(p.fit(line, maxWidth: room), x: pad, y: y + row / 2 + 10 + Double(k) * 14)
+        }
     }
 }
 
