@@ -8,6 +8,8 @@ import Darwin
 
 // The module split follows the data flow:
 // config -> sources -> model/analysis -> charts -> renderers -> output (ThreatReportKit) -> CLI.
+// Policy semantics (ThreatPolicy) sit beside the model: sources load manifests into it, the
+// `policy` commands edit and explain with it. docs/architecture.md draws the graph.
 let package = Package(
     name: "threat-report",
     platforms: [.macOS(.v13)],
@@ -28,36 +30,40 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .target(name: "ThreatModel", dependencies: ["CCrypto"]),
+        .target(name: "ThreatModel", dependencies: ["CCrypto", .product(name: "Yams", package: "Yams")]),
         .target(name: "ThreatConfig", dependencies: ["ThreatModel", .product(name: "Yams", package: "Yams")]),
+        .target(name: "ThreatPolicy", dependencies: ["ThreatModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "ThreatSources", dependencies: [
-            "ThreatModel", "ThreatConfig", "CCurl", "CZlib", .product(name: "Yams", package: "Yams"),
+            "ThreatModel", "ThreatConfig", "ThreatPolicy", "CCurl", "CZlib", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "ThreatAnalysis", dependencies: ["ThreatModel"]),
         .target(name: "ThreatCharts", dependencies: ["ThreatModel", "CCairo", "CZlib"]),
         // The default templates are compiled into the binary from templates/ (BuiltInTemplates is a
         // link to it), so an installed binary needs no files beside it.
         .target(name: "ThreatRender", dependencies: [
-            "ThreatModel", "ThreatCharts", .product(name: "Mustache", package: "swift-mustache"),
+            "ThreatModel", "ThreatCharts", "CCairo", .product(name: "Mustache", package: "swift-mustache"),
         ], resources: [
             .embedInCode("BuiltInTemplates/report.html.mustache"),
             .embedInCode("BuiltInTemplates/report.md.mustache"),
         ]),
         .target(name: "ThreatReportKit", dependencies: [
-            "ThreatModel", "ThreatConfig", "ThreatSources", "ThreatAnalysis", "ThreatCharts", "ThreatRender",
+            "ThreatModel", "ThreatConfig", "ThreatPolicy", "ThreatSources", "ThreatAnalysis", "ThreatCharts", "ThreatRender",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "threat-report", dependencies: [
-            "ThreatReportKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ThreatModel", "ThreatConfig", "ThreatPolicy", "ThreatSources", "ThreatRender", "ThreatReportKit",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ThreatModelTests", dependencies: ["ThreatModel"]),
         .testTarget(name: "ThreatConfigTests", dependencies: ["ThreatConfig"]),
-        .testTarget(name: "ThreatSourcesTests", dependencies: ["ThreatSources"], exclude: ["Fixtures"]),
+        .testTarget(name: "ThreatPolicyTests", dependencies: ["ThreatPolicy"]),
+        .testTarget(name: "ThreatSourcesTests", dependencies: ["ThreatSources", "ThreatPolicy"], exclude: ["Fixtures"]),
         .testTarget(name: "ThreatAnalysisTests", dependencies: ["ThreatAnalysis"]),
-        .testTarget(name: "ThreatChartsTests", dependencies: ["ThreatCharts"]),
-        .testTarget(name: "ThreatRenderTests", dependencies: ["ThreatRender"]),
-        .testTarget(name: "ThreatReportKitTests", dependencies: ["ThreatReportKit"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ThreatReportKit"]),
+        .testTarget(name: "ThreatChartsTests", dependencies: ["ThreatCharts", "CCairo"]),
+        .testTarget(name: "ThreatRenderTests", dependencies: ["ThreatRender", "ThreatAnalysis"]),
+        .testTarget(name: "ThreatReportKitTests", dependencies: ["ThreatReportKit", "ThreatPolicy"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ThreatReportKit", "ThreatPolicy"]),
     ]
 )
 
@@ -71,7 +77,7 @@ if let flag = getenv("THREAT_REPORT_FUZZ"), String(cString: flag) == "1" {
     for name in ["FuzzAuditLine", "FuzzAccessLine", "FuzzHubbleLine", "FuzzPrometheusAnswer",
                  "FuzzMsearchAnswer", "FuzzPolicyYAML", "FuzzConfig"] {
         package.targets.append(.executableTarget(
-            name: name, dependencies: ["ThreatSources", "ThreatConfig", "ThreatModel", "FuzzSupport"], path: "Sources/Fuzz/\(name)"))
+            name: name, dependencies: ["ThreatSources", "ThreatPolicy", "ThreatConfig", "ThreatModel", "FuzzSupport"], path: "Sources/Fuzz/\(name)"))
         package.products.append(.executable(name: name, targets: [name]))
     }
 }

@@ -65,7 +65,7 @@ put('msearch-answer', '{"error":{"type":"index_not_found_exception","reason":"no
 put('msearch-answer', '{"responses":[{"hits":{"total":5}},{"hits":{"total":{"value":2,"relation":"gte"}}}]}', 'es6')
 # Policy manifests (YAML streams, API list answers).
 for f in sorted(glob.glob('samples/production/policies/*.yaml') + glob.glob('samples/staging/policies/*.json')
-                + glob.glob(f'{F}/policies/*.yaml') + glob.glob(f'{F}/policies/*.json')):
+                + glob.glob('Tests/Fixtures/policies/*.yaml') + glob.glob('Tests/Fixtures/policies/*.json')):
     if not f.endswith('.request.json'):
         put('policy-yaml', open(f, 'rb').read(), os.path.basename(f))
 # Configs.

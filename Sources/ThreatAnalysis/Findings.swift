@@ -1,8 +1,9 @@
 import Foundation
 import ThreatModel
 
-/// Turns environment statistics into findings. Pure: no I/O, so every rule is tested without a
-/// server. Every finding says what to look at next and the command that shows it.
+/// Turns environment statistics into findings by running every check of `Checks.all`. Pure: no
+/// I/O, so every rule is tested without a server. Every finding says what to look at next and the
+/// command that shows it.
 public enum FindingAnalyzer {
     /// All findings for all environments, worst first, then by environment order, then by id.
     public static func analyze(_ environments: [EnvironmentReport], window: TimeWindow) -> [Finding] {
@@ -18,38 +19,9 @@ public enum FindingAnalyzer {
         }.map(\.1)
     }
 
+    /// The findings of every check for one environment, check by check in `Checks.all` order.
     public static func findings(for env: EnvironmentReport, window: TimeWindow) -> [Finding] {
-        var out: [Finding] = []
-        let since = WindowText.since(window)
-        if let waf = env.waf.value, let f = ratioFinding(
-            id: "waf.anomalous_ratio", env: env.name, ratio: waf.anomalousRatio, threshold: env.thresholds.anomalousRatio,
-            volume: waf.totalRequests, minVolume: env.thresholds.minRequests, noun: "requests",
-            title: "Anomalous requests at \(Percent.whole(waf.anomalousRatio)) of traffic",
-            guidance: """
-            Examine the WAF logs: find the rules and clients behind the spike in the WAF section, then read the \
-            ModSecurity audit entries, e.g. `\(WAFCommands(waf).ruleIDs)`\
-            \(WAFCommands(waf).kubectlLogs(since: since).map { " (the log: \($0))" } ?? ""). If the matches are attacks, block the sources or switch the engine to blocking (SecRuleEngine On); if they \
-            are false positives, add a rule exclusion.
-            """) {
-            out.append(f)
-        }
-        if let flows = env.flows.value, let f = ratioFinding(
-            id: "flows.dropped_ratio", env: env.name, ratio: flows.counts.droppedRatio, threshold: env.thresholds.droppedRatio,
-            volume: flows.counts.total, minVolume: env.thresholds.minFlows, noun: "flows",
-            title: "Dropped flows at \(Percent.whole(flows.counts.droppedRatio)) of traffic",
-            guidance: """
-            Examine the Cilium logs: list the drops with `hubble observe --namespace \(env.namespace) --verdict DROPPED \
-            --since \(since)` (or `cilium monitor --type drop` on the node). Drops with reason POLICY_DENIED are traffic \
-            a network policy refused: confirm it is unwanted, or widen the policy with `threat-report policy explain`.
-            """) {
-            out.append(f)
-        }
-        out += WAFFindings.findings(for: env, window: window)
-        out += FlowFindings.findings(for: env, window: window)
-        out += PolicyFindings.findings(for: env)
-        out += TrendFindings.findings(for: env, window: window)
-        out += InputFindings.findings(for: env)
-        return out
+        Checks.run(Checks.all, env, window: window)
     }
 
     /// A ratio finding: warning at or above `warning`, critical at or above `critical`; below the

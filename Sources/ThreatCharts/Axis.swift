@@ -114,19 +114,7 @@ public enum AxisLabels {
         }
 
         if let step = subDaySteps.first(where: { Int(span) / $0 + 1 <= limit }) {
-            var dates: [Date] = []
-            var midnight = cal.startOfDay(for: from)
-            while midnight <= to {
-                let offset = timeZone.secondsFromGMT(for: midnight)
-                for k in 0..<(86400 / step) {
-                    // Wall-clock k·step after midnight, corrected when the UTC offset changed since.
-                    let naive = midnight.addingTimeInterval(Double(k * step))
-                    let t = naive.addingTimeInterval(Double(offset - timeZone.secondsFromGMT(for: naive)))
-                    if t >= from, t <= to, dates.last.map({ t > $0 }) ?? true { dates.append(t) }
-                }
-                guard let next = cal.date(byAdding: .day, value: 1, to: midnight) else { break }
-                midnight = next
-            }
+            var dates = subDayDates(step: step, from: from, to: to, calendar: cal)
             if dates.isEmpty { dates = [from] }  // less than a minute wide
             return dates.enumerated().map { i, d in
                 let time = hhmm(d)
@@ -135,31 +123,15 @@ public enum AxisLabels {
             }
         }
 
-        var dates: [Date] = []
+        var dates: [Date]
         var monthly = false
         let days = span / 86400
         if let n = daySteps.first(where: { Int(days) / $0 + 1 <= limit }) {
-            var d = cal.startOfDay(for: from)
-            if d < from, let next = cal.date(byAdding: .day, value: 1, to: d) { d = next }
-            while d <= to {
-                dates.append(d)
-                guard let next = cal.date(byAdding: .day, value: n, to: d) else { break }
-                d = next
-            }
+            dates = dayDates(every: n, from: from, to: to, calendar: cal)
         } else {
             monthly = true
             let n = monthSteps.first(where: { Int(days / 30.44) / $0 + 1 <= limit }) ?? 12 * Int((days / 365.25 / Double(limit)).rounded(.up))
-            var c = cal.dateComponents([.year, .month], from: from)
-            c.day = 1
-            var d = cal.date(from: c) ?? from
-            var guardCount = 0
-            while d <= to, guardCount < 10_000 {
-                guardCount += 1
-                let month = cal.component(.month, from: d)
-                if d >= from, (month - 1) % min(n, 12) == 0 { dates.append(d) }
-                guard let next = cal.date(byAdding: .month, value: 1, to: d) else { break }
-                d = next
-            }
+            dates = monthDates(every: n, from: from, to: to, calendar: cal)
         }
         if dates.isEmpty { dates = [from] }
         if monthly {
@@ -171,6 +143,56 @@ public enum AxisLabels {
             }
         }
         return dates.map { TimeTick(date: $0, time: nil, day: withYear(day($0), $0)) }
+    }
+
+    /// Wall-clock times every `step` seconds from each midnight in [`from`, `to`], in the
+    /// calendar's time zone (a tick stays on the wall clock when the UTC offset changes that day).
+    private static func subDayDates(step: Int, from: Date, to: Date, calendar cal: Calendar) -> [Date] {
+        var dates: [Date] = []
+        var midnight = cal.startOfDay(for: from)
+        while midnight <= to {
+            let offset = cal.timeZone.secondsFromGMT(for: midnight)
+            for k in 0..<(86400 / step) {
+                // Wall-clock k·step after midnight, corrected when the UTC offset changed since.
+                let naive = midnight.addingTimeInterval(Double(k * step))
+                let t = naive.addingTimeInterval(Double(offset - cal.timeZone.secondsFromGMT(for: naive)))
+                if t >= from, t <= to, dates.last.map({ t > $0 }) ?? true { dates.append(t) }
+            }
+            guard let next = cal.date(byAdding: .day, value: 1, to: midnight) else { break }
+            midnight = next
+        }
+        return dates
+    }
+
+    /// Every `n`th midnight in [`from`, `to`], from the first one at or after `from`.
+    private static func dayDates(every n: Int, from: Date, to: Date, calendar cal: Calendar) -> [Date] {
+        var dates: [Date] = []
+        var d = cal.startOfDay(for: from)
+        if d < from, let next = cal.date(byAdding: .day, value: 1, to: d) { d = next }
+        while d <= to {
+            dates.append(d)
+            guard let next = cal.date(byAdding: .day, value: n, to: d) else { break }
+            d = next
+        }
+        return dates
+    }
+
+    /// The first day of every month in [`from`, `to`] whose number is a multiple of `n` after
+    /// January (at most 10,000 months are looked at).
+    private static func monthDates(every n: Int, from: Date, to: Date, calendar cal: Calendar) -> [Date] {
+        var dates: [Date] = []
+        var c = cal.dateComponents([.year, .month], from: from)
+        c.day = 1
+        var d = cal.date(from: c) ?? from
+        var guardCount = 0
+        while d <= to, guardCount < 10_000 {
+            guardCount += 1
+            let month = cal.component(.month, from: d)
+            if d >= from, (month - 1) % min(n, 12) == 0 { dates.append(d) }
+            guard let next = cal.date(byAdding: .month, value: 1, to: d) else { break }
+            d = next
+        }
+        return dates
     }
 
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

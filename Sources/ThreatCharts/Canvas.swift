@@ -39,14 +39,16 @@ public enum ChartError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Collects the bytes cairo writes to a stream. Handed to C as an unretained opaque pointer.
-final class ByteSink {
-    var bytes: [UInt8] = []
+/// Collects the bytes cairo writes to a stream (the charts' PNG and SVG, the PDF document writer's
+/// file). Handed to C as an unretained opaque pointer.
+public final class ByteSink {
+    public var bytes: [UInt8] = []
+    public init() {}
 }
 
 /// cairo's write callback (PNG, SVG and PDF streams). It captures nothing: the sink travels in
 /// `closure`.
-let writeToSink: cairo_write_func_t = { closure, data, length in
+public let writeToSink: cairo_write_func_t = { closure, data, length in
     guard let closure else { return CAIRO_STATUS_WRITE_ERROR }
     let sink = Unmanaged<ByteSink>.fromOpaque(closure).takeUnretainedValue()
     if let data, length > 0 {

@@ -1,13 +1,17 @@
 import CCairo
 
-enum TextAlign { case left, center, right }
+/// Horizontal anchor of a drawn string.
+public enum TextAlign: Sendable { case left, center, right }
 
 /// Thin drawing helpers over a `cairo_t`. All text uses DejaVu Sans through cairo's toy font API
-/// with hinting switched off, so PNG and SVG lay out identically.
-struct Painter {
-    let cr: OpaquePointer
+/// with hinting switched off, so PNG and SVG lay out identically. The charts draw with it, and so
+/// does the PDF document writer (ThreatRender) on its pages.
+public struct Painter {
+    public let cr: OpaquePointer
 
-    func setUp() {
+    public init(cr: OpaquePointer) { self.cr = cr }
+
+    public func setUp() {
         cairo_set_antialias(cr, CAIRO_ANTIALIAS_DEFAULT)
         if let options = cairo_font_options_create() {
             cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF)
@@ -19,7 +23,7 @@ struct Painter {
         font(size: 11)
     }
 
-    func color(_ c: RGB, alpha: Double = 1) {
+    public func color(_ c: RGB, alpha: Double = 1) {
         if alpha >= 1 {
             cairo_set_source_rgb(cr, c.r, c.g, c.b)
         } else {
@@ -27,21 +31,21 @@ struct Painter {
         }
     }
 
-    func font(size: Double, bold: Bool = false) {
+    public func font(size: Double, bold: Bool = false) {
         cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
                                bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
         cairo_set_font_size(cr, size)
     }
 
     /// Horizontal advance of `text` in the current font.
-    func width(_ text: String) -> Double {
+    public func width(_ text: String) -> Double {
         var e = cairo_text_extents_t()
         cairo_text_extents(cr, text, &e)
         return e.x_advance
     }
 
     /// Draws `text` with its baseline at `y`, anchored at `x`.
-    func text(_ text: String, x: Double, y: Double, align: TextAlign = .left) {
+    public func text(_ text: String, x: Double, y: Double, align: TextAlign = .left) {
         guard !text.isEmpty else { return }
         let w = align == .left ? 0 : width(text)
         let x0 = align == .left ? x : (align == .center ? x - w / 2 : x - w)
@@ -51,7 +55,7 @@ struct Painter {
     }
 
     /// `text` shortened with "…" until it is at most `maxWidth` wide in the current font.
-    func fit(_ text: String, maxWidth: Double) -> String {
+    public func fit(_ text: String, maxWidth: Double) -> String {
         if width(text) <= maxWidth { return text }
         let chars = Array(text)
         var lo = 0, hi = chars.count  // the longest prefix that fits is in lo..<hi
@@ -62,14 +66,14 @@ struct Painter {
         return lo == 0 ? "…" : String(chars[..<lo]).trimmingTrailingSpaces() + "…"
     }
 
-    func fillRect(x: Double, y: Double, width: Double, height: Double, _ c: RGB, alpha: Double = 1) {
+    public func fillRect(x: Double, y: Double, width: Double, height: Double, _ c: RGB, alpha: Double = 1) {
         color(c, alpha: alpha)
         cairo_rectangle(cr, x, y, width, height)
         cairo_fill(cr)
     }
 
     /// A 1 px line snapped to the pixel grid (crisp in the PNG).
-    func hairline(x0: Double, y0: Double, x1: Double, y1: Double, _ c: RGB) {
+    public func hairline(x0: Double, y0: Double, x1: Double, y1: Double, _ c: RGB) {
         color(c)
         cairo_set_line_width(cr, 1)
         cairo_set_dash(cr, nil, 0, 0)
@@ -80,21 +84,21 @@ struct Painter {
         cairo_stroke(cr)
     }
 
-    func save() { cairo_save(cr) }
-    func restore() { cairo_restore(cr) }
+    public func save() { cairo_save(cr) }
+    public func restore() { cairo_restore(cr) }
 
-    func clip(x: Double, y: Double, width: Double, height: Double) {
+    public func clip(x: Double, y: Double, width: Double, height: Double) {
         cairo_rectangle(cr, x, y, width, height)
         cairo_clip(cr)
     }
 }
 
 /// Cleans text that may come from attackers (URIs, client names, rule messages) before drawing.
-enum ChartText {
+public enum ChartText {
     /// Replaces control and invisible formatting characters (including bidi overrides) with
     /// U+FFFD, tabs and line breaks with spaces, caps combining marks per character (no "Zalgo"
     /// towers), and cuts the result to `maxCharacters` with a trailing "…".
-    static func sanitize(_ s: String, maxCharacters: Int = 48) -> String {
+    public static func sanitize(_ s: String, maxCharacters: Int = 48) -> String {
         var out = ""
         var count = 0
         for ch in s {

@@ -74,14 +74,41 @@ public struct TimeSeriesChart: Sendable {
 }
 
 extension TimeSeriesChart {
-    func draw(on p: Painter) {
-        let w = Double(width), h = Double(height), pad = 10.0
-        let from = window.from, to = max(window.from, window.to)
-        let span = to.timeIntervalSince(from)
-        let top = dataMax
-        p.fillRect(x: 0, y: 0, width: w, height: h, ChartPalette.background)
+    /// Space around the chart's contents, in pixels.
+    static let pad = 10.0
 
-        // Row 1: title left, legend right. Row 2: y label left, and the legend when row 1 is full.
+    /// The plot rectangle and its scales, in chart pixels.
+    struct PlotArea {
+        var top: Double
+        var bottom: Double
+        var left: Double
+        var width: Double
+        var yMax: Double
+        var from: Date
+        var span: Double
+        var height: Double { max(1, bottom - top) }
+
+        func x(_ t: Date) -> Double { span > 0 ? left + t.timeIntervalSince(from) / span * width : left + width / 2 }
+        func y(_ v: Double) -> Double { bottom - v / yMax * height }
+    }
+
+    /// Background, header (title, y label, legend), axes, then the series or the empty note.
+    func draw(on p: Painter) {
+        let top = dataMax
+        p.fillRect(x: 0, y: 0, width: Double(width), height: Double(height), ChartPalette.background)
+        drawHeader(p, hasData: top != nil)
+        let (plot, ticks) = layoutPlot(p, dataMax: top)
+        drawAxes(p, plot, ticks: top == nil ? [] : ticks)
+        guard top != nil else {
+            drawEmptyNote(p, plot)
+            return
+        }
+        drawSeries(p, plot)
+    }
+
+    /// Row 1: title left, legend right. Row 2: y label left, and the legend when row 1 is full.
+    func drawHeader(_ p: Painter, hasData: Bool) {
+        let w = Double(width), pad = Self.pad
         p.font(size: 14, bold: true)
         var title = ChartText.sanitize(self.title, maxCharacters: 160)
         let titleW = p.width(title)
@@ -90,7 +117,7 @@ extension TimeSeriesChart {
         let yLabelW = p.width(yLabel)
         p.font(size: 11)
         let swatch = 16.0, swatchGap = 5.0, itemGap = 16.0
-        var names = top == nil ? [] : series.map { ChartText.sanitize($0.name) }
+        var names = hasData ? series.map { ChartText.sanitize($0.name) } : []
         func legendWidth() -> Double {
             names.reduce(0) { $0 + swatch + swatchGap + p.width($1) } + itemGap * Double(max(0, names.count - 1))
         }
@@ -116,55 +143,65 @@ extension TimeSeriesChart {
             p.text(name, x: lx + swatch + swatchGap, y: ly)
             lx += swatch + swatchGap + p.width(name) + itemGap
         }
+    }
 
-        // Y scale and plot rectangle.
+    /// The y scale (nice ticks up to the data's maximum) and the plot rectangle left of the tick
+    /// labels' width. Leaves the font at the tick labels' size.
+    func layoutPlot(_ p: Painter, dataMax top: Double?) -> (PlotArea, [(value: Double, label: String)]) {
+        let w = Double(width), h = Double(height), pad = Self.pad
         let plotTop = 52.0, plotBottom = (h - 34).rounded()
         let plotH = max(1, plotBottom - plotTop)
         let ticks = AxisLabels.niceTicks(max: top.map { $0 > 0 ? $0 : 1 } ?? 1,
                                          count: max(2, min(5, Int(plotH / 36))))
-        let yMax = ticks.last ?? 1
         let tickLabels = ticks.map(AxisLabels.compact)
         p.font(size: 10)
         let labelW = top == nil ? 0 : tickLabels.map(p.width).max() ?? 0
         let left = (pad + labelW + 6).rounded(), right = (w - 22).rounded()
-        let plotW = max(1, right - left)
-        func x(_ t: Date) -> Double { span > 0 ? left + t.timeIntervalSince(from) / span * plotW : left + plotW / 2 }
-        func y(_ v: Double) -> Double { plotBottom - v / yMax * plotH }
+        let from = window.from, to = max(window.from, window.to)
+        let plot = PlotArea(top: plotTop, bottom: plotBottom, left: left, width: max(1, right - left),
+                            yMax: ticks.last ?? 1, from: from, span: to.timeIntervalSince(from))
+        return (plot, Array(zip(ticks, tickLabels)).map { ($0.0, $0.1) })
+    }
 
-        if top != nil {
-            for (v, label) in zip(ticks, tickLabels) {
-                let ty = y(v).rounded()
-                if v > 0 { p.hairline(x0: left, y0: ty, x1: left + plotW, y1: ty, ChartPalette.grid) }
-                p.color(ChartPalette.mutedText)
-                p.text(label, x: left - 6, y: ty + 3.5, align: .right)
-            }
-        }
-        p.hairline(x0: left, y0: plotTop, x1: left, y1: plotBottom, ChartPalette.axis)
-        p.hairline(x0: left, y0: plotBottom, x1: left + plotW, y1: plotBottom, ChartPalette.axis)
-        drawTimeAxis(p, left: left, plotW: plotW, bottom: plotBottom, x: x)
-
-        guard top != nil else {
-            p.font(size: 12)
+    /// Grid lines and labels of `ticks`, the two axis lines and the time axis.
+    func drawAxes(_ p: Painter, _ plot: PlotArea, ticks: [(value: Double, label: String)]) {
+        for (v, label) in ticks {
+            let ty = plot.y(v).rounded()
+            if v > 0 { p.hairline(x0: plot.left, y0: ty, x1: plot.left + plot.width, y1: ty, ChartPalette.grid) }
             p.color(ChartPalette.mutedText)
-            let note = p.fit(ChartText.sanitize(emptyNote, maxCharacters: 200), maxWidth: plotW - 16)
-            p.text(note, x: left + plotW / 2, y: plotTop + plotH / 2 + 4, align: .center)
-            return
+            p.text(label, x: plot.left - 6, y: ty + 3.5, align: .right)
         }
+        p.hairline(x0: plot.left, y0: plot.top, x1: plot.left, y1: plot.bottom, ChartPalette.axis)
+        p.hairline(x0: plot.left, y0: plot.bottom, x1: plot.left + plot.width, y1: plot.bottom, ChartPalette.axis)
+        drawTimeAxis(p, left: plot.left, plotW: plot.width, bottom: plot.bottom, x: plot.x)
+    }
 
+    /// The note centred in an empty plot.
+    func drawEmptyNote(_ p: Painter, _ plot: PlotArea) {
+        p.font(size: 12)
+        p.color(ChartPalette.mutedText)
+        let note = p.fit(ChartText.sanitize(emptyNote, maxCharacters: 200), maxWidth: plot.width - 16)
+        p.text(note, x: plot.left + plot.width / 2, y: plot.top + plot.height / 2 + 4, align: .center)
+    }
+
+    /// Every series, reduced to the plot's pixel columns and cut into segments at gaps (non-finite
+    /// values), clipped to the plot.
+    func drawSeries(_ p: Painter, _ plot: PlotArea) {
+        let from = window.from, to = max(window.from, window.to)
         p.save()
-        p.clip(x: left, y: plotTop - 2, width: plotW, height: plotH + 3)
+        p.clip(x: plot.left, y: plot.top - 2, width: plot.width, height: plot.height + 3)
         cairo_set_line_join(p.cr, CAIRO_LINE_JOIN_ROUND)
         for s in series {
-            let reduced = SeriesReduction.reduce(s.points, from: from, to: to, columns: Int(plotW))
+            let reduced = SeriesReduction.reduce(s.points, from: from, to: to, columns: Int(plot.width))
             var segments: [[(Double, Double)]] = [[]]
             for pt in reduced {
                 if pt.value.isFinite {
-                    segments[segments.count - 1].append((x(pt.time), y(pt.value)))
+                    segments[segments.count - 1].append((plot.x(pt.time), plot.y(pt.value)))
                 } else if !segments[segments.count - 1].isEmpty {
                     segments.append([])
                 }
             }
-            for seg in segments where !seg.isEmpty { drawSegment(p, seg, s, bottom: plotBottom) }
+            for seg in segments where !seg.isEmpty { drawSegment(p, seg, s, bottom: plot.bottom) }
         }
         p.restore()
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ThreatModel
 import Yams
 
 /// Where the ModSecurity audit document keeps `transaction`: at the top (`transaction.*`, Filebeat

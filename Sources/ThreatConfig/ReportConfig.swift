@@ -125,16 +125,7 @@ public enum ConfigLoader {
 
     public static func parse(_ text: String, file: String, baseDirectory: String) throws(LocatedError) -> ReportConfig {
         let r = YAMLReader(file: file)
-        let root: Node
-        do {
-            try YAMLLimits.check(text, reader: r)
-            guard let n = try Yams.compose(yaml: text) else { throw r.error(nil, "the config file is empty") }
-            root = n
-        } catch let e as LocatedError {
-            throw e
-        } catch {
-            throw r.error(from: error)
-        }
+        let root = try compose(text, r: r)
         let top = try r.mapping(root, path: "", allowed: ["version", "title", "window", "from", "to", "interval",
                                                           "timezone", "thresholds", "environments", "deadline"])
         guard let version = top["version"] else { throw r.error(root, "missing required key 'version' (use version: 1)") }
@@ -144,6 +135,30 @@ public enum ConfigLoader {
         var cfg = ReportConfig(file: file, title: "Threat report", window: nil, from: nil, to: nil, interval: .auto,
                                timezone: "UTC", thresholds: .defaults, environments: [])
         if let t = top["title"] { cfg.title = try r.strictString(t.value, path: "title") }
+        try parseWindow(top, r: r, into: &cfg)
+        try parseRunSettings(top, r: r, into: &cfg)
+        if let th = top["thresholds"] { cfg.thresholds = try parseThresholds(th.value, r: r, path: "thresholds", base: .defaults) }
+        try parseEnvironments(top, root: root, r: r, base: baseDirectory, into: &cfg)
+        return cfg
+    }
+
+    /// The document's root node, after the size, depth and alias limits; every YAML error located.
+    static func compose(_ text: String, r: YAMLReader) throws(LocatedError) -> Node {
+        do {
+            try YAMLLimits.check(text, reader: r)
+            guard let n = try Yams.compose(yaml: text) else { throw r.error(nil, "the config file is empty") }
+            return n
+        } catch let e as LocatedError {
+            throw e
+        } catch {
+            throw r.error(from: error)
+        }
+    }
+
+    typealias Entries = [String: (key: Node, value: Node)]
+
+    /// `window`, or `from` with `to`.
+    static func parseWindow(_ top: Entries, r: YAMLReader, into cfg: inout ReportConfig) throws(LocatedError) {
         if let w = top["window"] {
             let s = try r.strictString(w.value, path: "window")
             guard let len = WindowLength.parse(s) else {
@@ -164,6 +179,10 @@ public enum ConfigLoader {
             throw r.error(n.value, "'from' must be before 'to'")
         }
         if cfg.from != nil, cfg.to == nil, let n = top["from"] { throw r.error(n.value, "'from' needs 'to'") }
+    }
+
+    /// `interval`, `timezone` and `deadline`.
+    static func parseRunSettings(_ top: Entries, r: YAMLReader, into cfg: inout ReportConfig) throws(LocatedError) {
         if let i = top["interval"] {
             let s = try r.strictString(i.value, path: "interval")
             guard let c = IntervalChoice.parse(s) else { throw r.error(i.value, "interval must be auto, minute, hour or day") }
@@ -181,12 +200,17 @@ public enum ConfigLoader {
             }
             cfg.deadline = len
         }
-        if let th = top["thresholds"] { cfg.thresholds = try parseThresholds(th.value, r: r, path: "thresholds", base: .defaults) }
+    }
+
+    /// The non-empty list of uniquely named environments; then each raw-log source learns the
+    /// other environments' hosts.
+    static func parseEnvironments(_ top: Entries, root: Node, r: YAMLReader, base: String,
+                                  into cfg: inout ReportConfig) throws(LocatedError) {
         guard let envs = top["environments"] else { throw r.error(root, "missing required key 'environments'") }
         guard let seq = envs.value.sequence, !seq.isEmpty else { throw r.error(envs.value, "environments must be a non-empty list") }
         var names = Set<String>()
         for (i, node) in seq.enumerated() {
-            let env = try parseEnvironment(node, r: r, path: "environments[\(i)]", defaults: cfg.thresholds, base: baseDirectory)
+            let env = try parseEnvironment(node, r: r, path: "environments[\(i)]", defaults: cfg.thresholds, base: base)
             guard names.insert(env.name).inserted else { throw r.error(node, "duplicate environment name '\(env.name)'") }
             cfg.environments.append(env)
         }
@@ -197,7 +221,6 @@ public enum ConfigLoader {
             s.otherEnvironmentHosts = cfg.environments.indices.filter { $0 != k }.flatMap { cfg.environments[$0].hosts }
             cfg.environments[k].waf = .files(s)
         }
-        return cfg
     }
 
     static func parseThresholds(_ node: Node, r: YAMLReader, path: String, base: Thresholds) throws(LocatedError) -> Thresholds {
@@ -262,157 +285,6 @@ public enum ConfigLoader {
         if let f = m["flows"] { env.flows = try parseFlows(f.value, r: r, path: "\(path).flows", base: base) }
         if let p = m["policies"] { env.policies = try parsePolicies(p.value, r: r, path: "\(path).policies", base: base) }
         return env
-    }
-
-    /// A section names exactly one source kind.
-    static func oneOf(_ node: Node, r: YAMLReader, path: String, kinds: [String]) throws(LocatedError) -> (String, Node) {
-        let m = try r.mapping(node, path: path, allowed: kinds)
-        guard m.count == 1, let (k, v) = m.first else {
-            throw r.error(node, "\(path) must name exactly one of: \(kinds.joined(separator: ", "))")
-        }
-        return (k, v.value)
-    }
-
-    static func parseWAF(_ node: Node, r: YAMLReader, path: String, base: String) throws(LocatedError) -> WAFSourceConfig {
-        let (kind, v) = try oneOf(node, r: r, path: path, kinds: ["elasticsearch", "files", "replay"])
-        switch kind {
-        case "elasticsearch":
-            return .elasticsearch(try parseElasticsearch(v, r: r, path: "\(path).elasticsearch", base: base))
-        case "files":
-            let m = try r.mapping(v, path: "\(path).files", allowed: WAFFileSettings.keys)
-            func paths(_ key: String) throws(LocatedError) -> [String] {
-                guard let n = m[key] else { return [] }
-                if n.value.sequence != nil {
-                    return try r.stringList(n.value, path: "\(path).files.\(key)").map { resolve($0, base) }
-                }
-                return [resolve(try r.strictString(n.value, path: "\(path).files.\(key)"), base)]
-            }
-            var s = WAFFileSettings(auditLogs: try paths("audit_log"), accessLogs: try paths("access_log"))
-            guard !s.auditLogs.isEmpty || !s.accessLogs.isEmpty else {
-                throw r.error(v, "\(path).files needs audit_log, access_log or both")
-            }
-            if let n = m["audit_log_timezone"] {
-                let tz = try r.strictString(n.value, path: "\(path).files.audit_log_timezone")
-                guard TimeZone(identifier: tz) != nil else { throw r.error(n.value, "unknown time zone '\(tz)'") }
-                s.auditLogTimezone = tz
-            }
-            if let n = m["access_log_format"] {
-                let text = try r.strictString(n.value, path: "\(path).files.access_log_format")
-                do throws(NGINXLogFormat.Failure) {
-                    s.accessLogFormat = try AccessLogFormatSetting(text)
-                } catch {
-                    throw r.error(n.value, "\(path).files.access_log_format: \(error)")
-                }
-            }
-            return .files(s)
-        default:
-            return .replay(resolve(try r.strictString(v, path: "\(path).replay"), base))
-        }
-    }
-
-    static func parseFlows(_ node: Node, r: YAMLReader, path: String, base: String) throws(LocatedError) -> FlowSourceConfig {
-        let (kind, v) = try oneOf(node, r: r, path: path, kinds: ["prometheus", "hubble", "replay"])
-        switch kind {
-        case "prometheus":
-            let m = try r.mapping(v, path: "\(path).prometheus", allowed: PrometheusSettings.keys)
-            var s = PrometheusSettings(transport: try parseTransport(m, node: v, r: r, path: "\(path).prometheus", base: base))
-            if let n = m["metric"] { s.metric = try r.strictString(n.value, path: "\(path).prometheus.metric") }
-            if let n = m["drop_metric"] { s.dropMetric = try r.strictString(n.value, path: "\(path).prometheus.drop_metric") }
-            if let n = m["source_label"] { s.sourceLabel = try r.strictString(n.value, path: "\(path).prometheus.source_label") }
-            if let n = m["destination_label"] { s.destinationLabel = try r.strictString(n.value, path: "\(path).prometheus.destination_label") }
-            if let n = m["verdict_label"] { s.verdictLabel = try r.strictString(n.value, path: "\(path).prometheus.verdict_label") }
-            for (name, value) in [("metric", s.metric), ("drop_metric", s.dropMetric), ("source_label", s.sourceLabel),
-                                  ("destination_label", s.destinationLabel), ("verdict_label", s.verdictLabel)]
-            where !isPromIdentifier(value) {
-                throw r.error(m[name]?.value ?? v, "\(path).prometheus.\(name) '\(value)' is not a Prometheus metric or label name")
-            }
-            return .prometheus(s)
-        case "hubble":
-            let m = try r.mapping(v, path: "\(path).hubble", allowed: HubbleSettings.keys)
-            guard let n = m["flows"] else { throw r.error(v, "missing required key '\(path).hubble.flows'") }
-            let files = n.value.sequence != nil ? try r.stringList(n.value, path: "\(path).hubble.flows")
-                : [try r.strictString(n.value, path: "\(path).hubble.flows")]
-            return .hubble(HubbleSettings(flowLogs: files.map { resolve($0, base) }))
-        default:
-            return .replay(resolve(try r.strictString(v, path: "\(path).replay"), base))
-        }
-    }
-
-    static func parsePolicies(_ node: Node, r: YAMLReader, path: String, base: String) throws(LocatedError) -> PolicySourceConfig {
-        let (kind, v) = try oneOf(node, r: r, path: path, kinds: ["kubernetes", "directory", "replay"])
-        switch kind {
-        case "kubernetes":
-            let m = try r.mapping(v, path: "\(path).kubernetes", allowed: KubernetesSettings.keys)
-            var s = KubernetesSettings()
-            if let n = m["kubeconfig"] { s.kubeconfig = resolve(try r.strictString(n.value, path: "\(path).kubernetes.kubeconfig"), base) }
-            if let n = m["context"] { s.context = try r.strictString(n.value, path: "\(path).kubernetes.context") }
-            if let n = m["in_cluster"] { s.inCluster = try r.bool(n.value, path: "\(path).kubernetes.in_cluster") }
-            if let n = m["timeout"] { s.timeout = try positive(n.value, r: r, path: "\(path).kubernetes.timeout") }
-            if s.inCluster, s.kubeconfig != nil { throw r.error(v, "\(path).kubernetes: give kubeconfig or in_cluster: true, not both") }
-            return .kubernetes(s)
-        case "directory":
-            let p = try r.strictString(v, path: "\(path).directory")
-            return .directory(p == "-" ? "-" : resolve(p, base))
-        default:
-            return .replay(resolve(try r.strictString(v, path: "\(path).replay"), base))
-        }
-    }
-
-    static func parseTransport(_ m: [String: (key: Node, value: Node)], node: Node, r: YAMLReader, path: String,
-                               base: String, url given: String? = nil) throws(LocatedError) -> HTTPTransportSettings {
-        let url: String, u: (key: Node, value: Node)?
-        if let given {
-            (url, u) = (given, m["cloud_id"])
-        } else {
-            guard let n = m["url"] else { throw r.error(node, "missing required key '\(path).url'") }
-            (url, u) = (try r.strictString(n.value, path: "\(path).url"), n)
-        }
-        guard let parsed = URLComponents(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
-              parsed.host?.isEmpty == false else {
-            throw r.error(u?.value, "\(path).url must be an http:// or https:// URL")
-        }
-        if parsed.password != nil || parsed.user != nil {
-            throw r.error(u?.value, "\(path).url must not carry credentials; use username with password_env or password_file")
-        }
-        // A query string may hold a key (`?api_key=…`): it would be sent in every request, logged by
-        // proxies and quoted in errors. Refused without quoting it.
-        if parsed.percentEncodedQuery != nil || parsed.fragment != nil {
-            throw r.error(u?.value, "\(path).url must not carry a query string or fragment (it is not quoted here: it may hold a key); "
-                + "give credentials with api_key_env/api_key_file, bearer_token_env/bearer_token_file or username with password_env/password_file")
-        }
-        var t = HTTPTransportSettings(url: url)
-        if let n = m["ca_file"] { t.caFile = resolve(try r.strictString(n.value, path: "\(path).ca_file"), base) }
-        if let n = m["client_cert_file"] { t.clientCertFile = resolve(try r.strictString(n.value, path: "\(path).client_cert_file"), base) }
-        if let n = m["client_key_file"] { t.clientKeyFile = resolve(try r.strictString(n.value, path: "\(path).client_key_file"), base) }
-        if let n = m["insecure_skip_verify"] { t.insecureSkipVerify = try r.bool(n.value, path: "\(path).insecure_skip_verify") }
-        if let n = m["timeout"] { t.timeout = try positive(n.value, r: r, path: "\(path).timeout") }
-        if let n = m["retries"] {
-            t.retries = try r.int(n.value, path: "\(path).retries")
-            guard (0...10).contains(t.retries) else { throw r.error(n.value, "\(path).retries must be between 0 and 10") }
-        }
-        var a = HTTPAuthSettings()
-        if let n = m["api_key_env"] { a.apiKeyEnv = try r.strictString(n.value, path: "\(path).api_key_env") }
-        if let n = m["api_key_file"] { a.apiKeyFile = resolve(try r.strictString(n.value, path: "\(path).api_key_file"), base) }
-        if let n = m["bearer_token_env"] { a.bearerTokenEnv = try r.strictString(n.value, path: "\(path).bearer_token_env") }
-        if let n = m["bearer_token_file"] { a.bearerTokenFile = resolve(try r.strictString(n.value, path: "\(path).bearer_token_file"), base) }
-        if let n = m["username"] { a.username = try r.strictString(n.value, path: "\(path).username") }
-        if let n = m["password_env"] { a.passwordEnv = try r.strictString(n.value, path: "\(path).password_env") }
-        if let n = m["password_file"] { a.passwordFile = resolve(try r.strictString(n.value, path: "\(path).password_file"), base) }
-        let schemes = [a.apiKeyEnv ?? a.apiKeyFile, a.bearerTokenEnv ?? a.bearerTokenFile, a.username].compactMap { $0 }
-        if schemes.count > 1 { throw r.error(node, "\(path): choose one of api_key_*, bearer_token_* or username/password_*") }
-        if a.username != nil, a.passwordEnv == nil, a.passwordFile == nil {
-            throw r.error(node, "\(path).username needs password_env or password_file")
-        }
-        t.auth = a
-        return t
-    }
-
-    static func positive(_ node: Node, r: YAMLReader, path: String) throws(LocatedError) -> Double {
-        let d = try r.double(node, path: path)
-        guard d > 0 else { throw r.error(node, "\(path) must be above 0") }
-        // Seconds: a day is far above any useful timeout, and keeps `timeout × 1000` an integer.
-        guard d <= 86400 else { throw r.error(node, "\(path) must be at most 86400 (seconds)") }
-        return d
     }
 
     /// Resolves a config path against the config file's folder; `~/` is the home folder.

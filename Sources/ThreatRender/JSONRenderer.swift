@@ -75,79 +75,97 @@ public enum ReportJSON {
     static func environment(_ e: EnvironmentReport) -> JSONValue {
         .object([
             ("name", .string(e.name)), ("namespace", .string(e.namespace)), ("hosts", .array(e.hosts.map { .string($0) })),
-            ("waf", section(e.waf) { w in [
-                ("total_requests", n(w.totalRequests)), ("anomalous_requests", n(w.anomalousRequests)),
-                ("anomalous_ratio", .number(w.anomalousRatio)),
-                ("history", .object([
-                    ("total", .array(w.totalHistory.map { .array([t($0.time), n($0.value)]) })),
-                    ("anomalous", .array(w.anomalousHistory.map { .array([t($0.time), n($0.value)]) })),
-                ])),
-                ("top_rules", .array(w.topRules.map { .object([
-                    ("id", .string($0.key)), ("category", .string(CRSCategory(ruleID: $0.key).rawValue)),
-                    ("message", opt($0.label)), ("count", n($0.count)),
-                ]) })),
-                ("top_clients", ranked(w.topClients, key: "ip")), ("top_uris", ranked(w.topURIs, key: "uri")),
-                ("blocked_requests", w.blockedRequests.map(n) ?? .null),
-                ("detection_only", w.detectionOnlyRequests.map(n) ?? .null),
-                ("engine_modes", ranked(w.engineModes, key: "mode")),
-                ("categories", .array(w.categories.map { .object([
-                    ("category", .string($0.key)), ("title", opt($0.label)), ("count", n($0.count)),
-                ]) })),
-                ("anomaly_scores", .array(w.anomalyScores.map { .object([
-                    ("score", Int($0.key).map(n) ?? .string($0.key)), ("count", n($0.count)),
-                ]) })),
-                ("critical_attacks", w.criticalAttackRequests.map(n) ?? .null),
-                ("skipped_lines", n(w.skippedLines)),
-                ("crs_unconfigured", w.crsUnconfiguredRequests.map(n) ?? .null),
-                ("unattributed_entries", n(w.unattributedEntries)),
-                ("access_log_format", opt(w.accessLogFormat)), ("audit_log_format", opt(w.auditLogFormat)),
-            ] }),
-            ("flows", section(e.flows) { f in [
-                ("total", n(f.counts.total)), ("forwarded", n(f.counts.forwarded)), ("dropped", n(f.counts.dropped)),
-                ("dropped_ratio", .number(f.counts.droppedRatio)), ("verdicts", verdicts(f.counts)),
-                ("inbound", .object([("total", n(f.inbound.total)), ("forwarded", n(f.inbound.forwarded)), ("dropped", n(f.inbound.dropped)),
-                                     ("verdicts", verdicts(f.inbound))])),
-                ("outbound", .object([("total", n(f.outbound.total)), ("forwarded", n(f.outbound.forwarded)), ("dropped", n(f.outbound.dropped)),
-                                      ("verdicts", verdicts(f.outbound))])),
-                ("rate", .object([
-                    ("forwarded", .array(f.forwardedRate.map { .array([t($0.time), .number($0.value)]) })),
-                    ("dropped", .array(f.droppedRate.map { .array([t($0.time), .number($0.value)]) })),
-                ])),
-                ("top_drop_reasons", ranked(f.topDropReasons, key: "reason")),
-                ("top_dropped_pairs", ranked(f.topDroppedPairs, key: "pair")),
-                ("top_denying_policies", .array(f.topDenyingPolicies.map { .object([
-                    ("policy", .string($0.key)), ("kind", opt($0.label)), ("count", n($0.count)),
-                ]) })),
-                ("unattributed_drops", n(f.unattributedDrops)),
-                ("top_audit_pairs", ranked(f.topAuditPairs, key: "pair")),
-                ("top_audit_policies", .array(f.topAuditPolicies.map { .object([
-                    ("policy", .string($0.key)), ("kind", opt($0.label)), ("count", n($0.count)),
-                ]) })),
-                ("map", TrafficMapView.json(e)),
-            ] }),
-            ("policies", section(e.policies) { p in [
-                ("items", .array(p.items.map(policy))), ("notes", .array(p.notes.map { .string($0) })),
-                // GitLab listed its predefined policies "disabled by default unless a deployed policy has the same name".
-                ("predefined_not_deployed", .array(p.predefinedNotDeployed.map { d in .object([
-                    ("kind", .string(d.kind.rawValue)), ("name", .string(d.name)), ("enabled", .bool(false)),
-                    ("status", .string("predefined, not deployed")),
-                    ("rules", .object([("ingress", n(d.rules.ingress)), ("egress", n(d.rules.egress)),
-                                       ("ingress_deny", n(0)), ("egress_deny", n(0))])),
-                    ("description", .array(d.description(namespace: e.namespace).map { .string($0) })),
-                ]) })),
-            ] }),
-            ("thresholds", .object([
-                ("anomalous_ratio", .object([("warning", .number(e.thresholds.anomalousRatio.warning)), ("critical", .number(e.thresholds.anomalousRatio.critical))])),
-                ("dropped_ratio", .object([("warning", .number(e.thresholds.droppedRatio.warning)), ("critical", .number(e.thresholds.droppedRatio.critical))])),
-                ("min_requests", n(e.thresholds.minRequests)), ("min_flows", n(e.thresholds.minFlows)),
-                ("attack_burst_share", .number(e.thresholds.attackBurstShare)),
-                ("attack_burst_min_requests", n(e.thresholds.attackBurstMinRequests)),
-            ])),
+            ("waf", section(e.waf, waf)),
+            ("flows", section(e.flows) { flows($0) + [("map", TrafficMapView.json(e))] }),
+            ("policies", section(e.policies) { policies($0, namespace: e.namespace) }),
+            ("thresholds", thresholds(e.thresholds)),
             ("evidence", .array(e.evidence.map { ev in .object([
                 ("section", .string(ev.section)), ("source", .string(ev.source)), ("query", opt(ev.query)), ("sha256", opt(ev.sha256)),
             ]) })),
             ("previous", e.previous.map(previous) ?? .null),
             ("deltas", e.deltas.map(deltas) ?? .null),
+        ])
+    }
+
+    /// `environments[].waf` when the source answered.
+    static func waf(_ w: WAFStatistics) -> [(String, JSONValue)] {
+        [
+        ("total_requests", n(w.totalRequests)), ("anomalous_requests", n(w.anomalousRequests)),
+        ("anomalous_ratio", .number(w.anomalousRatio)),
+        ("history", .object([
+            ("total", .array(w.totalHistory.map { .array([t($0.time), n($0.value)]) })),
+            ("anomalous", .array(w.anomalousHistory.map { .array([t($0.time), n($0.value)]) })),
+        ])),
+        ("top_rules", .array(w.topRules.map { .object([
+            ("id", .string($0.key)), ("category", .string(CRSCategory(ruleID: $0.key).rawValue)),
+            ("message", opt($0.label)), ("count", n($0.count)),
+        ]) })),
+        ("top_clients", ranked(w.topClients, key: "ip")), ("top_uris", ranked(w.topURIs, key: "uri")),
+        ("blocked_requests", w.blockedRequests.map(n) ?? .null),
+        ("detection_only", w.detectionOnlyRequests.map(n) ?? .null),
+        ("engine_modes", ranked(w.engineModes, key: "mode")),
+        ("categories", .array(w.categories.map { .object([
+            ("category", .string($0.key)), ("title", opt($0.label)), ("count", n($0.count)),
+        ]) })),
+        ("anomaly_scores", .array(w.anomalyScores.map { .object([
+            ("score", Int($0.key).map(n) ?? .string($0.key)), ("count", n($0.count)),
+        ]) })),
+        ("critical_attacks", w.criticalAttackRequests.map(n) ?? .null),
+        ("skipped_lines", n(w.skippedLines)),
+        ("crs_unconfigured", w.crsUnconfiguredRequests.map(n) ?? .null),
+        ("unattributed_entries", n(w.unattributedEntries)),
+        ("access_log_format", opt(w.accessLogFormat)), ("audit_log_format", opt(w.auditLogFormat)),
+        ]
+    }
+
+    /// `environments[].flows` when the source answered.
+    static func flows(_ f: FlowStatistics) -> [(String, JSONValue)] {
+        [
+        ("total", n(f.counts.total)), ("forwarded", n(f.counts.forwarded)), ("dropped", n(f.counts.dropped)),
+        ("dropped_ratio", .number(f.counts.droppedRatio)), ("verdicts", verdicts(f.counts)),
+        ("inbound", .object([("total", n(f.inbound.total)), ("forwarded", n(f.inbound.forwarded)), ("dropped", n(f.inbound.dropped)),
+                             ("verdicts", verdicts(f.inbound))])),
+        ("outbound", .object([("total", n(f.outbound.total)), ("forwarded", n(f.outbound.forwarded)), ("dropped", n(f.outbound.dropped)),
+                              ("verdicts", verdicts(f.outbound))])),
+        ("rate", .object([
+            ("forwarded", .array(f.forwardedRate.map { .array([t($0.time), .number($0.value)]) })),
+            ("dropped", .array(f.droppedRate.map { .array([t($0.time), .number($0.value)]) })),
+        ])),
+        ("top_drop_reasons", ranked(f.topDropReasons, key: "reason")),
+        ("top_dropped_pairs", ranked(f.topDroppedPairs, key: "pair")),
+        ("top_denying_policies", .array(f.topDenyingPolicies.map { .object([
+            ("policy", .string($0.key)), ("kind", opt($0.label)), ("count", n($0.count)),
+        ]) })),
+        ("unattributed_drops", n(f.unattributedDrops)),
+        ("top_audit_pairs", ranked(f.topAuditPairs, key: "pair")),
+        ("top_audit_policies", .array(f.topAuditPolicies.map { .object([
+            ("policy", .string($0.key)), ("kind", opt($0.label)), ("count", n($0.count)),
+        ]) })),
+        ]
+    }
+
+    /// `environments[].policies` when the source answered.
+    static func policies(_ p: PolicySet, namespace: String) -> [(String, JSONValue)] {
+        [
+        ("items", .array(p.items.map(policy))), ("notes", .array(p.notes.map { .string($0) })),
+        // GitLab listed its predefined policies "disabled by default unless a deployed policy has the same name".
+        ("predefined_not_deployed", .array(p.predefinedNotDeployed.map { d in .object([
+            ("kind", .string(d.kind.rawValue)), ("name", .string(d.name)), ("enabled", .bool(false)),
+            ("status", .string("predefined, not deployed")),
+            ("rules", .object([("ingress", n(d.rules.ingress)), ("egress", n(d.rules.egress)),
+                               ("ingress_deny", n(0)), ("egress_deny", n(0))])),
+            ("description", .array(d.description(namespace: namespace).map { .string($0) })),
+        ]) })),
+        ]
+    }
+
+    static func thresholds(_ t: Thresholds) -> JSONValue {
+        .object([
+            ("anomalous_ratio", .object([("warning", .number(t.anomalousRatio.warning)), ("critical", .number(t.anomalousRatio.critical))])),
+            ("dropped_ratio", .object([("warning", .number(t.droppedRatio.warning)), ("critical", .number(t.droppedRatio.critical))])),
+            ("min_requests", n(t.minRequests)), ("min_flows", n(t.minFlows)),
+            ("attack_burst_share", .number(t.attackBurstShare)),
+            ("attack_burst_min_requests", n(t.attackBurstMinRequests)),
         ])
     }
 

@@ -29,7 +29,7 @@ public struct JUnitRenderer: ReportRenderer {
         [OutputFile(path: "report.junit.xml", text: Self.document(context))]
     }
 
-    static func outcome(_ check: Check, env: EnvironmentReport, report: Report, failOn: Severity?) -> Outcome {
+    static func outcome(_ check: CheckDescription, env: EnvironmentReport, report: Report, failOn: Severity?) -> Outcome {
         if let (status, error) = CheckCatalog.status(of: check, in: env) {
             switch status {
             case .unavailable: return .error("\(check.section) source unavailable: \(error ?? "unknown cause")")
@@ -45,7 +45,7 @@ public struct JUnitRenderer: ReportRenderer {
 
     static func document(_ context: RenderContext) -> String {
         let report = context.report
-        let checks = CheckCatalog.checks(for: report)
+        let checks = CheckCatalog.checks(for: report, known: context.checks)
         let e = XMLEscaper.escape
         let timestamp = RFC3339.format(report.generatedAt).replacingOccurrences(of: "Z", with: "")
         var suites: [String] = []

@@ -42,11 +42,15 @@ public struct RenderContext: Sendable {
     /// The SHA-256 of `report.json` as this run writes it, for the evidence appendix of the
     /// other formats (a file cannot hold its own digest; `SHA256SUMS` lists every file's).
     public var dataDigest: String?
-    public init(report: Report, charts: [ReportChart], templates: TemplateSet, failOn: Severity? = nil,
-                config: ConfigReference? = nil) {
+    /// The descriptions of the checks the analysis ran (`Checks.descriptions` in ThreatAnalysis),
+    /// in catalogue order: SARIF rules and JUnit test cases are built from them.
+    public var checks: [CheckDescription]
+    public init(report: Report, charts: [ReportChart], templates: TemplateSet, checks: [CheckDescription],
+                failOn: Severity? = nil, config: ConfigReference? = nil) {
         self.report = report
         self.charts = charts
         self.templates = templates
+        self.checks = checks
         self.failOn = failOn
         self.config = config
     }

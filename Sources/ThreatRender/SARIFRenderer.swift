@@ -29,7 +29,7 @@ public struct SARIFRenderer: ReportRenderer {
 
     static func document(_ context: RenderContext) -> JSONValue {
         let report = context.report
-        let checks = CheckCatalog.checks(for: report)
+        let checks = CheckCatalog.checks(for: report, known: context.checks)
         let rules = checks.map(rule)
         let results = report.findings.map { f in result(f, ruleIndex: checks.firstIndex { $0.id == f.id } ?? 0, context: context) }
         var notifications: [JSONValue] = []
@@ -64,7 +64,7 @@ public struct SARIFRenderer: ReportRenderer {
         return .object([("$schema", .string(schemaURI)), ("version", .string("2.1.0")), ("runs", .array([run]))])
     }
 
-    static func rule(_ c: Check) -> JSONValue {
+    static func rule(_ c: CheckDescription) -> JSONValue {
         .object([
             ("id", .string(c.id)),
             ("name", .string(c.name)),

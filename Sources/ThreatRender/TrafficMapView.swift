@@ -3,7 +3,8 @@ import ThreatCharts
 import ThreatModel
 
 /// The traffic map of an environment as the renderers show it: `flows.map` in `report.json`, the
-/// chart (`charts/<env>-map.{png,svg}`, a PDF page) and its figure in HTML and Markdown.
+/// chart (`charts/<env>-map.{png,svg}`, a PDF page; HTML and Markdown show it as the flows
+/// section's `map_chart`).
 public enum TrafficMapView {
     /// The environment's map with `covered` filled from its policy section (nil when the flow
     /// source has no map).
@@ -32,11 +33,5 @@ public enum TrafficMapView {
         guard let m = map(of: env), m.flows > 0 else { return nil }
         return TrafficMapChart(id: "\(slug)-map", title: "Traffic map (\(Sanitize.text(env.name, max: 40)))",
                                graph: TrafficMapGraph(m, namespace: env.namespace))
-    }
-
-    /// The view-model entry for the flows section: the figure (inline SVG, PNG path, title).
-    static func node(_ charts: [ReportChart]) -> [String: Any]? {
-        guard let c = charts.first(where: { $0.kind == "map" }) else { return nil }
-        return ["svg": c.rendered.svg, "png": c.fileBase + ".png", "title": c.title]
     }
 }

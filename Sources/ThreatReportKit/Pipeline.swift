@@ -189,7 +189,8 @@ public enum ReportPipeline {
             let charts = needs.isDisjoint(with: [.charts, .chartFiles]) ? [] : try ReportCharts.build(report)
             let configText = String(decoding: configBytes, as: UTF8.self)
             let configRef = ConfigReference(path: configPath, text: configText, environments: report.environments.map(\.name))
-            var context = RenderContext(report: report, charts: charts, templates: templates, failOn: options.failOn, config: configRef)
+            var context = RenderContext(report: report, charts: charts, templates: templates, checks: Checks.descriptions,
+                                        failOn: options.failOn, config: configRef)
             // The data format first: the other formats show its digest. It is rendered once, and
             // written only when asked for.
             let data = try ReportFormats.data.init().render(context)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ThreatConfig
 import ThreatModel
+import ThreatPolicy
 import ThreatSources
 
 /// `--apply`, `--dry-run=server` and how to reach the cluster, shared by enable, disable and new.
@@ -53,12 +54,12 @@ struct PolicyApplyOptions: ParsableArguments {
     /// Sends every write and reports each on stderr; exit 3 when one was refused or could not be sent.
     func send(_ writes: [PolicyWrite]) throws {
         guard !writes.isEmpty else { return }
-        let writer: KubernetesPolicyWriter
+        let writer: PolicyClusterClient
         // The connection's credentials, kept out of every line printed below.
         let redactor = SecretRedactor()
         func note(_ s: String) { PolicyInput.note(redactor.redact(s)) }
         do {
-            writer = try KubernetesPolicyWriter(settings: settings, redactor: redactor)
+            writer = try PolicyClusterClient(settings: settings, redactor: redactor)
         } catch {
             note("error: --apply: \(error.description)")
             throw ExitCode(3)

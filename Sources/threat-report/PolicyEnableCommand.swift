@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ThreatPolicy
 import ThreatRender
 import ThreatSources
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ThreatModel
+import ThreatPolicy
 import ThreatRender
 import ThreatSources
 

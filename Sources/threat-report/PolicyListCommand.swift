@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ThreatConfig
 import ThreatModel
+import ThreatPolicy
 import ThreatRender
 import ThreatReportKit
 import ThreatSources

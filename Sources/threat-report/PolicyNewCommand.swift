@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ThreatModel
+import ThreatPolicy
 import ThreatSources
 
 /// `threat-report policy new`: a CiliumNetworkPolicy from GitLab rule-mode choices.

@@ -12,7 +12,7 @@ struct ThreatReport: ParsableCommand {
         commandName: "threat-report",
         abstract: "Threat reports for Kubernetes applications: WAF statistics, container-network flows and network policies.",
         version: ToolInfo.version,
-        subcommands: [ReportCommand.self, PolicyCommand.self, VersionCommand.self],
+        subcommands: [ReportCommand.self, PolicyCommand.self, ChecksCommand.self, VersionCommand.self],
         defaultSubcommand: ReportCommand.self)
 
     /// Usage errors exit 2 (docs/design.md), not argument-parser's 64.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ThreatAnalysis
 import ThreatRender
 
 /// The CLI built next to these tests (whatever `--scratch-path` built them), else Support's `binary`.
@@ -121,7 +122,7 @@ struct FormatsTests {
             #expect(r.stderr.contains("findings: \(count("critical")) critical, \(count("warning")) warning, \(count("info")) info; \(reason)"),
                     "\(r.stderr)")
             let junit = try junitSummary(out + "/report.junit.xml")
-            let checks = Set(CheckCatalog.known.map(\.id) + findings.compactMap { $0["id"] as? String })
+            let checks = Set(Checks.descriptions.map(\.id) + findings.compactMap { $0["id"] as? String })
             #expect(junit["tests"] as? Int == 2 * checks.count && junit["cases"] as? Int == 2 * checks.count)
             let failing = Set(at.map { "\($0["environment"] as? String ?? "")/\($0["id"] as? String ?? "")" })
             #expect(junit["failures"] as? Int == failing.count, "--fail-on \(failOn)")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ThreatModel
+import ThreatPolicy
 import ThreatSources
 
 /// The CLI built with these tests: beside the test runner first (whatever --scratch-path was used),
@@ -18,7 +19,7 @@ func policy(_ args: [String], stdin: String? = nil, cwd: String = repo) throws -
     try run(policyCLI, ["policy"] + args, cwd: cwd, stdin: stdin.map { Data($0.utf8) })
 }
 
-let policyFixtures = repo + "/Tests/ThreatSourcesTests/Fixtures/policies"
+let policyFixtures = repo + "/Tests/Fixtures/policies"
 
 /// Cilium allow-all: every pod accepts everything and may send everything.
 let ciliumAllowAll = """

@@ -3,37 +3,49 @@ import Testing
 import ThreatModel
 @testable import ThreatRender
 
-@Suite("Check catalog")
+@Suite("Check catalogue")
 struct CheckCatalogTests {
-    /// Every `id: "section.name"` the analysis can emit, read from its sources.
-    static func emittedIDs() throws -> Set<String> {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let dir = root.appendingPathComponent("Sources/ThreatAnalysis")
-        var ids = Set<String>()
-        let regex = try NSRegularExpression(pattern: #"id: "((?:waf|flows|policies|input)\.[a-z_]+)""#)
-        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasSuffix(".swift") {
-            let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
-            for m in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
-                ids.insert(String(text[Range(m.range(at: 1), in: text)!]))
-            }
-        }
-        return ids
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("the catalogue is the check list in order, then a derived entry for a finding id the list lacks")
+    func catalogueFromList() throws {
+        var report = ciReport()
+        #expect(CheckCatalog.checks(for: report, known: catalogue) == catalogue)
+        report.findings.append(Finding(id: "waf.false_positive_candidates", severity: .info, environment: "production",
+                                       title: "t", guidance: "Exclude rule 942100 with `SecRuleRemoveById 942100`."))
+        let checks = CheckCatalog.checks(for: report, known: catalogue)
+        #expect(checks.dropLast() == catalogue[...])
+        let derived = try #require(checks.last)
+        #expect(derived.id == "waf.false_positive_candidates" && derived.name == "WafFalsePositiveCandidates")
+        #expect(derived.section == "waf" && derived.defaultSeverity == .info && derived.help.contains("SecRuleRemoveById"))
+        #expect(derived.shortDescription == "WAF: false positive candidates")
     }
 
-    @Test("every finding id the analysis emits is described: name, descriptions, help, section and default level")
-    func everyEmittedCheckIsKnown() throws {
-        let emitted = try Self.emittedIDs()
-        #expect(emitted.count >= 17, "the scan of Sources/ThreatAnalysis found \(emitted.sorted())")
-        let known = Dictionary(uniqueKeysWithValues: CheckCatalog.known.map { ($0.id, $0) })
-        #expect(known.count == CheckCatalog.known.count, "ids are unique")
-        for id in emitted.sorted() {
-            let check = try #require(known[id], "\(id) is not in CheckCatalog.known")
-            #expect(check.section == String(id.split(separator: ".")[0]))
-            #expect(check.name.first?.isUppercase == true && !check.name.contains(" "))
-            #expect(!check.shortDescription.isEmpty && !check.fullDescription.isEmpty)
-            #expect(check.help.contains("`"), "\(id): the help names a command")
+    @Test("docs/checks.md is the catalogue as generated from the check list (threat-report checks > docs/checks.md)")
+    func checksPageIsGenerated() throws {
+        let page = try String(contentsOf: Self.root.appendingPathComponent("docs/checks.md"), encoding: .utf8)
+        let expected = CheckCatalog.markdown(catalogue)
+        #expect(page == expected, "docs/checks.md is out of date: run `threat-report checks > docs/checks.md`")
+        for c in catalogue {
+            #expect(page.contains("| [`\(c.id)`](#"), "\(c.id) has no row")
+            #expect(page.contains("\n## \(c.id)\n"), "\(c.id) has no section")
         }
-        #expect(Set(known.keys).subtracting(emitted).isEmpty, "catalog entries nothing emits: \(Set(known.keys).subtracting(emitted).sorted())")
-        #expect(Set(CheckCatalog.known.map(\.name)).count == CheckCatalog.known.count, "rule names are unique")
+    }
+
+    @Test("every check id in a docs table is a check of the list")
+    func docsTablesNameListedChecks() throws {
+        let docs = Self.root.appendingPathComponent("docs")
+        let known = Set(catalogue.map(\.id))
+        let regex = try NSRegularExpression(pattern: #"^\| \[?`((?:waf|flows|policies|input)\.[a-z_]+)`"#, options: .anchorsMatchLines)
+        var seen = Set<String>()
+        for name in try FileManager.default.contentsOfDirectory(atPath: docs.path) where name.hasSuffix(".md") {
+            let text = try String(contentsOf: docs.appendingPathComponent(name), encoding: .utf8)
+            for m in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let id = String(text[Range(m.range(at: 1), in: text)!])
+                seen.insert(id)
+                #expect(known.contains(id), "docs/\(name) lists \(id), which no check has")
+            }
+        }
+        #expect(seen == known, "checks no docs table lists: \(known.subtracting(seen).sorted())")
     }
 }

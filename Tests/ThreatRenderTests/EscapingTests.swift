@@ -31,7 +31,7 @@ func hostileReport() -> Report {
 
 func render(_ r: any ReportRenderer, _ report: Report) throws -> String {
     let charts = try ReportCharts.build(report)
-    let files = try r.render(RenderContext(report: report, charts: charts, templates: .defaults))
+    let files = try r.render(RenderContext(report: report, charts: charts, templates: .defaults, checks: catalogue))
     return String(decoding: files[0].bytes, as: UTF8.self)
 }
 

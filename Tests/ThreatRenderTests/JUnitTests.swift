@@ -71,7 +71,7 @@ struct JUnitTests {
     func shape() throws {
         let doc = try junit(.warning)
         #expect(doc.suites.map { $0["name"] } == ["production", "staging", "bare"])
-        let checks = CheckCatalog.known.map(\.id)
+        let checks = catalogue.map(\.id)
         #expect(checks.count >= 17 && Set(checks).count == checks.count)
         #expect(doc.cases.count == 3 * checks.count)
         for env in ["production", "staging", "bare"] {
@@ -83,11 +83,11 @@ struct JUnitTests {
     func countsPerFailOn() throws {
         for (failOn, failures) in [(nil, 0), (Severity.info, 4), (.warning, 4), (.critical, 0)] as [(Severity?, Int)] {
             let doc = try junit(failOn)
-            let n = CheckCatalog.known.count
+            let n = catalogue.count
             #expect(doc.suitesAttributes["tests"] == "\(3 * n)")
             #expect(doc.suitesAttributes["failures"] == "\(failures)", "--fail-on \(failOn?.rawValue ?? "none")")
             #expect(doc.cases.filter { $0.failure != nil }.count == failures)
-            let bare = CheckCatalog.known.filter { $0.section == "flows" }.count
+            let bare = catalogue.filter { $0.section == "flows" }.count
             #expect(doc.suitesAttributes["errors"] == "\(bare)" && doc.suitesAttributes["skipped"] == "\(n - bare)",
                     "bare: the flows checks error (unavailable); the waf and policies checks are skipped (not configured)")
             let production = try #require(doc.suites.first)
@@ -134,7 +134,7 @@ struct JUnitTests {
         var report = ciReport()
         report.findings.append(Finding(id: "waf.blocked_ratio", severity: .info, environment: "staging", title: "t", guidance: "g"))
         let doc = try junit(.info, report)
-        #expect(doc.cases.count == 3 * CheckCatalog.known.count + 3)
+        #expect(doc.cases.count == 3 * catalogue.count + 3)
         #expect(doc.testcase("staging", "waf.blocked_ratio")?.failure?["type"] == "info")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ThreatAnalysis
 import ThreatModel
 @testable import ThreatRender
 
@@ -63,10 +64,14 @@ func ciReport(scale: Double = 1, generatedAt: Date? = nil) -> Report {
                   timezone: "UTC", environments: [production, staging, bare], findings: findings)
 }
 
+/// The descriptions of the checks the analysis runs, as the pipeline passes them to the renderers.
+let catalogue = Checks.descriptions
+
 let ciConfig = ConfigReference(path: "samples/threat-report.yml", environmentLines: ["production": 16, "staging": 25, "bare": 34])
 
 func ciContext(_ report: Report = ciReport(), failOn: Severity? = nil, charts: Bool = false) throws -> RenderContext {
-    RenderContext(report: report, charts: charts ? try ReportCharts.build(report) : [], templates: .defaults, failOn: failOn, config: ciConfig)
+    RenderContext(report: report, charts: charts ? try ReportCharts.build(report) : [], templates: .defaults, checks: catalogue, failOn: failOn,
+                  config: ciConfig)
 }
 
 func renderText(_ r: any ReportRenderer, _ context: RenderContext) throws -> String {

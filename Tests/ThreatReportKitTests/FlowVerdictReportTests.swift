@@ -32,7 +32,7 @@ struct FlowVerdictReportTests {
 
     static func render(_ r: any ReportRenderer) throws -> String {
         let report = try report()
-        let files = try r.render(RenderContext(report: report, charts: try ReportCharts.build(report), templates: .defaults))
+        let files = try r.render(RenderContext(report: report, charts: try ReportCharts.build(report), templates: .defaults, checks: Checks.descriptions))
         return String(decoding: files[0].bytes, as: UTF8.self)
     }
 
@@ -48,7 +48,7 @@ struct FlowVerdictReportTests {
         #expect(f.guidance.contains("`policyAuditMode=false`") && f.guidance.contains("`policy-audit-mode: \"false\"`"))
         #expect(f.guidance.contains("`hubble observe --namespace flux-system --verdict AUDIT"))
         #expect(FindingFigures.text(f) == "1")
-        #expect(CheckCatalog.known.contains { $0.id == "flows.policy_audit_mode" && $0.section == "flows" })
+        #expect(Checks.descriptions.contains { $0.id == "flows.policy_audit_mode" && $0.section == "flows" })
     }
 
     @Test("report.json: per-verdict counts per direction, denying policies, unattributed drops, audit pairs")

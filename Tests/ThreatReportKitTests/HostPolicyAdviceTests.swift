@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatAnalysis
 import ThreatModel
+import ThreatPolicy
 import ThreatSources
 
 /// A Cilium host policy (nodeSelector) guards the nodes, not pods: its world-ingress finding must

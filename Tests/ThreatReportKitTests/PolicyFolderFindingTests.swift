@@ -32,7 +32,7 @@ struct PolicyFolderFindingTests {
         #expect(yamlOnly.first?.title == "9 policies can be edited only as YAML in GitLab's policy editor")
         #expect(yamlOnly.first?.value == 9)
         for p in items { #expect(yamlOnly.first?.guidance.contains(p.name + " (") == true, "\(p.name)") }
-        #expect(CheckCatalog.known.contains { $0.id == "policies.unsupported_in_rule_mode" })
+        #expect(Checks.descriptions.contains { $0.id == "policies.unsupported_in_rule_mode" })
     }
 
     @Test("Two recipes named foo-deny-egress in one namespace: a duplicate-name warning naming both files")
@@ -44,7 +44,7 @@ struct PolicyFolderFindingTests {
         #expect(dup.first?.title == "2 manifests define NetworkPolicy foo-deny-egress in shop")
         #expect(dup.first?.guidance.contains("block2/foo-deny-egress.yaml:1") == true)
         #expect(dup.first?.guidance.contains("`threat-report policy explain FILE`") == true)
-        let check = try #require(CheckCatalog.known.first { $0.id == "policies.duplicate_name" })
+        let check = try #require(Checks.descriptions.first { $0.id == "policies.duplicate_name" })
         #expect(check.section == "policies" && check.defaultSeverity == .warning)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatAnalysis
 import ThreatModel
+import ThreatPolicy
 import ThreatRender
 import ThreatSources
 
@@ -74,7 +75,7 @@ struct PolicyReportSectionTests {
 
     static func render(_ r: any ReportRenderer) throws -> String {
         let report = report()
-        let files = try r.render(RenderContext(report: report, charts: try ReportCharts.build(report), templates: .defaults))
+        let files = try r.render(RenderContext(report: report, charts: try ReportCharts.build(report), templates: .defaults, checks: Checks.descriptions))
         return String(decoding: files[0].bytes, as: UTF8.self)
     }
 
@@ -88,7 +89,7 @@ struct PolicyReportSectionTests {
         #expect(production.first { $0.id == "policies.invalid" }?.guidance.contains("shop/policies.yaml:") == true)
         #expect(production.first { $0.id == "policies.world_ingress" }?.subject == "web-public")
         #expect(production.first { $0.id == "policies.disabled" }?.subject == "drop-outbound")
-        let catalog = Dictionary(uniqueKeysWithValues: CheckCatalog.known.map { ($0.id, $0) })
+        let catalog = Dictionary(uniqueKeysWithValues: Checks.descriptions.map { ($0.id, $0) })
         for f in report.findings {
             let check = try #require(catalog[f.id], "\(f.id) is not in the check catalog")
             #expect(check.section == "policies")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ThreatAnalysis
 import ThreatConfig
 import ThreatModel
 import ThreatRender
@@ -22,7 +23,7 @@ struct TrafficMapReportTests {
     }
 
     static func render(_ r: any ReportRenderer, _ report: Report) throws -> [OutputFile] {
-        try r.render(RenderContext(report: report, charts: try ReportCharts.build(report), templates: .defaults))
+        try r.render(RenderContext(report: report, charts: try ReportCharts.build(report), templates: .defaults, checks: Checks.descriptions))
     }
 
     @Test("report.json flows.map: the source's nodes and edges, null where the source has no map")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatConfig
 import ThreatModel
+import ThreatPolicy
 @testable import ThreatSources
 
 /// `--deadline` bounds local reads: policy files and folders, FIFOs in their place, stdin and

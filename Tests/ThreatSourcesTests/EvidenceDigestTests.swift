@@ -60,7 +60,7 @@ struct EvidenceDigestTests {
 
     @Test("Policy files: each manifest of a folder, valid or not")
     func policies() throws {
-        let folder = repoRoot + "/Tests/ThreatSourcesTests/Fixtures/policies/folder"
+        let folder = repoRoot + "/Tests/Fixtures/policies/folder"
         let out = try DirectoryPolicySource(path: folder).fetch(SourceContext(
             window: HubbleRealWorldTests.window, environment: EnvironmentConfig(name: "p", namespace: "default", hosts: [], thresholds: .defaults), redactor: SecretRedactor()))
         let files = try FileManager.default.subpathsOfDirectory(atPath: folder).filter { f in (f.hasSuffix(".yaml") || f.hasSuffix(".yml") || f.hasSuffix(".json")) && !f.split(separator: "/").contains { $0.hasPrefix(".") } }

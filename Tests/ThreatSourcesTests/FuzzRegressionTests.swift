@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatConfig
 import ThreatModel
+import ThreatPolicy
 @testable import ThreatSources
 
 /// Inputs found by the libFuzzer targets (docs/fuzzing.md), kept in Fixtures/fuzz/<target>/ and fed

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatConfig
 import ThreatModel
+import ThreatPolicy
 @testable import ThreatSources
 
 /// The caps of docs/limits.md, for every parser of untrusted input: over-long lines are skipped and

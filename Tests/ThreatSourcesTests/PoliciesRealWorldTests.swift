@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatConfig
 import ThreatModel
+import ThreatPolicy
 @testable import ThreatSources
 
 /// Public policy recipes (Tests/Fixtures/realworld/policies/README.md) and the Cilium 1.18/1.19 CRD

@@ -190,7 +190,7 @@ struct WAFJSONScannerTests {
 
     @Test("Binary garbage never parses: 200 seeded random lines that open like JSON are all refused, none an entry")
     func binary() {
-        var g = PoliciesEditorRobustnessTests.SplitMix(state: 0x7472_6570_6F72_74)
+        var g = SplitMix(state: 0x7472_6570_6F72_74)
         var refused = 0
         for _ in 0..<200 {
             var bytes = (0..<Int.random(in: 1...400, using: &g)).map { _ in UInt8.random(in: 0...255, using: &g) }

@@ -41,7 +41,9 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let outcome = WAFLogScan.Outcome(records: records, ruleRefs: part.ruleRefs, rules: part.rules, messages: part.messages,
                                      clients: part.clients, uris: part.uris, audit: [], access: [],
                                      accessBuckets: windows.map { [Int](repeating: 0, count: $0.bucketCount) },
-                                     skipped: tally.skipped.total, warnings: [])
+                                     skipped: tally.skipped.total, warnings: [],
+                                     auditCoverage: InputCoverage(name: "audit log", unit: "lines", read: tally.lines, parsed: tally.entries),
+                                     accessCoverage: InputCoverage(name: "access log", unit: "lines", read: 0, parsed: 0))
     let stats = WAFAggregation.statistics(outcome, window: windows[0])
     precondition(stats.anomalousRequests >= 0 && stats.anomalousRequests <= records.count, "anomalous count out of range")
     precondition(stats.topRules.allSatisfy { $0.count > 0 } && stats.topClients.allSatisfy { $0.count > 0 }, "non-positive rank")

@@ -2,6 +2,7 @@
 // rejected with an error that names the file. See docs/fuzzing.md.
 import Foundation
 import ThreatConfig
+import ThreatModel
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {

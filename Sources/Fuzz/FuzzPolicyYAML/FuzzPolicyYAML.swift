@@ -2,7 +2,7 @@
 // `PolicyDocumentLoader.loadDetailed`, which never throws: every document becomes a policy, an
 // invalid item with a located problem, or a note. See docs/fuzzing.md.
 import Foundation
-import ThreatSources
+import ThreatPolicy
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {

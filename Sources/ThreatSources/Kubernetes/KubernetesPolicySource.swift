@@ -1,6 +1,7 @@
 import Foundation
 import ThreatConfig
 import ThreatModel
+import ThreatPolicy
 
 /// The deployed policies from the Kubernetes API: CiliumNetworkPolicy and NetworkPolicy in the
 /// environment's namespace and CiliumClusterwideNetworkPolicy, paged with `limit`/`continue`.

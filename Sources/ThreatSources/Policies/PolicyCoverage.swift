@@ -1,5 +1,6 @@
 import Foundation
 import ThreatModel
+import ThreatPolicy
 
 /// Counts what a policy source read (docs/data-quality.md): files, bytes, documents and the
 /// network-policy objects in them; parsed (valid YAML) and invalid (broken YAML or against the

@@ -1,7 +1,14 @@
 import Foundation
 import ThreatModel
+import ThreatPolicy
 
 extension PolicyDocumentLoader {
+    /// `loadDetailed(text:…)` read until `deadline` passes (then `cutOff` is set).
+    public static func loadDetailed(text: String, origin: String, lineOffset: Int = 0,
+                                    namespace: String? = nil, deadline: RunDeadline) -> PolicyLoadResult {
+        loadDetailed(text: text, origin: origin, lineOffset: lineOffset, namespace: namespace, stop: { deadline.passed })
+    }
+
     /// A file, a folder (searched recursively for *.yaml, *.yml, *.json, sorted by path, hidden files
     /// skipped) or `-` for standard input. One evidence entry per file read; namespace mismatches and
     /// skipped documents are warnings.

@@ -1,6 +1,7 @@
 import Foundation
 import ThreatConfig
 import ThreatModel
+import ThreatPolicy
 
 /// The policy set from recorded Kubernetes list answers: `ciliumnetworkpolicies.json`,
 /// `ciliumclusterwidenetworkpolicies.json` and `networkpolicies.json` (each optional). A recorded

@@ -1,5 +1,4 @@
 import Foundation
-import ThreatConfig
 import ThreatModel
 import Yams
 
@@ -31,7 +30,6 @@ public struct PolicyWrite: Sendable, Equatable {
         KubernetesPolicyAPI.path(kind: kind, namespace: namespace, name: operation == .patch ? name : nil)
     }
     public var params: [[String]] { dryRun ? [["dryRun", "All"]] : [] }
-    public var request: RecordedRequest { RecordedRequest(method: method, path: path, params: params, body: body) }
     /// `ciliumnetworkpolicy shop/web`, as kubectl names objects.
     public var objectName: String {
         "\(kind.rawValue.lowercased()) " + (namespace.map { "\($0)/" } ?? "") + name
@@ -211,27 +209,5 @@ public enum KubernetesPolicyAPI {
         let kept = s.unicodeScalars.map { CharacterSet.controlCharacters.contains($0) ? " " : String($0) }.joined()
         let t = kept.trimmingCharacters(in: .whitespaces)
         return t.count > 600 ? String(t.prefix(600)) + "…" : t
-    }
-}
-
-/// Sends `PolicyWrite`s to the API server of a kubeconfig context or of the in-cluster service
-/// account, authenticated as the policy source is.
-public struct KubernetesPolicyWriter: Sendable {
-    public var connection: KubeConnection
-
-    /// `redactor`: registers the connection's credentials and filters its answers.
-    public init(settings: KubernetesSettings, redactor: SecretRedactor,
-                environment: [String: String] = ProcessInfo.processInfo.environment) throws(SourceError) {
-        connection = try KubeConnection.resolve(settings, redactor: redactor, environment: environment)
-    }
-
-    /// One write; a refusal is an outcome with `error`, a transport failure throws.
-    public func send(_ w: PolicyWrite) throws(SourceError) -> PolicyWriteOutcome {
-        var options = connection.options
-        // A create is not repeated on an answer the server may have acted on (a second try would
-        // meet 409 AlreadyExists); a merge patch is idempotent.
-        if w.operation == .create { options.retryStatuses = [429] }
-        let response = try connection.send(w.request, contentType: w.contentType, client: HTTPClient(options: options))
-        return KubernetesPolicyAPI.outcome(w, status: response.status, body: response.body)
     }
 }

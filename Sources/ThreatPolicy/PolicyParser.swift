@@ -1,5 +1,4 @@
 import Foundation
-import ThreatConfig
 import ThreatModel
 import Yams
 

@@ -1,5 +1,4 @@
 import Foundation
-import ThreatConfig
 import ThreatModel
 import Yams
 
@@ -83,20 +82,7 @@ public enum PolicyLabelEditor {
             for ref in refs {
                 let location = "\(origin):\((ref.node.mark?.line ?? 1) + doc.shift)"
                 let name = ref.name ?? "(unnamed)"
-                let sels = PolicyNodeEdits.specs(of: ref.node, kind: ref.kind)
-                    .flatMap { spec in PolicyNodeEdits.selectorKeys(ref.kind).compactMap { k in spec.mapping?.first { $0.key.scalar?.string == k } } }
-                guard !sels.isEmpty else {
-                    let key = ref.kind == .networkPolicy ? "spec.podSelector" : "spec.endpointSelector"
-                    throw .cannotEdit("\(location): \(ref.kind.rawValue) \(name) has no \(key) to carry the \(gitlabDisabledByLabel) label")
-                }
-                for (k, v) in sels {
-                    let path = "\(k.scalar?.string ?? "selector")"
-                    let isMap = v.mapping != nil || (v.scalar?.style == .plain && v.null != nil)
-                    let ml = v["matchLabels"]
-                    guard isMap, ml.map({ $0.mapping != nil || ($0.scalar?.style == .plain && $0.null != nil) }) ?? true else {
-                        throw .cannotEdit("\(location): \(ref.kind.rawValue) \(name): \(path)\(isMap ? ".matchLabels" : "") is not a mapping; fix the manifest first (`threat-report policy explain` lists its problems)")
-                    }
-                }
+                let sels = try selectors(of: ref, name: name, location: location)
                 let labelled = sels.map { PolicyNodeEdits.carriesLabel($0.value) }
                 let willChange = action == .disable ? labelled.contains(false) : labelled.contains(true)
                 changes.append(PolicyLabelChange(name: name, kind: ref.kind, location: location, changed: willChange))
@@ -115,32 +101,62 @@ public enum PolicyLabelEditor {
                 edits += doc.edits
                 continue
             }
-            // Written anew by Yams: the fallback for what cannot be edited in place.
-            let tree = PolicyNodeEdits.edited(root, action, names: filter, canonical: false)
-            let content = doc.contentRange
             let place = "\(origin):\(chunk.contentLine ?? chunk.firstLine)"
-            guard let yaml = try? Yams.serialize(node: tree, width: -1, allowUnicode: true) else {
-                throw .cannotEdit("\(place): the document could not be written; please report this with the manifest")
-            }
-            let replacement = TextEdit(start: content.lowerBound, end: content.upperBound, text: yaml.trimmingCharacters(in: .newlines))
-            guard let edited = local.applying([replacement.shifted(by: -span.lowerBound)]),
-                  verify(original: root, edited: edited, action: action, filter: filter) else {
-                throw .cannotEdit("\(place): the document could not be edited; please report this with the manifest")
-            }
-            edits.append(replacement)
+            edits.append(try writtenAnew(root, doc: doc, local: local, place: place, action: action, filter: filter))
             notes.append("\(place): written anew by Yams (anchors, tags or a layout that cannot be edited in place), so this document's comments and layout are not kept")
         }
-        let missing = loaded.items.filter { i in (filter?.contains(i.name) ?? true) && !changes.contains { $0.name == i.name } }
-        if let m = missing.first {
-            if !m.valid, let problem = m.problems.first {
-                throw .cannotEdit("\(m.origin): policy \(m.name) is not valid (\(problem)); fix the manifest first")
-            }
-            throw .cannotEdit("\(m.origin): policy \(m.name) could be read only as JSON, not as YAML to edit in place; edit it by hand")
-        }
+        try checkEveryPolicyEdited(loaded.items, filter: filter, changes: changes)
         guard let out = pos.applying(edits) else {
             throw .cannotEdit("\(origin): overlapping edits; please report this with the manifest")
         }
         return PolicyLabelResult(text: out, changes: changes, notes: notes)
+    }
+
+    /// The selectors of `ref` that carry the label (`spec.podSelector`, `spec.endpointSelector` or
+    /// `nodeSelector`, in `spec` and each of `specs`); each must be a mapping, as its `matchLabels`.
+    static func selectors(of ref: PolicyNodeRef, name: String, location: String) throws(PolicyLabelError) -> [(key: Node, value: Node)] {
+        let sels = PolicyNodeEdits.specs(of: ref.node, kind: ref.kind)
+            .flatMap { spec in PolicyNodeEdits.selectorKeys(ref.kind).compactMap { k in spec.mapping?.first { $0.key.scalar?.string == k } } }
+        guard !sels.isEmpty else {
+            let key = ref.kind == .networkPolicy ? "spec.podSelector" : "spec.endpointSelector"
+            throw .cannotEdit("\(location): \(ref.kind.rawValue) \(name) has no \(key) to carry the \(gitlabDisabledByLabel) label")
+        }
+        for (k, v) in sels {
+            let path = "\(k.scalar?.string ?? "selector")"
+            let isMap = v.mapping != nil || (v.scalar?.style == .plain && v.null != nil)
+            let ml = v["matchLabels"]
+            guard isMap, ml.map({ $0.mapping != nil || ($0.scalar?.style == .plain && $0.null != nil) }) ?? true else {
+                throw .cannotEdit("\(location): \(ref.kind.rawValue) \(name): \(path)\(isMap ? ".matchLabels" : "") is not a mapping; fix the manifest first (`threat-report policy explain` lists its problems)")
+            }
+        }
+        return sels
+    }
+
+    /// The fallback for what cannot be edited in place: the document's content replaced by the
+    /// edited tree written by Yams, checked like an in-place edit.
+    static func writtenAnew(_ root: Node, doc: DocumentEdit, local: TextPositions, place: String,
+                            action: PolicyEnforcementAction, filter: Set<String>?) throws(PolicyLabelError) -> TextEdit {
+        let tree = PolicyNodeEdits.edited(root, action, names: filter, canonical: false)
+        let content = doc.contentRange
+        guard let yaml = try? Yams.serialize(node: tree, width: -1, allowUnicode: true) else {
+            throw .cannotEdit("\(place): the document could not be written; please report this with the manifest")
+        }
+        let replacement = TextEdit(start: content.lowerBound, end: content.upperBound, text: yaml.trimmingCharacters(in: .newlines))
+        guard let edited = local.applying([replacement.shifted(by: -doc.span.lowerBound)]),
+              verify(original: root, edited: edited, action: action, filter: filter) else {
+            throw .cannotEdit("\(place): the document could not be edited; please report this with the manifest")
+        }
+        return replacement
+    }
+
+    /// Every policy asked for was found in a document that could be edited.
+    static func checkEveryPolicyEdited(_ items: [PolicyItem], filter: Set<String>?, changes: [PolicyLabelChange]) throws(PolicyLabelError) {
+        let missing = items.filter { i in (filter?.contains(i.name) ?? true) && !changes.contains { $0.name == i.name } }
+        guard let m = missing.first else { return }
+        if !m.valid, let problem = m.problems.first {
+            throw .cannotEdit("\(m.origin): policy \(m.name) is not valid (\(problem)); fix the manifest first")
+        }
+        throw .cannotEdit("\(m.origin): policy \(m.name) could be read only as JSON, not as YAML to edit in place; edit it by hand")
     }
 
     /// The edited document means the same as the original, GitLab's label aside, and every policy

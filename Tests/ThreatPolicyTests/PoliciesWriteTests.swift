@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import ThreatModel
-@testable import ThreatSources
+@testable import ThreatPolicy
 
 /// What `policy enable|disable|new --apply` sends, built without a network.
 @Suite("Policy writes for --apply")
@@ -66,7 +66,7 @@ struct PoliciesWriteTests {
         p.toEntities = ["world"]
         let w = try KubernetesPolicyAPI.create(manifest: p.yaml(), origin: "new policy", namespace: "shop", dryRun: true)
         #expect(w.method == "POST" && w.contentType == "application/json")
-        #expect(w.request.path == "/apis/cilium.io/v2/namespaces/shop/ciliumnetworkpolicies" && w.request.params == [["dryRun", "All"]])
+        #expect(w.path == "/apis/cilium.io/v2/namespaces/shop/ciliumnetworkpolicies" && w.params == [["dryRun", "All"]])
         let body = try json(w.body)
         #expect(body.at("metadata.namespace")?.stringValue == "shop" && body.at("metadata.name")?.stringValue == "web")
         #expect(body["kind"]?.stringValue == "CiliumNetworkPolicy")

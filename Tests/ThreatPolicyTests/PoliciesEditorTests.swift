@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import ThreatModel
-@testable import ThreatSources
+@testable import ThreatPolicy
 
 /// `policy enable` / `policy disable`: GitLab's disabled_by label added or removed in the text.
 @Suite("Policy enable and disable")

@@ -1,4 +1,5 @@
 import CCairo
+import ThreatCharts
 
 /// A piece of text with one style, for paragraphs that mix prose and `code`.
 public struct TextRun: Sendable, Equatable {

@@ -1,54 +1,7 @@
 import CCairo
 import Foundation
+import ThreatCharts
 import ThreatModel
-
-/// A chart description that can be drawn onto any cairo surface: the same specs the PNG and SVG
-/// files come from, drawn as vectors into a rectangle of a PDF page.
-public enum ChartSpec: Sendable {
-    case timeSeries(TimeSeriesChart)
-    case bar(BarChart)
-    case trafficMap(TrafficMapChart)
-
-    public var width: Int {
-        switch self {
-        case let .timeSeries(c): c.width
-        case let .bar(c): c.width
-        case let .trafficMap(c): c.width
-        }
-    }
-
-    public var height: Int {
-        switch self {
-        case let .timeSeries(c): c.height
-        case let .bar(c): c.height
-        case let .trafficMap(c): c.height
-        }
-    }
-
-    /// The same chart laid out for another size (a bar chart keeps its own height).
-    public func resized(width: Int, height: Int) -> ChartSpec {
-        switch self {
-        case var .timeSeries(c):
-            c.width = width
-            c.height = height
-            return .timeSeries(c)
-        case var .bar(c):
-            c.width = width
-            return .bar(c)
-        case var .trafficMap(c):
-            c.width = width
-            return .trafficMap(c)
-        }
-    }
-
-    func draw(on p: Painter) {
-        switch self {
-        case let .timeSeries(c): c.draw(on: p)
-        case let .bar(c): c.draw(on: p)
-        case let .trafficMap(c): c.draw(on: p)
-        }
-    }
-}
 
 /// Document information written into the PDF.
 public struct PDFMetadata: Sendable, Equatable {
@@ -67,12 +20,14 @@ public struct PDFMetadata: Sendable, Equatable {
     }
 }
 
-/// A multi-page PDF drawn with cairo's PDF surface, with text, boxes and charts. Coordinates are
-/// PDF points (1/72 inch) from the top left of the current page. Text uses DejaVu Sans (and DejaVu
-/// Sans Mono for code) through cairo's toy font API, embedded as subsets.
+/// The PDF document writer: a multi-page PDF drawn with cairo's PDF surface, with text, boxes and
+/// charts. It owns the surface and its pages; the report's pages (`PDFReport`) draw through it, and
+/// a chart draws itself into the cairo context it is given (`ChartSpec.draw(into:…)`, ThreatCharts).
+/// Coordinates are PDF points (1/72 inch) from the top left of the current page. Text uses DejaVu
+/// Sans (and DejaVu Sans Mono for code) through cairo's toy font API, embedded as subsets.
 ///
 /// Not thread-safe: one document is drawn by one task.
-public final class PDFDocument {
+final class PDFDocument {
     /// A4 portrait, in points.
     public static let a4 = (width: 595.276, height: 841.89)
 
@@ -121,6 +76,11 @@ public final class PDFDocument {
         cairo_surface_destroy(surface)
     }
 
+    static func check(_ status: cairo_status_t, _ operation: String) throws(ChartError) {
+        guard status != CAIRO_STATUS_SUCCESS else { return }
+        throw .cairo(operation: operation, status: String(cString: cairo_status_to_string(status)))
+    }
+
     /// `2026-11-20T00:00:00Z`: the ISO 8601 form cairo turns into a PDF date.
     static func isoDate(_ d: Date) -> String { RFC3339.format(d) }
 
@@ -135,11 +95,11 @@ public final class PDFDocument {
     public func finish() throws(ChartError) -> [UInt8] {
         guard !finished else { return sink.bytes }
         finished = true
-        try Canvas.check(cairo_status(cr), "drawing (PDF)")
+        try Self.check(cairo_status(cr), "drawing (PDF)")
         cairo_show_page(cr)
         finishedPages += 1
         cairo_surface_finish(surface)
-        try Canvas.check(cairo_surface_status(surface), "cairo_surface_finish (PDF)")
+        try Self.check(cairo_surface_status(surface), "cairo_surface_finish (PDF)")
         return withExtendedLifetime(sink) { sink.bytes }
     }
 
@@ -179,21 +139,16 @@ public final class PDFDocument {
 
     // MARK: Charts
 
+    /// The thin frame around a chart (the charts' own grid grey).
+    static let chartFrame = RGB(hex: 0xE8E8E8)
+
     /// Draws `chart` as vectors, scaled uniformly to fit `width` × `height` at (`x`, `y`), with a
     /// thin frame. Returns the height used.
     @discardableResult
     public func draw(_ chart: ChartSpec, x: Double, y: Double, width: Double, height: Double) -> Double {
-        let scale = min(width / Double(chart.width), height / Double(chart.height))
-        let h = Double(chart.height) * scale
-        cairo_save(cr)
-        cairo_translate(cr, x, y)
-        cairo_scale(cr, scale, scale)
-        cairo_rectangle(cr, 0, 0, Double(chart.width), Double(chart.height))
-        cairo_clip(cr)
-        chart.draw(on: painter)
-        cairo_restore(cr)
+        let drawn = chart.draw(into: cr, x: x, y: y, width: width, height: height)
         painter.setUp()
-        strokeRect(x: x, y: y, width: Double(chart.width) * scale, height: h, ChartPalette.grid)
-        return h
+        strokeRect(x: x, y: y, width: drawn.width, height: drawn.height, Self.chartFrame)
+        return drawn.height
     }
 }

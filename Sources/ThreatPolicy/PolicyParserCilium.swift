@@ -1,5 +1,4 @@
 import Foundation
-import ThreatConfig
 import ThreatModel
 import Yams
 
@@ -78,66 +77,11 @@ extension PolicyParser {
             var hasL3 = false
             for e in entries {
                 let p = "\(rp).\(e.key)"
-                switch e.key {
-                case "fromEndpoints", "toEndpoints":
-                    guard let sels = list(e.value, path: p), !sels.isEmpty else { continue }
+                if let found = ciliumPeers(e, path: p) {
                     hasL3 = true
-                    for (j, s) in sels.enumerated() { peers.append(endpointPeer(selector(s, path: "\(p)[\(j)]"))) }
-                case "fromRequires", "toRequires":
-                    guard let sels = list(e.value, path: p) else { continue }
-                    for (j, s) in sels.enumerated() { rule.requires.append(selector(s, path: "\(p)[\(j)]")) }
-                case "fromCIDR", "toCIDR":
-                    guard let cidrs = stringItems(e.value, path: p), !cidrs.isEmpty else { continue }
-                    hasL3 = true
-                    for c in cidrs {
-                        if !CIDR.isValid(c.text, requirePrefix: false) {
-                            problem(c.node, "\(p)[\(c.index)] '\(c.text)' is not a CIDR or an IP address")
-                        }
-                        peers.append(.cidr(c.text, except: [], source: .cidr))
-                    }
-                case "fromCIDRSet", "toCIDRSet":
-                    guard let sets = list(e.value, path: p), !sets.isEmpty else { continue }
-                    hasL3 = true
-                    for (j, s) in sets.enumerated() { if let peer = cidrSet(s, path: "\(p)[\(j)]") { peers.append(peer) } }
-                case "fromEntities", "toEntities":
-                    guard let ents = stringItems(e.value, path: p), !ents.isEmpty else { continue }
-                    hasL3 = true
-                    for ent in ents {
-                        if !PolicyParser.entities.contains(ent.text) {
-                            problem(ent.node,
-                                    "\(p)[\(ent.index)] '\(ent.text)' is not a Cilium entity (\(PolicyParser.entities.joined(separator: ", ")))")
-                        }
-                        peers.append(.entity(ent.text))
-                    }
-                case "toServices":
-                    guard let svcs = list(e.value, path: p), !svcs.isEmpty else { continue }
-                    hasL3 = true
-                    for (j, s) in svcs.enumerated() { if let peer = service(s, path: "\(p)[\(j)]") { peers.append(peer) } }
-                case "toFQDNs":
-                    guard let fqdns = list(e.value, path: p), !fqdns.isEmpty else { continue }
-                    hasL3 = true
-                    for (j, f) in fqdns.enumerated() { if let peer = fqdn(f, path: "\(p)[\(j)]") { peers.append(peer) } }
-                case "fromNodes", "toNodes":
-                    guard let sels = list(e.value, path: p), !sels.isEmpty else { continue }
-                    hasL3 = true
-                    for (j, s) in sels.enumerated() { peers.append(.nodes(selector(s, path: "\(p)[\(j)]"))) }
-                case "fromGroups", "toGroups":
-                    guard let groups = list(e.value, path: p), !groups.isEmpty else { continue }
-                    hasL3 = true
-                    for (j, g) in groups.enumerated() {
-                        let providers = mapping(g, path: "\(p)[\(j)]", allowed: nil)?.map(\.key) ?? []
-                        peers.append(.groups(providers.isEmpty ? "unknown provider" : providers.joined(separator: ", ")))
-                    }
-                case "toPorts":
-                    guard let entries = list(e.value, path: p) else { continue }
-                    for (j, tp) in entries.enumerated() { if let pr = toPorts(tp, path: "\(p)[\(j)]") { rule.ports.append(pr) } }
-                case "icmps":
-                    guard let entries = list(e.value, path: p) else { continue }
-                    for (j, ic) in entries.enumerated() { rule.icmps += icmp(ic, path: "\(p)[\(j)]") }
-                case "authentication":
-                    guard let fields = mapping(e.value, path: p, allowed: ["mode"]) else { continue }
-                    if let m = fields.first(where: { $0.key == "mode" }) { rule.authentication = string(m.value, path: "\(p).mode") }
-                default: break
+                    peers += found
+                } else {
+                    ciliumRulePart(e, path: p, into: &rule)
                 }
             }
             if hasL3 {
@@ -149,6 +93,74 @@ extension PolicyParser {
             rules.append(rule)
         }
         return rules
+    }
+
+    /// The peers of an L3 key of a Cilium rule (`fromEndpoints`, `toCIDRSet`, `toFQDNs`, …); nil
+    /// when the key is not an L3 key or its list is empty or not written (then it selects nothing).
+    mutating func ciliumPeers(_ e: Entry, path p: String) -> [PolicyPeer]? {
+        var peers: [PolicyPeer] = []
+        switch e.key {
+        case "fromEndpoints", "toEndpoints":
+            guard let sels = list(e.value, path: p), !sels.isEmpty else { return nil }
+            for (j, s) in sels.enumerated() { peers.append(endpointPeer(selector(s, path: "\(p)[\(j)]"))) }
+        case "fromCIDR", "toCIDR":
+            guard let cidrs = stringItems(e.value, path: p), !cidrs.isEmpty else { return nil }
+            for c in cidrs {
+                if !CIDR.isValid(c.text, requirePrefix: false) {
+                    problem(c.node, "\(p)[\(c.index)] '\(c.text)' is not a CIDR or an IP address")
+                }
+                peers.append(.cidr(c.text, except: [], source: .cidr))
+            }
+        case "fromCIDRSet", "toCIDRSet":
+            guard let sets = list(e.value, path: p), !sets.isEmpty else { return nil }
+            for (j, s) in sets.enumerated() { if let peer = cidrSet(s, path: "\(p)[\(j)]") { peers.append(peer) } }
+        case "fromEntities", "toEntities":
+            guard let ents = stringItems(e.value, path: p), !ents.isEmpty else { return nil }
+            for ent in ents {
+                if !PolicyParser.entities.contains(ent.text) {
+                    problem(ent.node,
+                            "\(p)[\(ent.index)] '\(ent.text)' is not a Cilium entity (\(PolicyParser.entities.joined(separator: ", ")))")
+                }
+                peers.append(.entity(ent.text))
+            }
+        case "toServices":
+            guard let svcs = list(e.value, path: p), !svcs.isEmpty else { return nil }
+            for (j, s) in svcs.enumerated() { if let peer = service(s, path: "\(p)[\(j)]") { peers.append(peer) } }
+        case "toFQDNs":
+            guard let fqdns = list(e.value, path: p), !fqdns.isEmpty else { return nil }
+            for (j, f) in fqdns.enumerated() { if let peer = fqdn(f, path: "\(p)[\(j)]") { peers.append(peer) } }
+        case "fromNodes", "toNodes":
+            guard let sels = list(e.value, path: p), !sels.isEmpty else { return nil }
+            for (j, s) in sels.enumerated() { peers.append(.nodes(selector(s, path: "\(p)[\(j)]"))) }
+        case "fromGroups", "toGroups":
+            guard let groups = list(e.value, path: p), !groups.isEmpty else { return nil }
+            for (j, g) in groups.enumerated() {
+                let providers = mapping(g, path: "\(p)[\(j)]", allowed: nil)?.map(\.key) ?? []
+                peers.append(.groups(providers.isEmpty ? "unknown provider" : providers.joined(separator: ", ")))
+            }
+        default:
+            return nil
+        }
+        return peers
+    }
+
+    /// The other keys of a Cilium rule: required selectors, ports (L4/L7), ICMP and authentication.
+    mutating func ciliumRulePart(_ e: Entry, path p: String, into rule: inout PolicyRule) {
+        switch e.key {
+        case "fromRequires", "toRequires":
+            guard let sels = list(e.value, path: p) else { return }
+            for (j, s) in sels.enumerated() { rule.requires.append(selector(s, path: "\(p)[\(j)]")) }
+        case "toPorts":
+            guard let entries = list(e.value, path: p) else { return }
+            for (j, tp) in entries.enumerated() { if let pr = toPorts(tp, path: "\(p)[\(j)]") { rule.ports.append(pr) } }
+        case "icmps":
+            guard let entries = list(e.value, path: p) else { return }
+            for (j, ic) in entries.enumerated() { rule.icmps += icmp(ic, path: "\(p)[\(j)]") }
+        case "authentication":
+            guard let fields = mapping(e.value, path: p, allowed: ["mode"]) else { return }
+            if let m = fields.first(where: { $0.key == "mode" }) { rule.authentication = string(m.value, path: "\(p).mode") }
+        default: break
+        }
     }
 
     static let namespaceKey = "io.kubernetes.pod.namespace"

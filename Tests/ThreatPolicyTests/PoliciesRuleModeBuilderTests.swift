@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import ThreatModel
-@testable import ThreatSources
+@testable import ThreatPolicy
 
 @Suite("Policy values and the rule-mode builder")
 struct PoliciesRuleModeBuilderTests {

@@ -1,6 +1,5 @@
 import CYaml  // Yams' bundled libyaml: the event stream, read without building a tree
 import Foundation
-import ThreatModel
 
 /// Checks a YAML document against `InputLimits` before Yams builds its tree: size, nesting depth
 /// and the number of nodes it stands for once aliases are expanded. Yams composes recursively and

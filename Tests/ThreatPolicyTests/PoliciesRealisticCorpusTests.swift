@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import ThreatModel
-@testable import ThreatSources
+@testable import ThreatPolicy
 
 /// Issue 5, tests: "Parse a corpus of real-world policies (write your own realistic set covering
 /// every construct). None may crash, and every invalid one is reported with a line number."
