@@ -5,11 +5,13 @@ import CCairo
 public enum ChartSpec: Sendable {
     case timeSeries(TimeSeriesChart)
     case bar(BarChart)
+    case trafficMap(TrafficMapChart)
 
     public var width: Int {
         switch self {
         case let .timeSeries(c): c.width
         case let .bar(c): c.width
+        case let .trafficMap(c): c.width
         }
     }
 
@@ -17,6 +19,7 @@ public enum ChartSpec: Sendable {
         switch self {
         case let .timeSeries(c): c.height
         case let .bar(c): c.height
+        case let .trafficMap(c): c.height
         }
     }
 
@@ -30,6 +33,9 @@ public enum ChartSpec: Sendable {
         case var .bar(c):
             c.width = width
             return .bar(c)
+        case var .trafficMap(c):
+            c.width = width
+            return .trafficMap(c)
         }
     }
 
@@ -52,6 +58,7 @@ public enum ChartSpec: Sendable {
         switch self {
         case let .timeSeries(c): c.draw(on: p)
         case let .bar(c): c.draw(on: p)
+        case let .trafficMap(c): c.draw(on: p)
         }
     }
 }

@@ -29,6 +29,9 @@ public enum ChartPalette {
     public static let forwarded = RGB(hex: 0x1F75CB)
     /// Dropped flows (network policies) — red.
     public static let dropped = RGB(hex: 0xDD2B0E)
+    /// Audit-mode flows (a policy would have dropped them) — amber (Okabe–Ito orange), apart from
+    /// blue and red in lightness as well as hue.
+    public static let audit = RGB(hex: 0xE69F00)
     /// Bars of the top-N charts — violet.
     public static let bar = RGB(hex: 0x6666C4)
     /// The previous window drawn for comparison — grey.

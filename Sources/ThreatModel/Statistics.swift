@@ -196,6 +196,8 @@ public struct FlowStatistics: Sendable, Equatable, Codable {
     /// AUDIT flows by the policy that would have denied them (`*_denied_by` of AUDIT flows), keyed
     /// and labelled as `topDenyingPolicies`.
     public var topAuditPolicies: [RankedCount] = []
+    /// Who talked to whom (flow-file sources; nil where the source cannot see endpoints).
+    public var map: TrafficMap? = nil
 
     public init(counts: FlowCounts, inbound: FlowCounts, outbound: FlowCounts,
                 forwardedRate: [SeriesPoint<Double>] = [], droppedRate: [SeriesPoint<Double>] = [],

@@ -106,7 +106,7 @@ struct EnvironmentView: Sendable, MustacheParent {
                 WAFView($0, chart: chart("waf"), categoriesChart: chart("waf-categories"))
             },
             flows: SectionView(env.flows, empty: "No flow source is configured for this environment.") {
-                FlowsView($0, chart: chart("flows"), dropsChart: chart("drops"))
+                FlowsView($0, chart: chart("flows"), dropsChart: chart("drops"), mapChart: chart("map"))
             },
             policies: SectionView(env.policies, empty: "No policy source is configured for this environment.") {
                 PoliciesView($0, namespace: env.namespace)

@@ -70,10 +70,13 @@ final class PDFReport {
 
     func make() throws(ChartError) -> [UInt8] {
         let findingPages = paginateFindings()
-        pageCount = 1 + findingPages.count + report.environments.count
+        pageCount = 1 + findingPages.count + report.environments.count + context.charts.filter { $0.kind == "map" }.count
         summaryPage()
         for (i, blocks) in findingPages.enumerated() { findingsPage(blocks, first: i == 0) }
-        for (i, env) in report.environments.enumerated() { environmentPage(env, index: i) }
+        for (i, env) in report.environments.enumerated() {
+            environmentPage(env, index: i)
+            mapPage(env, index: i)
+        }
         return try doc.finish()
     }
 

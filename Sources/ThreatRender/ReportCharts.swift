@@ -95,6 +95,10 @@ public enum ReportCharts {
                 out.append(ReportChart(environmentIndex: i, kind: "drops", title: chart.title, fileBase: "charts/\(slug)-drops",
                                        rendered: try ChartRenderer.render(chart), spec: .bar(chart)))
             }
+            if let map = TrafficMapView.chart(env, slug: slug) {
+                out.append(ReportChart(environmentIndex: i, kind: "map", title: map.title, fileBase: "charts/\(slug)-map",
+                                       rendered: try ChartRenderer.render(map), spec: .trafficMap(map)))
+            }
         }
         return out
     }

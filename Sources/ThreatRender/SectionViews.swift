@@ -93,6 +93,8 @@ struct FlowsView: Sendable {
     let out_ratio: String
     let chart: ChartView?
     let drops_chart: ChartView?
+    /// The traffic map (flow files only).
+    let map_chart: ChartView?
     let top_drop_reasons: [RankedView]
     let top_dropped_pairs: [RankedView]
     let verdicts: [VerdictView]
@@ -117,7 +119,7 @@ struct FlowsView: Sendable {
         let count: String
     }
 
-    init(_ f: FlowStatistics, chart: ChartView?, dropsChart: ChartView?) {
+    init(_ f: FlowStatistics, chart: ChartView?, dropsChart: ChartView?, mapChart: ChartView? = nil) {
         total = NumberText.grouped(f.counts.total)
         forwarded = NumberText.grouped(f.counts.forwarded)
         dropped = NumberText.grouped(f.counts.dropped)
@@ -130,6 +132,7 @@ struct FlowsView: Sendable {
         out_ratio = RatioText.dropped(f.outbound)
         self.chart = chart
         drops_chart = dropsChart
+        map_chart = mapChart
         top_drop_reasons = f.topDropReasons.map { RankedView($0, max: 64) }
         top_dropped_pairs = f.topDroppedPairs.map { RankedView($0, max: 160) }
         verdicts = zip(zip(f.counts.byVerdict, f.inbound.byVerdict), f.outbound.byVerdict).map { pair, out in

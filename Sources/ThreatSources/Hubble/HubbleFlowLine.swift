@@ -16,6 +16,14 @@ extension HubbleFlowSource {
         /// The policies named in `ingress_denied_by` and `egress_denied_by` (Cilium ≥ 1.17): the
         /// policy that dropped the flow, or for AUDIT the one that would have.
         public var deniedBy: [DenyingPolicy] = []
+        /// The `source` and `destination` objects as parsed; the traffic map reads them
+        /// (`source`, `destination`) only for flows it counts.
+        public var sourceSide: JSONValue? = nil, destinationSide: JSONValue? = nil
+        public var isReply = false
+
+        /// The two sides as the traffic map names them.
+        public var source: Endpoint { HubbleFlowSource.endpoint(sourceSide) }
+        public var destination: Endpoint { HubbleFlowSource.endpoint(destinationSide) }
     }
 
     /// One entry of `ingress_denied_by` / `egress_denied_by` (flow.proto's `Policy`: name, namespace,
@@ -60,7 +68,8 @@ extension HubbleFlowSource {
         }
         return Flow(time: time, verdict: verdict, sourceNamespace: ns("source"), destinationNamespace: ns("destination"),
                     sourcePod: flow.at("source.pod_name")?.stringValue, destinationPod: flow.at("destination.pod_name")?.stringValue,
-                    destinationPort: port, proto: proto, dropReason: reason, deniedBy: denied)
+                    destinationPort: port, proto: proto, dropReason: reason, deniedBy: denied,
+                    sourceSide: flow["source"], destinationSide: flow["destination"], isReply: isReply(flow))
     }
 
     /// flow.proto's `Verdict` enum, for lines that carry the number.

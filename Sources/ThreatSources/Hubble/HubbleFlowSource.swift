@@ -66,7 +66,7 @@ public struct HubbleFlowSource: FlowSource {
             warnings.append("skipped \(tooLong) line(s) longer than \(InputLimits.describe(bytes: InputLimits.lineBytes)), first at \(longPlaces.joined(separator: ", "))")
         }
         return SourceOutput(value: tally.statistics(), evidence: evidence, warnings: tally.capWarnings() + warnings,
-                            coverage: SourceCoverage(source: "hubble", inputs: [cover]))
+                            coverage: SourceCoverage(source: "hubble", inputs: [cover], notes: [tally.map.note()]))
     }
 
     /// The running counts of one environment's flows in the window.
@@ -87,9 +87,12 @@ public struct HubbleFlowSource: FlowSource {
         /// The kind of each policy key kept in `denying` or `auditDenying`.
         var policyKinds: [String: String] = [:]
         var unattributed = 0
+        /// Who talks to whom (docs/flows.md, "Traffic map"), capped like the tables above.
+        var map: TrafficMapBuilder
 
         init(namespace: String, window: TimeWindow) {
             self.namespace = namespace
+            map = TrafficMapBuilder(namespace: namespace)
             self.window = window
             step = Double(window.interval.seconds)
             buckets = window.bucketStarts
@@ -112,6 +115,7 @@ public struct HubbleFlowSource: FlowSource {
             all.add(verdict: f.verdict)
             if isIn { inbound.add(verdict: f.verdict) }
             if isOut { outbound.add(verdict: f.verdict) }
+            map.add(source: f.source, destination: f.destination, verdict: f.verdict, isReply: f.isReply)
             let i = Int((f.time.timeIntervalSince1970 - origin) / step)
             let inRange = i >= 0 && i < buckets.count
             switch f.verdict {
@@ -154,7 +158,7 @@ public struct HubbleFlowSource: FlowSource {
         func capWarnings() -> [String] {
             [reasons.warning("dropped flows", with: "drop reasons"), tuples.warning("dropped flows", with: "flow pairs"),
              auditPairs.warning("audit flows", with: "flow pairs"), denying.warning("dropped flows", with: "denying policies"),
-             auditDenying.warning("audit flows", with: "policies")].compactMap { $0 }
+             auditDenying.warning("audit flows", with: "policies"), map.warning()].compactMap { $0 }
         }
 
         func statistics() -> FlowStatistics {
@@ -167,6 +171,7 @@ public struct HubbleFlowSource: FlowSource {
             s.topAuditPolicies = ranked(auditDenying)
             s.unattributedDrops = unattributed
             s.topAuditPairs = auditPairs.ranked()
+            s.map = map.map()
             return s
         }
     }
