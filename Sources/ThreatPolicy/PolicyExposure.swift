@@ -74,5 +74,6 @@ extension PolicyItem {
         restrictsEgress = model.restricts(.egress)
         selectsAllPods = model.selectsAllPods
         selectsNodes = model.specs.contains { if case .nodes = $0.subject { true } else { false } }
+        fingerprint = model.fingerprint()
     }
 }

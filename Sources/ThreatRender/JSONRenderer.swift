@@ -124,7 +124,7 @@ public enum ReportJSON {
                     ("policy", .string($0.key)), ("kind", opt($0.label)), ("count", n($0.count)),
                 ]) })),
             ] }),
-            ("policies", section(e.policies) { p in [
+            ("policies", appending(section(e.policies) { p in [
                 ("items", .array(p.items.map(policy))), ("notes", .array(p.notes.map { .string($0) })),
                 // GitLab listed its predefined policies "disabled by default unless a deployed policy has the same name".
                 ("predefined_not_deployed", .array(p.predefinedNotDeployed.map { d in .object([
@@ -134,7 +134,7 @@ public enum ReportJSON {
                                        ("ingress_deny", n(0)), ("egress_deny", n(0))])),
                     ("description", .array(d.description(namespace: e.namespace).map { .string($0) })),
                 ]) })),
-            ] }),
+            ] }, [("drift", drift(e.policyDrift))])),
             ("thresholds", .object([
                 ("anomalous_ratio", .object([("warning", .number(e.thresholds.anomalousRatio.warning)), ("critical", .number(e.thresholds.anomalousRatio.critical))])),
                 ("dropped_ratio", .object([("warning", .number(e.thresholds.droppedRatio.warning)), ("critical", .number(e.thresholds.droppedRatio.critical))])),
@@ -200,6 +200,7 @@ public enum ReportJSON {
                                ("ingress_deny", n(p.rules.ingressDeny)), ("egress_deny", n(p.rules.egressDeny))])),
             ("origin", .string(p.origin)),
             ("traits", policyTraits(p)),
+            ("fingerprint", fingerprint(p.fingerprint)),
             ("manifest", .string(p.manifest)),
         ])
     }

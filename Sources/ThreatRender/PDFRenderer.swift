@@ -70,10 +70,14 @@ final class PDFReport {
 
     func make() throws(ChartError) -> [UInt8] {
         let findingPages = paginateFindings()
-        pageCount = 1 + findingPages.count + report.environments.count
+        let policyPages = Set(policyPageIndexes)
+        pageCount = 1 + findingPages.count + report.environments.count + policyPages.count
         summaryPage()
         for (i, blocks) in findingPages.enumerated() { findingsPage(blocks, first: i == 0) }
-        for (i, env) in report.environments.enumerated() { environmentPage(env, index: i) }
+        for (i, env) in report.environments.enumerated() {
+            environmentPage(env, index: i)
+            if policyPages.contains(i) { policyPage(env) }
+        }
         return try doc.finish()
     }
 

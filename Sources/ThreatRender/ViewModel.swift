@@ -131,6 +131,7 @@ public enum ReportViewModel {
                         : MarkdownEscaper.escape("threat-report policy predefined NAME --namespace \(Sanitize.text(env.namespace, max: 80))"),
                 ]
             }
+            e["policy_drift"] = PolicyDriftView.node(env, time: time) as Any
             e["thresholds"] = thresholdsText(env.thresholds)
             e["coverage"] = CoverageView.rows(env)
             e["has_coverage"] = !(e["coverage"] as! [Node]).isEmpty

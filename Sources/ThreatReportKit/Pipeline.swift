@@ -152,9 +152,13 @@ public enum ReportPipeline {
                     replayDirectory: replay.map { $0 + "/" + slugs[i] }, sharedPolicies: sharedPolicies, compare: compare,
                     deadline: deadline, progress: progress[i], redactor: redactor, logger: logger)
         }
-        let reports = finished.enumerated().map { i, r in
+        var reports = finished.enumerated().map { i, r in
             r ?? cutOff(envs[i], sharedPolicies: sharedPolicies, progress: progress[i], deadline: deadline, logger: logger)
         }
+        // The policy sets against the previous report in the output folder (docs/policies.md).
+        let previousReport = PreviousReportReader.read(outputDirectory: options.outputDirectory, deadline: deadline)
+        if case let .unreadable(why) = previousReport { logger.warning("policy drift: previous report not compared: \(redactor.redact(why))") }
+        reports = PolicyDriftAnalysis.attach(previousReport, to: reports)
 
         // 3. Analysis.
         let findings = FindingAnalyzer.analyze(reports, window: window)

@@ -1,0 +1,50 @@
+import Foundation
+import ThreatCharts
+import ThreatModel
+
+/// The policy audit page of an environment in report.pdf: the changes since the last run (policy
+/// drift) and which policy selects each workload seen (coverage). One page per environment that
+/// has either; what does not fit is in report.html and report.json.
+extension PDFReport {
+    /// The environments that get a policy page, in report order.
+    var policyPageIndexes: [Int] {
+        report.environments.indices.filter { report.environments[$0].policyDrift != nil }
+    }
+
+    func policyPage(_ env: EnvironmentReport) {
+        startPage()
+        var y = PDFStyle.top + 10
+        doc.text("Policy audit: \(Sanitize.text(env.name, max: 80))", x: left, y: y, TextStyle(size: 16, bold: true), maxWidth: contentWidth)
+        y += 18
+        doc.text("Namespace \(Sanitize.text(env.namespace, max: 80))", x: left, y: y, PDFStyle.small, maxWidth: contentWidth)
+        y += 14
+        if let d = env.policyDrift { y = driftBlock(d, y: y) }
+    }
+
+    func driftBlock(_ d: PolicyDrift, y top: Double) -> Double {
+        var y = heading("Policy changes since the last run", y: top + 6)
+        y = paragraph([TextRun(PolicyDriftView.summary(d, time: time))], x: left, y: y, width: contentWidth, PDFStyle.body, maxLines: 3) + 4
+        if let note = d.note, d.status != .noPreviousReport {
+            y = paragraph([TextRun(Sanitize.text(note, max: 800))], x: left, y: y, width: contentWidth, PDFStyle.small, maxLines: 4) + 4
+        }
+        let rows = PolicyDriftView.rows(d)
+        guard !rows.isEmpty else { return y }
+        let colors = rows.map { r -> RGB in
+            switch r.tone {
+            case "warning": PDFStyle.color(.warning)
+            case "info": PDFStyle.color(.info)
+            default: PDFStyle.color(nil)
+            }
+        }
+        let cells = rows.map { [$0.name, $0.change, $0.kind, $0.details.joined(separator: "; ")] }
+        let limit = bottomLimit - 40
+        let drawn: Int
+        (y, drawn) = wrappedTable(header: ["Name", "Change", "Kind", "What differs"], rows: cells, widths: [0.25, 0.15, 0.22, 0.38],
+                                  y: y, wrap: [0, 2, 3], badgeColumn: 1, badgeColors: colors, until: limit, lastRoom: 16)
+        if drawn < rows.count {
+            doc.text("… and \(rows.count - drawn) more: see report.html or report.json.", x: left, y: y + 13, PDFStyle.small)
+            y += 16
+        }
+        return y + 8
+    }
+}
