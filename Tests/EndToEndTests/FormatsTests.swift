@@ -149,7 +149,7 @@ struct FormatsTests {
         }
     }
 
-    @Test("PDF: summary, findings pages, then one page per environment; byte-identical under SOURCE_DATE_EPOCH")
+    @Test("PDF: summary, findings pages, then a page and a policy audit page per environment; byte-identical under SOURCE_DATE_EPOCH")
     func pdf() throws {
         var files: [Data] = []
         for name in ["a", "b"] {
@@ -165,12 +165,15 @@ struct FormatsTests {
             func text(_ page: Int) throws -> String {
                 try run("/usr/bin/env", ["pdftotext", "-f", "\(page)", "-l", "\(page)", out + "/report.pdf", "-"]).stdout
             }
-            #expect(pages >= 4)
+            #expect(pages >= 6)
             #expect(try text(1).contains("Environments") && text(1).contains("Page 1 of \(pages)"))
             #expect(try text(2).hasPrefix("Findings, worst first"))
-            for p in 2...(pages - 2) { #expect(try text(p).contains("What to do next"), "page \(p) holds findings") }
-            #expect(try text(pages - 1).contains("Environment: production"))
-            #expect(try text(pages).contains("Environment: staging") && text(pages).contains("Page \(pages) of \(pages)"))
+            for p in 2...(pages - 4) { #expect(try text(p).contains("What to do next"), "page \(p) holds findings") }
+            // Each environment: its page, then its policy audit page (policy drift).
+            #expect(try text(pages - 3).contains("Environment: production"))
+            #expect(try text(pages - 2).contains("Policy audit: production") && text(pages - 2).contains("No previous report"))
+            #expect(try text(pages - 1).contains("Environment: staging"))
+            #expect(try text(pages).contains("Policy audit: staging") && text(pages).contains("Page \(pages) of \(pages)"))
             let raster = try run("/usr/bin/env", ["pdftoppm", "-png", "-r", "30", "-f", "1", "-l", "1", out + "/report.pdf", out + "/page"])
             #expect(raster.code == 0, "pdftoppm: \(raster.stderr)")
         }
