@@ -17,7 +17,7 @@ struct PolicyCommand: ParsableCommand {
         unreadable input; 3 list could not read a configured source, or --apply was refused or failed.
         """,
         subcommands: [PolicyListCommand.self, PolicyExplainCommand.self, PolicyEnableCommand.self, PolicyDisableCommand.self,
-                      PolicyPredefinedCommand.self, PolicyNewCommand.self, PolicyDeleteCommand.self])
+                      PolicyPredefinedCommand.self, PolicyNewCommand.self, PolicyEditCommand.self, PolicyDeleteCommand.self])
 }
 
 /// Reading `FILE|-` and reporting failures the way the report command does.
