@@ -48,6 +48,7 @@ public enum FindingAnalyzer {
         out += FlowFindings.findings(for: env, window: window)
         out += PolicyFindings.findings(for: env)
         out += PolicyDriftFindings.findings(for: env)
+        out += PolicyCoverageFindings.findings(for: env)
         out += TrendFindings.findings(for: env, window: window)
         out += InputFindings.findings(for: env)
         return out

@@ -72,6 +72,9 @@ public struct PolicyItem: Sendable, Equatable, Codable {
     /// kept in `report.json` so the next run can say what changed (docs/policies.md, "Policy
     /// drift"); nil when not computed (invalid documents).
     public var fingerprint: PolicyFingerprint? = nil
+    /// The pod selectors of its specs with the directions each restricts (GitLab's disabled_by label
+    /// left out), for workload coverage; nil when not computed. Node selectors are not listed.
+    public var podSelectors: [PodSelectorTrait]? = nil
 
     public init(kind: PolicyKind?, kindText: String, name: String, namespace: String?, enabled: Bool,
                 predefined: Bool = false, valid: Bool, problems: [PolicyProblem] = [], description: [String] = [],

@@ -184,6 +184,9 @@ public struct FlowStatistics: Sendable, Equatable, Codable {
     /// AUDIT flows by the policy that would have denied them (`*_denied_by` of AUDIT flows), keyed
     /// and labelled as `topDenyingPolicies`.
     public var topAuditPolicies: [RankedCount] = []
+    /// The workloads of the namespace seen in flow files, with their labels and traffic (coverage);
+    /// nil when the source does not give them (Prometheus).
+    public var workloads: [WorkloadTraffic]? = nil
 
     public init(counts: FlowCounts, inbound: FlowCounts, outbound: FlowCounts,
                 forwardedRate: [SeriesPoint<Double>] = [], droppedRate: [SeriesPoint<Double>] = [],

@@ -75,5 +75,6 @@ extension PolicyItem {
         selectsAllPods = model.selectsAllPods
         selectsNodes = model.specs.contains { if case .nodes = $0.subject { true } else { false } }
         fingerprint = model.fingerprint()
+        podSelectors = model.podSelectorTraits()
     }
 }

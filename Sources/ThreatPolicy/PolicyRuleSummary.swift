@@ -108,3 +108,18 @@ extension NetworkPolicyModel {
         }
     }
 }
+
+extension NetworkPolicyModel {
+    /// Each spec's pod selector (without GitLab's disabled_by label) and the directions it restricts.
+    public func podSelectorTraits() -> [PodSelectorTrait] {
+        specs.compactMap { spec in
+            guard case let .pods(sel) = spec.subject else { return nil }
+            let s = sel.withoutGitLabDisabledBy
+            var labels: [String: String] = [:]
+            for l in s.matchLabels { labels[LabelSelector.bareKey(l.key)] = l.value }
+            return PodSelectorTrait(matchLabels: labels,
+                                    matchExpressions: s.matchExpressions.map { .init(key: LabelSelector.bareKey($0.key), op: $0.operator, values: $0.values) },
+                                    ingress: isDefaultDeny(spec, .ingress), egress: isDefaultDeny(spec, .egress))
+        }
+    }
+}

@@ -134,7 +134,7 @@ public enum ReportJSON {
                                        ("ingress_deny", n(0)), ("egress_deny", n(0))])),
                     ("description", .array(d.description(namespace: e.namespace).map { .string($0) })),
                 ]) })),
-            ] }, [("drift", drift(e.policyDrift))])),
+            ] }, [("drift", drift(e.policyDrift)), ("workload_coverage", workloadCoverage(e))])),
             ("thresholds", .object([
                 ("anomalous_ratio", .object([("warning", .number(e.thresholds.anomalousRatio.warning)), ("critical", .number(e.thresholds.anomalousRatio.critical))])),
                 ("dropped_ratio", .object([("warning", .number(e.thresholds.droppedRatio.warning)), ("critical", .number(e.thresholds.droppedRatio.critical))])),

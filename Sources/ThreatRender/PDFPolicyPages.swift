@@ -8,7 +8,7 @@ import ThreatModel
 extension PDFReport {
     /// The environments that get a policy page, in report order.
     var policyPageIndexes: [Int] {
-        report.environments.indices.filter { report.environments[$0].policyDrift != nil }
+        report.environments.indices.filter { report.environments[$0].policyDrift != nil || WorkloadCoverage.rows(report.environments[$0]) != nil }
     }
 
     func policyPage(_ env: EnvironmentReport) {
@@ -18,7 +18,27 @@ extension PDFReport {
         y += 18
         doc.text("Namespace \(Sanitize.text(env.namespace, max: 80))", x: left, y: y, PDFStyle.small, maxWidth: contentWidth)
         y += 14
-        if let d = env.policyDrift { y = driftBlock(d, y: y) }
+        if let rows = PolicyCoverageView.rows(env) { y = coverageBlock(env, rows, y: y) }
+        if let d = env.policyDrift, y < bottomLimit - 80 { y = driftBlock(d, y: y) }
+    }
+
+    func coverageBlock(_ env: EnvironmentReport, _ rows: [PolicyCoverageView.Row], y top: Double) -> Double {
+        var y = heading("Policy coverage", y: top + 6)
+        let summary = (PolicyCoverageView.node(env)?["summary"] as? String) ?? ""
+        y = paragraph([TextRun(summary)], x: left, y: y, width: contentWidth, PDFStyle.body, maxLines: 2) + 4
+        guard !rows.isEmpty else { return y }
+        // Leave room for the drift block below: at most half the page.
+        let limit = min(bottomLimit - 40, y + (bottomLimit - y) / 2)
+        let cells = rows.map { [$0.workload, $0.ingress, $0.egress, $0.received] }
+        let colors = rows.map { $0.open ? PDFStyle.color(.warning) : PDFStyle.color(nil) }
+        let drawn: Int
+        (y, drawn) = wrappedTable(header: ["Workload", "Ingress policies", "Egress policies", "Received"], rows: cells,
+                                  widths: [0.22, 0.30, 0.30, 0.18], y: y, wrap: [0, 1, 2], badgeColors: colors, until: limit, lastRoom: 16)
+        if drawn < rows.count {
+            doc.text("… and \(rows.count - drawn) more workloads: see report.html or report.json.", x: left, y: y + 13, PDFStyle.small)
+            y += 16
+        }
+        return y + 8
     }
 
     func driftBlock(_ d: PolicyDrift, y top: Double) -> Double {

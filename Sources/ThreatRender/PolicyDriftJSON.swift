@@ -35,3 +35,22 @@ extension ReportJSON {
         return .object(o + pairs)
     }
 }
+
+extension ReportJSON {
+    /// `policies.workload_coverage`: per workload seen in the flow files, the enforced policies that
+    /// select it for ingress and for egress; null when the flows gave no workloads or the policies
+    /// were not read (docs/policies.md, "Policy coverage").
+    static func workloadCoverage(_ env: EnvironmentReport) -> JSONValue {
+        guard let rows = WorkloadCoverage.rows(env) else { return .null }
+        func counts(_ c: FlowCounts) -> JSONValue {
+            .object([("total", n(c.total)), ("forwarded", n(c.forwarded)), ("dropped", n(c.dropped)), ("verdicts", verdicts(c))])
+        }
+        return .array(rows.map { r in .object([
+            ("workload", .string(r.workload.name)), ("namespace", .string(r.workload.namespace)),
+            ("labels", .object(r.workload.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+            ("labels_known", .bool(r.labelsKnown)),
+            ("ingress_policies", .array(r.ingress.map { .string($0) })), ("egress_policies", .array(r.egress.map { .string($0) })),
+            ("received", counts(r.workload.received)), ("sent", counts(r.workload.sent)),
+        ]) })
+    }
+}

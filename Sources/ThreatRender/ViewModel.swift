@@ -132,6 +132,7 @@ public enum ReportViewModel {
                 ]
             }
             e["policy_drift"] = PolicyDriftView.node(env, time: time) as Any
+            e["workload_coverage"] = PolicyCoverageView.node(env) as Any
             e["thresholds"] = thresholdsText(env.thresholds)
             e["coverage"] = CoverageView.rows(env)
             e["has_coverage"] = !(e["coverage"] as! [Node]).isEmpty

@@ -16,6 +16,13 @@ extension HubbleFlowSource {
         /// The policies named in `ingress_denied_by` and `egress_denied_by` (Cilium ≥ 1.17): the
         /// policy that dropped the flow, or for AUDIT the one that would have.
         public var deniedBy: [DenyingPolicy] = []
+        /// The endpoints' `labels` (`k8s:app=web`…) and workload names (`workloads[0].name`), for coverage.
+        public var sourceLabels: [String] = []
+        public var destinationLabels: [String] = []
+        public var sourceWorkload: String?
+        public var destinationWorkload: String?
+        /// `is_reply`: the flow answers a connection the other side opened.
+        public var isReply = false
     }
 
     /// One entry of `ingress_denied_by` / `egress_denied_by` (flow.proto's `Policy`: name, namespace,
@@ -58,9 +65,16 @@ extension HubbleFlowSource {
                                             kind: p["kind"]?.stringValue ?? "", direction: direction))
             }
         }
+        func labels(_ side: String) -> [String] { flow.at("\(side).labels")?.arrayValue?.compactMap(\.stringValue) ?? [] }
+        func workload(_ side: String) -> String? {
+            flow.at("\(side).workloads")?.arrayValue?.first?["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        }
         return Flow(time: time, verdict: verdict, sourceNamespace: ns("source"), destinationNamespace: ns("destination"),
                     sourcePod: flow.at("source.pod_name")?.stringValue, destinationPod: flow.at("destination.pod_name")?.stringValue,
-                    destinationPort: port, proto: proto, dropReason: reason, deniedBy: denied)
+                    destinationPort: port, proto: proto, dropReason: reason, deniedBy: denied,
+                    sourceLabels: labels("source"), destinationLabels: labels("destination"),
+                    sourceWorkload: workload("source"), destinationWorkload: workload("destination"),
+                    isReply: flow["is_reply"]?.boolValue ?? false)
     }
 
     /// flow.proto's `Verdict` enum, for lines that carry the number.

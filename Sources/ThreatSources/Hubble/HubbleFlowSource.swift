@@ -87,8 +87,10 @@ public struct HubbleFlowSource: FlowSource {
         /// The kind of each policy key kept in `denying` or `auditDenying`.
         var policyKinds: [String: String] = [:]
         var unattributed = 0
+        var workloads: WorkloadTally
 
         init(namespace: String, window: TimeWindow) {
+            workloads = WorkloadTally(namespace: namespace)
             self.namespace = namespace
             self.window = window
             step = Double(window.interval.seconds)
@@ -112,6 +114,7 @@ public struct HubbleFlowSource: FlowSource {
             all.add(verdict: f.verdict)
             if isIn { inbound.add(verdict: f.verdict) }
             if isOut { outbound.add(verdict: f.verdict) }
+            workloads.add(f)
             let i = Int((f.time.timeIntervalSince1970 - origin) / step)
             let inRange = i >= 0 && i < buckets.count
             switch f.verdict {
@@ -154,7 +157,7 @@ public struct HubbleFlowSource: FlowSource {
         func capWarnings() -> [String] {
             [reasons.warning("dropped flows", with: "drop reasons"), tuples.warning("dropped flows", with: "flow pairs"),
              auditPairs.warning("audit flows", with: "flow pairs"), denying.warning("dropped flows", with: "denying policies"),
-             auditDenying.warning("audit flows", with: "policies")].compactMap { $0 }
+             auditDenying.warning("audit flows", with: "policies"), workloads.warning].compactMap { $0 }
         }
 
         func statistics() -> FlowStatistics {
@@ -167,6 +170,7 @@ public struct HubbleFlowSource: FlowSource {
             s.topAuditPolicies = ranked(auditDenying)
             s.unattributedDrops = unattributed
             s.topAuditPairs = auditPairs.ranked()
+            s.workloads = workloads.workloads
             return s
         }
     }
