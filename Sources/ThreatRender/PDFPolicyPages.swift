@@ -30,10 +30,9 @@ extension PDFReport {
         // Leave room for the drift block below: at most half the page.
         let limit = min(bottomLimit - 40, y + (bottomLimit - y) / 2)
         let cells = rows.map { [$0.workload, $0.ingress, $0.egress, $0.received] }
-        let colors = rows.map { $0.open ? PDFStyle.color(.warning) : PDFStyle.color(nil) }
         let drawn: Int
         (y, drawn) = wrappedTable(header: ["Workload", "Ingress policies", "Egress policies", "Received"], rows: cells,
-                                  widths: [0.22, 0.30, 0.30, 0.18], y: y, wrap: [0, 1, 2], badgeColors: colors, until: limit, lastRoom: 16)
+                                  widths: [0.22, 0.30, 0.30, 0.18], y: y, wrap: [0, 1, 2, 3], until: limit, lastRoom: 16)
         if drawn < rows.count {
             doc.text("… and \(rows.count - drawn) more workloads: see report.html or report.json.", x: left, y: y + 13, PDFStyle.small)
             y += 16
@@ -49,20 +48,20 @@ extension PDFReport {
         }
         let rows = PolicyDriftView.rows(d)
         guard !rows.isEmpty else { return y }
-        let colors = rows.map { r -> RGB in
-            switch r.tone {
-            case "warning": PDFStyle.color(.warning)
-            case "info": PDFStyle.color(.info)
-            default: PDFStyle.color(nil)
+        // One table row per differing line (the first carries the policy), so no line is cut.
+        var cells: [[String]] = []
+        for r in rows {
+            let lines = r.details.isEmpty ? [""] : r.details
+            for (i, line) in lines.enumerated() {
+                cells.append(i == 0 ? [r.name, r.change, r.kind, line] : ["", "", "", line])
             }
         }
-        let cells = rows.map { [$0.name, $0.change, $0.kind, $0.details.joined(separator: "; ")] }
         let limit = bottomLimit - 40
         let drawn: Int
-        (y, drawn) = wrappedTable(header: ["Name", "Change", "Kind", "What differs"], rows: cells, widths: [0.25, 0.15, 0.22, 0.38],
-                                  y: y, wrap: [0, 2, 3], badgeColumn: 1, badgeColors: colors, until: limit, lastRoom: 16)
-        if drawn < rows.count {
-            doc.text("… and \(rows.count - drawn) more: see report.html or report.json.", x: left, y: y + 13, PDFStyle.small)
+        (y, drawn) = wrappedTable(header: ["Name", "Change", "Kind", "What differs"], rows: cells, widths: [0.22, 0.12, 0.24, 0.42],
+                                  y: y, wrap: [0, 1, 2, 3], until: limit, lastRoom: 16)
+        if drawn < cells.count {
+            doc.text("… and \(cells.count - drawn) more lines: see report.html or report.json.", x: left, y: y + 13, PDFStyle.small)
             y += 16
         }
         return y + 8
