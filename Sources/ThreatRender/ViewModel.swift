@@ -131,8 +131,8 @@ public enum ReportViewModel {
                         : MarkdownEscaper.escape("threat-report policy predefined NAME --namespace \(Sanitize.text(env.namespace, max: 80))"),
                 ]
             }
-            e["policy_drift"] = PolicyDriftView.node(env, time: time) as Any
-            e["workload_coverage"] = PolicyCoverageView.node(env) as Any
+            if let d = PolicyDriftView.node(env, time: time) { e["policy_drift"] = d }
+            if let c = PolicyCoverageView.node(env) { e["workload_coverage"] = c }
             e["thresholds"] = thresholdsText(env.thresholds)
             e["coverage"] = CoverageView.rows(env)
             e["has_coverage"] = !(e["coverage"] as! [Node]).isEmpty

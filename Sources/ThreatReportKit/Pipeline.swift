@@ -28,6 +28,9 @@ public struct RunOptions: Sendable {
     public var policies: String?
     /// `--compare previous|none`: also fetch the window of equal length just before (default).
     public var compare: CompareMode = .previous
+    /// `--policy-drift off`: do not compare the policies with the previous report in the output
+    /// folder (the report then depends on its inputs alone, whatever the folder held).
+    public var policyDrift = true
     public var now = Date()
     /// `SOURCE_DATE_EPOCH`: fixes `generated_at` for reproducible output.
     public var sourceDateEpoch: Date?
@@ -156,9 +159,11 @@ public enum ReportPipeline {
             r ?? cutOff(envs[i], sharedPolicies: sharedPolicies, progress: progress[i], deadline: deadline, logger: logger)
         }
         // The policy sets against the previous report in the output folder (docs/policies.md).
-        let previousReport = PreviousReportReader.read(outputDirectory: options.outputDirectory, deadline: deadline)
-        if case let .unreadable(why) = previousReport { logger.warning("policy drift: previous report not compared: \(redactor.redact(why))") }
-        reports = PolicyDriftAnalysis.attach(previousReport, to: reports)
+        if options.policyDrift {
+            let previousReport = PreviousReportReader.read(outputDirectory: options.outputDirectory, deadline: deadline)
+            if case let .unreadable(why) = previousReport { logger.warning("policy drift: previous report not compared: \(redactor.redact(why))") }
+            reports = PolicyDriftAnalysis.attach(previousReport, to: reports)
+        }
 
         // 3. Analysis.
         let findings = FindingAnalyzer.analyze(reports, window: window)

@@ -185,6 +185,27 @@ struct PolicyDriftTests {
         #expect(try findings(s).allSatisfy { !($0["id"] as! String).hasSuffix("_since_last_run") })
     }
 
+    @Test("--policy-drift off: the previous report is not read, drift is null, and a rerun gives the same bytes")
+    func driftOff() throws {
+        let s = try setup("off")
+        defer { try? FileManager.default.removeItem(atPath: s.dir) }
+        func off() throws -> Run {
+            try run(binary, ["report", "--config", s.config, "--output", s.out, "--format", "json,md", "--policy-drift", "off"], cwd: s.dir,
+                    env: ["SOURCE_DATE_EPOCH": "1795132800"])
+        }
+        #expect(try off().code == 0)
+        let first = try Data(contentsOf: URL(fileURLWithPath: s.out + "/report.json"))
+        try FileManager.default.removeItem(atPath: s.policies + "/deny.yaml")
+        try FileManager.default.createSymbolicLink(atPath: s.dir + "/elsewhere.json", withDestinationPath: s.out + "/report.json")
+        #expect(try off().code == 0)
+        let root = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.out + "/report.json"))) as! [String: Any]
+        let policies = (root["environments"] as! [[String: Any]])[0]["policies"] as! [String: Any]
+        #expect(policies["drift"] is NSNull)
+        #expect(!(try String(contentsOfFile: s.out + "/report.md", encoding: .utf8)).contains("Policy changes since the last run"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: s.out + "/report.json")) != first)  // deny.yaml is gone
+        #expect(try findings(s).allSatisfy { !($0["id"] as! String).hasSuffix("_since_last_run") })
+    }
+
     /// Replaces the previous report.json by `make` and checks the run warns and does not compare.
     func hostile(_ name: String, expect cause: String, _ make: (String) throws -> Void) throws {
         let s = try setup(name)
