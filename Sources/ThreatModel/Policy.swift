@@ -68,6 +68,13 @@ public struct PolicyItem: Sendable, Equatable, Codable {
     /// Whether the policy selects nodes (a Cilium host policy, `nodeSelector`), not pods: its
     /// advice then speaks of nodes and host traffic; nil when not checked.
     public var selectsNodes: Bool? = nil
+    /// The policy's content in normalized form (selectors and rules, one line per peer and port),
+    /// kept in `report.json` so the next run can say what changed (docs/policies.md, "Policy
+    /// drift"); nil when not computed (invalid documents).
+    public var fingerprint: PolicyFingerprint? = nil
+    /// The pod selectors of its specs with the directions each restricts (GitLab's disabled_by label
+    /// left out), for workload coverage; nil when not computed. Node selectors are not listed.
+    public var podSelectors: [PodSelectorTrait]? = nil
 
     public init(kind: PolicyKind?, kindText: String, name: String, namespace: String?, enabled: Bool,
                 predefined: Bool = false, valid: Bool, problems: [PolicyProblem] = [], description: [String] = [],
@@ -85,6 +92,26 @@ public struct PolicyItem: Sendable, Equatable, Codable {
         self.manifest = manifest
         self.origin = origin
     }
+}
+
+/// A policy's selectors and rules as sorted, normalized lines (`ingress from app=frontend port
+/// 8080/TCP`), and the SHA-256 of all of them: two policies with the same digest select the same
+/// pods and have the same rules, whatever their layout, comments or rule order.
+public struct PolicyFingerprint: Sendable, Equatable, Codable {
+    /// SHA-256 (hex) of every line, sorted, each followed by a newline.
+    public var digest: String
+    /// The lines, sorted; at most `maxLines` are kept.
+    public var lines: [String]
+    /// How many lines there are in all (more than `lines.count` when cut).
+    public var total: Int
+    public static let maxLines = 500
+    public init(digest: String, lines: [String], total: Int) {
+        self.digest = digest
+        self.lines = lines
+        self.total = total
+    }
+    /// False when some lines were left out (the digest still covers them all).
+    public var isComplete: Bool { total <= lines.count }
 }
 
 /// One allow rule letting traffic from outside the cluster in.

@@ -174,6 +174,9 @@ public struct EnvironmentReport: Sendable, Equatable, Codable {
     public var evidence: [EvidenceItem]
     /// The same statistics for the window just before (`--compare previous`); nil with `--compare none`.
     public var previous: PreviousWindow?
+    /// The policy set compared with the previous report in the output folder; nil when the policy
+    /// section is not configured.
+    public var policyDrift: PolicyDrift? = nil
 
     public init(name: String, namespace: String, hosts: [String] = [], thresholds: Thresholds,
                 waf: Section<WAFStatistics>, flows: Section<FlowStatistics>, policies: Section<PolicySet>,

@@ -198,6 +198,9 @@ public struct FlowStatistics: Sendable, Equatable, Codable {
     public var topAuditPolicies: [RankedCount] = []
     /// Who talked to whom (flow-file sources; nil where the source cannot see endpoints).
     public var map: TrafficMap? = nil
+    /// The workloads of the namespace seen in flow files, with their labels and traffic (coverage);
+    /// nil when the source does not give them (Prometheus).
+    public var workloads: [WorkloadTraffic]? = nil
 
     public init(counts: FlowCounts, inbound: FlowCounts, outbound: FlowCounts,
                 forwardedRate: [SeriesPoint<Double>] = [], droppedRate: [SeriesPoint<Double>] = [],

@@ -74,5 +74,7 @@ extension PolicyItem {
         restrictsEgress = model.restricts(.egress)
         selectsAllPods = model.selectsAllPods
         selectsNodes = model.specs.contains { if case .nodes = $0.subject { true } else { false } }
+        fingerprint = model.fingerprint()
+        podSelectors = model.podSelectorTraits()
     }
 }

@@ -10,6 +10,8 @@ public struct PolicyWrite: Sendable, Equatable {
         case patch
         /// POST to the collection with `application/json`.
         case create
+        /// DELETE of the object (no body).
+        case delete
     }
 
     public var operation: Operation
@@ -24,10 +26,25 @@ public struct PolicyWrite: Sendable, Equatable {
     /// Where the policy is written (`file:line`).
     public var location: String
 
-    public var method: String { operation == .patch ? "PATCH" : "POST" }
-    public var contentType: String { operation == .patch ? "application/merge-patch+json" : "application/json" }
+    public var method: String {
+        switch operation {
+        case .patch: "PATCH"
+        case .create: "POST"
+        case .delete: "DELETE"
+        }
+    }
+    /// Nil for a delete, which has no body.
+    public var contentType: String? {
+        switch operation {
+        case .patch: "application/merge-patch+json"
+        case .create: "application/json"
+        case .delete: nil
+        }
+    }
+    /// The body to send; nil for a delete.
+    public var sentBody: String? { operation == .delete ? nil : body }
     public var path: String {
-        KubernetesPolicyAPI.path(kind: kind, namespace: namespace, name: operation == .patch ? name : nil)
+        KubernetesPolicyAPI.path(kind: kind, namespace: namespace, name: operation == .create ? nil : name)
     }
     public var params: [[String]] { dryRun ? [["dryRun", "All"]] : [] }
     /// `ciliumnetworkpolicy shop/web`, as kubectl names objects.
@@ -55,6 +72,7 @@ public struct PolicyWriteOutcome: Sendable, Equatable {
         if let error { return "\(write.method) \(write.path) failed: \(error)" }
         var s = "\(write.method) \(write.path)\(write.dryRun ? "?dryRun=All" : "") → \(status): \(write.objectName)"
         if let resourceVersion { s += " resourceVersion \(resourceVersion)" }
+        if write.operation == .delete { return s + ": deleted" + dry }
         if let enforced { s += enforced ? ", enforced" : ", not enforced (GitLab's disabled_by label)" }
         return s + dry
     }
@@ -166,11 +184,29 @@ public enum KubernetesPolicyAPI {
                            body: json.serialized(pretty: false), location: origin)
     }
 
+    /// The deletion of one policy by kind, name and namespace (`policy delete NAME --apply`). The
+    /// name must be a Kubernetes object name and the namespace a DNS label, so nothing else can
+    /// reach the request path.
+    public static func delete(kind: PolicyKind, name: String, namespace: String?, dryRun: Bool) throws(PolicyWriteError) -> PolicyWrite {
+        guard RuleModeValues.isDNSSubdomain(name) else {
+            throw PolicyWriteError("NAME: '\(name)' is not a Kubernetes object name (lower-case letters, digits, '-' and '.', at most 253 characters)")
+        }
+        let ns = try self.namespace(kind: kind, manifest: nil, flag: namespace, name: name, location: "--namespace")
+        return PolicyWrite(operation: .delete, kind: kind, name: name, namespace: ns, dryRun: dryRun, body: "",
+                           location: "\(kind.rawValue) \(ns.map { "\($0)/" } ?? "")\(name)")
+    }
+
     /// Reads the server's answer: the stored (or, on a dry run, the would-be) object, or the
     /// Kubernetes Status of a refusal in words a user acts on.
     public static func outcome(_ w: PolicyWrite, status: Int, body: [UInt8]) -> PolicyWriteOutcome {
         var o = PolicyWriteOutcome(write: w, status: status)
         let json = try? JSONValue.parse(bytes: body)
+        if (200..<300).contains(status), w.operation == .delete {
+            // The deleted object (or a Status of success): nothing is enforced any more.
+            o.name = json?.at("metadata.name")?.stringValue ?? w.name
+            o.resourceVersion = json?.at("metadata.resourceVersion")?.stringValue
+            return o
+        }
         if (200..<300).contains(status), let json, json["kind"]?.stringValue != "Status" {
             o.name = json.at("metadata.name")?.stringValue
             o.resourceVersion = json.at("metadata.resourceVersion")?.stringValue
@@ -182,8 +218,10 @@ public enum KubernetesPolicyAPI {
             ?? (json == nil ? String(decoding: body.prefix(300), as: UTF8.self) : ""))
         let said = message.isEmpty ? "" : " The server said: \(message)"
         let what = w.objectName
-        let verb = w.operation == .patch ? "patch" : "create"
+        let verb = w.operation.rawValue
         switch status {
+        case 404 where w.operation == .delete:
+            o.error = "404 Not Found: \(what) does not exist on the server (already deleted, or another kind or namespace?); list them with `kubectl get \(KubernetesPolicyAPI.resource(w.kind))\(w.namespace.map { " -n \($0)" } ?? "")`.\(said)"
         case 404 where w.operation == .patch:
             o.error = "404 Not Found: \(what) does not exist on the server (create it with `kubectl apply -f FILE`, or `threat-report policy new … --apply`).\(said)"
         case 404:

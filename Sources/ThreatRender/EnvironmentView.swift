@@ -93,9 +93,13 @@ struct EnvironmentView: Sendable, MustacheParent {
         let coverage: [CoverageView]
         let has_coverage: Bool
         let evidence: [EvidenceView]
+        /// Policy changes since the previous report in the output folder (nil with `--policy-drift off`).
+        let policy_drift: PolicyDriftView.Section?
+        /// Which policy selects each workload seen in the flow files (nil without them).
+        let workload_coverage: PolicyCoverageView.Section?
     }
 
-    init(_ env: EnvironmentReport, report: Report, anchor: String, charts: [ReportChart]) {
+    init(_ env: EnvironmentReport, report: Report, anchor: String, charts: [ReportChart], time: (Date) -> String) {
         row = SummaryRow(env, report: report, anchor: anchor)
         let chart = { (kind: String) in charts.first { $0.kind == kind }.map(ChartView.init) }
         let coverage = CoverageView.rows(env)
@@ -113,7 +117,9 @@ struct EnvironmentView: Sendable, MustacheParent {
             },
             thresholds: Self.thresholdsText(env.thresholds),
             coverage: coverage, has_coverage: !coverage.isEmpty,
-            evidence: env.evidence.map(EvidenceView.init))
+            evidence: env.evidence.map(EvidenceView.init),
+            policy_drift: PolicyDriftView.section(env, time: time),
+            workload_coverage: PolicyCoverageView.section(env))
     }
 
     /// The section's own keys first (`flows` and `policies` are sections here, not the summary's

@@ -77,7 +77,8 @@ public enum ReportJSON {
             ("name", .string(e.name)), ("namespace", .string(e.namespace)), ("hosts", .array(e.hosts.map { .string($0) })),
             ("waf", section(e.waf, waf)),
             ("flows", section(e.flows) { flows($0) + [("map", TrafficMapView.json(e))] }),
-            ("policies", section(e.policies) { policies($0, namespace: e.namespace) }),
+            ("policies", appending(section(e.policies) { policies($0, namespace: e.namespace) },
+                                  [("drift", drift(e.policyDrift)), ("workload_coverage", workloadCoverage(e))])),
             ("thresholds", thresholds(e.thresholds)),
             ("evidence", .array(e.evidence.map { ev in .object([
                 ("section", .string(ev.section)), ("source", .string(ev.source)), ("query", opt(ev.query)), ("sha256", opt(ev.sha256)),
@@ -220,6 +221,7 @@ public enum ReportJSON {
                                ("ingress_deny", n(p.rules.ingressDeny)), ("egress_deny", n(p.rules.egressDeny))])),
             ("origin", .string(p.origin)),
             ("traits", policyTraits(p)),
+            ("fingerprint", fingerprint(p.fingerprint)),
             ("manifest", .string(p.manifest)),
         ])
     }

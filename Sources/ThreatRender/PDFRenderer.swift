@@ -70,12 +70,14 @@ final class PDFReport {
 
     func make() throws(ChartError) -> [UInt8] {
         let findingPages = paginateFindings()
-        pageCount = 1 + findingPages.count + report.environments.count + context.charts.filter { $0.kind == "map" }.count
+        let policyPages = Set(policyPageIndexes)
+        pageCount = 1 + findingPages.count + report.environments.count + context.charts.filter { $0.kind == "map" }.count + policyPages.count
         summaryPage()
         for (i, blocks) in findingPages.enumerated() { findingsPage(blocks, first: i == 0) }
         for (i, env) in report.environments.enumerated() {
             environmentPage(env, index: i)
             mapPage(env, index: i)
+            if policyPages.contains(i) { policyPage(env) }
         }
         return try doc.finish()
     }

@@ -111,7 +111,7 @@ public enum ReportViewModel {
         }
         let slugs = ReportCharts.slugs(report.environments.map(\.name))
         let environments = report.environments.enumerated().map { i, env in
-            EnvironmentView(env, report: report, anchor: "env-\(slugs[i])", charts: charts.filter { $0.environmentIndex == i })
+            EnvironmentView(env, report: report, anchor: "env-\(slugs[i])", charts: charts.filter { $0.environmentIndex == i }, time: time)
         }
         let findings = report.findings.map(FindingView.init)
         let counts = Severity.allCases.reversed().map { s in "\(report.findings.filter { $0.severity == s }.count) \(s.rawValue)" }

@@ -28,6 +28,9 @@ public struct RunOptions: Sendable {
     public var policies: String?
     /// `--compare previous|none`: also fetch the window of equal length just before (default).
     public var compare: CompareMode = .previous
+    /// `--policy-drift off`: do not compare the policies with the previous report in the output
+    /// folder (the report then depends on its inputs alone, whatever the folder held).
+    public var policyDrift = true
     /// The run's start (relative windows end here); nil reads `clock`.
     public var now: Date?
     /// Where the run reads the time (the deadline included); a test plants its own.
@@ -169,7 +172,13 @@ public enum ReportPipeline {
             collectors[i].0.collect(collectors[i].1, window: window, compare: compare)
         }
         let collected = finished.enumerated().map { i, r in r ?? collectors[i].0.cutOff(collectors[i].1) }
-        let reports = WAFTuningOutput.advise(collected, window: window, generatedAt: options.sourceDateEpoch ?? now)
+        var reports = WAFTuningOutput.advise(collected, window: window, generatedAt: options.sourceDateEpoch ?? now)
+        // The policy sets against the previous report in the output folder (docs/policies.md).
+        if options.policyDrift {
+            let previousReport = PreviousReportReader.read(outputDirectory: options.outputDirectory, deadline: deadline)
+            if case let .unreadable(why) = previousReport { logger.warning("policy drift: previous report not compared: \(redactor.redact(why))") }
+            reports = PolicyDriftAnalysis.attach(previousReport, to: reports)
+        }
 
         // 3. Analysis.
         let findings = FindingAnalyzer.analyze(reports, window: window)

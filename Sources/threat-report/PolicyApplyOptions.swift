@@ -67,7 +67,8 @@ struct PolicyApplyOptions: ParsableArguments {
         for w in writer.connection.warnings { note("warning: \(w)") }
         var failed = false
         for w in writes {
-            note("sending: \(w.method) \(HTTPClient.redacted(writer.connection.server + w.path))\(w.dryRun ? "?dryRun=All" : "") (\(w.contentType)) \(w.body)")
+            let content = w.contentType.map { " (\($0)) \(w.body)" } ?? ""
+            note("sending: \(w.method) \(HTTPClient.redacted(writer.connection.server + w.path))\(w.dryRun ? "?dryRun=All" : "")\(content)")
             do {
                 let outcome = try writer.send(w)
                 note((outcome.succeeded ? "applied: " : "error: ") + outcome.summary)

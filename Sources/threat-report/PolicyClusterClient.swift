@@ -19,10 +19,10 @@ struct PolicyClusterClient: Sendable {
     /// One write; a refusal is an outcome with `error`, a transport failure throws.
     func send(_ w: PolicyWrite) throws(SourceError) -> PolicyWriteOutcome {
         var options = connection.options
-        // A create is not repeated on an answer the server may have acted on (a second try would
-        // meet 409 AlreadyExists); a merge patch is idempotent.
-        if w.operation == .create { options.retryStatuses = [429] }
-        let request = RecordedRequest(method: w.method, path: w.path, params: w.params, body: w.body)
+        // A create or delete is not repeated on an answer the server may have acted on (a second
+        // try would meet 409 AlreadyExists or 404); a merge patch is idempotent.
+        if w.operation != .patch { options.retryStatuses = [429] }
+        let request = RecordedRequest(method: w.method, path: w.path, params: w.params, body: w.sentBody)
         let response = try connection.send(request, contentType: w.contentType, client: HTTPClient(options: options))
         return KubernetesPolicyAPI.outcome(w, status: response.status, body: response.body)
     }

@@ -12,12 +12,13 @@ struct PolicyCommand: ParsableCommand {
         abstract: "List, explain, enable, disable and write network policies (prints manifests; --apply sends them).",
         discussion: """
         enable, disable, predefined and new print a manifest on stdout: review it, then apply it with \
-        `kubectl apply -f`, or give enable, disable or new --apply (and --dry-run=server to try it first). Without \
-        --apply nothing leaves the machine. Exit codes: 0 done; 1 explain found an invalid policy; 2 usage error or \
+        `kubectl apply -f`, or give enable, disable or new --apply (and --dry-run=server to try it first); delete sends \
+        its DELETE only with --apply. Without --apply nothing leaves the machine. Exit codes: 0 done; 1 explain found an invalid policy; 2 usage error or \
         unreadable input; 3 list could not read a configured source, or --apply was refused or failed.
         """,
         subcommands: [PolicyListCommand.self, PolicyExplainCommand.self, PolicyEnableCommand.self, PolicyDisableCommand.self,
-                      PolicyPredefinedCommand.self, PolicyNewCommand.self, PolicySimulateCommand.self, PolicySuggestCommand.self])
+                      PolicyPredefinedCommand.self, PolicyNewCommand.self, PolicySimulateCommand.self, PolicySuggestCommand.self,
+                      PolicyEditCommand.self, PolicyDeleteCommand.self])
 }
 
 /// Reading `FILE|-` and reporting failures the way the report command does.

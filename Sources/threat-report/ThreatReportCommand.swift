@@ -94,6 +94,9 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Compare with the window of equal length just before (previous, the default, costs one more round of engine queries).", valueName: "previous|none"))
     var compare: CompareArgument?
 
+    @Option(name: .customLong("policy-drift"), help: ArgumentHelp("Compare each environment's policies with the previous report.json in the output folder (on, the default), or not (off: the report depends on its inputs alone).", valueName: "on|off"))
+    var policyDrift: PolicyDriftArgument = .on
+
     @Option(name: .long, help: ArgumentHelp("Environments fetched at once.", valueName: "n"))
     var concurrency = 4
 
@@ -151,6 +154,7 @@ struct ReportCommand: ParsableCommand {
         options.replayDirectory = replay
         options.policies = policies
         options.compare = compare?.mode ?? .previous
+        options.policyDrift = policyDrift == .on
         if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] {
             guard let secs = Int(epoch), secs >= 0 else {
                 FileHandle.standardError.write(Data("threat-report: SOURCE_DATE_EPOCH must be a whole number of seconds\n".utf8))
@@ -191,4 +195,9 @@ enum CompareArgument: String, ExpressibleByArgument, CaseIterable {
 /// `--interval`: the bucket width, or auto (minute up to 1h, hour up to 3d, day beyond).
 enum IntervalArgument: String, ExpressibleByArgument, CaseIterable {
     case auto, minute, hour, day
+}
+
+/// `--policy-drift on|off`.
+enum PolicyDriftArgument: String, ExpressibleByArgument, CaseIterable {
+    case on, off
 }

@@ -151,7 +151,7 @@ struct FormatsTests {
         }
     }
 
-    @Test("PDF: summary, findings pages, then one page per environment; byte-identical under SOURCE_DATE_EPOCH")
+    @Test("PDF: summary, findings pages, then a page and a policy audit page per environment; byte-identical under SOURCE_DATE_EPOCH")
     func pdf() throws {
         var files: [Data] = []
         for name in ["a", "b"] {
@@ -167,12 +167,15 @@ struct FormatsTests {
             func text(_ page: Int) throws -> String {
                 try run("/usr/bin/env", ["pdftotext", "-f", "\(page)", "-l", "\(page)", out + "/report.pdf", "-"]).stdout
             }
-            #expect(pages >= 5)
+            #expect(pages >= 7)
             #expect(try text(1).contains("Environments") && text(1).contains("Page 1 of \(pages)"))
             #expect(try text(2).hasPrefix("Findings, worst first"))
-            for p in 2...(pages - 3) { #expect(try text(p).contains("What to do next"), "page \(p) holds findings") }
-            #expect(try text(pages - 2).contains("Environment: production"))
-            #expect(try text(pages - 1).contains("Environment: staging"))
+            for p in 2...(pages - 5) { #expect(try text(p).contains("What to do next"), "page \(p) holds findings") }
+            // Each environment with a policy source: its page, then its policy audit page (policy drift).
+            #expect(try text(pages - 4).contains("Environment: production"))
+            #expect(try text(pages - 3).contains("Policy audit: production") && text(pages - 3).contains("No previous report"))
+            #expect(try text(pages - 2).contains("Environment: staging"))
+            #expect(try text(pages - 1).contains("Policy audit: staging"))
             #expect(try text(pages).contains("Environment: gateway") && text(pages).contains("Page \(pages) of \(pages)"))
             let raster = try run("/usr/bin/env", ["pdftoppm", "-png", "-r", "30", "-f", "1", "-l", "1", out + "/report.pdf", out + "/page"])
             #expect(raster.code == 0, "pdftoppm: \(raster.stderr)")

@@ -55,6 +55,12 @@ enum CheckCorpus {
         var audit = InputCoverage(name: "audit log", unit: "lines", files: 1, read: 1000, parsed: 900, inWindow: 900, attributed: 900)
         audit.skip("not JSON", count: 100, place: "/logs/audit.log:7")
         env.waf.coverage = SourceCoverage(source: "files", inputs: [access, audit])
+        // A policy gone and one switched off since the previous report; a workload no policy selects.
+        env.policyDrift = PolicyDrift(status: .compared,
+                                      removed: [PolicyDriftEntry(kind: "CiliumNetworkPolicy", name: "gone", namespace: nil, enabled: true)],
+                                      enforcement: [PolicyEnforcementChange(kind: "NetworkPolicy", name: "off", namespace: nil, from: .enforced, to: .disabled)])
+        env.flows.value?.workloads = [WorkloadTraffic(name: "api", namespace: "shop-production", labels: ["app": "api"],
+                                                      received: counts(40, 0), sent: counts(0, 0))]
         return env
     }
 
@@ -102,7 +108,7 @@ struct CheckListTests {
     @Test("every check of the list is fully described, and ids and names are unique")
     func listIsDescribed() {
         #expect(Checks.problems(Checks.all) == [])
-        #expect(Checks.all.count == 24)
+        #expect(Checks.all.count == 27)
         #expect(Set(Checks.all.map { $0.id }).count == Checks.all.count)
         #expect(Checks.descriptions.map(\.id) == Checks.all.map { $0.id })
     }
@@ -114,7 +120,7 @@ struct CheckListTests {
         #expect(missing.contains { $0.contains("waf.undescribed") && $0.hasSuffix("has no full description") })
         #expect(missing.contains { $0.contains("waf.undescribed") && $0.hasSuffix("has no help") })
         let shared = Checks.problems(Checks.all + [SameIDCheck.self])
-        #expect(shared == ["check 25 (SameIDCheck, id \"waf.anomalous_ratio\") has the id of check 1"])
+        #expect(shared == ["check 28 (SameIDCheck, id \"waf.anomalous_ratio\") has the id of check 1"])
     }
 
     @Test("every check fires on the corpus; each finding carries its own check's id and a declared level")
@@ -166,7 +172,8 @@ struct CheckListTests {
             #expect(ids.allSatisfy(listed.contains))
         }
         let grouped = [WAFFindings.checks, FlowFindings.checks, PolicyFindings.checks, TrendFindings.checks, InputFindings.checks]
-            .flatMap { $0 }.map { $0.id } + [AnomalousRatioCheck.id, DroppedRatioCheck.id, FalsePositiveCandidatesCheck.id]
+            .flatMap { $0 }.map { $0.id } + [AnomalousRatioCheck.id, DroppedRatioCheck.id, FalsePositiveCandidatesCheck.id,
+               PolicyRemovedSinceLastRunCheck.id, PolicyDisabledSinceLastRunCheck.id, UncoveredWorkloadCheck.id]
         #expect(Set(grouped) == Set(listed))
     }
 }

@@ -31,6 +31,10 @@ struct ViewModelKeysTests {
         campaign.successfulHighSeverity = 1
         advice.campaigns = [campaign]
         env.waf.value?.tuningAdvice = advice
+        env.policyDrift = PolicyDrift(status: .compared, note: "partial", previousSHA256: "ab",
+                                      removed: [PolicyDriftEntry(kind: "NetworkPolicy", name: "gone", namespace: nil, enabled: true, details: ["selects app=web"])])
+        env.flows.value?.workloads = [WorkloadTraffic(name: "web", namespace: "shop-production", labels: ["app": "web"],
+                                                      received: FlowCounts(forwarded: 5, dropped: 1), sent: FlowCounts(forwarded: 0, dropped: 0))]
         env.flows.value?.topDropReasons = [RankedCount(key: "POLICY_DENIED", count: 1700)]
         env.flows.value?.topDroppedPairs = [RankedCount(key: "a → b:80/TCP", count: 1700)]
         env.flows.value?.topDenyingPolicies = [RankedCount(key: "shop-production/web", count: 1600, label: "CiliumNetworkPolicy")]

@@ -24,6 +24,11 @@ extension HubbleFlowSource {
         /// The two sides as the traffic map names them.
         public var source: Endpoint { HubbleFlowSource.endpoint(sourceSide) }
         public var destination: Endpoint { HubbleFlowSource.endpoint(destinationSide) }
+        /// The endpoints' `labels` (`k8s:app=web`…) and workload names (`workloads[0].name`), for coverage.
+        public var sourceLabels: [String] = []
+        public var destinationLabels: [String] = []
+        public var sourceWorkload: String?
+        public var destinationWorkload: String?
     }
 
     /// One entry of `ingress_denied_by` / `egress_denied_by` (flow.proto's `Policy`: name, namespace,
@@ -66,10 +71,16 @@ extension HubbleFlowSource {
                                             kind: p["kind"]?.stringValue ?? "", direction: direction))
             }
         }
+        func labels(_ side: String) -> [String] { flow.at("\(side).labels")?.arrayValue?.compactMap(\.stringValue) ?? [] }
+        func workload(_ side: String) -> String? {
+            flow.at("\(side).workloads")?.arrayValue?.first?["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        }
         return Flow(time: time, verdict: verdict, sourceNamespace: ns("source"), destinationNamespace: ns("destination"),
                     sourcePod: flow.at("source.pod_name")?.stringValue, destinationPod: flow.at("destination.pod_name")?.stringValue,
                     destinationPort: port, proto: proto, dropReason: reason, deniedBy: denied,
-                    sourceSide: flow["source"], destinationSide: flow["destination"], isReply: isReply(flow))
+                    sourceSide: flow["source"], destinationSide: flow["destination"], isReply: isReply(flow),
+                    sourceLabels: labels("source"), destinationLabels: labels("destination"),
+                    sourceWorkload: workload("source"), destinationWorkload: workload("destination"))
     }
 
     /// flow.proto's `Verdict` enum, for lines that carry the number.

@@ -89,8 +89,10 @@ public struct HubbleFlowSource: FlowSource {
         var unattributed = 0
         /// Who talks to whom (docs/flows.md, "Traffic map"), capped like the tables above.
         var map: TrafficMapBuilder
+        var workloads: WorkloadTally
 
         init(namespace: String, window: TimeWindow) {
+            workloads = WorkloadTally(namespace: namespace)
             self.namespace = namespace
             map = TrafficMapBuilder(namespace: namespace)
             self.window = window
@@ -116,6 +118,7 @@ public struct HubbleFlowSource: FlowSource {
             if isIn { inbound.add(verdict: f.verdict) }
             if isOut { outbound.add(verdict: f.verdict) }
             map.add(source: f.source, destination: f.destination, verdict: f.verdict, isReply: f.isReply)
+            workloads.add(f)
             let i = Int((f.time.timeIntervalSince1970 - origin) / step)
             let inRange = i >= 0 && i < buckets.count
             switch f.verdict {
@@ -158,7 +161,7 @@ public struct HubbleFlowSource: FlowSource {
         func capWarnings() -> [String] {
             [reasons.warning("dropped flows", with: "drop reasons"), tuples.warning("dropped flows", with: "flow pairs"),
              auditPairs.warning("audit flows", with: "flow pairs"), denying.warning("dropped flows", with: "denying policies"),
-             auditDenying.warning("audit flows", with: "policies"), map.warning()].compactMap { $0 }
+             auditDenying.warning("audit flows", with: "policies"), map.warning(), workloads.warning].compactMap { $0 }
         }
 
         func statistics() -> FlowStatistics {
@@ -172,6 +175,7 @@ public struct HubbleFlowSource: FlowSource {
             s.unattributedDrops = unattributed
             s.topAuditPairs = auditPairs.ranked()
             s.map = map.map()
+            s.workloads = workloads.workloads
             return s
         }
     }

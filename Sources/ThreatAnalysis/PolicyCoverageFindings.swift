@@ -1,0 +1,49 @@
+import Foundation
+import ThreatModel
+
+/// `policies.uncovered_workload` (docs/policies.md, "Policy coverage"): a workload of the namespace
+/// received new connections in the window, and no valid, enabled policy selects it for ingress, so
+/// it accepts traffic from anywhere (default allow). Warning; one finding per workload, the ten
+/// with most traffic, then one summary for the rest. Left out when the namespace has no enforced
+/// policy at all (`policies.none` says so once), and for workloads whose flows carried no labels
+/// (no selector can be matched: the coverage table says "unknown").
+public enum PolicyCoverageFindings {
+    static let perWorkload = 10
+
+    public static func findings(for env: EnvironmentReport) -> [Finding] {
+        guard let rows = WorkloadCoverage.rows(env), let set = env.policies.value,
+              set.items.contains(where: { $0.valid && $0.enabled }) else { return [] }
+        let open = rows.filter { $0.labelsKnown && $0.ingress.isEmpty && $0.workload.received.total > 0 }
+            .sorted { $0.workload.received.total > $1.workload.received.total }
+        var out: [Finding] = open.prefix(perWorkload).map { row in
+            let w = row.workload, r = w.received
+            let selector = ["app.kubernetes.io/name", "app", "k8s-app"].lazy.compactMap { k in w.labels[k].map { "\(k)=\($0)" } }.first
+                ?? w.labels.sorted { $0.key < $1.key }.first.map { "\($0.key)=\($0.value)" } ?? "app=\(w.name)"
+            return Finding(
+                id: "policies.uncovered_workload", severity: .warning, environment: env.name,
+                title: "Workload \(w.name) received \(PolicyFindings.grouped(r.total)) connections and no policy selects it for ingress",
+                value: Double(r.total),
+                guidance: """
+                \(w.name) in \(w.namespace) (labels \(w.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))) \
+                received \(PolicyFindings.grouped(r.total)) new connections in the window (\(PolicyFindings.grouped(r.forwarded)) forwarded, \
+                \(PolicyFindings.grouped(r.dropped)) dropped), and no valid, enabled policy selects it for ingress, so it accepts \
+                traffic from anywhere. Allow only its clients, e.g. `threat-report policy new --name \(w.name)-ingress \
+                --namespace \(w.namespace) --endpoint \(selector) --allow-from-labels app=CLIENT --ports PORT/tcp --disabled`, \
+                review it with `threat-report policy explain FILE`, then enable it.
+                """, subject: w.name, unit: .count)
+        }
+        if open.count > perWorkload {
+            let rest = open.dropFirst(perWorkload)
+            out.append(Finding(
+                id: "policies.uncovered_workload", severity: .warning, environment: env.name,
+                title: "\(rest.count) more workloads in \(env.namespace) received connections and no policy selects them for ingress",
+                value: Double(rest.count),
+                guidance: """
+                Also without an ingress policy: \(rest.prefix(20).map(\.workload.name).joined(separator: ", "))\(rest.count > 20 ? ", …" : ""). \
+                The coverage table of the report lists each with its traffic; write policies for them with \
+                `threat-report policy new --endpoint LABELS --allow-from-labels … --disabled`.
+                """, unit: .count))
+        }
+        return out
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import ThreatModel
+
+/// The workloads of an environment's namespace seen in flow files, for policy coverage: each with
+/// its Kubernetes labels and the new connections it received and sent (reply flows left out). The
+/// table is capped; past the cap, flows of other workloads are counted and a warning says so.
+struct WorkloadTally {
+    static let cap = 5_000
+    let namespace: String
+    var table: [String: WorkloadTraffic] = [:]
+    var beyondCap = 0
+
+    init(namespace: String) { self.namespace = namespace }
+
+    /// A workload's key and shown name: Hubble's workload name; else, pods being replaceable, its
+    /// label set (Cilium's identity), named after its `app`-like label; else the pod name.
+    static func key(workload: String?, pod: String?, labels: [String: String]) -> (key: String, name: String)? {
+        if let w = workload, !w.isEmpty { return ("w/" + InputLimits.keyPrefix(w), InputLimits.keyPrefix(w)) }
+        let own = labels
+        if !own.isEmpty {
+            let text = own.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            let name = ["app.kubernetes.io/name", "app", "k8s-app", "name"].lazy.compactMap { own[$0] }.first ?? pod ?? text
+            return ("l/" + InputLimits.keyPrefix(text), InputLimits.keyPrefix(name))
+        }
+        guard let pod, !pod.isEmpty else { return nil }
+        return ("p/" + InputLimits.keyPrefix(pod), InputLimits.keyPrefix(pod))
+    }
+
+    /// `k8s:app=web` → `app: web` (other label sources, `reserved:` and the like, are not pod labels).
+    static func labels(_ list: [String]) -> [String: String] {
+        var out: [String: String] = [:]
+        for l in list.prefix(64) {
+            var text = Substring(l)
+            if text.hasPrefix("k8s:") { text = text.dropFirst(4) }
+            guard let eq = text.firstIndex(of: "="), !text[..<eq].contains(":") else { continue }
+            // The namespace and Cilium's own labels are not the pod's: the namespace is kept apart.
+            if text[..<eq] == "io.kubernetes.pod.namespace" || text.hasPrefix("io.cilium.") { continue }
+            out[InputLimits.keyPrefix(String(text[..<eq]))] = InputLimits.keyPrefix(String(text[text.index(after: eq)...]))
+        }
+        return out
+    }
+
+    mutating func add(_ f: HubbleFlowSource.Flow) {
+        guard !f.isReply else { return }
+        if f.destinationNamespace == namespace {
+            update(workload: f.destinationWorkload, pod: f.destinationPod, labels: f.destinationLabels) { $0.received.add(verdict: f.verdict) }
+        }
+        if f.sourceNamespace == namespace {
+            update(workload: f.sourceWorkload, pod: f.sourcePod, labels: f.sourceLabels) { $0.sent.add(verdict: f.verdict) }
+        }
+    }
+
+    mutating func update(workload: String?, pod: String?, labels list: [String], _ change: (inout WorkloadTraffic) -> Void) {
+        let labels = Self.labels(list)
+        guard let (key, name) = Self.key(workload: workload, pod: pod, labels: labels) else { return }
+        if table[key] == nil {
+            guard table.count < Self.cap else {
+                beyondCap += 1
+                return
+            }
+            table[key] = WorkloadTraffic(name: name, namespace: namespace, labels: labels,
+                                         received: FlowCounts(forwarded: 0, dropped: 0), sent: FlowCounts(forwarded: 0, dropped: 0))
+        }
+        if table[key]!.labels.isEmpty, !labels.isEmpty { table[key]!.labels = labels }
+        change(&table[key]!)
+    }
+
+    /// Most traffic first, then by name.
+    var workloads: [WorkloadTraffic] {
+        table.values.sorted { a, b in
+            let x = a.received.total + a.sent.total, y = b.received.total + b.sent.total
+            return x != y ? x > y : a.name < b.name
+        }
+    }
+
+    var warning: String? {
+        beyondCap == 0 ? nil : "policy coverage: more than \(Self.cap) workloads in the flows; \(beyondCap) flow(s) of further workloads are not in the coverage table"
+    }
+}
