@@ -20,7 +20,7 @@ public enum PolicyCoverageFindings {
             let selector = ["app.kubernetes.io/name", "app", "k8s-app"].lazy.compactMap { k in w.labels[k].map { "\(k)=\($0)" } }.first
                 ?? w.labels.sorted { $0.key < $1.key }.first.map { "\($0.key)=\($0.value)" } ?? "app=\(w.name)"
             return Finding(
-                id: "policies.uncovered_workload", severity: .warning, environment: env.name,
+                id: UncoveredWorkloadCheck.id, severity: .warning, environment: env.name,
                 title: "Workload \(w.name) received \(PolicyFindings.grouped(r.total)) connections and no policy selects it for ingress",
                 value: Double(r.total),
                 guidance: """
@@ -35,7 +35,7 @@ public enum PolicyCoverageFindings {
         if open.count > perWorkload {
             let rest = open.dropFirst(perWorkload)
             out.append(Finding(
-                id: "policies.uncovered_workload", severity: .warning, environment: env.name,
+                id: UncoveredWorkloadCheck.id, severity: .warning, environment: env.name,
                 title: "\(rest.count) more workloads in \(env.namespace) received connections and no policy selects them for ingress",
                 value: Double(rest.count),
                 guidance: """

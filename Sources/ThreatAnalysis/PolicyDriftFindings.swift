@@ -10,8 +10,8 @@ import ThreatModel
 /// - `policies.disabled_since_last_run`: a policy enforced in the previous report is now disabled
 ///   (GitLab's disabled_by label) or invalid, so it no longer protects its pods (warning).
 public enum PolicyDriftFindings {
-    public static let removed = "policies.removed_since_last_run"
-    public static let disabled = "policies.disabled_since_last_run"
+    public static var removed: String { PolicyRemovedSinceLastRunCheck.id }
+    public static var disabled: String { PolicyDisabledSinceLastRunCheck.id }
 
     public static func findings(for env: EnvironmentReport) -> [Finding] {
         guard let drift = env.policyDrift, drift.status == .compared else { return [] }
@@ -22,7 +22,7 @@ public enum PolicyDriftFindings {
             let lost = p.details.prefix(3).map { String($0.dropLast(" removed".count)) }
             let what = lost.isEmpty ? "" : " It had: \(lost.joined(separator: "; "))\(p.details.count > 3 ? "; …" : "")."
             out.append(Finding(
-                id: "policies.removed_since_last_run", severity: p.enabled ? .warning : .info, environment: env.name,
+                id: PolicyRemovedSinceLastRunCheck.id, severity: p.enabled ? .warning : .info, environment: env.name,
                 title: "Policy \(p.name) was removed since the last run" + (p.enabled ? "" : " (it was not enforced)"),
                 guidance: """
                 \(p.kind) \(p.name) in \(ns) was in the previous report\(since) and is not in this one.\(what) \
@@ -41,7 +41,7 @@ public enum PolicyDriftFindings {
                 ? "If that was not intended, enable it again with `threat-report policy enable FILE --apply --dry-run=server`, then without --dry-run."
                 : "Fix the manifest (the `policies.invalid` finding names the place) and check it with `threat-report policy explain FILE`."
             out.append(Finding(
-                id: "policies.disabled_since_last_run", severity: .warning, environment: env.name,
+                id: PolicyDisabledSinceLastRunCheck.id, severity: .warning, environment: env.name,
                 title: "Policy \(c.name) was enforced in the last run and is now \(c.to.rawValue)",
                 guidance: """
                 \(c.kind) \(c.name) in \(ns) was enforced in the previous report\(since); \(why). \(fix) \

@@ -69,13 +69,15 @@ public enum NewTopClientsCheck: Check {
         let was = WindowText.human(previous.window)
         let shown = d.newTopClients.prefix(5).map { String($0.prefix(64)) }
         let ip = d.newTopClients[0].allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } ? d.newTopClients[0] : "CLIENT_IP"
+        // The log the source read (audit JSON, native, or error lines), as the other WAF checks name it.
+        let command = env.waf.value.map { WAFCommands($0).byClient(ip) }
+            ?? "jq -c 'select(.transaction.client_ip == \"\(ip)\") | {t: .transaction.time_stamp, uri: .transaction.request.uri, code: .transaction.response.http_code}' modsec_audit.log | head"
         return [Finding(
             id: id, severity: .info, environment: env.name,
             title: "\(d.newTopClients.count) client(s) new in the top list: \(shown.joined(separator: ", "))",
             guidance: """
             These addresses were not among the previous \(was)' top clients of anomalous requests. See what one tried: \
-            `jq -c 'select(.transaction.client_ip == "\(ip)") | {t: .transaction.time_stamp, uri: \
-            .transaction.request.uri, code: .transaction.response.http_code}' modsec_audit.log | head`.
+            `\(command)`.
             """,
             subject: d.newTopClients.joined(separator: ","))]
     }

@@ -59,6 +59,13 @@ enum CheckCorpus {
         env.policyDrift = PolicyDrift(status: .compared,
                                       removed: [PolicyDriftEntry(kind: "CiliumNetworkPolicy", name: "gone", namespace: nil, enabled: true)],
                                       enforcement: [PolicyEnforcementChange(kind: "NetworkPolicy", name: "off", namespace: nil, from: .enforced, to: .disabled)])
+        // The enforced policies select app=web for ingress: the api workload is left uncovered.
+        if var set = env.policies.value {
+            for k in set.items.indices where set.items[k].valid && set.items[k].enabled {
+                set.items[k].podSelectors = [PodSelectorTrait(matchLabels: ["app": "web"], ingress: true, egress: false)]
+            }
+            env.policies = .ok(set)
+        }
         env.flows.value?.workloads = [WorkloadTraffic(name: "api", namespace: "shop-production", labels: ["app": "api"],
                                                       received: counts(40, 0), sent: counts(0, 0))]
         return env

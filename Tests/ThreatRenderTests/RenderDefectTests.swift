@@ -64,12 +64,12 @@ struct RenderDefectTests {
         return r
     }
 
-    @Test("Labels with no value are left out: no dangling '· hosts', no empty 'ModSecurity engine:'")
+    @Test("Labels with no value are left out: no dangling '· hosts', no empty 'Rule engine (SecRuleEngine):'")
     func emptyLabelsOmitted() throws {
         let html = try render(HTMLRenderer(), bareReport())
         let staging = html.components(separatedBy: #"id="env-staging""#)[1].components(separatedBy: "</section>")[0]
         #expect(!staging.contains("· hosts"))
-        #expect(!staging.contains("ModSecurity engine:"))
+        #expect(!staging.contains("Rule engine (SecRuleEngine):"))
         let production = html.components(separatedBy: #"id="env-production""#)[1].components(separatedBy: "</section>")[0]
         #expect(production.contains("· hosts shop.example.com"))
     }

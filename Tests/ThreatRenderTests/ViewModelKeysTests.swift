@@ -33,6 +33,12 @@ struct ViewModelKeysTests {
         env.waf.value?.tuningAdvice = advice
         env.policyDrift = PolicyDrift(status: .compared, note: "partial", previousSHA256: "ab",
                                       removed: [PolicyDriftEntry(kind: "NetworkPolicy", name: "gone", namespace: nil, enabled: true, details: ["selects app=web"])])
+        if var set = env.policies.value {
+            for k in set.items.indices where set.items[k].valid && set.items[k].enabled {
+                set.items[k].podSelectors = [PodSelectorTrait(matchLabels: ["app": "api"], ingress: true, egress: false)]
+            }
+            env.policies = .ok(set)
+        }
         env.flows.value?.workloads = [WorkloadTraffic(name: "web", namespace: "shop-production", labels: ["app": "web"],
                                                       received: FlowCounts(forwarded: 5, dropped: 1), sent: FlowCounts(forwarded: 0, dropped: 0))]
         env.flows.value?.topDropReasons = [RankedCount(key: "POLICY_DENIED", count: 1700)]
