@@ -36,7 +36,7 @@ enum WAFStack: Equatable {
             }
         } else if engine.hasPrefix("ModSecurity 2") || engine.hasPrefix("ModSecurity v2") {
             self = .apache
-        } else if access.hasPrefix("ingress-nginx") || waf.ingressNamespace != nil || (access.isEmpty && waf.wafEngine == nil) {
+        } else if access.hasPrefix("ingress-nginx") || waf.ingressNamespace != nil || (access.isEmpty && (waf.wafEngine == nil || waf.wafEngine == "ModSecurity v3")) {
             self = .ingressNginx
         } else {
             self = .nginx
