@@ -75,7 +75,7 @@ if let flag = getenv("THREAT_REPORT_FUZZ"), String(cString: flag) == "1" {
     package.targets.append(.target(name: "FuzzSupport", dependencies: ["ThreatModel", "ThreatAnalysis", "ThreatCharts", "ThreatRender"],
                                    path: "Sources/Fuzz/FuzzSupport"))
     for name in ["FuzzAuditLine", "FuzzAccessLine", "FuzzHubbleLine", "FuzzPrometheusAnswer",
-                 "FuzzMsearchAnswer", "FuzzPolicyYAML", "FuzzConfig"] {
+                 "FuzzMsearchAnswer", "FuzzPolicyYAML", "FuzzConfig", "FuzzErrorLine"] {
         package.targets.append(.executableTarget(
             name: name, dependencies: ["ThreatSources", "ThreatPolicy", "ThreatConfig", "ThreatModel", "FuzzSupport"], path: "Sources/Fuzz/\(name)"))
         package.products.append(.executable(name: name, targets: [name]))

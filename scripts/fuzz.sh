@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin"
 SECONDS_EACH="${FUZZ_SECONDS:-600}"
 JOBS="${FUZZ_JOBS:-2}"
-ALL="FuzzAuditLine FuzzAccessLine FuzzHubbleLine FuzzPrometheusAnswer FuzzMsearchAnswer FuzzPolicyYAML FuzzConfig"
+ALL="FuzzAuditLine FuzzAccessLine FuzzHubbleLine FuzzPrometheusAnswer FuzzMsearchAnswer FuzzPolicyYAML FuzzConfig FuzzErrorLine"
 TARGETS="${FUZZ_TARGETS:-$ALL}"
 SCRATCH="${FUZZ_SCRATCH:-.build-fuzz}"
 
@@ -21,11 +21,11 @@ corpus_of() {
   case "$1" in
     FuzzAuditLine) echo audit-line ;; FuzzAccessLine) echo access-line ;; FuzzHubbleLine) echo hubble-line ;;
     FuzzPrometheusAnswer) echo prometheus-answer ;; FuzzMsearchAnswer) echo msearch-answer ;;
-    FuzzPolicyYAML) echo policy-yaml ;; FuzzConfig) echo config ;;
+    FuzzPolicyYAML) echo policy-yaml ;; FuzzConfig) echo config ;; FuzzErrorLine) echo error-line ;;
     *) echo "unknown fuzz target $1" >&2; exit 2 ;;
   esac
 }
-dict_of() { case "$1" in FuzzPolicyYAML|FuzzConfig) echo fuzz/dict/yaml.dict ;; FuzzAccessLine) echo fuzz/dict/access.dict ;; *) echo fuzz/dict/json.dict ;; esac; }
+dict_of() { case "$1" in FuzzPolicyYAML|FuzzConfig) echo fuzz/dict/yaml.dict ;; FuzzAccessLine) echo fuzz/dict/access.dict ;; FuzzErrorLine) echo fuzz/dict/error.dict ;; *) echo fuzz/dict/json.dict ;; esac; }
 
 # The targets are only in the package with THREAT_REPORT_FUZZ=1, and only link with the fuzzer
 # runtime; they get their own scratch folder so the normal build is untouched.

@@ -133,7 +133,7 @@ public enum AttackBurstCheck: Check {
         let local = AddressScope.isPrivateOrLoopback(top.key)
         let scope = local ? " — a private or loopback address, often one's own tests or a proxy whose real-IP setting is missing" : ""
         let deny = local
-            ? "If it is a test, run it against another environment; if it is a proxy, configure `set_real_ip_from` and `real_ip_header` so the WAF sees the real client."
+            ? "If it is a test, run it against another environment; if it is a proxy, \(WAFStack(waf).realClientKnob) so the WAF sees the real client."
             : "If it is an attacker (or a scanner nobody ordered), \(WAFStack(waf).denyClient(cidr, namespace: env.namespace))."
         return [Finding(
             id: id, severity: .warning, environment: env.name,

@@ -36,7 +36,7 @@ enum WAFStack: Equatable {
             }
         } else if engine.hasPrefix("ModSecurity 2") || engine.hasPrefix("ModSecurity v2") {
             self = .apache
-        } else if access.hasPrefix("ingress-nginx") || waf.ingressNamespace != nil || (access.isEmpty && waf.wafEngine == nil) {
+        } else if access.hasPrefix("ingress-nginx") || waf.ingressNamespace != nil || (access.isEmpty && (waf.wafEngine == nil || waf.wafEngine == "ModSecurity v3")) {
             self = .ingressNginx
         } else {
             self = .nginx
@@ -80,6 +80,27 @@ enum WAFStack: Equatable {
         case .corazaHAProxy: "`SecRuleRemoveById` in the coraza-spoa `directives`"
         case .nginx: "`modsecurity_rules 'SecRuleRemoveById ID';` in the server block"
         case .apache: "`SecRuleRemoveById` after the CRS include"
+        }
+    }
+
+    /// How this stack takes the client from the proxy in front (X-Forwarded-For) when the address
+    /// the WAF logs is the proxy's own private one.
+    var realClientKnob: String {
+        switch self {
+        case .ingressNginx:
+            "configure `set_real_ip_from` and `real_ip_header`"
+        case .corazaEnvoyGateway:
+            "trust the proxy's X-Forwarded-For in a ClientTrafficPolicy on the Gateway (`clientIPDetection: {xForwardedFor: {numTrustedHops: N}}`; Envoy's `xff_num_trusted_hops`)"
+        case .corazaIstio:
+            "set `numTrustedProxies` in the mesh config's `gatewayTopology` (or the ingress gateway's `proxy.istio.io/config` annotation)"
+        case .corazaHAProxy:
+            "have the proxy in front add the client (`option forwardfor`) and take it in this HAProxy with `http-request set-src hdr(x-forwarded-for) if { src PROXY_CIDR }`"
+        case .corazaOther:
+            "trust the proxy's X-Forwarded-For (Traefik: `forwardedHeaders.trustedIPs` on the entry point; Caddy: `trusted_proxies` in the `servers` options)"
+        case .nginx:
+            "configure NGINX's realip module (`set_real_ip_from PROXY_CIDR;` and `real_ip_header X-Forwarded-For;` in the server block)"
+        case .apache:
+            "configure mod_remoteip (`RemoteIPHeader X-Forwarded-For` and `RemoteIPTrustedProxy PROXY_CIDR`)"
         }
     }
 

@@ -18,6 +18,18 @@ public enum AccessLayout: String, Sendable, Equatable, CaseIterable {
     case auto
     case ingressController = "ingress_controller"
     case raw
+    /// The access documents carry the request's host in `host` (ECS `url.domain`: Envoy, Istio,
+    /// HAProxy or Traefik logs shipped by Filebeat, Fluent Bit or Vector): the environment's
+    /// `hosts` select its lines.
+    case host
+}
+
+/// The named default of `fields:`: today's ingress-nginx + Filebeat mapping, or the Elastic Common
+/// Schema names that Filebeat, Fluent Bit and Vector pipelines write for gateway access logs and
+/// ModSecurity/Coraza error lines.
+public enum FieldSet: String, Sendable, Equatable, CaseIterable {
+    case ingressNginx = "ingress-nginx"
+    case ecs
 }
 
 /// `waf: elasticsearch: fields:` — every field name the searches use. Defaults: today's
@@ -46,14 +58,41 @@ public struct ElasticsearchFields: Sendable, Equatable {
     /// application's own proxy, or a pipeline that adds it); when set, an environment without
     /// `hosts` is narrowed by it.
     public var auditNamespace: String?
+    /// The rule's severity (`log.level` in ECS); when set, matches of critical severity or worse
+    /// outside the anomaly-evaluation rules are counted. Empty `engineMode` means the index has
+    /// no engine-mode field (ECS has none).
+    public var severity: String?
+    public var fieldSet = FieldSet.ingressNginx
     public init() {}
 
-    /// The audit-side fields, which the `message` layout prefixes with `message.`.
-    public var auditFieldNames: [String] { [uniqueID, host, status, ruleID, message, clientIP, uri, engineMode] }
+    /// The named defaults: `ingress-nginx` is `init()`; `ecs` the ECS names, the access lines
+    /// selected by host, every document a WAF line holding `rule.id`.
+    public static func preset(_ set: FieldSet) -> ElasticsearchFields {
+        var f = ElasticsearchFields()
+        f.fieldSet = set
+        guard set == .ecs else { return f }
+        f.accessLayout = .host
+        f.auditLayout = .root
+        f.uniqueID = "http.request.id"
+        f.host = "url.domain"
+        f.status = "http.response.status_code"
+        f.ruleID = "rule.id"
+        f.message = "message"
+        f.clientIP = "source.ip"
+        f.uri = "url.original"
+        f.engineMode = ""
+        f.severity = "log.level"
+        return f
+    }
 
-    static let keys = ["time", "container", "kubernetes_namespace", "stream", "access_layout", "upstream", "access_message",
+    /// The audit-side fields, which the `message` layout prefixes with `message.`.
+    public var auditFieldNames: [String] {
+        ([uniqueID, host, status, ruleID, message, clientIP, uri, engineMode] + [severity].compactMap { $0 }).filter { !$0.isEmpty }
+    }
+
+    static let keys = ["preset", "time", "container", "kubernetes_namespace", "stream", "access_layout", "upstream", "access_message",
                        "audit_layout", "unique_id", "host", "status", "rule_id", "message", "client_ip", "uri",
-                       "engine_mode", "audit_namespace"]
+                       "engine_mode", "audit_namespace", "severity"]
 }
 
 extension ConfigLoader {
@@ -88,6 +127,8 @@ extension ConfigLoader {
             url = endpoint
         }
         var s = ElasticsearchSettings(transport: try parseTransport(m, node: v, r: r, path: path, base: base, url: url))
+        // The named default first; the shorthands and the `fields:` keys then override it.
+        if let n = m["fields"] { s.fields = .preset(try fieldSet(n.value, r: r, path: "\(path).fields")) }
         if let n = m["index"] { s.index = try r.strictString(n.value, path: "\(path).index") }
         if let n = m["ingress_namespace"] { s.ingressNamespace = try r.strictString(n.value, path: "\(path).ingress_namespace") }
         if let n = m["access_containers"] { s.accessContainers = try r.stringList(n.value, path: "\(path).access_containers") }
@@ -100,8 +141,22 @@ extension ConfigLoader {
             s.maxBuckets = try r.int(n.value, path: "\(path).max_buckets")
             guard s.maxBuckets >= 100 else { throw r.error(n.value, "\(path).max_buckets must be at least 100 (the cluster's search.max_buckets)") }
         }
-        if let n = m["fields"] { s.fields = try parseFields(n.value, r: r, path: "\(path).fields", into: s.fields) }
+        if let n = m["fields"], n.value.scalar == nil { s.fields = try parseFields(n.value, r: r, path: "\(path).fields", into: s.fields) }
         return s
+    }
+
+    /// `fields: ecs` (a name alone) or `fields: {preset: ecs, …}`; `ingress-nginx` when neither.
+    static func fieldSet(_ node: Node, r: YAMLReader, path: String) throws(LocatedError) -> FieldSet {
+        var named = node
+        if node.scalar == nil {
+            guard let p = try r.mapping(node, path: path, allowed: ElasticsearchFields.keys)["preset"] else { return .ingressNginx }
+            named = p.value
+        }
+        let s = try r.strictString(named, path: node.scalar == nil ? "\(path).preset" : path)
+        guard let set = FieldSet(rawValue: s) else {
+            throw r.error(named, "\(path) names no field set: use one of \(FieldSet.allCases.map(\.rawValue).joined(separator: ", ")), or a mapping of field names")
+        }
+        return set
     }
 
     static func parseFields(_ node: Node, r: YAMLReader, path: String, into start: ElasticsearchFields) throws(LocatedError) -> ElasticsearchFields {
@@ -130,6 +185,7 @@ extension ConfigLoader {
         if let s = try name("uri") { f.uri = s }
         if let s = try name("engine_mode") { f.engineMode = s }
         if let s = try name("audit_namespace") { f.auditNamespace = s }
+        if let s = try name("severity") { f.severity = s }
         if let n = m["access_layout"] {
             let s = try r.strictString(n.value, path: "\(path).access_layout")
             guard let l = AccessLayout(rawValue: s) else {

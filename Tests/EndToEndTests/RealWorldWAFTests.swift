@@ -125,4 +125,17 @@ struct RealWorldWAFTests {
             #expect(w["access_log_format"] as? String == (k == 0 ? "main" : "log_format"))
         }
     }
+
+    @Test("The audit producer names the engine and CRS version: each native H section's 'Producer: ModSecurity for Apache/2.9.3 …; OWASP_CRS/3.3.0.' (DVWA) and '…/3.2.0.' (SOC-200)")
+    func producerFromNativeAudit() throws {
+        // grep "Producer:" in each file: DVWA 2 lines naming OWASP_CRS/3.3.0, SOC-200 3 naming OWASP_CRS/3.2.0.
+        let (dvwa, _, _) = try check(Case(name: "dvwaproducer", from: "2020-12-10T00:00:00Z", to: "2020-12-12T00:00:00Z",
+                                          audit: ["dvwa-modsec2-native/modsec_audit.log"]))
+        #expect(dvwa["waf_engine"] as? String == "ModSecurity 2 (Apache)")
+        #expect(dvwa["crs_version"] as? String == "3.3.0")
+        let (soc, _, _) = try check(Case(name: "socproducer", from: "2023-06-07T00:00:00Z", to: "2023-06-09T00:00:00Z",
+                                         audit: ["soc200-modsec2-native-tzbug/modsec_audit.log"], hosts: ["192.168.210.12"]))
+        #expect(soc["waf_engine"] as? String == "ModSecurity 2 (Apache)")
+        #expect(soc["crs_version"] as? String == "3.2.0")
+    }
 }

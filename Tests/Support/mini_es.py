@@ -31,6 +31,8 @@ Behaviour, with the Elasticsearch Reference page each comes from:
   `_shards.total: 0` ("Multi search API", "Multi-target syntax").
 - `GET <index>/_mapping/field/<field>` answers the leaf's mapping, with `ignore_above` 256 on a
   dynamic `.keyword` ("Get field mapping API").
+- `bool` with `filter`, `must`, `should` and `must_not`; `exists` ("Exists query": a field
+  with at least one indexed value).
 - `top_hits` returns `_source` as sent, filtered by `_source.includes` ("Top hits aggregation");
   documents in index order (all scores equal in filter context).
 """
@@ -107,9 +109,13 @@ class Index:
         if kind == "bool":
             if not all(self.matches(flat, c) for c in body.get("filter", []) + body.get("must", [])):
                 return False
+            if any(self.matches(flat, c) for c in body.get("must_not", [])):
+                return False
             should = body.get("should", [])
             need = body.get("minimum_should_match", 1 if should and not body.get("filter") else 0)
             return sum(1 for c in should if self.matches(flat, c)) >= need
+        if kind == "exists":
+            return len(self.values(flat, body["field"])) > 0
         (field, arg), = body.items()
         vals = self.values(flat, field)
         if kind == "range":

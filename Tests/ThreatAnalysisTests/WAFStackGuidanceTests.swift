@@ -66,4 +66,36 @@ struct WAFStackGuidanceTests {
             #expect(try guidance(f, "waf.attack_burst").contains("denylist-source-range=203.0.113.45/32"))
         }
     }
+
+    @Test("A private client address: each stack's real-client knob (Envoy Gateway clientIPDetection, Istio numTrustedProxies, HAProxy set-src, Traefik trustedIPs, NGINX realip, Apache mod_remoteip, ingress-nginx set_real_ip_from)")
+    func privateClientKnobPerStack() throws {
+        func burst(engine: String?, access: String?, errorLog: Bool = false, audit: String? = nil) throws -> String {
+            var w = WAFStatistics(totalRequests: 1000, anomalousRequests: 100, topClients: [RankedCount(key: "10.0.3.7", count: 90)])
+            w.wafEngine = engine
+            w.accessLogFormat = access
+            w.auditLogFormat = audit
+            if errorLog { w.errorLogFormat = "error log (\(engine ?? "")), grouped by unique_id" }
+            let env = EnvironmentReport(name: "gateway", namespace: "shop", thresholds: .defaults, waf: .ok(w),
+                                        flows: .notConfigured, policies: .notConfigured)
+            let f = try #require(FindingAnalyzer.findings(for: env, window: window).first { $0.id == "waf.attack_burst" })
+            #expect(f.title.contains("a private or loopback address"))
+            return f.guidance
+        }
+        let cases: [(String?, String?, Bool, String?, String)] = [
+            ("Coraza", "envoy-json", true, nil, "ClientTrafficPolicy on the Gateway (`clientIPDetection: {xForwardedFor: {numTrustedHops: N}}`; Envoy's `xff_num_trusted_hops`)"),
+            ("Coraza", "istio", true, nil, "`numTrustedProxies`"),
+            ("Coraza", "haproxy", true, nil, "`option forwardfor`) and take it in this HAProxy with `http-request set-src hdr(x-forwarded-for)"),
+            ("Coraza", "traefik-json", true, nil, "Traefik: `forwardedHeaders.trustedIPs`"),
+            ("ModSecurity v3 (NGINX)", "main", true, nil, "realip module (`set_real_ip_from PROXY_CIDR;` and `real_ip_header X-Forwarded-For;`"),
+            ("ModSecurity 2 (Apache)", nil, false, "ModSecurity native", "mod_remoteip (`RemoteIPHeader X-Forwarded-For`"),
+            (nil, "ingress-nginx", false, "ModSecurity v3", "configure `set_real_ip_from` and `real_ip_header` so the WAF sees the real client"),
+        ]
+        let knobs = ["clientIPDetection", "numTrustedProxies", "set-src", "trustedIPs", "realip module", "mod_remoteip", "configure `set_real_ip_from`"]
+        for (k, c) in cases.enumerated() {
+            let g = try burst(engine: c.0, access: c.1, errorLog: c.2, audit: c.3)
+            #expect(g.contains(c.4), "\(c.0 ?? "-") \(c.1 ?? "-"): \(g)")
+            // No other stack's knob.
+            for (j, other) in knobs.enumerated() where j != k { #expect(!g.contains(other), "\(c.1 ?? "-") names \(other): \(g)") }
+        }
+    }
 }

@@ -267,4 +267,38 @@ struct ElasticsearchConfigTests {
         let bad = yaml.replacingOccurrences(of: "audit_layout: message", with: "audit_layout: nested")
         #expect(throws: LocatedError.self) { try ConfigLoader.parse(bad, file: "cfg.yml", baseDirectory: ".") }
     }
+
+    @Test("Field sets: `fields: ecs` names the ECS fields; `preset: ecs` with overrides; no fields is ingress-nginx; an unknown set is refused at its place")
+    func fieldSets() throws {
+        func settings(_ fields: String) throws -> ElasticsearchSettings {
+            let yaml = """
+            version: 1
+            environments:
+              - name: a
+                namespace: b
+                waf: { elasticsearch: { url: "http://127.0.0.1:9200"\(fields) } }
+
+            """
+            let c = try ConfigLoader.parse(yaml, file: "cfg.yml", baseDirectory: ".")
+            guard case let .elasticsearch(s)? = c.environments.first?.waf else { throw LocatedError(file: "cfg.yml", line: 0, column: 0, message: "no elasticsearch") }
+            return s
+        }
+        let ecs = try settings(", fields: ecs").fields
+        #expect(ecs.fieldSet == .ecs && ecs.accessLayout == .host)
+        #expect([ecs.time, ecs.uniqueID, ecs.host, ecs.status, ecs.ruleID, ecs.message, ecs.clientIP, ecs.uri, ecs.severity ?? ""]
+            == ["@timestamp", "http.request.id", "url.domain", "http.response.status_code", "rule.id", "message", "source.ip", "url.original", "log.level"])
+        #expect(ecs.engineMode.isEmpty)
+        let over = try settings(", fields: { preset: ecs, host: host.name, severity: coraza.severity }").fields
+        #expect(over.fieldSet == .ecs && over.host == "host.name" && over.severity == "coraza.severity" && over.ruleID == "rule.id")
+        #expect(try settings("").fields == ElasticsearchFields.preset(.ingressNginx))
+        #expect(try settings(", fields: ingress-nginx").fields == ElasticsearchFields())
+        #expect(ElasticsearchFields().severity == nil && ElasticsearchFields().ruleID == "transaction.messages.details.ruleId")
+        do {
+            _ = try settings(", fields: elastic")
+            Issue.record("an unknown field set was accepted")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("cfg.yml:5:") && text.contains("use one of ingress-nginx, ecs"), "\(text)")
+        }
+    }
 }

@@ -174,4 +174,30 @@ struct GatewayLineTests {
         let worst = "2026-11-19T10:00:00Z Coraza: Warning. " + String(repeating: #" [id "9"#, count: 150_000)
         #expect(events(worst).isEmpty)
     }
+
+    @Test("Error-line tags: a `[` with no name-and-quote after it is passed over, never read again (the FuzzErrorLine timeout: ` [tag{…` looped for ever); every event's ranges stay inside its text")
+    func bracketWithoutTagEnds() throws {
+        let line = "2024-03-31T10:47:41Z\twarning\tenvoy wasm: [client \"192.0.2.7\"] Coraza: Warning. [tag{xxxxxxxxxxxxxxxxxxxxxxxx yy [id \"942100\"] [unique_id \"u1\"]"
+        let found = events(line)
+        #expect(found.count == 1)
+        #expect(found.first?.1["id"] == "942100" && found.first?.1["unique_id"] == "u1" && found.first?.1["client"] == "192.0.2.7")
+        // The input the fuzzer saved (Fixtures/fuzz/error-line), line by line through the parser.
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fuzz/error-line")
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where !name.hasPrefix(".") {
+            let bytes = try [UInt8](Data(contentsOf: dir.appendingPathComponent(name)))
+            for l in bytes.split(separator: 0x0A) {
+                var z = LocalTimeZone(TimeZone(identifier: "UTC")!), scratch: [UInt8] = []
+                var ranges = 0
+                _ = Array(l).withUnsafeBufferPointer { p in
+                    ErrorLogParser.parse(p, zone: &z, scratch: &scratch) { text, e in
+                        for r in [e.id, e.message, e.severity, e.version, e.client, e.uri, e.host, e.uniqueID] {
+                            #expect(r.lowerBound >= 0 && r.upperBound <= text.count, "\(name)")
+                            ranges += 1
+                        }
+                    }
+                }
+                #expect(ranges % 8 == 0)
+            }
+        }
+    }
 }

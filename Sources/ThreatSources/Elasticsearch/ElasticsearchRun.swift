@@ -51,6 +51,9 @@ struct ElasticsearchRun {
         if env.hosts.isEmpty, resolution.fields.auditNamespace == nil {
             warnings.append("unattributed: every \(settings.auditContainer) document of index pattern \(settings.index) is counted as environment \(env.name)'s (it has no hosts, and waf.elasticsearch.fields.audit_namespace is not set)")
         }
+        if env.hosts.isEmpty, resolution.accessMatch == .host {
+            warnings.append("unattributed: every access document of containers \(settings.accessContainers.joined(separator: ", ")) in namespace \(settings.ingressNamespace) is counted as environment \(env.name)'s (the access lines are selected by host, and it has no hosts)")
+        }
         // 2. The bucket budget, before sending.
         let (window, coarser) = try WAFQueries(settings: settings, resolution: resolution).fitting(context.window)
         if let coarser { warnings.append(coarser) }

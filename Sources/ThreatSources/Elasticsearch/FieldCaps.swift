@@ -44,8 +44,8 @@ public struct FieldCaps: Sendable, Equatable {
     /// and both access layouts when the config leaves them on `auto`.
     public static func askedFields(_ f: ElasticsearchFields) -> [String] {
         var names = [f.time, f.container, f.kubernetesNamespace, f.stream]
-        if f.accessLayout != .raw { names.append(f.upstream) }
-        if f.accessLayout != .ingressController { names.append(f.accessMessage) }
+        if f.accessLayout == .auto || f.accessLayout == .ingressController { names.append(f.upstream) }
+        if f.accessLayout == .auto || f.accessLayout == .raw { names.append(f.accessMessage) }
         if f.auditLayout != .message { names += f.auditFieldNames }
         if f.auditLayout != .root { names += f.auditFieldNames.map { "message." + $0 } }
         if let ns = f.auditNamespace { names.append(ns) }

@@ -19,6 +19,8 @@ public struct FieldResolution: Sendable, Equatable {
         case wildcard
         /// `match_phrase` on the analysed line: inexact, warned.
         case phrase
+        /// `terms` on the host field with the environment's `hosts` (ECS access documents).
+        case host
     }
     /// The `fields:` keys the mapping lacks.
     public var missing: Set<String> = []
@@ -30,14 +32,18 @@ public struct FieldResolution: Sendable, Equatable {
         if r.accessLayout == .auto { r.accessLayout = .raw }
         if r.auditLayout == .auto { r.auditLayout = .root }
         if r.auditLayout == .message { r = prefixed(r) }
-        return FieldResolution(fields: r, accessMatch: r.accessLayout == .ingressController ? .prefix : .phrase)
+        var out = FieldResolution(fields: r, accessMatch: r.accessLayout == .ingressController ? .prefix : r.accessLayout == .host ? .host : .phrase)
+        if r.engineMode.isEmpty { out.missing.insert("engine_mode") }
+        return out
     }
 
     static func prefixed(_ f: ElasticsearchFields) -> ElasticsearchFields {
         var r = f
-        for kp in [\ElasticsearchFields.uniqueID, \.host, \.status, \.ruleID, \.message, \.clientIP, \.uri, \.engineMode] {
+        for kp in [\ElasticsearchFields.uniqueID, \.host, \.status, \.ruleID, \.message, \.clientIP, \.uri, \.engineMode]
+        where !r[keyPath: kp].isEmpty {
             r[keyPath: kp] = "message." + r[keyPath: kp]
         }
+        r.severity = r.severity.map { "message." + $0 }
         return r
     }
 
@@ -76,7 +82,12 @@ public struct FieldResolution: Sendable, Equatable {
         try pick(\.container, key: "container", missing: "the container filter matches nothing; every count is 0", partial: true)
         try pick(\.kubernetesNamespace, key: "kubernetes_namespace", missing: "the access-log filter matches nothing; total requests are 0", partial: true)
         try pick(\.stream, key: "stream", missing: "the access-log filter matches nothing; total requests are 0", partial: true)
-        if f.accessLayout == .ingressController {
+        if f.accessLayout == .host {
+            out.accessMatch = .host
+            if needsHostFields {
+                try pick(\.host, key: "host", missing: "the access-log filter matches nothing; total requests are 0", partial: true)
+            }
+        } else if f.accessLayout == .ingressController {
             out.accessMatch = .prefix
             try pick(\.upstream, key: "upstream", missing: "the access-log filter matches nothing; total requests are 0", partial: true)
         } else {
@@ -100,7 +111,12 @@ public struct FieldResolution: Sendable, Equatable {
             }
         }
         try pick(\.ruleID, key: "rule_id", missing: "no ModSecurity document with a rule match is mapped; anomalous requests cannot be told from 0", partial: true)
-        if needsHostFields {
+        if needsHostFields, f.fieldSet == .ecs {
+            // ECS: the host alone narrows (a request id carries no host); the host layout picked it already.
+            if f.accessLayout != .host {
+                try pick(\.host, key: "host", missing: "the hosts filter matches nothing; anomalous requests are 0", partial: true)
+            }
+        } else if needsHostFields {
             // Either one of the two narrows the search; both absent counts nothing.
             let hostOK = try caps.aggregatable(f.host, key: "host", index: index)
             let idOK = try caps.aggregatable(f.uniqueID, key: "unique_id", index: index)
@@ -118,7 +134,18 @@ public struct FieldResolution: Sendable, Equatable {
         try pick(\.message, key: "message", missing: "top rules have no message", partial: false)
         try pick(\.clientIP, key: "client_ip", missing: "top clients are empty", partial: false)
         try pick(\.uri, key: "uri", missing: "top URIs are empty", partial: false)
-        try pick(\.engineMode, key: "engine_mode", missing: "the engine mode is unknown and blocked requests are not counted", partial: false)
+        if f.engineMode.isEmpty {
+            out.missing.insert("engine_mode")
+            out.warnings.append("fields.engine_mode is not set (the \(f.fieldSet.rawValue) field set has none): the engine mode is unknown and blocked requests are not counted")
+        } else {
+            try pick(\.engineMode, key: "engine_mode", missing: "the engine mode is unknown and blocked requests are not counted", partial: false)
+        }
+        if let sev = f.severity {
+            if let n = try caps.aggregatable(sev, key: "severity", index: index) { f.severity = n } else {
+                out.missing.insert("severity")
+                out.warnings.append("index pattern \(index) has no field \(sev) (fields.severity): critical matches are not counted")
+            }
+        }
         try pick(\.status, key: "status", missing: "blocked requests are not counted", partial: false)
         out.fields = f
         return out

@@ -62,6 +62,7 @@ public enum MsearchAnswer {
         // remainder, and the score distribution when the answer carries an `anomaly_scores` terms agg.
         stats.categories = WAFStatistics.categories(fromTopRules: stats.topRules)
         stats.detectionOnlyRequests = stats.blockedRequests.map { max(0, anomalous - $0) }
+        stats.criticalAttackRequests = try countValue(audit.at("aggregations.critical_attacks.doc_count"), "\(place) responses[1] aggregations.critical_attacks.doc_count")
         stats.anomalyScores = try scores(audit, place: place).sorted { $0.score < $1.score }
             .map { RankedCount(key: String($0.score), count: $0.count) }
         if let problem = stats.rangeProblem() { throw .malformed(place: place, detail: problem.description) }

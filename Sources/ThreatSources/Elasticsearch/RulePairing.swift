@@ -30,6 +30,11 @@ public struct RulePairing: Sendable, Equatable {
 
     /// What `top_hits` asks `_source` for.
     public var sourcePath: String { (arrayPath.isEmpty ? messagePath : arrayPath).joined(separator: ".") }
+    /// Every path `top_hits` needs: the shared array, or (fields that share none, as in ECS
+    /// `rule.id` and `message`) the message and the rule id both.
+    public var sourcePaths: [String] {
+        arrayPath.isEmpty ? [messagePath.joined(separator: "."), rulePath.joined(separator: ".")] : [sourcePath]
+    }
 
     /// Every value at a dotted path, through arrays and through keys that themselves hold dots
     /// (`{"transaction.messages": …}` as some shippers write them).

@@ -27,6 +27,9 @@ public struct WAFQueries: Sendable {
     /// the file source counts them (AuditVerdicts.blockingRules).
     static let blockingRules = ["949110", "949111", "959100"]
     /// The inbound score's message, one per document (980130's "Total Inbound Score" is another term).
+    /// Severity values of critical or worse as ModSecurity (`"2"`), Coraza (`critical`) and
+    /// shippers (`CRITICAL`) write them.
+    static let criticalSeverities = ["0", "1", "2", "emergency", "alert", "critical", "EMERGENCY", "ALERT", "CRITICAL"]
     static let scoreMessage = #"Inbound Anomaly Score Exceeded \(Total Score: [0-9]+\)"#
 
     static func ms(_ d: Date) -> JSONValue { .number((d.timeIntervalSince1970 * 1000).rounded()) }
@@ -68,15 +71,18 @@ public struct WAFQueries: Sendable {
     /// on the module's keyword field, a `wildcard` on a keyword copy of the raw line (the upstream
     /// is the bracketed field after the request time), or — only when the line is analysed text
     /// with no keyword copy — a phrase, which the resolution warns is inexact.
-    func upstreamFilter(_ namespace: String) -> JSONValue {
+    /// With the `host` layout (ECS), the environment's `hosts` select its lines: `terms` on the
+    /// host field, nothing when it has none (the run says the lines are unattributed).
+    func upstreamFilter(_ namespace: String, hosts: [String]) -> JSONValue? {
         switch resolution.accessMatch {
         case .prefix: Self.query("prefix", fields.upstream, .string(namespace + "-"))
         case .wildcard: Self.query("wildcard", fields.accessMessage, .object([("value", .string("* [\(namespace)-*"))]))
         case .phrase: Self.query("match_phrase", fields.accessMessage, .string("[\(namespace)-"))
+        case .host: hosts.isEmpty ? nil : Self.query("terms", fields.host, .array(hosts.map { .string($0) }))
         }
     }
 
-    public func accessSearch(namespace: String, window: TimeWindow) -> JSONValue {
+    public func accessSearch(namespace: String, hosts: [String] = [], window: TimeWindow) -> JSONValue {
         .object([
             ("size", .number(0)), ("track_total_hits", .bool(true)),
             ("query", .object([("bool", .object([("filter", .array([
@@ -84,8 +90,7 @@ public struct WAFQueries: Sendable {
                 Self.query("terms", fields.container, .array(settings.accessContainers.map { .string($0) })),
                 Self.query("term", fields.kubernetesNamespace, .string(settings.ingressNamespace)),
                 Self.query("term", fields.stream, .string("stdout")),
-                upstreamFilter(namespace),
-            ]))]))])),
+            ] + [upstreamFilter(namespace, hosts: hosts)].compactMap { $0 }))]))])),
             ("aggs", .object([("history", histogram(window))])),
         ])
     }
@@ -96,9 +101,13 @@ public struct WAFQueries: Sendable {
 
     public func auditSearch(namespace: String, hosts: [String], window: TimeWindow) -> JSONValue {
         var filter: [JSONValue] = [range(window), Self.query("term", fields.container, .string(settings.auditContainer))]
+        let ecs = fields.fieldSet == .ecs
+        // ECS: the container also writes lines that are not the WAF's; a WAF line has a rule id.
+        if ecs { filter.append(.object([("exists", .object([("field", .string(fields.ruleID))]))])) }
         var should: [JSONValue] = []
         for h in hosts {
-            should.append(Self.query("prefix", fields.uniqueID, .string(h + "-")))
+            // ingress-nginx's transaction id starts with the host; a request id (ECS) does not.
+            if !ecs { should.append(Self.query("prefix", fields.uniqueID, .string(h + "-"))) }
             should.append(Self.query("term", fields.host, .string(h)))
         }
         if hosts.isEmpty, let ns = fields.auditNamespace { filter.append(Self.query("term", ns, .string(namespace))) }
@@ -112,7 +121,7 @@ public struct WAFQueries: Sendable {
         var rules: [(String, JSONValue)] = []
         if !resolution.missing.contains("message") {
             rules = [("message", .object([("top_hits", .object([
-                ("size", .number(1)), ("_source", .object([("includes", .array([.string(rulePairing.sourcePath)]))])),
+                ("size", .number(1)), ("_source", .object([("includes", .array(rulePairing.sourcePaths.map { .string($0) }))])),
             ]))]))]
         }
         aggs.append(("top_rules", terms(fields.ruleID, size: 10, sub: rules)))
@@ -127,6 +136,14 @@ public struct WAFQueries: Sendable {
                 Self.query("term", fields.status, .number(403)),
                 Self.query("terms", fields.ruleID, .array(Self.blockingRules.map { .string($0) })),
             ]))]))]))])))
+        }
+        if let severity = fields.severity, !resolution.missing.contains("severity") {
+            // Matches of critical severity or worse (syslog 0–2, by number or name) outside the
+            // anomaly-evaluation rules, which CRS also marks critical.
+            aggs.append(("critical_attacks", .object([("filter", .object([("bool", .object([
+                ("filter", .array([Self.query("terms", severity, .array(Self.criticalSeverities.map { .string($0) }))])),
+                ("must_not", .array([Self.query("terms", fields.ruleID, .array((Self.blockingRules + ["980130", "980170"]).map { .string($0) }))])),
+            ]))]))])))
         }
         if !resolution.missing.contains("message") {
             // One "Total Score" message per scored document: counting those terms inside the
@@ -146,7 +163,7 @@ public struct WAFQueries: Sendable {
     /// The `_msearch` request: NDJSON of header/body pairs, newline-terminated.
     public func request(namespace: String, hosts: [String], window: TimeWindow) -> RecordedRequest {
         let header = JSONValue.object([("index", .string(settings.index)), ("ignore_unavailable", .bool(true))]).serialized()
-        let body = [header, accessSearch(namespace: namespace, window: window).serialized(),
+        let body = [header, accessSearch(namespace: namespace, hosts: hosts, window: window).serialized(),
                     header, auditSearch(namespace: namespace, hosts: hosts, window: window).serialized()].joined(separator: "\n") + "\n"
         return RecordedRequest(method: "POST", path: "/_msearch", params: [], body: body)
     }
@@ -160,16 +177,17 @@ public struct WAFQueries: Sendable {
     /// even days do not fit. Elasticsearch reference, "search.max_buckets" (Search settings):
     /// 65,535 since 7.9, 10,000 before; beyond it the search fails with too_many_buckets_exception.
     public func fitting(_ window: TimeWindow) throws(SourceError) -> (TimeWindow, String?) {
-        func need(_ w: TimeWindow) -> Int { w.bucketStarts.count + Self.fixedBuckets }
+        let fixed = Self.fixedBuckets + (fields.severity == nil ? 0 : 1)
+        func need(_ w: TimeWindow) -> Int { w.bucketStarts.count + fixed }
         let wanted = need(window)
         if wanted <= settings.maxBuckets { return (window, nil) }
         for i in Interval.allCases where i.seconds > window.interval.seconds {
             let w = TimeWindow(from: window.from, to: window.to, interval: i)
             if need(w) <= settings.maxBuckets {
-                return (w, "the \(window.interval.rawValue) histogram would need \(window.bucketStarts.count) buckets + \(Self.fixedBuckets) for the top lists = \(wanted), above max_buckets \(settings.maxBuckets); the Elasticsearch series are by \(i.rawValue) instead (\(need(w)) buckets)")
+                return (w, "the \(window.interval.rawValue) histogram would need \(window.bucketStarts.count) buckets + \(fixed) for the top lists = \(wanted), above max_buckets \(settings.maxBuckets); the Elasticsearch series are by \(i.rawValue) instead (\(need(w)) buckets)")
             }
         }
         let day = TimeWindow(from: window.from, to: window.to, interval: .day)
-        throw .unsupported("the Elasticsearch search would need \(day.bucketStarts.count) daily buckets + \(Self.fixedBuckets) for the top lists = \(need(day)), above max_buckets \(settings.maxBuckets) (the cluster's search.max_buckets): shorten the window or raise max_buckets with the cluster setting")
+        throw .unsupported("the Elasticsearch search would need \(day.bucketStarts.count) daily buckets + \(fixed) for the top lists = \(need(day)), above max_buckets \(settings.maxBuckets) (the cluster's search.max_buckets): shorten the window or raise max_buckets with the cluster setting")
     }
 }

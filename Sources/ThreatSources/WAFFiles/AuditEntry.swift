@@ -131,6 +131,9 @@ struct AuditEntryReader {
     /// The disruptive action as the entry logs it (true: the WAF interrupted the request), nil
     /// when the entry does not say (libmodsecurity before 3.0.13).
     private(set) var disruptive: Bool?
+    /// The producer's text and its rule-set component (empty when the entry has none).
+    private(set) var producerName = ByteRef()
+    private(set) var producerComponent = ByteRef()
 
     init(zone: TimeZone) {
         self.zone = LocalTimeZone(zone)
@@ -189,6 +192,8 @@ struct AuditEntryReader {
             uri = requestTarget(field(s[.requestLine]))
         }
         host = normalizedHost(field(s[.host]))
+        producerName = s[.producerName].kind == .string ? field(s[.producerName]) : ByteRef()
+        producerComponent = s[.producerComponent].kind == .string ? field(s[.producerComponent]) : ByteRef()
         httpCode = s.integer(s[.httpCode]) ?? s.integer(s[.status])
         let engineSlot = s[.secrulesEngine].isPresent ? s[.secrulesEngine] : s[.ruleEngine].isPresent ? s[.ruleEngine] : s[.engineMode]
         engine = engineSlot.kind == .string ? EngineMode(bytes: bytes(field(engineSlot))) : .unknown

@@ -35,6 +35,11 @@ struct AuditJSONScanner {
         /// The disruptive action: v3 (3.0.13+) and Coraza `transaction.is_interrupted`, v2
         /// `audit_data.action.intercepted`.
         case isInterrupted, intercepted
+        /// The producer: v3 `producer.modsecurity`, Coraza `producer.connector`, v2
+        /// `audit_data.producer` (a string or its list's first), and the rule set: v3
+        /// `producer.components`, Coraza `producer.rulesets`, v2's list (the first `OWASP_CRS/…`
+        /// element, else the first).
+        case producerName, producerComponent
     }
 
     /// One rule match: v3 and Coraza give fields, v2 one raw string.
@@ -51,7 +56,7 @@ struct AuditJSONScanner {
     }
 
     enum Context: UInt8 {
-        case skip, root, transaction, request, headers, hostList, response, producer, auditData, action
+        case skip, root, transaction, request, headers, hostList, response, producer, producerList, auditData, action
         case v3Messages, v3Message, v3Details, v2Messages, corazaMessages, corazaMessage, corazaData
     }
 
@@ -162,6 +167,7 @@ struct AuditJSONScanner {
             case .corazaMessages: beginMessage(); elementCtx = .corazaMessage
             case .v2Messages: beginMessage(); elementTarget = .message(.raw)
             case .hostList: if first { elementTarget = target }
+            case .producerList: elementTarget = target
             default: break
             }
             guard value(elementCtx, elementTarget, depth + 1) else { return false }
@@ -174,6 +180,10 @@ struct AuditJSONScanner {
         }
     }
 
+    private func isCRS(_ slot: Slot) -> Bool {
+        slot.kind == .string && slot.end - slot.start >= 10 && memcmp(p + slot.start, "OWASP_CRS/", 10) == 0
+    }
+
     private mutating func beginMessage() {
         guard messages.count < Self.maxMessages else { currentMessage = -1; return }
         messages.append(Message())
@@ -183,7 +193,16 @@ struct AuditJSONScanner {
     private mutating func record(_ target: Target, _ slot: Slot) {
         switch target {
         case .none: return
-        case let .field(f): slots[f.rawValue] = slot
+        case let .field(f):
+            if f == .producerName || f == .producerComponent, slots[f.rawValue].isPresent {
+                // The first name (v3 `modsecurity` before `connector`; v2's list: its first); the
+                // first component, unless a later one is the Core Rule Set (also in v2's list).
+                let c = Field.producerComponent.rawValue
+                guard isCRS(slot), !isCRS(slots[c]) else { return }
+                slots[c] = slot
+                return
+            }
+            slots[f.rawValue] = slot
         case let .message(part):
             guard currentMessage >= 0 else { return }
             switch part {
@@ -250,9 +269,12 @@ struct AuditJSONScanner {
         case .producer:
             if key(s, e, "secrules_engine") { return (.skip, .field(.secrulesEngine)) }
             if key(s, e, "rule_engine") { return (.skip, .field(.ruleEngine)) }
+            if key(s, e, "modsecurity") || key(s, e, "connector") { return (.skip, .field(.producerName)) }
+            if key(s, e, "components") || key(s, e, "rulesets") { return (.producerList, .field(.producerComponent)) }
         case .auditData:
             if key(s, e, "messages") { return (.v2Messages, .none) }
             if key(s, e, "engine_mode") { return (.skip, .field(.engineMode)) }
+            if key(s, e, "producer") { return (.producerList, .field(.producerName)) }
             if key(s, e, "action") { return (.action, .none) }
         case .action:
             if key(s, e, "intercepted") { return (.skip, .field(.intercepted)) }
@@ -272,7 +294,7 @@ struct AuditJSONScanner {
             if key(s, e, "msg") { return (.skip, .message(.msg)) }
             if key(s, e, "severity") { return (.skip, .message(.severity)) }
             if key(s, e, "data") { return (.skip, .message(.data)) }
-        case .skip, .hostList, .v3Messages, .v2Messages, .corazaMessages:
+        case .skip, .hostList, .producerList, .v3Messages, .v2Messages, .corazaMessages:
             break
         }
         return (.skip, .none)

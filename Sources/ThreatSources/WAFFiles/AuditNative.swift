@@ -43,6 +43,8 @@ struct NativeAuditAssembler {
     private(set) var engine = EngineMode.unknown
     private(set) var rules: [Rule] = []
     private(set) var disruptive: Bool?
+    /// The `H` section's `Producer:` text (engine and rule sets), empty when absent.
+    private(set) var producer: [UInt8] = []
     /// The file the open entry is in.
     var file = -1
 
@@ -79,6 +81,7 @@ struct NativeAuditAssembler {
         engine = .unknown
         rules.removeAll(keepingCapacity: true)
         disruptive = nil
+        producer.removeAll(keepingCapacity: true)
     }
 
     /// Feeds one line; returns an event when an entry ends.
@@ -149,6 +152,8 @@ struct NativeAuditAssembler {
                               target: MatchTarget.find(line: text) ?? []))
         } else if has("Action: Intercepted") {
             disruptive = true
+        } else if has("Producer: ") {
+            producer = Array(p[10...].prefix(200))
         } else if has("Engine-Mode: ") {
             engine = EngineMode(bytes: UnsafeBufferPointer(rebasing: p[13...]).filterQuotes())
         }

@@ -43,6 +43,9 @@ struct BlockTally {
     var entries = 0
     var outsideWindow = 0
     var flavors = [Int](repeating: 0, count: AuditFlavor.allCases.count)
+    /// Audit entries' producer texts and rule-set components (AuditProducer.swift).
+    var producerNames = ProducerTally()
+    var producerComponents = ProducerTally()
     var own = 0
     /// Access lines per `AccessLogLine.Format`.
     var formats = [Int](repeating: 0, count: AccessLogLine.Format.allCases.count)
@@ -91,6 +94,8 @@ struct TallyFold {
         f.totals.entries += t.entries
         f.totals.outsideWindow += t.outsideWindow
         for k in t.flavors.indices { f.totals.flavors[k] += t.flavors[k] }
+        f.totals.producerNames.merge(t.producerNames)
+        f.totals.producerComponents.merge(t.producerComponents)
         f.totals.own += t.own
         for k in t.formats.indices { f.totals.formats[k] += t.formats[k] }
         f.totals.noUpstream += t.noUpstream
@@ -120,6 +125,8 @@ struct TallyFold {
             total.entries += f.totals.entries
             total.outsideWindow += f.totals.outsideWindow
             for k in total.flavors.indices { total.flavors[k] += f.totals.flavors[k] }
+            total.producerNames.merge(f.totals.producerNames)
+            total.producerComponents.merge(f.totals.producerComponents)
             total.own += f.totals.own
             for k in total.formats.indices { total.formats[k] += f.totals.formats[k] }
             total.noUpstream += f.totals.noUpstream

@@ -116,8 +116,11 @@ enum ErrorLogParser {
             guard bracket > 0, p[bracket - 1] == 0x20 else { i = bracket + 1; continue }
             let open = bracket - 1
             let nameStart = open + 2
-            guard let sp = AccessLogLine.scan(p, 0x20, from: nameStart), sp - nameStart < 16,
-                  sp + 1 < p.count, p[sp + 1] == 0x22 else { i = open + 1; continue }
+            // A name is under 16 bytes: the space is looked for no further (linear on a line of
+            // many `[` without one), and the search goes on after this `[`, never at it again.
+            let nameLimit = UnsafeBufferPointer(rebasing: p[0..<min(p.count, nameStart + 16)])
+            guard let sp = AccessLogLine.scan(nameLimit, 0x20, from: nameStart),
+                  sp + 1 < p.count, p[sp + 1] == 0x22 else { i = bracket + 1; continue }
             // No closing `"]` after this one means none after a later one either: stop (a hostile
             // line of many unclosed tags stays linear).
             guard let close = valueEnd(p, from: sp + 2) else { break }

@@ -50,6 +50,8 @@ extension WAFLogScan {
             let reader = part.reader
             tally.entries += 1
             tally.flavors[AuditFlavor.allCases.firstIndex(of: reader.flavor) ?? 0] += 1
+            if !reader.producerName.isEmpty { tally.producerNames.add(reader.bytes(reader.producerName)) }
+            if !reader.producerComponent.isEmpty { tally.producerComponents.add(reader.bytes(reader.producerComponent)) }
             guard let (windowIndex, bucket) = place(reader.time, &tally) else { return }
             let start = UInt32(part.ruleRefs.count)
             let rules = reader.rules.prefix(Int(UInt16.max))
@@ -100,6 +102,7 @@ extension WAFLogScan {
         }
         tally.entries += 1
         tally.flavors[AuditFlavor.allCases.firstIndex(of: .native) ?? 0] += 1
+        if !e.producer.isEmpty { e.producer.withUnsafeBufferPointer { tally.producerNames.add($0) } }
         guard let (windowIndex, bucket) = place(time, &tally) else { return }
         let start = UInt32(part.ruleRefs.count)
         var critical = false, score: Int32 = -1, unconfigured = false, targeted = false

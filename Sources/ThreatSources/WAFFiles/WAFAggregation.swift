@@ -84,9 +84,12 @@ enum WAFAggregation {
         stats.unattributedEntries = index == 0 ? o.unattributed : 0
         stats.accessLogFormat = names(o.accessFormats, AccessLogLine.Format.allCases.map(\.name))
         stats.auditLogFormat = names(o.auditFlavors, AuditFlavor.allCases.map(\.rawValue))
+        // The audit producer first; the error lines, when they name them, win.
+        stats.wafEngine = o.auditProducer.engine
+        stats.crsVersion = o.auditProducer.crs
         if let e = o.errorLog {
-            stats.wafEngine = e.engineName
-            stats.crsVersion = e.crsVersion
+            stats.wafEngine = e.engineName ?? stats.wafEngine
+            stats.crsVersion = e.crsVersion ?? stats.crsVersion
             stats.errorLogFormat = e.engineName.map { "error log (\($0)), \(e.grouping)" }
         }
         return stats

@@ -62,6 +62,8 @@ struct WAFLogScan {
         var unattributed = 0
         /// Audit entries per `AuditFlavor`, access lines per `AccessLogLine.Format`, all files.
         var auditFlavors: [Int] = []
+        /// The engine and CRS version the audit entries' producer names, most frequent.
+        var auditProducer: (engine: String?, crs: String?) = (nil, nil)
         var accessFormats: [Int] = []
         /// What the audit and access logs held (docs/data-quality.md); the audit input's
         /// `attributed` is filled by the aggregation, which knows whose each entry is.
@@ -234,8 +236,18 @@ struct WAFLogScan {
                        audit: audit, access: access,
                        accessBuckets: totals, skipped: skippedTotal, warnings: warnings, unattributed: unattributed,
                        auditFlavors: Self.sum(first.folds.map { $0.files.values.map(\.totals.flavors) }),
+                       auditProducer: Self.producer(first.folds.flatMap { $0.files.values.map(\.totals) }),
                        accessFormats: Self.sum(second.folds.map { $0.files.values.map(\.totals.formats) }),
                        auditCoverage: auditCoverage, accessCoverage: accessCoverage, errorLog: errorSummary)
+    }
+
+    static func producer(_ totals: [BlockTally]) -> (engine: String?, crs: String?) {
+        var names = ProducerTally(), components = ProducerTally()
+        for t in totals {
+            names.merge(t.producerNames)
+            components.merge(t.producerComponents)
+        }
+        return ProducerTally.summary(names: names, components: components)
     }
 
     static func sum(_ rows: [[[Int]]]) -> [Int] {
