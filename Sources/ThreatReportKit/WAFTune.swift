@@ -62,7 +62,7 @@ public enum WAFTune {
             summary.append("  \(c.decision.rawValue) \(c.row.ruleID) \(Sanitize.text(c.row.target, max: 80)) \(Sanitize.text(c.row.path, max: 80)): \(c.explanation)")
         }
         for c in advice.campaigns {
-            summary.append("  campaign \(c.id) \(Sanitize.text(c.client, max: 64)) \(RFC3339.format(c.start)) to \(RFC3339.format(c.end)): "
+            summary.append("  campaign \(c.id) \(Sanitize.text(c.client, max: 64))\(c.addresses > 1 ? " (\(c.addresses) addresses)" : "") \(c.family) \(RFC3339.format(c.start)) to \(RFC3339.format(c.end)): "
                 + "\(c.requests) requests, \(c.blocked) blocked, \(c.families.joined(separator: ",")), rules "
                 + c.topRules.map { "\(Sanitize.text($0.key, max: 20))(\($0.count))" }.joined(separator: " ")
                 + (c.successfulHighSeverity > 0 ? "; \(c.successfulHighSeverity) RCE/SQLi/LFI attempt(s) answered 2xx: look closer" : ""))
