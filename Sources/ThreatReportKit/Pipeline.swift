@@ -169,7 +169,8 @@ public enum ReportPipeline {
             collectors[i].0.collect(collectors[i].1, window: window, compare: compare)
         }
         let collected = finished.enumerated().map { i, r in r ?? collectors[i].0.cutOff(collectors[i].1) }
-        let reports = WAFTuningOutput.advise(collected, window: window, generatedAt: options.sourceDateEpoch ?? now)
+        let reports = WAFTuningOutput.advise(collected, window: window, generatedAt: options.sourceDateEpoch ?? now,
+                                             idRanges: envs.map { if case .files(let f)? = $0.waf { f.tuningIDRange } else { nil } })
 
         // 3. Analysis.
         let findings = FindingAnalyzer.analyze(reports, window: window)
