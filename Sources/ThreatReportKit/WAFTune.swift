@@ -8,6 +8,8 @@ import ThreatSources
 /// exclusion file (docs/waf.md "threat-report waf tune").
 public struct WAFTuneOptions: Sendable {
     public var auditLogs: [String]
+    /// ModSecurity/Coraza error-log files or globs (`--error-log`), beside or instead of audit logs.
+    public var errorLogs: [String] = []
     public var output: String
     public var from: Date?
     public var to: Date?
@@ -46,7 +48,7 @@ public enum WAFTune {
         let window = TimeWindow(from: from, to: to, interval: o.interval)
         let scanned: WAFTuningScan.Result
         do {
-            scanned = try WAFTuningScan.scan(auditLogs: o.auditLogs, hosts: o.hosts, window: window, timezone: o.timezone)
+            scanned = try WAFTuningScan.scan(auditLogs: o.auditLogs, errorLogs: o.errorLogs, hosts: o.hosts, window: window, timezone: o.timezone)
         } catch {
             return fail("--audit-log: \(error.description)")
         }
