@@ -14,6 +14,22 @@ extension ConfigLoader {
         return (k, v.value)
     }
 
+    /// `10000-10999`: two whole numbers, the first not above the second, within 1–899999 (the
+    /// CRS owns 900000–999999).
+    static func tuningIDRange(_ node: Node, r: YAMLReader, path: String) throws(LocatedError) -> ClosedRange<Int> {
+        let text = node.scalar?.string ?? ""
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 7 && $0.allSatisfy { $0 >= "0" && $0 <= "9" } }),
+              let lo = Int(parts[0]), let hi = Int(parts[1]) else {
+            throw r.error(node, "\(path) must be a range of rule ids like 10000-10999, not '\(text.prefix(40))'")
+        }
+        guard lo <= hi else { throw r.error(node, "\(path): \(lo) is above \(hi); write the lower id first") }
+        guard lo >= 1, hi <= 899_999 else {
+            throw r.error(node, "\(path): \(lo)-\(hi) must lie within 1-899999 (the OWASP CRS uses 900000-999999); pick a free range such as 10000-10999")
+        }
+        return lo...hi
+    }
+
     static func parseWAF(_ node: Node, r: YAMLReader, path: String, base: String) throws(LocatedError) -> WAFSourceConfig {
         let (kind, v) = try oneOf(node, r: r, path: path, kinds: ["elasticsearch", "files", "replay"])
         switch kind {
@@ -53,6 +69,9 @@ extension ConfigLoader {
                 } catch {
                     throw r.error(n.value, "\(path).files.access_log_format: \(error)")
                 }
+            }
+            if let n = m["tuning_id_range"] {
+                s.tuningIDRange = try tuningIDRange(n.value, r: r, path: "\(path).files.tuning_id_range")
             }
             return .files(s)
         default:

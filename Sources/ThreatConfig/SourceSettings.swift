@@ -73,6 +73,9 @@ public struct WAFFileSettings: Sendable, Equatable {
     public var accessLogTimezone = "UTC"
     /// `error_log`: ModSecurity / Coraza error-log lines (paths or globs).
     public var errorLogs: [String] = []
+    /// `tuning_id_range`: ids of the exclusion rules in `waf-tuning/<environment>.conf` (nil: the
+    /// default 10000–10999); within 1–899999, so never the CRS's 900000–999999.
+    public var tuningIDRange: ClosedRange<Int>?
     /// The other environments' hosts (filled when the configuration is read, not a key): an entry
     /// with one of them is another environment's, not an unattributed one.
     public var otherEnvironmentHosts: [String] = []
@@ -81,7 +84,7 @@ public struct WAFFileSettings: Sendable, Equatable {
         self.accessLogs = accessLogs
     }
     static let keys = ["audit_log", "access_log", "audit_log_timezone", "access_log_format", "access_log_fields",
-                       "access_log_timezone", "error_log"]
+                       "access_log_timezone", "error_log", "tuning_id_range"]
 }
 
 /// `flows: prometheus:` — Hubble metrics in Prometheus (or Thanos/Mimir with a path prefix).

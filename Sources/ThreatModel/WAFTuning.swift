@@ -110,9 +110,15 @@ public struct WAFCampaignEntries: Sendable, Equatable, Codable {
 
 /// Anomalous requests of one client (or /24, /64) close in time: the campaigns table.
 public struct WAFCampaign: Sendable, Equatable, Codable {
-    /// Stable across reruns of the same data: a digest of the client, start and requests.
+    /// Stable across reruns of the same data: a digest of the group, family, start and requests.
     public var id: String
+    /// The client address, or its network (`203.0.113.0/24`, `2001:db8:1:2::/64`) when several
+    /// of its addresses attacked together.
     public var client: String
+    /// Distinct client addresses in the campaign (1 for a single client).
+    public var addresses = 1
+    /// The attack family the campaign's requests share (their dominant family).
+    public var family = ""
     public var start: Date
     public var end: Date
     public var requests = 0

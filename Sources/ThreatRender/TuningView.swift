@@ -76,7 +76,7 @@ public enum TuningView {
                       explanation: Sanitize.text(c.explanation, max: 400), reason: Sanitize.text(c.reason, max: 400))
         }
         let campaigns = a.campaigns.map { c in
-            Campaign(id: Sanitize.text(c.id, max: 20), client: Sanitize.text(c.client, max: 64),
+            Campaign(id: Sanitize.text(c.id, max: 20), client: clientText(c),
                      start: time(c.start), end: time(c.end), requests: NumberText.grouped(c.requests),
                      blocked: "\(NumberText.grouped(c.blocked)) blocked, \(NumberText.grouped(c.requests - c.blocked)) detected only",
                      families: c.families.compactMap { CRSCategory(rawValue: $0)?.title }.joined(separator: ", "),
@@ -89,6 +89,11 @@ public enum TuningView {
         return Section(file: Sanitize.text(a.fileName, max: 160), summary: summary(a), candidates: candidates,
                        has_candidates: !candidates.isEmpty, campaigns: campaigns, has_campaigns: !campaigns.isEmpty,
                        notes: a.notes.map { Sanitize.text($0, max: 300) })
+    }
+
+    /// The campaign's client, or its network with how many of its addresses took part.
+    static func clientText(_ c: WAFCampaign) -> String {
+        Sanitize.text(c.client, max: 64) + (c.addresses > 1 ? " (\(c.addresses) addresses)" : "")
     }
 
     /// `waf.tuning` in `report.json`: absent when the source gave no tuning input (engines other
@@ -114,7 +119,8 @@ public enum TuningView {
             ("attack_looking_requests_checked", n(a.attackEntriesChecked)),
             ("attack_looking_requests_still_detected", n(a.attackEntriesStillDetected)),
             ("campaigns", .array(a.campaigns.map { c in .object([
-                ("id", .string(c.id)), ("client", .string(c.client)), ("start", .string(time(c.start))), ("end", .string(time(c.end))),
+                ("id", .string(c.id)), ("client", .string(c.client)), ("addresses", n(c.addresses)), ("family", .string(c.family)),
+                ("start", .string(time(c.start))), ("end", .string(time(c.end))),
                 ("requests", n(c.requests)), ("blocked", n(c.blocked)), ("detected_only", n(c.requests - c.blocked)),
                 ("families", .array(c.families.map { .string($0) })),
                 ("top_rules", .array(c.topRules.map { .object([("id", .string($0.key)), ("count", n($0.count))]) })),
@@ -139,7 +145,7 @@ public enum TuningView {
             }
         }
         for c in a.campaigns.prefix(limit) {
-            out.append("Campaign \(Sanitize.text(c.id, max: 20)) from \(Sanitize.text(c.client, max: 64)), \(time(c.start)) to \(time(c.end)): "
+            out.append("Campaign \(Sanitize.text(c.id, max: 20)) from \(clientText(c)), \(time(c.start)) to \(time(c.end)): "
                 + "\(c.requests) requests (\(c.blocked) blocked), \(c.families.joined(separator: ", "))"
                 + (c.successfulHighSeverity > 0 ? "; \(c.successfulHighSeverity) RCE/SQLi/LFI attempt(s) answered 2xx" : ""))
         }

@@ -184,20 +184,27 @@ public struct OutputWriter {
     }
 
     /// Removes, in a folder written file by file, the report files of formats this run did not
-    /// write, and chart files (PNG, SVG) it did not write.
+    /// write, and chart files (PNG, SVG) and exclusion files (`waf-tuning/*.conf`) it did not write.
     func removeStale(_ folder: Int32, files: [OutputFile], written: Set<String>) {
         for name in OutputWriter.reportNames where !written.contains(name) && name != OutputWriter.chartsFolder {
             if let k = OutputTree.kind(folder, name), k == S_IFREG || k == S_IFLNK { unlinkat(folder, name, 0) }
         }
-        guard OutputTree.kind(folder, OutputWriter.chartsFolder) == S_IFDIR else { return }
-        let charts = openat(folder, OutputWriter.chartsFolder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard charts >= 0 else { return }
-        let fresh = Set(files.map(\.path).filter { $0.hasPrefix(OutputWriter.chartsFolder + "/") }.map { String($0.dropFirst(OutputWriter.chartsFolder.count + 1)) })
-        for e in OutputTree.entries(charts) where !fresh.contains(e) && (e.hasSuffix(".png") || e.hasSuffix(".svg")) {
-            if let k = OutputTree.kind(charts, e), k == S_IFREG || k == S_IFLNK { unlinkat(charts, e, 0) }
+        removeStale(folder, sub: OutputWriter.chartsFolder, suffixes: [".png", ".svg"], files: files)
+        removeStale(folder, sub: WAFTuningOutput.folder, suffixes: [".conf"], files: files)
+    }
+
+    /// In a report subfolder (`charts`, `waf-tuning`), the report's files (by suffix) this run did
+    /// not write; the folder too when nothing else is left in it.
+    func removeStale(_ folder: Int32, sub: String, suffixes: [String], files: [OutputFile]) {
+        guard OutputTree.kind(folder, sub) == S_IFDIR else { return }
+        let fd = openat(folder, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        let fresh = Set(files.map(\.path).filter { $0.hasPrefix(sub + "/") }.map { String($0.dropFirst(sub.count + 1)) })
+        for e in OutputTree.entries(fd) where !fresh.contains(e) && suffixes.contains(where: { e.hasSuffix($0) }) {
+            if let k = OutputTree.kind(fd, e), k == S_IFREG || k == S_IFLNK { unlinkat(fd, e, 0) }
         }
-        close(charts)
-        if fresh.isEmpty { unlinkat(folder, OutputWriter.chartsFolder, AT_REMOVEDIR) }  // only when empty
+        close(fd)
+        if fresh.isEmpty { unlinkat(folder, sub, AT_REMOVEDIR) }  // only when empty
     }
 
     /// Makes the staging folder the output folder.

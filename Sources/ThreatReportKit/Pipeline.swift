@@ -172,7 +172,8 @@ public enum ReportPipeline {
             collectors[i].0.collect(collectors[i].1, window: window, compare: compare)
         }
         let collected = finished.enumerated().map { i, r in r ?? collectors[i].0.cutOff(collectors[i].1) }
-        var reports = WAFTuningOutput.advise(collected, window: window, generatedAt: options.sourceDateEpoch ?? now)
+        var reports = WAFTuningOutput.advise(collected, window: window, generatedAt: options.sourceDateEpoch ?? now,
+                                             idRanges: envs.map { if case .files(let f)? = $0.waf { f.tuningIDRange } else { nil } })
         // The policy sets against the previous report in the output folder (docs/policies.md).
         if options.policyDrift {
             let previousReport = PreviousReportReader.read(outputDirectory: options.outputDirectory, deadline: deadline)

@@ -8,6 +8,8 @@ import ThreatSources
 /// exclusion file (docs/waf.md "threat-report waf tune").
 public struct WAFTuneOptions: Sendable {
     public var auditLogs: [String]
+    /// ModSecurity/Coraza error-log files or globs (`--error-log`), beside or instead of audit logs.
+    public var errorLogs: [String] = []
     public var output: String
     public var from: Date?
     public var to: Date?
@@ -46,7 +48,7 @@ public enum WAFTune {
         let window = TimeWindow(from: from, to: to, interval: o.interval)
         let scanned: WAFTuningScan.Result
         do {
-            scanned = try WAFTuningScan.scan(auditLogs: o.auditLogs, hosts: o.hosts, window: window, timezone: o.timezone)
+            scanned = try WAFTuningScan.scan(auditLogs: o.auditLogs, errorLogs: o.errorLogs, hosts: o.hosts, window: window, timezone: o.timezone)
         } catch {
             return fail("--audit-log: \(error.description)")
         }
@@ -62,7 +64,7 @@ public enum WAFTune {
             summary.append("  \(c.decision.rawValue) \(c.row.ruleID) \(Sanitize.text(c.row.target, max: 80)) \(Sanitize.text(c.row.path, max: 80)): \(c.explanation)")
         }
         for c in advice.campaigns {
-            summary.append("  campaign \(c.id) \(Sanitize.text(c.client, max: 64)) \(RFC3339.format(c.start)) to \(RFC3339.format(c.end)): "
+            summary.append("  campaign \(c.id) \(Sanitize.text(c.client, max: 64))\(c.addresses > 1 ? " (\(c.addresses) addresses)" : "") \(c.family) \(RFC3339.format(c.start)) to \(RFC3339.format(c.end)): "
                 + "\(c.requests) requests, \(c.blocked) blocked, \(c.families.joined(separator: ",")), rules "
                 + c.topRules.map { "\(Sanitize.text($0.key, max: 20))(\($0.count))" }.joined(separator: " ")
                 + (c.successfulHighSeverity > 0 ? "; \(c.successfulHighSeverity) RCE/SQLi/LFI attempt(s) answered 2xx: look closer" : ""))

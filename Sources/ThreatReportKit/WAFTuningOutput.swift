@@ -10,11 +10,13 @@ enum WAFTuningOutput {
     static let folder = "waf-tuning"
 
     static func advise(_ reports: [EnvironmentReport], window: TimeWindow, generatedAt: Date,
-                       options: WAFTuningOptions = WAFTuningOptions()) -> [EnvironmentReport] {
+                       options: WAFTuningOptions = WAFTuningOptions(), idRanges: [ClosedRange<Int>?] = []) -> [EnvironmentReport] {
         let slugs = FileNameSlug.slugs(reports.map(\.name))
         return reports.enumerated().map { i, env in
             guard var waf = env.waf.value, let input = waf.tuning else { return env }
             let header = WAFExclusionFile.Header(environment: env.name, generatedAt: generatedAt, from: window.from, to: window.to)
+            var options = options
+            if i < idRanges.count, let range = idRanges[i] { options.idRange = range }
             waf.tuningAdvice = WAFTuning.advise(input, environment: slugs[i], options: options, header: header)
             // The input (rows, attack-looking entries) has served: the report carries the advice only.
             waf.tuning = nil

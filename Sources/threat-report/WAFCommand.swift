@@ -25,6 +25,9 @@ struct WAFTuneCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Audit log files or globs (repeatable).", valueName: "file"))
     var auditLog: [String] = []
 
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("ModSecurity/Coraza error-log files or globs (repeatable).", valueName: "file"))
+    var errorLog: [String] = []
+
     @Option(name: .long, help: ArgumentHelp("Only entries from this time on (RFC 3339).", valueName: "time"))
     var from: String?
 
@@ -50,7 +53,7 @@ struct WAFTuneCommand: ParsableCommand {
     var interval: Interval = .hour
 
     func validate() throws {
-        guard !auditLog.isEmpty else { throw ValidationError("--audit-log: give at least one audit log") }
+        guard !auditLog.isEmpty || !errorLog.isEmpty else { throw ValidationError("--audit-log: give at least one audit log (or --error-log)") }
         for (flag, value) in [("--from", from), ("--to", to)] {
             if let value, RFC3339.parse(value) == nil { throw ValidationError("\(flag): '\(value)' is not an RFC 3339 time like 2026-11-20T00:00:00Z") }
         }
@@ -68,6 +71,7 @@ struct WAFTuneCommand: ParsableCommand {
         o.from = from.flatMap(RFC3339.parse)
         o.to = to.flatMap(RFC3339.parse)
         o.hosts = hosts
+        o.errorLogs = errorLog
         o.environment = environment
         o.timezone = auditLogTimezone
         o.interval = interval

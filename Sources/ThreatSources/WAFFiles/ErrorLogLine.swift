@@ -37,6 +37,10 @@ struct ErrorLogEvent {
     var uri: Range<Int> = 0..<0
     var host: Range<Int> = 0..<0
     var uniqueID: Range<Int> = 0..<0
+    /// `[data "Matched Data: … found within ARGS:q: …"]`, and the text between the marker and
+    /// the first tag (`Warning. Pattern match "…" at ARGS:q.`): where the matched variable is named.
+    var data: Range<Int> = 0..<0
+    var head: Range<Int> = 0..<0
 }
 
 /// Reads the ModSecurity/Coraza error-line family, tolerant of what comes before the message:
@@ -125,6 +129,7 @@ enum ErrorLogParser {
             // line of many unclosed tags stays linear).
             guard let close = valueEnd(p, from: sp + 2) else { break }
             let value = (sp + 2)..<close
+            if e.head.isEmpty { e.head = text..<open }
             switch UnsafeBufferPointer(rebasing: p[nameStart..<sp]).count {
             case 2 where starts(p, nameStart, "id"): e.id = value; sawID = true
             case 3 where starts(p, nameStart, "msg"): e.message = value
@@ -133,6 +138,7 @@ enum ErrorLogParser {
             case 8 where starts(p, nameStart, "severity"): e.severity = value
             case 8 where starts(p, nameStart, "hostname"): e.host = value
             case 9 where starts(p, nameStart, "unique_id"): e.uniqueID = value
+            case 4 where starts(p, nameStart, "data"): e.data = value
             default: break
             }
             i = close + 2

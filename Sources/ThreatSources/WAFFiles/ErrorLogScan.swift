@@ -20,6 +20,8 @@ struct ErrorTransaction {
     var unconfigured = false
     var score: Int32 = -1
     var file: Int
+    /// The `unique_id` (tuning examples), at most `TuningExamples.uidMaxBytes`.
+    var uid: [UInt8] = []
 }
 
 /// What the error-log worker gathered (error logs are read by one worker, in order: a
@@ -75,8 +77,9 @@ struct ErrorLogPart {
         } else {
             t = transactions.count
             let host = e.host.isEmpty ? [] : AuditEntryReader.normalizedHost(bytes: bytes(e.host))
-            transactions.append(ErrorTransaction(time: e.time, idHash: hasID ? k : 0, hasID: hasID, client: client, uri: uri,
-                                                 host: host, file: file))
+            var tx = ErrorTransaction(time: e.time, idHash: hasID ? k : 0, hasID: hasID, client: client, uri: uri, host: host, file: file)
+            if hasID, e.uniqueID.count <= TuningExamples.uidMaxBytes { tx.uid = Array(bytes(e.uniqueID)) }
+            transactions.append(tx)
             byKey[k] = t
         }
         if e.denied { transactions[t].blocked = true }
@@ -87,9 +90,15 @@ struct ErrorLogPart {
         let rule = audit.rules.id(bytes(e.id))
         guard !transactions[t].ruleNumbers.contains(rule) || rule == Interner.overflow else { return }
         transactions[t].ruleNumbers.append(rule)
-        transactions[t].rules.append(RuleRef(rule: rule, message: audit.messages.id(bytes(e.message))))
+        // The matched variable, from the data tag, else the text before the tags (`against variable `ARGS:q'`,
+        // `… at ARGS:q.`): the tuning input.
+        let target = MatchTarget.find(data: bytes(e.data), match: bytes(e.head), message: bytes(e.head))
+            .map { t in t.withUnsafeBufferPointer { audit.targets.id($0) } } ?? RuleRef.noTarget
+        let severity = Self.severity(bytes(e.severity))
+        transactions[t].rules.append(RuleRef(rule: rule, message: audit.messages.id(bytes(e.message)), target: target,
+                                             severity: UInt8(clamping: severity ?? 255)))
         guard let n = AuditEntryReader.ruleNumber(bytes(e.id)) else { return }
-        if let s = Self.severity(bytes(e.severity)), s <= 2, CRSCategory(ruleNumber: n).isAttack {
+        if let s = severity, s <= 2, CRSCategory(ruleNumber: n).isAttack {
             transactions[t].critical = true
         }
         if n == 949_110 || n == 949_111 {
@@ -139,6 +148,16 @@ struct ErrorLogPart {
             r.hasHost = !tx.host.isEmpty
             r.otherHost = tx.host.withUnsafeBufferPointer { attribution.isOtherEnvironments(host: $0) }
             r.fromErrorLog = true
+            r.time = Int64(tx.time)
+            if !tx.uid.isEmpty {
+                let index = out.records.count
+                tx.uid.withUnsafeBufferPointer { uid in
+                    for ref in tx.rules.prefix(Int(UInt16.max)) {
+                        out.examples.offer(rule: ref.rule, uri: tx.uri, target: ref.target, window: UInt8(window), time: r.time,
+                                           record: index, uid: uid, uris: out.uris)
+                    }
+                }
+            }
             out.records.append(r)
         }
         transactions = []

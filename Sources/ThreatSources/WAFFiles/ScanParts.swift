@@ -140,7 +140,6 @@ struct AuditRecord {
     /// or the table was full).
     var time: Int64 = 0
     var status: Int16 = -1
-    var uid: UInt32 = Interner.overflow
 
     var belongsToEnvironment: Bool { owner == 1 || (owner == 0 && (hostMatch || byFile)) }
 }
@@ -164,9 +163,9 @@ struct AuditPart {
     var messages: Interner
     var clients: Interner
     var uris: Interner
-    /// Matched variables (`ARGS:q`) and the `unique_id`s of entries with one (tuning input).
+    /// Matched variables (`ARGS:q`) and the rows' example `unique_id`s (tuning input).
     var targets: Interner
-    var uniqueIDs: Interner
+    var examples = TuningExamples()
     /// The native entry being assembled (native files are read by one worker, in order).
     var native = NativeAuditAssembler()
     /// Native entries cut off at the end of their file.
@@ -179,7 +178,6 @@ struct AuditPart {
         clients = Interner(cap: 100_000, byteCap: 2 << 20, key: key)
         uris = Interner(cap: 100_000, byteCap: 8 << 20, key: key)
         targets = Interner(cap: 50_000, byteCap: 4 << 20, key: key)
-        uniqueIDs = Interner(cap: 200_000, byteCap: 8 << 20, key: key)
     }
 }
 

@@ -76,8 +76,17 @@ extension WAFLogScan {
             record.otherHost = attribution.isOtherEnvironments(host: host)
             record.time = Int64(reader.time)
             record.status = Int16(clamping: reader.httpCode ?? -1)
-            if targeted, !id.isEmpty { record.uid = part.uniqueIDs.id(id) }
+            if targeted, !id.isEmpty { offerExamples(&part, record, uid: id) }
             part.records.append(record)
+        }
+    }
+
+    /// Offers the entry about to be appended as an example of each of its targeted matches.
+    func offerExamples(_ part: inout AuditPart, _ record: AuditRecord, uid: UnsafeBufferPointer<UInt8>) {
+        let index = part.records.count
+        for ref in part.ruleRefs[Int(record.rulesStart)..<(Int(record.rulesStart) + Int(record.rulesCount))] where ref.target != RuleRef.noTarget {
+            part.examples.offer(rule: ref.rule, uri: record.uri, target: ref.target, window: record.window, time: record.time,
+                                record: index, uid: uid, uris: part.uris)
         }
     }
 
@@ -131,7 +140,7 @@ extension WAFLogScan {
         record.otherHost = e.host.withUnsafeBufferPointer { attribution.isOtherEnvironments(host: $0) }
         record.time = Int64(time)
         record.status = Int16(clamping: e.status ?? -1)
-        if targeted, !id.isEmpty { record.uid = id.withUnsafeBufferPointer { part.uniqueIDs.id($0) } }
+        if targeted, !id.isEmpty { id.withUnsafeBufferPointer { offerExamples(&part, record, uid: $0) } }
         part.records.append(record)
     }
 

@@ -1,31 +1,60 @@
 import Foundation
 import ThreatModel
 
-/// Attack campaigns (docs/waf.md "Campaigns"): a client's audit entries with an attack-family
-/// match, split where two are more than one report interval apart. A session is listed when its
-/// client looks like a campaign (several attack families or many distinct attack rules in the
-/// window) or when it holds at least `campaignMinRequests` requests. Its id is a digest of its
-/// client, start, end and rules, so the same data gives the same ids on every run.
+/// Attack campaigns (docs/waf.md "Attack campaigns"): audit entries with an attack-family match,
+/// grouped by client (or by its /24 or /64 network when several of that network's addresses
+/// each sent two attack requests or more in the window), by rule family (each request goes to its dominant family), and split
+/// where two are more than one report interval apart. A group is listed when one of its clients
+/// looks like a campaign or when it holds at least `campaignMinRequests` requests. Its id is a
+/// digest of its group, family, start, end, size and rules: the same data gives the same ids,
+/// whatever order the entries came in.
 enum WAFCampaigns {
+    /// Attack requests an address must have sent to be grouped with its network.
+    static let networkMinRequests = 2
+
+    struct GroupKey: Hashable {
+        var group: String
+        var family: CRSCategory
+    }
+
     static func build(_ o: WAFLogScan.Outcome, records: [Int], shapes: [UInt32: WAFTuningAggregation.ClientShape], step: Int,
                       family: (UInt32) -> CRSCategory) -> [WAFCampaign] {
-        var byClient: [UInt32: [Int]] = [:]
+        // 1. Attack entries with their dominant family, and the attacking addresses per network.
+        var attacks: [(record: Int, family: CRSCategory)] = []
+        var perClient: [UInt32: Int] = [:]
         for k in records {
             let r = o.records[k]
-            guard r.client != Interner.overflow else { continue }
-            let attacks = WAFTuningAggregation.refs(o, r).contains { $0.rule != Interner.overflow && family($0.rule).isAttack }
-            if attacks { byClient[r.client, default: []].append(k) }
+            guard r.client != Interner.overflow, let f = dominantFamily(o, r, family: family) else { continue }
+            attacks.append((k, f))
+            perClient[r.client, default: 0] += 1
         }
+        // 2. A client's group: its network when two or more of the network's addresses each sent
+        // at least `networkMinRequests` attack requests (many users of one network who each trip
+        // one rule once stay apart).
+        var networkOf: [UInt32: String] = [:], members: [String: Int] = [:]
+        for (client, n) in perClient where n >= networkMinRequests {
+            guard let net = network(o.clients.string(client) ?? "") else { continue }
+            networkOf[client] = net
+            members[net, default: 0] += 1
+        }
+        func group(_ client: UInt32) -> String {
+            if let n = networkOf[client], (members[n] ?? 0) > 1 { return n }
+            return o.clients.string(client) ?? ""
+        }
+        var byGroup: [GroupKey: [Int]] = [:]
+        for a in attacks { byGroup[GroupKey(group: group(o.records[a.record].client), family: a.family), default: []].append(a.record) }
+
+        // 3. Sessions: cut where two entries are more than one interval apart.
         var out: [WAFCampaign] = []
-        for (client, list) in byClient {
+        for (key, list) in byGroup {
             let sorted = list.sorted { (o.records[$0].time, $0) < (o.records[$1].time, $1) }
             var session: [Int] = []
             func flush() {
                 defer { session.removeAll() }
                 guard !session.isEmpty else { return }
-                let looks = shapes[client]?.looksLikeCampaign ?? false
+                let looks = session.contains { shapes[o.records[$0].client]?.looksLikeCampaign ?? false }
                 guard looks || session.count >= WAFTuningAggregation.campaignMinRequests else { return }
-                out.append(campaign(o, client: client, session, family: family))
+                out.append(campaign(o, key: key, session, family: family))
             }
             for k in sorted {
                 if let last = session.last, o.records[k].time - o.records[last].time > Int64(step) { flush() }
@@ -41,16 +70,46 @@ enum WAFCampaigns {
         return Array(out.prefix(WAFTuningAggregation.campaignCount))
     }
 
-    static func campaign(_ o: WAFLogScan.Outcome, client: UInt32, _ session: [Int], family: (UInt32) -> CRSCategory) -> WAFCampaign {
+    /// The attack family with the most distinct rules in the entry (ties: the first in
+    /// `CRSCategory.allCases`), or nil when it has no attack match.
+    static func dominantFamily(_ o: WAFLogScan.Outcome, _ r: AuditRecord, family: (UInt32) -> CRSCategory) -> CRSCategory? {
+        var counts: [CRSCategory: Int] = [:]
+        var seen = Set<UInt32>()
+        for ref in WAFTuningAggregation.refs(o, r) where ref.rule != Interner.overflow && seen.insert(ref.rule).inserted {
+            let f = family(ref.rule)
+            if f.isAttack { counts[f, default: 0] += 1 }
+        }
+        guard let top = counts.values.max() else { return nil }
+        return CRSCategory.allCases.first { counts[$0] == top }
+    }
+
+    /// `203.0.113.0/24` for an IPv4 address, `2001:db8:1:2::/64` for an IPv6 one, nil otherwise.
+    static func network(_ address: String) -> String? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, address, &v4) == 1 {
+            let b = withUnsafeBytes(of: &v4) { Array($0) }
+            return "\(b[0]).\(b[1]).\(b[2]).0/24"
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, address, &v6) == 1 {
+            let b = withUnsafeBytes(of: &v6) { Array($0) }
+            let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(b[$0]) << 8 | UInt16(b[$0 + 1]), radix: 16) }
+            return groups.joined(separator: ":") + "::/64"
+        }
+        return nil
+    }
+
+    static func campaign(_ o: WAFLogScan.Outcome, key: GroupKey, _ session: [Int], family: (UInt32) -> CRSCategory) -> WAFCampaign {
         let first = o.records[session[0]], last = o.records[session[session.count - 1]]
-        let name = o.clients.string(client) ?? ""
-        var c = WAFCampaign(id: "", client: name, start: Date(timeIntervalSince1970: Double(first.time)),
+        var c = WAFCampaign(id: "", client: key.group, start: Date(timeIntervalSince1970: Double(first.time)),
                             end: Date(timeIntervalSince1970: Double(last.time)))
+        c.family = key.family.rawValue
         var rules: [String: Int] = [:], uris: [String: Int] = [:]
-        var families = Set<CRSCategory>()
+        var families = Set<CRSCategory>(), addresses = Set<UInt32>()
         for k in session {
             let r = o.records[k]
             c.requests += 1
+            addresses.insert(r.client)
             if r.blocked { c.blocked += 1 }
             c.statuses.add(Int(r.status))
             var highSeverity = false
@@ -68,11 +127,12 @@ enum WAFCampaigns {
         func top(_ counts: [String: Int], _ n: Int) -> [RankedCount] {
             counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(n).map { RankedCount(key: $0.key, count: $0.value) }
         }
+        c.addresses = addresses.count
         c.families = CRSCategory.allCases.filter { families.contains($0) }.map(\.rawValue)
         c.topRules = top(rules, 5)
         c.topURIs = top(uris, 3)
         var digest = SHA256Digest()
-        digest.update(Array("\(name)\u{0}\(first.time)\u{0}\(last.time)\u{0}\(c.requests)\u{0}".utf8))
+        digest.update(Array("\(key.group)\u{0}\(key.family.rawValue)\u{0}\(first.time)\u{0}\(last.time)\u{0}\(c.requests)\u{0}\(c.addresses)\u{0}".utf8))
         for r in rules.keys.sorted() { digest.update(Array("\(r)=\(rules[r]!)\u{0}".utf8)) }
         c.id = "c-" + digest.finalize().prefix(12)
         return c

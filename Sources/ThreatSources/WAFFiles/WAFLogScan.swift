@@ -48,9 +48,9 @@ struct WAFLogScan {
         var messages: Interner
         var clients: Interner
         var uris: Interner
-        /// Matched variables and `unique_id`s (tuning input; empty tables where not scanned).
+        /// Matched variables and the rows' example `unique_id`s (tuning input; empty tables where not scanned).
         var targets = Interner(cap: 0, byteCap: 0, key: HashKey(k0: 0, k1: 0))
-        var uniqueIDs = Interner(cap: 0, byteCap: 0, key: HashKey(k0: 0, k1: 0))
+        var examples: [TuningExamples.Key: [TuningExamples.Example]] = [:]
         var audit: [FileSummary]
         var access: [FileSummary]
         /// Per window.
@@ -162,6 +162,7 @@ struct WAFLogScan {
         var merged = AuditPart(zone: zone, key: key)
         var records: [AuditRecord] = []
         var refs: [RuleRef] = []
+        var examples: [TuningExamples.Key: [TuningExamples.Example]] = [:]
         records.reserveCapacity(first.parts.reduce(0) { $0 + $1.records.count })
         refs.reserveCapacity(first.parts.reduce(0) { $0 + $1.ruleRefs.count })
         for k in first.parts.indices {
@@ -172,7 +173,7 @@ struct WAFLogScan {
             let clientMap = merged.clients.absorb(part.clients)
             let uriMap = merged.uris.absorb(part.uris)
             let targetMap = merged.targets.absorb(part.targets)
-            let uidMap = merged.uniqueIDs.absorb(part.uniqueIDs)
+            TuningExamples.merge(part.examples, into: &examples, rules: ruleMap, targets: targetMap, recordBase: records.count)
             func remap(_ map: [UInt32], _ v: UInt32) -> UInt32 { v == Interner.overflow || v == RuleRef.noTarget ? v : map[Int(v)] }
             let refBase = UInt32(refs.count)
             for r in part.ruleRefs {
@@ -182,7 +183,6 @@ struct WAFLogScan {
             for var rec in part.records {
                 rec.client = remap(clientMap, rec.client)
                 rec.uri = remap(uriMap, rec.uri)
-                rec.uid = remap(uidMap, rec.uid)
                 rec.rulesStart += refBase
                 records.append(rec)
             }
@@ -232,7 +232,7 @@ struct WAFLogScan {
             errorSummary = summary
         }
         return Outcome(records: records, ruleRefs: refs, rules: merged.rules, messages: merged.messages,
-                       clients: merged.clients, uris: merged.uris, targets: merged.targets, uniqueIDs: merged.uniqueIDs,
+                       clients: merged.clients, uris: merged.uris, targets: merged.targets, examples: examples,
                        audit: audit, access: access,
                        accessBuckets: totals, skipped: skippedTotal, warnings: warnings, unattributed: unattributed,
                        auditFlavors: Self.sum(first.folds.map { $0.files.values.map(\.totals.flavors) }),

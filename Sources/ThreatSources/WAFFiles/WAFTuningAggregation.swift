@@ -71,7 +71,7 @@ enum WAFTuningAggregation {
         var clientSets: [Set<UInt32>] = []
         var campaignClientSets: [Set<UInt32>] = []
         var familyMasks: [UInt16] = []
-        var exampleIDs: [[(Int64, UInt32)]] = []
+        var rowKeys: [Key] = []
         var paths: [UInt32: Int] = [:]
         var pathNames: [String] = []
         func pathIndex(_ uri: UInt32) -> Int {
@@ -115,7 +115,7 @@ enum WAFTuningAggregation {
                     clientSets.append([])
                     campaignClientSets.append([])
                     familyMasks.append(0)
-                    exampleIDs.append([])
+                    rowKeys.append(key)
                 }
                 let n = i!
                 row = Int32(n)
@@ -138,7 +138,6 @@ enum WAFTuningAggregation {
                     out.rows[n].campaignEntries += 1
                     if campaignClientSets[n].count < WAFTargetStats.clientCap { campaignClientSets[n].insert(r.client) }
                 }
-                if r.uid != Interner.overflow { keepExample(&exampleIDs[n], (r.time, r.uid), o) }
             }
             if suspect {
                 if campaign.count < WAFTuningInput.campaignEntryCap {
@@ -152,7 +151,10 @@ enum WAFTuningAggregation {
             out.rows[n].clients = clientSets[n].count
             out.rows[n].campaignClients = campaignClientSets[n].count
             out.rows[n].otherFamilies = CRSCategory.allCases.filter { familyMasks[n] & bit($0) != 0 }.map(\.rawValue)
-            out.rows[n].examples = exampleIDs[n].compactMap { o.uniqueIDs.string($0.1) }
+            // The workers' earliest entries of this (rule, path, target), the environment's only.
+            let k = rowKeys[n]
+            let kept = o.examples[TuningExamples.Key(rule: k.rule, prefix: pathNames[k.path], target: k.target, window: UInt8(clamping: index))] ?? []
+            out.rows[n].examples = kept.filter { o.records[Int($0.record)].belongsToEnvironment }.prefix(3).map { String(decoding: $0.uid, as: UTF8.self) }
         }
 
         // Rows in a stable order; the entries follow their rows.
@@ -170,22 +172,6 @@ enum WAFTuningAggregation {
         out.ruleIDsSeen.sort()
         out.campaigns = WAFCampaigns.build(o, records: mine, shapes: shapes, step: window.step, family: family)
         return out
-    }
-
-    /// Keeps the three earliest examples (ties by id), whatever order the workers gave the records.
-    static func keepExample(_ list: inout [(Int64, UInt32)], _ e: (Int64, UInt32), _ o: WAFLogScan.Outcome) {
-        func less(_ a: (Int64, UInt32), _ b: (Int64, UInt32)) -> Bool {
-            a.0 != b.0 ? a.0 < b.0 : (o.uniqueIDs.string(a.1) ?? "") < (o.uniqueIDs.string(b.1) ?? "")
-        }
-        guard !list.contains(where: { $0.1 == e.1 }) else { return }
-        if list.count < 3 {
-            list.append(e)
-        } else if let last = list.last, less(e, last) {
-            list[list.count - 1] = e
-        } else {
-            return
-        }
-        list.sort(by: less)
     }
 
     static func refs(_ o: WAFLogScan.Outcome, _ r: AuditRecord) -> ArraySlice<RuleRef> {
