@@ -198,6 +198,8 @@ public struct FlowStatistics: Sendable, Equatable, Codable {
     public var topAuditPolicies: [RankedCount] = []
     /// Who talked to whom (flow-file sources; nil where the source cannot see endpoints).
     public var map: TrafficMap? = nil
+    /// Least-privilege policies suggested from the flows (flow-file sources; nil elsewhere).
+    public var suggestions: PolicySuggestions? = nil
 
     public init(counts: FlowCounts, inbound: FlowCounts, outbound: FlowCounts,
                 forwardedRate: [SeriesPoint<Double>] = [], droppedRate: [SeriesPoint<Double>] = [],

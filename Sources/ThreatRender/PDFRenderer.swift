@@ -71,11 +71,13 @@ final class PDFReport {
     func make() throws(ChartError) -> [UInt8] {
         let findingPages = paginateFindings()
         pageCount = 1 + findingPages.count + report.environments.count + context.charts.filter { $0.kind == "map" }.count
+            + report.environments.filter { $0.flows.value?.suggestions != nil }.count
         summaryPage()
         for (i, blocks) in findingPages.enumerated() { findingsPage(blocks, first: i == 0) }
         for (i, env) in report.environments.enumerated() {
             environmentPage(env, index: i)
             mapPage(env, index: i)
+            suggestionsPage(env)
         }
         return try doc.finish()
     }
