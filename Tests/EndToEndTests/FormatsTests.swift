@@ -170,8 +170,11 @@ struct FormatsTests {
             #expect(pages >= 5)
             #expect(try text(1).contains("Environments") && text(1).contains("Page 1 of \(pages)"))
             #expect(try text(2).hasPrefix("Findings, worst first"))
-            for p in 2...(pages - 3) { #expect(try text(p).contains("What to do next"), "page \(p) holds findings") }
-            #expect(try text(pages - 2).contains("Environment: production"))
+            // Production (flow files) has its environment page, its traffic map and its suggested policies.
+            for p in 2...(pages - 5) { #expect(try text(p).contains("What to do next"), "page \(p) holds findings") }
+            #expect(try text(pages - 4).contains("Environment: production"))
+            #expect(try text(pages - 3).contains("Traffic map: production"))
+            #expect(try text(pages - 2).contains("Suggested policies: production") && text(pages - 2).contains("suggested-policies/production/web.yaml"))
             #expect(try text(pages - 1).contains("Environment: staging"))
             #expect(try text(pages).contains("Environment: gateway") && text(pages).contains("Page \(pages) of \(pages)"))
             let raster = try run("/usr/bin/env", ["pdftoppm", "-png", "-r", "30", "-f", "1", "-l", "1", out + "/report.pdf", out + "/page"])
