@@ -201,6 +201,8 @@ public struct FlowStatistics: Sendable, Equatable, Codable {
     /// The workloads of the namespace seen in flow files, with their labels and traffic (coverage);
     /// nil when the source does not give them (Prometheus).
     public var workloads: [WorkloadTraffic]? = nil
+    /// Least-privilege policies suggested from the flows (flow-file sources; nil elsewhere).
+    public var suggestions: PolicySuggestions? = nil
 
     public init(counts: FlowCounts, inbound: FlowCounts, outbound: FlowCounts,
                 forwardedRate: [SeriesPoint<Double>] = [], droppedRate: [SeriesPoint<Double>] = [],

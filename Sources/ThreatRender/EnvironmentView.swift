@@ -89,6 +89,8 @@ struct EnvironmentView: Sendable, MustacheParent {
         let waf: SectionView<WAFView>
         let flows: SectionView<FlowsView>
         let policies: SectionView<PoliciesView>
+        /// Least-privilege policies suggested from the flow files (nil: the source gives none).
+        let suggestions: SuggestionsView?
         let thresholds: String
         let coverage: [CoverageView]
         let has_coverage: Bool
@@ -115,6 +117,7 @@ struct EnvironmentView: Sendable, MustacheParent {
             policies: SectionView(env.policies, empty: "No policy source is configured for this environment.") {
                 PoliciesView($0, namespace: env.namespace)
             },
+            suggestions: SuggestionsView(env),
             thresholds: Self.thresholdsText(env.thresholds),
             coverage: coverage, has_coverage: !coverage.isEmpty,
             evidence: env.evidence.map(EvidenceView.init),

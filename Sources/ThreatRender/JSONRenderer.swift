@@ -76,7 +76,7 @@ public enum ReportJSON {
         .object([
             ("name", .string(e.name)), ("namespace", .string(e.namespace)), ("hosts", .array(e.hosts.map { .string($0) })),
             ("waf", section(e.waf, waf)),
-            ("flows", section(e.flows) { flows($0) + [("map", TrafficMapView.json(e))] }),
+            ("flows", section(e.flows) { flows($0) + [("map", TrafficMapView.json(e)), ("suggestions", SuggestionsView.json(e))] }),
             ("policies", appending(section(e.policies) { policies($0, namespace: e.namespace) },
                                   [("drift", drift(e.policyDrift)), ("workload_coverage", workloadCoverage(e))])),
             ("thresholds", thresholds(e.thresholds)),

@@ -72,11 +72,13 @@ final class PDFReport {
         let findingPages = paginateFindings()
         let policyPages = Set(policyPageIndexes)
         pageCount = 1 + findingPages.count + report.environments.count + context.charts.filter { $0.kind == "map" }.count + policyPages.count
+            + report.environments.filter { $0.flows.value?.suggestions != nil }.count
         summaryPage()
         for (i, blocks) in findingPages.enumerated() { findingsPage(blocks, first: i == 0) }
         for (i, env) in report.environments.enumerated() {
             environmentPage(env, index: i)
             mapPage(env, index: i)
+            suggestionsPage(env)
             if policyPages.contains(i) { policyPage(env) }
         }
         return try doc.finish()

@@ -48,6 +48,7 @@ public struct OutputWriter {
     static let reportNames: Set<String> = [
         "report.html", "report.md", "report.json", "report.sarif", "report.junit.xml", "report.codequality.json",
         "report.pdf", OutputFile.checksumsName, chartsFolder, RenderStage.cutOffName, WAFTuningOutput.folder,
+        SuggestedPoliciesOutput.folder,
     ]
     static let chartsFolder = "charts"
 
@@ -138,7 +139,8 @@ public struct OutputWriter {
     static func switchable(_ folder: Int32, _ path: String, written: Set<String>, cwd: String) -> Bool {
         if path == "/" || cwd == path || cwd.hasPrefix(path + "/") { return false }
         return !OutputTree.entries(folder).contains { e in
-            !written.contains(e) && e != WAFTuningOutput.folder && OutputTree.kind(folder, e) == S_IFDIR
+            !written.contains(e) && e != WAFTuningOutput.folder && e != SuggestedPoliciesOutput.folder
+                && OutputTree.kind(folder, e) == S_IFDIR
         }
     }
 
@@ -186,6 +188,7 @@ public struct OutputWriter {
     /// Removes, in a folder written file by file, the report files of formats this run did not
     /// write, and chart files (PNG, SVG) and exclusion files (`waf-tuning/*.conf`) it did not write.
     func removeStale(_ folder: Int32, files: [OutputFile], written: Set<String>) {
+        removeStaleSuggestions(folder, files: files)
         for name in OutputWriter.reportNames where !written.contains(name) && name != OutputWriter.chartsFolder {
             if let k = OutputTree.kind(folder, name), k == S_IFREG || k == S_IFLNK { unlinkat(folder, name, 0) }
         }
@@ -205,6 +208,27 @@ public struct OutputWriter {
         }
         close(fd)
         if fresh.isEmpty { unlinkat(folder, sub, AT_REMOVEDIR) }  // only when empty
+    }
+
+    /// Removes suggested policies (`suggested-policies/<env>/<workload>.yaml`) this run did not write,
+    /// and the folders left empty, so no manifest of an earlier run looks current.
+    func removeStaleSuggestions(_ folder: Int32, files: [OutputFile]) {
+        let top = SuggestedPoliciesOutput.folder
+        guard OutputTree.kind(folder, top) == S_IFDIR else { return }
+        let fresh = Set(files.map(\.path).filter { $0.hasPrefix(top + "/") })
+        let root = openat(folder, top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard root >= 0 else { return }
+        for env in OutputTree.entries(root) where OutputTree.kind(root, env) == S_IFDIR {
+            let dir = openat(root, env, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard dir >= 0 else { continue }
+            for e in OutputTree.entries(dir) where e.hasSuffix(".yaml") && !fresh.contains("\(top)/\(env)/\(e)") {
+                if let k = OutputTree.kind(dir, e), k == S_IFREG || k == S_IFLNK { unlinkat(dir, e, 0) }
+            }
+            close(dir)
+            unlinkat(root, env, AT_REMOVEDIR)  // only when empty
+        }
+        close(root)
+        unlinkat(folder, top, AT_REMOVEDIR)  // only when empty
     }
 
     /// Makes the staging folder the output folder.

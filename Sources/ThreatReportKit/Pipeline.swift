@@ -172,8 +172,8 @@ public enum ReportPipeline {
             collectors[i].0.collect(collectors[i].1, window: window, compare: compare)
         }
         let collected = finished.enumerated().map { i, r in r ?? collectors[i].0.cutOff(collectors[i].1) }
-        var reports = WAFTuningOutput.advise(collected, window: window, generatedAt: options.sourceDateEpoch ?? now,
-                                             idRanges: envs.map { if case .files(let f)? = $0.waf { f.tuningIDRange } else { nil } })
+        var reports = SuggestedPoliciesOutput.place(WAFTuningOutput.advise(collected, window: window, generatedAt: options.sourceDateEpoch ?? now,
+                                             idRanges: envs.map { if case .files(let f)? = $0.waf { f.tuningIDRange } else { nil } }))
         // The policy sets against the previous report in the output folder (docs/policies.md).
         if options.policyDrift {
             let previousReport = PreviousReportReader.read(outputDirectory: options.outputDirectory, deadline: deadline)
@@ -231,7 +231,8 @@ public enum ReportPipeline {
         } catch {
             return fail("--output: \(error)")
         }
-        let visible = paths.filter { !$0.contains("/charts/") && !$0.hasSuffix("/" + OutputFile.checksumsName) }
+        // Charts and suggested policies (up to one per workload) are listed in SHA256SUMS, not on stdout.
+        let visible = paths.filter { !$0.contains("/charts/") && !$0.contains("/\(SuggestedPoliciesOutput.folder)/") && !$0.hasSuffix("/" + OutputFile.checksumsName) }
         // A report the deadline cut short while rendering is partial output: exit 3.
         let code = rendered.cutOff == nil ? exitCode(report: report, failOn: options.failOn) : ExitCode.partial
         return RunResult(exitCode: code, writtenPaths: visible, report: report,

@@ -71,6 +71,8 @@ struct RenderStage {
         if rendered.contains(where: { type(of: renderers[$0]).needs.contains(.chartFiles) }) { files += ChartFiles.files(context.charts) }
         // The scoped exclusion files (waf-tuning/<environment>.conf), written with every report.
         files += WAFTuningOutput.files(context.report)
+        // The suggested policies (suggested-policies/<environment>/<workload>.yaml), likewise.
+        files += SuggestedPoliciesOutput.files(context.report)
         for r in results { if let r { files += try r.get() } }
         let left = renderers.indices.filter { results[$0] == nil }.map { names[$0] }
         var outcome = Outcome(files: files)

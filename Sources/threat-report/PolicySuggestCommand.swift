@@ -67,32 +67,19 @@ struct PolicySuggestCommand: ParsableCommand {
         let cover: FlowReadCoverage
         do { cover = try HubbleConnectionReader.read(flows) { suggester.add($0) } } catch { throw PolicyInput.fail("--flows: \(error.description)") }
         for w in cover.warnings { PolicyInput.note("warning: \(w)") }
-        let policies = suggester.policies(files: cover.files)
+        let (checked, rejected) = suggester.checked(files: cover.files)
+        for r in rejected { PolicyInput.note("error: \(r)") }
         var files: [(String, [UInt8])] = []
         var lines: [String] = []
-        for p in policies {
-            let yaml = p.yaml(kind: k, disabled: true)
-            let file = String(p.name.dropFirst("suggested-".count)) + ".yaml"
-            // The tool's own validator and explainer must accept it; anything else is a bug.
-            let check = PolicyDocumentLoader.loadDetailed(text: yaml, origin: file, namespace: namespace)
-            guard check.items.count == 1, check.items[0].valid, !check.items[0].description.isEmpty else {
-                let why = check.items.first?.problems.map(\.description).joined(separator: "; ") ?? "no policy"
-                PolicyInput.note("error: the policy suggested for \(namespace)/\(p.workloads.first ?? p.name) does not read back as valid (\(why)); not written")
-                continue
-            }
-            files.append((file, Array(yaml.utf8)))
-            lines.append("\(Sanitize.text(output, max: 500))/\(file): \(p.workloads.count > 1 ? "workloads " + p.workloads.joined(separator: ", ") : "workload " + (p.workloads.first ?? "?"))")
-            lines += check.items[0].description.map { "  " + Sanitize.text($0, max: 2000) }
+        for c in checked {
+            let p = c.policy
+            files.append((c.file, Array(c.yaml.utf8)))
+            lines.append("\(Sanitize.text(output, max: 500))/\(c.file): \(p.workloads.count > 1 ? "workloads " + p.workloads.joined(separator: ", ") : "workload " + (p.workloads.first ?? "?"))")
+            lines += c.explanation.map { "  " + Sanitize.text($0, max: 2000) }
         }
         do { try SuggestionFolder.write(files, into: output) } catch { throw PolicyInput.fail("--output: \(error.description)") }
         var summary = "\(files.count) polic\(files.count == 1 ? "y" : "ies") for namespace \(namespace) from \(suggester.used) allowed flow(s) of \(cover.flows) read"
-        var skipped: [String] = []
-        if suggester.replies > 0 { skipped.append("\(suggester.replies) replies") }
-        if suggester.notAllowed > 0 { skipped.append("\(suggester.notAllowed) not allowed (dropped or other verdicts)") }
-        if suggester.otherNamespaces > 0 { skipped.append("\(suggester.otherNamespaces) of other namespaces") }
-        if suggester.outsideWindow > 0 { skipped.append("\(suggester.outsideWindow) outside --from/--to") }
-        if suggester.icmp > 0 { skipped.append("\(suggester.icmp) ICMP or portless (not turned into rules)") }
-        if suggester.noLabels > 0 { skipped.append("\(suggester.noLabels) ends with no identifying label") }
+        let skipped = suggester.skippedPhrases.map { $0 == "\(suggester.outsideWindow) outside the window" ? "\(suggester.outsideWindow) outside --from/--to" : $0 }
         if !skipped.isEmpty { summary += "; skipped " + skipped.joined(separator: ", ") }
         PolicyInput.write(([summary + "."] + lines).joined(separator: "\n") + "\n")
     }

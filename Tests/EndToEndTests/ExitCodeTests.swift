@@ -99,7 +99,9 @@ struct ExitCodeTests {
                                env: ["SOURCE_DATE_EPOCH": "1795132800"])
             #expect(r.code == 0)
             var files: [String: Data] = [:]
-            for f in try FileManager.default.subpathsOfDirectory(atPath: cwd + "/out") where !f.hasPrefix(".") && !f.hasSuffix("charts") {
+            var isDir: ObjCBool = false
+            for f in try FileManager.default.subpathsOfDirectory(atPath: cwd + "/out") where !f.hasPrefix(".")
+                && FileManager.default.fileExists(atPath: cwd + "/out/" + f, isDirectory: &isDir) && !isDir.boolValue {
                 files[f] = try Data(contentsOf: URL(fileURLWithPath: cwd + "/out/" + f))
             }
             outputs.append(files)

@@ -167,12 +167,15 @@ struct FormatsTests {
             func text(_ page: Int) throws -> String {
                 try run("/usr/bin/env", ["pdftotext", "-f", "\(page)", "-l", "\(page)", out + "/report.pdf", "-"]).stdout
             }
-            #expect(pages >= 7)
+            #expect(pages >= 9)
             #expect(try text(1).contains("Environments") && text(1).contains("Page 1 of \(pages)"))
             #expect(try text(2).hasPrefix("Findings, worst first"))
-            for p in 2...(pages - 5) { #expect(try text(p).contains("What to do next"), "page \(p) holds findings") }
-            // Each environment with a policy source: its page, then its policy audit page (policy drift).
-            #expect(try text(pages - 4).contains("Environment: production"))
+            // Production (flow files): its page, its traffic map, its suggested policies and its policy
+            // audit page (policy drift); staging: its page and its policy audit page.
+            for p in 2...(pages - 7) { #expect(try text(p).contains("What to do next"), "page \(p) holds findings") }
+            #expect(try text(pages - 6).contains("Environment: production"))
+            #expect(try text(pages - 5).contains("Traffic map: production"))
+            #expect(try text(pages - 4).contains("Suggested policies: production") && text(pages - 4).contains("suggested-policies/production/web.yaml"))
             #expect(try text(pages - 3).contains("Policy audit: production") && text(pages - 3).contains("No previous report"))
             #expect(try text(pages - 2).contains("Environment: staging"))
             #expect(try text(pages - 1).contains("Policy audit: staging"))

@@ -106,7 +106,8 @@ struct OutputAttackTests {
         let inPlace = try report(args(repoDir))
         #expect(inPlace.code == 0 || inPlace.code == 3, "\(inPlace.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: v.dir) == ["passwd"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: repoDir).sorted() == [".git", "SHA256SUMS", "report.json"])
+        // The sample's production reads flow files: its suggested policies are written with the report.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: repoDir).sorted() == [".git", "SHA256SUMS", "report.json", "suggested-policies"])
     }
 
     /// Starts a Python child that takes the lock with flock and (when `writePID`) writes its PID;

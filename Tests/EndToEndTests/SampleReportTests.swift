@@ -28,6 +28,27 @@ struct SampleReportTests {
         }
     }
 
+    @Test("Production (Hubble flow file) has the traffic map and suggested policies; staging (Prometheus) has neither")
+    func mapAndSuggestions() throws {
+        let fm = FileManager.default
+        #expect(fm.fileExists(atPath: Self.out + "/charts/production-map.png") && fm.fileExists(atPath: Self.out + "/charts/production-map.svg"))
+        #expect(!fm.fileExists(atPath: Self.out + "/charts/staging-map.png"))
+        let files = try fm.contentsOfDirectory(atPath: Self.out + "/suggested-policies").sorted()
+        #expect(files == ["production"])
+        let yamls = try fm.contentsOfDirectory(atPath: Self.out + "/suggested-policies/production").sorted()
+        #expect(yamls == ["cart.yaml", "catalog.yaml", "redis.yaml", "web.yaml", "worker.yaml"])
+        let worker = try String(contentsOfFile: Self.out + "/suggested-policies/production/worker.yaml", encoding: .utf8)
+        #expect(worker.contains("- matchName: api.mailgun.net") && worker.contains("network-policy.gitlab.com/disabled_by: gitlab"))
+        let prod = try #require(try env("production")["flows"] as? [String: Any])
+        let items = try #require((prod["suggestions"] as? [String: Any])?["items"] as? [[String: Any]])
+        #expect(items.compactMap { $0["file"] as? String } == yamls.map { "suggested-policies/production/" + $0 })
+        #expect((prod["map"] as? [String: Any])?["edges"] is [Any])
+        let staging = try #require(try env("staging")["flows"] as? [String: Any])
+        #expect(staging["suggestions"] is NSNull && staging["map"] is NSNull)
+        let html = try String(contentsOfFile: Self.out + "/report.html", encoding: .utf8)
+        #expect(html.components(separatedBy: "<h3>Suggested policies</h3>").count == 2)
+    }
+
     @Test("WAF numbers equal the recorded _msearch answer: totals, ratio and bucket sums")
     func wafNumbers() throws {
         for (name, folder) in [("production", "production"), ("staging", "staging")] {
@@ -54,9 +75,20 @@ struct SampleReportTests {
         #expect(try (env("staging")["waf"] as? [String: Any])?["anomalous_ratio"] as? Double ?? 1 < 0.01)
     }
 
-    @Test("Flow numbers equal the recorded Prometheus answers, rounded as GitLab did")
+    @Test("Production's flow numbers equal an independent count of its Hubble flow file; staging's the recorded Prometheus answers, rounded as GitLab did")
     func flowNumbers() throws {
-        for (name, folder) in [("production", "production"), ("staging", "staging")] {
+        // Production reads a hubble observe export (samples/production/hubble-flows.json.gz).
+        let count = try HubbleRecount(repo + "/samples/production/hubble-flows.json.gz", namespace: "shop-production",
+                                      from: "2026-11-19T00:00:00Z", to: "2026-11-20T00:00:00Z")
+        let prod = try #require(try env("production")["flows"] as? [String: Any])
+        let pf = count.all["FORWARDED"] ?? 0, pd = count.all["DROPPED"] ?? 0
+        #expect(pf == 3121 && pd == 373 && count.all.values.reduce(0, +) == pf + pd)
+        #expect(prod["forwarded"] as? Int == pf && prod["dropped"] as? Int == pd && prod["total"] as? Int == pf + pd)
+        #expect(abs((prod["dropped_ratio"] as? Double ?? -1) - Double(pd) / Double(pf + pd)) < 1e-15)
+        #expect((prod["inbound"] as? [String: Any])?["dropped"] as? Int == count.inbound["DROPPED"])
+        #expect((prod["outbound"] as? [String: Any])?["forwarded"] as? Int == count.outbound["FORWARDED"])
+        #expect(((prod["rate"] as? [String: Any])?["dropped"] as? [Any])?.count == 24, "one point per hour bucket")
+        for (name, folder) in [("staging", "staging")] {
             func vector(_ file: String) throws -> [String: Double] {
                 let a = try #require(try foundationJSON("\(repo)/samples/\(folder)/flows/\(file).json") as? [String: Any])
                 let result = ((a["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []

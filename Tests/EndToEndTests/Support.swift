@@ -157,3 +157,31 @@ func writeProductionConfig(_ path: String, _ sections: [String]) throws -> Strin
     """.write(toFile: path, atomically: true, encoding: .utf8)
     return path
 }
+
+/// An independent count of a `hubble observe -o json` file (gzip -dc and Foundation's JSON parser):
+/// flows of `namespace` (either side) with `from <= time < to`, by verdict, in total and per direction.
+struct HubbleRecount {
+    var all: [String: Int] = [:], inbound: [String: Int] = [:], outbound: [String: Int] = [:]
+
+    init(_ path: String, namespace: String, from: String, to: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        p.arguments = ["-dc", path]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let f = obj["flow"] as? [String: Any],
+                  let time = f["time"] as? String, let verdict = f["verdict"] as? String else { continue }
+            // RFC 3339 UTC with the same layout: string order is time order.
+            guard time >= from, time < to else { continue }
+            let src = (f["source"] as? [String: Any])?["namespace"] as? String, dst = (f["destination"] as? [String: Any])?["namespace"] as? String
+            guard src == namespace || dst == namespace else { continue }
+            all[verdict, default: 0] += 1
+            if dst == namespace { inbound[verdict, default: 0] += 1 }
+            if src == namespace { outbound[verdict, default: 0] += 1 }
+        }
+    }
+}

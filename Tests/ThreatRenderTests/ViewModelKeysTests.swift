@@ -11,7 +11,7 @@ import ThreatModel
 struct ViewModelKeysTests {
     /// `ciReport` with every optional part filled: engine modes, blocked counts, categories and
     /// scores, skipped lines, drop reasons and denying policies, coverage with skipped places, a
-    /// previous window that could not be compared, and evidence.
+    /// previous window that could not be compared, evidence, and suggested policies.
     static func richReport() -> Report {
         var report = ciReport()
         var env = report.environments[0]
@@ -45,6 +45,11 @@ struct ViewModelKeysTests {
         env.flows.value?.topDroppedPairs = [RankedCount(key: "a → b:80/TCP", count: 1700)]
         env.flows.value?.topDenyingPolicies = [RankedCount(key: "shop-production/web", count: 1600, label: "CiliumNetworkPolicy")]
         env.policies.value?.notes = ["read 3 manifests"]
+        env.flows.value?.suggestions = PolicySuggestions(
+            items: [.init(file: "suggested-policies/production/web.yaml", name: "suggested-web", workloads: ["web"],
+                          explanation: ["When enabled, pods with app=web accept inbound TCP/80 from the entity world."],
+                          manifest: "kind: CiliumNetworkPolicy\n")],
+            flowsUsed: 12, notes: ["From 12 allowed flow(s); left out 1 replies."])
         var access = InputCoverage(name: "access log", unit: "lines", files: 1, read: 10, parsed: 9)
         access.skip("not an access line", count: 1, place: "/logs/access.log:4", value: "garbage")
         env.waf.coverage = SourceCoverage(source: "files", inputs: [access], notes: ["one note"])

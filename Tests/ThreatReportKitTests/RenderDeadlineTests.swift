@@ -64,12 +64,15 @@ struct RenderDeadlineTests {
         #expect(r.message.contains("deadline of 10m passed (--deadline) while rendering the report, not written: html, md, pdf"), "\(r.message)")
         #expect(log.contains("deadline of 10m passed (--deadline) while rendering the report: not rendered: html, md, pdf"), "\(log)")
         let fm = FileManager.default
-        #expect(try fm.contentsOfDirectory(atPath: out).sorted() == ["SHA256SUMS", "notes.txt", "report.cut-off.txt", "report.json"])
+        // The suggested policies are written with every report, as the WAF exclusion files are.
+        #expect(try fm.contentsOfDirectory(atPath: out).sorted() == ["SHA256SUMS", "notes.txt", "report.cut-off.txt", "report.json", "suggested-policies"])
+        let suggested = try fm.contentsOfDirectory(atPath: out + "/suggested-policies/production").sorted().map { "suggested-policies/production/" + $0 }
+        #expect(suggested.count == 5)
         let note = try String(contentsOfFile: out + "/report.cut-off.txt", encoding: .utf8)
         #expect(note.contains("Formats written: json\nFormats not written: html, md, pdf\n"), "\(note)")
         // The output tree is consistent: SHA256SUMS lists exactly the files written, with their digests.
         let sums = try String(contentsOfFile: out + "/SHA256SUMS", encoding: .utf8).split(separator: "\n").map(String.init)
-        let expected = try ["report.cut-off.txt", "report.json"].map { name in
+        let expected = try (["report.cut-off.txt", "report.json"] + suggested).map { name in
             "\(SHA256Digest.hex(try Data(contentsOf: URL(fileURLWithPath: out + "/" + name))))  \(name)"
         }
         #expect(sums == expected)
@@ -87,7 +90,7 @@ struct RenderDeadlineTests {
         // A later run cut short at the charts removes the older run's files of the formats it did not write.
         let (cut, _) = run(formats: ["html", "md", "json", "sarif"], out: out, at: { $0 == "drawing charts" }, jump: 3600)
         #expect(cut.exitCode == ExitCode.partial)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["SHA256SUMS", "report.cut-off.txt", "report.json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["SHA256SUMS", "report.cut-off.txt", "report.json", "suggested-policies"])
     }
 
     @Test("Reading cut off by the deadline still leaves the render stage its grace: every format is written, no cut-off note, exit 3 for the sections")

@@ -48,6 +48,12 @@ extension HubbleFlowSource {
     /// flow object (older). Nil for anything else.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Flow? {
         guard let json = try? JSONValue.parse(bytes: Array(bytes), maxDepth: InputLimits.jsonDepth) else { return nil }
+        return parse(json: json)
+    }
+
+    /// One line already parsed as JSON (the report reads each line once for its counts, map and
+    /// suggestions).
+    public static func parse(json: JSONValue) -> Flow? {
         let flow = json["flow"] ?? json
         guard let verdict = flow["verdict"]?.stringValue ?? flow["verdict"]?.intValue.map(verdictName),
               let timeText = flow["time"]?.stringValue ?? json["time"]?.stringValue,

@@ -1,6 +1,7 @@
 import Foundation
 import ThreatConfig
 import ThreatModel
+import ThreatPolicy
 
 /// Flow statistics from files written by `hubble observe -o json` (plain or `.gz`, streamed): the
 /// same counts, rate series and drop detail as the Prometheus source, for users who export flow
@@ -16,6 +17,9 @@ public struct HubbleFlowSource: FlowSource {
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<FlowStatistics> {
         let files = try FileGlob.expand(settings.flowLogs)
         var tally = Tally(namespace: context.environment.namespace, window: context.window)
+        // The same least-privilege suggestions as `policy suggest`, from the flows counted here.
+        var suggester = PolicySuggester(namespace: context.environment.namespace, kind: .cilium,
+                                        from: context.window.from, to: context.window.to)
         var skipped = 0, tooLong = 0
         var skipPlaces: [String] = [], longPlaces: [String] = []
         var evidence: [EvidenceItem] = []
@@ -34,7 +38,8 @@ public struct HubbleFlowSource: FlowSource {
                     cover.skip("longer than \(InputLimits.describe(bytes: InputLimits.lineBytes))", place: "\(path):\(lineNo)")
                     if longPlaces.count < HubbleFlowSource.reportedSkips { longPlaces.append("\(path):\(lineNo)") }
                 case let .bytes(b):
-                    if let f = HubbleFlowSource.parse(b) {
+                    let json = try? JSONValue.parse(bytes: Array(b), maxDepth: InputLimits.jsonDepth)
+                    if let json, let f = HubbleFlowSource.parse(json: json) {
                         cover.read += 1
                         cover.parsed += 1
                         if cover.firstTime.map({ f.time < $0 }) ?? true { cover.firstTime = f.time }
@@ -47,6 +52,7 @@ public struct HubbleFlowSource: FlowSource {
                         case .counted:
                             cover.inWindow! += 1
                             cover.attributed! += 1
+                            if case let .flow(o) = HubbleConnectionReader.parseDetailed(json: json) { suggester.add(o) }
                         }
                     } else if !b.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                         skipped += 1
@@ -65,7 +71,9 @@ public struct HubbleFlowSource: FlowSource {
         if tooLong > 0 {
             warnings.append("skipped \(tooLong) line(s) longer than \(InputLimits.describe(bytes: InputLimits.lineBytes)), first at \(longPlaces.joined(separator: ", "))")
         }
-        return SourceOutput(value: tally.statistics(), evidence: evidence, warnings: tally.capWarnings() + warnings,
+        var statistics = tally.statistics()
+        statistics.suggestions = suggester.report(files: files.count)
+        return SourceOutput(value: statistics, evidence: evidence, warnings: tally.capWarnings() + warnings,
                             coverage: SourceCoverage(source: "hubble", inputs: [cover], notes: [tally.map.note()]))
     }
 

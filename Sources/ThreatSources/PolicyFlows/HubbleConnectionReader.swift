@@ -124,6 +124,10 @@ public enum HubbleConnectionReader {
 
     public static func parseDetailed(_ bytes: UnsafeBufferPointer<UInt8>) -> LineOutcome {
         guard let json = try? JSONValue.parse(bytes: Array(bytes), maxDepth: InputLimits.jsonDepth) else { return .notFlow }
+        return parseDetailed(json: json)
+    }
+
+    public static func parseDetailed(json: JSONValue) -> LineOutcome {
         let flow = json["flow"] ?? json
         guard let verdict = flow["verdict"]?.stringValue ?? flow["verdict"]?.intValue.map(HubbleFlowSource.verdictName),
               let timeText = flow["time"]?.stringValue ?? json["time"]?.stringValue,

@@ -1,0 +1,52 @@
+import Foundation
+import ThreatModel
+
+/// The "Suggested policies" section of an environment whose flows came from flow files: one
+/// least-privilege policy per workload, written beside the report, with what `policy explain`
+/// says of it. Nothing is applied.
+struct SuggestionsView: Sendable {
+    let count: String
+    let flows_used: String
+    let notes: [String]
+    let items: [ItemView]
+    let empty: Bool
+    let namespace: String
+
+    struct ItemView: Sendable {
+        let file: String
+        let name: String
+        let workloads: String
+        let explanation: [String]
+        let manifest: String
+    }
+
+    /// Nil when the flow source gives no suggestions (Prometheus, no flows section).
+    init?(_ env: EnvironmentReport) {
+        guard let s = env.flows.value?.suggestions else { return nil }
+        count = CoverageText.plural(s.items.count, "suggested policy", "suggested policies")
+        flows_used = NumberText.grouped(s.flowsUsed)
+        notes = s.notes.map { Sanitize.text($0, max: 600) }
+        items = s.items.map { i in
+            ItemView(file: Sanitize.text(i.file, max: 300), name: Sanitize.text(i.name, max: 120),
+                     workloads: Sanitize.text(i.workloads.joined(separator: ", "), max: 600),
+                     explanation: i.explanation.map { Sanitize.text($0, max: 2000) },
+                     manifest: Sanitize.text(i.manifest, max: 20000, keepNewlines: true))
+        }
+        empty = s.items.isEmpty
+        namespace = Sanitize.text(env.namespace, max: 80)
+    }
+
+    /// `environments[].flows.suggestions` of report.json (null where the source gives none).
+    static func json(_ env: EnvironmentReport) -> JSONValue {
+        guard let s = env.flows.value?.suggestions else { return .null }
+        return .object([
+            ("items", .array(s.items.map { i in .object([
+                ("file", .string(i.file)), ("name", .string(i.name)),
+                ("workloads", .array(i.workloads.map { .string($0) })),
+                ("explanation", .array(i.explanation.map { .string($0) })),
+            ]) })),
+            ("flows_used", .number(Double(s.flowsUsed))),
+            ("notes", .array(s.notes.map { .string($0) })),
+        ])
+    }
+}

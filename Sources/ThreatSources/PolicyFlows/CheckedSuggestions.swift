@@ -1,0 +1,59 @@
+import Foundation
+import ThreatModel
+import ThreatPolicy
+
+/// The suggestions as `policy suggest` and the report both write them: each manifest read back
+/// through the tool's own validator and explainer before it is kept.
+public struct CheckedSuggestion: Sendable, Equatable {
+    public var policy: SuggestedPolicy
+    /// `<workload slug>.yaml`.
+    public var file: String
+    public var yaml: String
+    /// What `policy explain` says of it.
+    public var explanation: [String]
+}
+
+extension PolicySuggester {
+    /// What was left out of the suggestions, one phrase each (for the summary line and the report).
+    public var skippedPhrases: [String] {
+        var skipped: [String] = []
+        if replies > 0 { skipped.append("\(replies) replies") }
+        if notAllowed > 0 { skipped.append("\(notAllowed) not allowed (dropped or other verdicts)") }
+        if otherNamespaces > 0 { skipped.append("\(otherNamespaces) of other namespaces") }
+        if outsideWindow > 0 { skipped.append("\(outsideWindow) outside the window") }
+        if icmp > 0 { skipped.append("\(icmp) ICMP or portless (not turned into rules)") }
+        if noLabels > 0 { skipped.append("\(noLabels) ends with no identifying label") }
+        if workloadsDropped > 0 { skipped.append("\(workloadsDropped) of workloads past the \(PolicySuggester.workloadCap)-workload limit") }
+        return skipped
+    }
+
+    /// The policies that read back as valid, with their explanation; the others are named in
+    /// `rejected` (a bug if it ever happens: they are never written).
+    public func checked(files: Int) -> (kept: [CheckedSuggestion], rejected: [String]) {
+        var kept: [CheckedSuggestion] = [], rejected: [String] = []
+        for p in policies(files: files) {
+            let yaml = p.yaml(kind: kind, disabled: true)
+            let file = String(p.name.dropFirst("suggested-".count)) + ".yaml"
+            let check = PolicyDocumentLoader.loadDetailed(text: yaml, origin: file, namespace: namespace)
+            guard check.items.count == 1, check.items[0].valid, !check.items[0].description.isEmpty else {
+                let why = check.items.first?.problems.map(\.description).joined(separator: "; ") ?? "no policy"
+                rejected.append("the policy suggested for \(namespace)/\(p.workloads.first ?? p.name) does not read back as valid (\(why)); not written")
+                continue
+            }
+            kept.append(CheckedSuggestion(policy: p, file: file, yaml: yaml, explanation: check.items[0].description))
+        }
+        return (kept, rejected)
+    }
+
+    /// The report's value: every checked suggestion, and what was left out.
+    public func report(files: Int) -> PolicySuggestions {
+        let (kept, rejected) = checked(files: files)
+        var notes = rejected
+        let skipped = skippedPhrases
+        if !skipped.isEmpty { notes.insert("From \(used) allowed flow(s); left out " + skipped.joined(separator: ", ") + ".", at: 0) }
+        return PolicySuggestions(
+            items: kept.map { PolicySuggestions.Item(file: $0.file, name: $0.policy.name, workloads: $0.policy.workloads,
+                                                     explanation: $0.explanation, manifest: $0.yaml) },
+            flowsUsed: used, notes: notes)
+    }
+}
