@@ -79,7 +79,8 @@ struct DeadlineCoverageTests {
         let dir = tempDir("dlreplay")
         let copy = try run("/bin/cp", ["-R", repo + "/samples", dir + "/samples"])
         try #require(copy.code == 0, "\(copy.stderr)")
-        let answer = dir + "/samples/production/flows/totals.json"
+        // Staging's flows are a Prometheus recording (production's come from a Hubble export).
+        let answer = dir + "/samples/staging/flows/totals.json"
         try FileManager.default.removeItem(atPath: answer)
         let writer = try heldFIFO(answer)
         defer { close(writer) }
@@ -87,13 +88,13 @@ struct DeadlineCoverageTests {
                                             "--deadline", "3s"], stdin: emptyStdin()), "the run ended by itself")
         #expect(r.code == 3, "\(r.stderr)")
         let s = try sections(dir + "/out/report.json")
-        let flows = try #require(s["production"]?["flows"])
+        let flows = try #require(s["staging"]?["flows"])
         #expect(flows.status == "unavailable")
         #expect(flows.error.contains(answer + ": is not a regular file (a FIFO)"), "\(flows.error)")
-        #expect(s["staging"]?.values.allSatisfy { $0.status == "ok" } == true, "the other environment was read whole: \(String(describing: s["staging"]))")
-        #expect(s["production"]?["waf"]?.status == "ok", "the section read before the FIFO")
+        #expect(s["production"]?.values.allSatisfy { $0.status == "ok" } == true, "the other environment was read whole: \(String(describing: s["production"]))")
+        #expect(s["staging"]?["waf"]?.status == "ok", "the section read before the FIFO")
         // The FIFO costs no time: the section after it is read whole.
-        #expect(s["production"]?["policies"]?.status == "ok", "\(String(describing: s["production"]))")
+        #expect(s["staging"]?["policies"]?.status == "ok", "\(String(describing: s["staging"]))")
     }
 
     @Test("--policies - with a stdin that never closes: the read ends at --deadline 2s; exit 3 with the stdin deadline cause; the report is written")
