@@ -80,6 +80,7 @@ struct WAFTuneErrorLogCLITests {
         // 8 of the 11 answered are 200: 73%; e11 stays without a code.
         #expect(joined.stderr.contains("12 requests from 12 clients, 73% answered 2xx/3xx/404"), "\(joined.stderr)")
         #expect(joined.stderr.contains("answer codes from the access logs, joined by request id: 11 of 12 error-log requests"), "\(joined.stderr)")
+        #expect(joined.stderr.contains("access.log: NGINX access log: 12 lines (ingress-nginx 12), read for the answer codes only, 0 skipped"), "\(joined.stderr)")
         // The access lines add no request to the tuning: the same rows, the same entries weighed.
         #expect(joined.stderr.contains("12 audit entries weighed") && alone.stderr.contains("12 audit entries weighed"))
     }
