@@ -142,5 +142,27 @@ struct WAFTuneErrorLogLabTests {
         let ids = conf.split(separator: "\n").filter { $0.contains("examples (unique_id):") }
             .flatMap { $0.split(separator: ":", maxSplits: 1).last!.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         #expect(!ids.isEmpty && ids.allSatisfy { errorLog.contains("[unique_id \"\($0)\"]") })
+
+        // A report on the same two logs (`waf: files: error_log:` beside the ingress access log)
+        // joins them the same way and writes the same exclusions.
+        let out = tempDir("waf-tune-errorlog-report")
+        try """
+        version: 1
+        from: 2000-01-01T00:00:00Z
+        to: 2100-01-01T00:00:00Z
+        interval: day
+        environments:
+          - name: lab
+            namespace: shop-production
+            hosts: [shop.example.com]
+            waf: { files: { access_log: ["\(work)/before/access.log"], error_log: ["\(work)/before/error.log"] } }
+
+        """.write(toFile: out + "/config.yml", atomically: true, encoding: .utf8)
+        let rep = try report(["--config", out + "/config.yml", "--output", out, "--format", "json", "--compare", "none"])
+        #expect(rep.code == 0 || rep.code == 1, "\(rep.stderr)")
+        let reportConf = try String(contentsOfFile: out + "/waf-tuning/lab.conf", encoding: .utf8)
+        func directives(_ text: String) -> [Substring] { text.split(separator: "\n").filter { !$0.hasPrefix("#") } }
+        #expect(!directives(conf).isEmpty && directives(reportConf) == directives(conf))
+        #expect(reportConf.contains("100% answered 2xx/3xx/404") && !reportConf.contains("no status logged"))
     }
 }
