@@ -74,6 +74,7 @@ struct WAFTuneErrorLogCLITests {
         #expect(alone.code == 0, "\(alone.stderr)")
         #expect(alone.stderr.contains("12 requests from 12 clients, no status logged"), "\(alone.stderr)")
         #expect(!alone.stderr.contains("answer codes from the access logs"))
+        #expect(alone.stderr.contains("12 error-log requests carry no answer code"), "the missing sign is said, with the flag that lends it")
 
         let joined = try run(wafBinary, ["waf", "tune", "--error-log", dir + "/error.log", "--access-log", dir + "/access.log", "--output", dir + "/b.conf"])
         #expect(joined.code == 0, "\(joined.stderr)")

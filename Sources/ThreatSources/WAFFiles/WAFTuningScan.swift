@@ -34,11 +34,14 @@ public enum WAFTuningScan {
         let input = WAFTuningAggregation.input(outcome, window: scanWindow, index: 0)
         let counted = outcome.records.filter { $0.window == 0 && $0.belongsToEnvironment }.count
         var files = (outcome.audit + outcome.access).map { "\($0.path): \($0.description)" }
+        let fromErrors = outcome.records.filter { $0.window == 0 && $0.fromErrorLog && $0.belongsToEnvironment }
         if !accessLogs.isEmpty {
             // Never a silent join: say how many error-log requests found their access line.
-            let fromErrors = outcome.records.filter { $0.window == 0 && $0.fromErrorLog && $0.belongsToEnvironment }
             files.append("answer codes from the access logs, joined by request id: \(fromErrors.filter { $0.status >= 0 }.count) of "
                 + "\(fromErrors.count) error-log requests")
+        } else if !fromErrors.isEmpty {
+            files.append("\(fromErrors.count) error-log requests carry no answer code (the \"ordinary answers\" sign counts half): "
+                + "--access-log with the access log whose lines carry their unique_id lends them theirs")
         }
         return Result(input: input, entries: counted, entriesRead: outcome.auditCoverage.parsed + (outcome.errorLog?.inWindow ?? 0),
                       files: files, warnings: outcome.warnings)
