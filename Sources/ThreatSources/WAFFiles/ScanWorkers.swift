@@ -189,7 +189,7 @@ extension WAFLogScan {
             }
             var k = table.find(h) ?? -1
             while k >= 0 {
-                part.hits.append((k, owner))
+                part.hits.append((k, owner, Int16(clamping: line.status)))
                 k = chain[Int(k)]
             }
         }
@@ -215,8 +215,8 @@ extension WAFLogScan {
     /// returns how many report-window records are left to no one.
     func attributeByFile<B>(_ records: inout [AuditRecord], access: StepResult<B>) -> Int {
         // A shared ingress log (lines carrying upstream names) means the files are not one
-        // environment's own.
-        let sharedAccess = access.folds.contains { f in f.files.values.contains { $0.totals.formats[AccessLogLine.Format.ingress.rawValue] > 0 } }
+        // environment's own (unless the access lines only lend answer codes: `waf tune`).
+        let sharedAccess = accessOwnership && access.folds.contains { f in f.files.values.contains { $0.totals.formats[AccessLogLine.Format.ingress.rawValue] > 0 } }
         let ownFiles = attribution.hosts.isEmpty && !sharedAccess
         // Per audit file: entries with a Host that is this environment's, and with another Host.
         var mine = [Int](repeating: 0, count: auditFiles.count + errorFiles.count), others = mine
