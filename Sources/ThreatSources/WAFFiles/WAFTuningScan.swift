@@ -30,6 +30,7 @@ public enum WAFTuningScan {
         let input = WAFTuningAggregation.input(outcome, window: scanWindow, index: 0)
         let counted = outcome.records.filter { $0.window == 0 && $0.belongsToEnvironment }.count
         return Result(input: input, entries: counted, entriesRead: outcome.auditCoverage.parsed + (outcome.errorLog?.inWindow ?? 0),
-                      files: outcome.audit.map { "\($0.path): \($0.description)" }, warnings: outcome.warnings)
+                      files: outcome.audit.map { "\($0.path): \($0.description)" },
+                      warnings: outcome.warnings + FilesWAFSource.auditNotes(outcome, index: 0))
     }
 }
