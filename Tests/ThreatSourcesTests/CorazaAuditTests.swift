@@ -86,6 +86,23 @@ struct CorazaAuditTests {
         #expect(out.value.topRules.isEmpty)
     }
 
+    @Test("The same prefix rule reads a container runtime's log (`…Z stdout F {\"transaction\"…`): libmodsecurity entries counted once, the NGINX access lines beside them passed over")
+    func containerRuntimePrefix() throws {
+        let lines = try String(contentsOfFile: WAFFixtures.path("modsec-v3-blocking.log"), encoding: .utf8).split(separator: "\n")
+        let access = #"2026-11-22T00:09:02.745511931Z stdout F 203.0.113.45 - - [22/Nov/2026:00:09:02 +0000] "GET /search HTTP/1.1" 403 153 "-" "curl/8.5.0""#
+        let text = lines.enumerated().map { "2026-11-22T00:09:0\($0.offset).745578891Z stdout F " + $0.element }.joined(separator: "\n") + "\n" + access + "\n"
+        let path = try write(text, "container.log")
+        var ctx = Self.context
+        ctx.window = TimeWindow(from: RFC3339.parse("2026-11-22T00:00:00Z")!, to: RFC3339.parse("2026-11-22T01:00:00Z")!, interval: .hour)
+        var settings = WAFFileSettings(auditLogs: [path], accessLogs: [])
+        settings.auditLogTimezone = "UTC"
+        let out = try FilesWAFSource(settings: settings).fetch(ctx)
+        #expect(out.value.anomalousRequests == lines.count && out.value.skippedLines == 0 && out.value.auditLogFormat == "ModSecurity v3")
+        #expect(out.value.topRules.first.map { "\($0.key)=\($0.count)" } == "949110=2")
+        #expect(out.coverage?.notes.contains { $0.hasPrefix("\(lines.count) audit entries read behind a proxy log prefix") && $0.contains("1 other line of") } == true,
+                "\(String(describing: out.coverage?.notes))")
+    }
+
     @Test("Coraza JSON without unix_timestamp: its `timestamp` 2026/04/01 09:48:44 is wall time in audit_log_timezone")
     func wallTimestamp() throws {
         let line = try realLine().replacingOccurrences(of: #""unix_timestamp":1775008124708373786,"#, with: "")
