@@ -103,6 +103,13 @@ struct CorazaAuditTests {
                 "\(String(describing: out.coverage?.notes))")
     }
 
+    @Test("Coraza JSON from coraza-proxy-wasm names the host in HTTP/2's `:authority` header (PR coraza-proxy-wasm#263's entry): read as the Host")
+    func authorityHeader() throws {
+        let line = try realLine().replacingOccurrences(of: #""host":["www.rho-aias.site"]"#, with: #"":authority":["Localhost:8080"]"#)
+        #expect(line.contains(":authority"))
+        #expect(try entry(line).host == "localhost")
+    }
+
     @Test("Coraza JSON without unix_timestamp: its `timestamp` 2026/04/01 09:48:44 is wall time in audit_log_timezone")
     func wallTimestamp() throws {
         let line = try realLine().replacingOccurrences(of: #""unix_timestamp":1775008124708373786,"#, with: "")

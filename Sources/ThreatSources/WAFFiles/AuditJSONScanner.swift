@@ -263,10 +263,12 @@ struct AuditJSONScanner {
             if key(s, e, "headers") { return (.headers, .none) }
             if key(s, e, "request_line") { return (.skip, .field(.requestLine)) }
         case .headers:
-            // Header names are case-insensitive; Coraza writes values as lists.
+            // Header names are case-insensitive; Coraza writes values as lists. coraza-proxy-wasm
+            // sees HTTP/2's `:authority` instead of `Host`.
             if e - s == 4, p[s] | 0x20 == 0x68, p[s + 1] | 0x20 == 0x6F, p[s + 2] | 0x20 == 0x73, p[s + 3] | 0x20 == 0x74 {
                 return (.hostList, .field(.host))
             }
+            if key(s, e, ":authority") { return (.hostList, .field(.host)) }
         case .response:
             if key(s, e, "http_code") { return (.skip, .field(.httpCode)) }
             if key(s, e, "status") { return (.skip, .field(.status)) }
