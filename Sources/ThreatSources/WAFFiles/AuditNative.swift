@@ -14,9 +14,10 @@ import ThreatModel
 ///   formatter writes them (`SecRule ARGS "@rx …" "id:942100,phase:2,…,msg:'…',severity:'CRITICAL'"`);
 /// - Z: the end. An entry is read once its Z boundary arrives.
 ///
-/// Coraza's native formatter (`SecAuditLogFormat Native`) writes `--<10 letters>-A--`, an A line
-/// with its JSON `timestamp` (`[2026/04/01 09:48:44] id client port server port`), no status line
-/// in F (headers only), empty `Stopwatch:`/`Producer:` lines in H and the rule texts in K.
+/// Coraza's native formatter (`SecAuditLogFormat Native`, internal/auditlog/formats.go) writes
+/// `--<10 letters>-B--` … `--<10 letters>-K--` without A and Z (its part list drops them,
+/// corazawaf/coraza#1413): no time, id or client. Such an entry is counted once as skipped
+/// (`headless`) and its lines are passed over. Its F holds headers only, its K the rule texts.
 ///
 /// In concurrent mode (`SecAuditLogType Concurrent`) each entry is a file of its own under a date
 /// tree; a glob (`audit/*/*/*/*`) names them all. Lines are fed in file order by one worker.
@@ -36,9 +37,15 @@ struct NativeAuditAssembler {
         case entry
         /// An entry ended without its Z boundary (a new A began, or the file ended).
         case incomplete
+        /// An entry began without its A part (Coraza's native formatter drops A and Z,
+        /// corazawaf/coraza#1413): it has no time, id or client; its lines are passed over up to
+        /// the next entry's boundary.
+        case headless
     }
 
     private(set) var open = false
+    /// Inside an entry that began without A (its lines are passed over).
+    private(set) var headless = false
     private var id: [UInt8] = []
     private var section = Section.none
     private var sectionLines = 0
@@ -80,6 +87,7 @@ struct NativeAuditAssembler {
 
     mutating func reset() {
         open = false
+        headless = false
         id.removeAll(keepingCapacity: true)
         section = .none
         headerLine.removeAll(keepingCapacity: true)
@@ -106,6 +114,14 @@ struct NativeAuditAssembler {
                 sectionLines = 0
                 return wasOpen ? .incomplete : nil
             }
+            if !open {
+                // A boundary of another part with no entry open: a headless entry, once per id.
+                if headless, lineID.elementsEqual(id) { return nil }
+                reset()
+                headless = true
+                id.append(contentsOf: lineID)
+                return .headless
+            }
             if open, lineID.elementsEqual(id) {
                 switch letter {
                 case 0x42: section = .b
@@ -123,7 +139,7 @@ struct NativeAuditAssembler {
                 return nil
             }
         }
-        guard open else { return nil }
+        guard open else { return nil }  // headless lines are passed over
         sectionLines += 1
         switch section {
         case .a:

@@ -122,7 +122,7 @@ public struct FilesWAFSource: WAFSource {
         }
         if noURI > 0 { notes.append("\(entries(noURI)) log no request URI (coraza-spoa leaves it empty): not in the log, left out of the top URIs") }
         if noVerdict > 0 {
-            notes.append("\(entries(noVerdict)) log neither the engine mode nor an intervention (Coraza's native format writes neither): "
+            notes.append("\(entries(noVerdict)) log neither the engine mode nor an intervention (a native entry without `Engine-Mode:` or `Access denied`): "
                 + "blocking is not in the log, counted as detected only")
         }
         if noClient > 0 { notes.append("\(entries(noClient)) log no client address: not in the log, left out of the top clients") }

@@ -32,12 +32,15 @@ extension WAFLogScan {
             part.nativeIncomplete += 1
             part.native.reset()
         }
+        if part.native.headless, part.native.file != block.file { part.native.reset() }
         BlockReader.lines(of: block, tally: &tally) { line, number, tally in
-            if part.native.open || (line.count >= 7 && line[0] == 0x2D && NativeAuditAssembler.startsEntry(line)) {
+            if part.native.headless, line.first == 0x7B { part.native.reset() }
+            if part.native.open || part.native.headless || (line.count >= 7 && line[0] == 0x2D && NativeAuditAssembler.boundary(line) != nil) {
                 part.native.file = block.file
                 switch part.native.feed(line) {
                 case .entry?: recordNative(&part, &tally, line: number, file: block.file)
                 case .incomplete?: tally.skipped.add(.incompleteEntry, line: number, value: line)
+                case .headless?: tally.skipped.add(.headlessEntry, line: number, value: line)
                 case nil: break
                 }
                 return
@@ -141,10 +144,7 @@ extension WAFLogScan {
     func recordNative(_ part: inout AuditPart, _ tally: inout BlockTally, line number: Int, file: Int) {
         let e = part.native
         let timeText = e.timeText
-        // ModSecurity's `[07/Jun/2023:17:45:31 --0400]`; Coraza's native formatter writes its JSON
-        // `timestamp`, `[2026/04/01 09:48:44]`, the server's wall time (read in audit_log_timezone).
-        let wall = timeText.count == 19 ? timeText.withUnsafeBufferPointer { ErrorLogParser.wallYMD($0, dateSep: 0x2F) } : nil
-        guard let time = wall.map({ part.reader.zone.utc(fromWall: $0) }) ?? timeText.withUnsafeBufferPointer({ LogTime.parseCommonLog($0) }) else {
+        guard let time = timeText.withUnsafeBufferPointer({ LogTime.parseCommonLog($0) }) else {
             tally.skipped.add(.badTime, line: number, value: timeText.isEmpty ? e.headerLine : timeText)
             return
         }
