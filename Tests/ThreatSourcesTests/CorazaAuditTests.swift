@@ -110,6 +110,16 @@ struct CorazaAuditTests {
         #expect(try entry(line).host == "localhost")
     }
 
+    @Test("Coraza JSON with coraza-spoa's empty method and uri (corazawaf/coraza#856's shape, on the real entry): counted, left out of the top URIs, the note says how many have none")
+    func emptyURI() throws {
+        let line = try realLine().replacingOccurrences(of: #""method":"GET","protocol":"HTTP/2.0","uri":"/wordpress/wp-admin/setup-config.php""#,
+                                                       with: #""method":"","protocol":"","uri":"""#)
+        #expect(line.contains(#""uri":"""#))
+        let out = try fetch([try write(line + "\n", "spoa.log")])
+        #expect(out.value.anomalousRequests == 1 && out.value.topURIs.isEmpty && out.value.topClients.map(\.key) == ["172.68.10.79"])
+        #expect(out.coverage?.notes.contains { $0.hasPrefix("1 of 1 audit entries log no request URI") } == true, "\(String(describing: out.coverage?.notes))")
+    }
+
     @Test("Coraza JSON without unix_timestamp: its `timestamp` 2026/04/01 09:48:44 is wall time in audit_log_timezone")
     func wallTimestamp() throws {
         let line = try realLine().replacingOccurrences(of: #""unix_timestamp":1775008124708373786,"#, with: "")
