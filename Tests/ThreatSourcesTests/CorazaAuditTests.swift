@@ -120,6 +120,18 @@ struct CorazaAuditTests {
         #expect(out.coverage?.notes.contains { $0.hasPrefix("1 of 1 audit entries log no request URI") } == true, "\(String(describing: out.coverage?.notes))")
     }
 
+    @Test("The same Envoy log as audit_log and error_log: a warning names it (its transactions would count twice)")
+    func sameFileTwice() throws {
+        let path = try write(Self.envoyPrefix + (try realLine()) + "\n", "envoy.log")
+        var s = WAFFileSettings(auditLogs: [path], accessLogs: [])
+        s.errorLogs = [path]
+        s.auditLogTimezone = "UTC"
+        let out = try FilesWAFSource(settings: s).fetch(Self.context)
+        #expect(out.warnings.contains { $0.hasPrefix("\(path) is both an audit_log and an error_log") }, "\(out.warnings)")
+        let alone = try fetch([path])
+        #expect(!alone.warnings.contains { $0.contains("is both an audit_log") })
+    }
+
     @Test("Coraza JSON without unix_timestamp: its `timestamp` 2026/04/01 09:48:44 is wall time in audit_log_timezone")
     func wallTimestamp() throws {
         let line = try realLine().replacingOccurrences(of: #""unix_timestamp":1775008124708373786,"#, with: "")

@@ -31,6 +31,10 @@ public struct FilesWAFSource: WAFSource {
         if settings.accessLogs.isEmpty {
             warnings.append("no access_log configured: total requests are 0 and the anomalous ratio is 0")
         }
+        if let both = Self.sameFile(audit, errors) {
+            warnings.append("\(both) is both an audit_log and an error_log: a transaction whose audit entry and error lines it holds "
+                + "counts twice; give a proxy log holding JSON audit entries as audit_log only")
+        }
         if settings.auditLogs.isEmpty && settings.errorLogs.isEmpty {
             warnings.append("no audit_log or error_log configured: anomalous requests are 0")
         }
@@ -127,6 +131,16 @@ public struct FilesWAFSource: WAFSource {
         }
         if noClient > 0 { notes.append("\(entries(noClient)) log no client address: not in the log, left out of the top clients") }
         return notes
+    }
+
+    /// The path of a file opened both as an audit log and as an error log, if any.
+    static func sameFile(_ a: [LogFileHandle], _ b: [LogFileHandle]) -> String? {
+        func key(_ f: LogFileHandle) -> [UInt64]? {
+            var st = stat()
+            return fstat(f.fd, &st) == 0 ? [UInt64(st.st_dev), UInt64(st.st_ino)] : nil
+        }
+        let keys = Set(b.compactMap(key))
+        return a.first { key($0).map(keys.contains) == true }?.path
     }
 
     /// Which files, at which size and modification time: an answer kept for later is only given
