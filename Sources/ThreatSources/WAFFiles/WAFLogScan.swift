@@ -68,6 +68,9 @@ struct WAFLogScan {
         /// The engine and CRS version the audit entries' producer names, most frequent.
         var auditProducer: (engine: String?, crs: String?) = (nil, nil)
         var accessFormats: [Int] = []
+        /// Audit entries read behind a proxy's log prefix, and that log's other lines passed over.
+        var auditPrefixed = 0
+        var auditPassedOver = 0
         /// What the audit and access logs held (docs/data-quality.md); the audit input's
         /// `attributed` is filled by the aggregation, which knows whose each entry is.
         var auditCoverage: InputCoverage
@@ -246,6 +249,8 @@ struct WAFLogScan {
                        auditFlavors: Self.sum(first.folds.map { $0.files.values.map(\.totals.flavors) }),
                        auditProducer: Self.producer(first.folds.flatMap { $0.files.values.map(\.totals) }),
                        accessFormats: Self.sum(second.folds.map { $0.files.values.map(\.totals.formats) }),
+                       auditPrefixed: first.folds.reduce(0) { $0 + $1.files.values.reduce(0) { $0 + $1.totals.prefixed } },
+                       auditPassedOver: first.folds.reduce(0) { $0 + $1.files.values.reduce(0) { $0 + $1.totals.passedOver } },
                        auditCoverage: auditCoverage, accessCoverage: accessCoverage, errorLog: errorSummary)
     }
 

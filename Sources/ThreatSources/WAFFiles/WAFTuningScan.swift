@@ -44,6 +44,6 @@ public enum WAFTuningScan {
                 + "--access-log with the access log whose lines carry their unique_id lends them theirs")
         }
         return Result(input: input, entries: counted, entriesRead: outcome.auditCoverage.parsed + (outcome.errorLog?.inWindow ?? 0),
-                      files: files, warnings: outcome.warnings)
+                      files: files, warnings: outcome.warnings + FilesWAFSource.auditNotes(outcome, index: 0))
     }
 }
