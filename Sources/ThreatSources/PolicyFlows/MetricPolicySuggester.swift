@@ -216,7 +216,7 @@ public struct MetricPolicySuggester: Sendable {
         c.append("Everything not observed is denied in both directions (default deny)" + (w.ingress.isEmpty ? "; no inbound connection was observed, so none is allowed" : "") + ".")
         c.append("Deployed disabled: GitLab's disabled_by label is in the selector; `threat-report policy enable FILE` removes it.")
         if let u = unnamed[w.name], u > 0 {
-            c.append("Not allowed: \(u) series with a peer the metrics do not name (world, host or a node); add those peers (entities or CIDRs) before enabling, or that traffic is denied.")
+            c.append("Not allowed: \(u) series with a peer no rule can name (outside any namespace with no identity in the metrics, a pod without a workload, or a name that is not a label value); add those peers before enabling, or that traffic is denied.")
         }
         if w.peersDropped > 0 { c.append("Not kept: \(w.peersDropped) series to peers past the \(PolicySuggester.peerCap)-peer limit.") }
         return c
@@ -247,7 +247,7 @@ public struct MetricPolicySuggester: Sendable {
         if !skipped.isEmpty { n.append("Left out series: " + skipped.joined(separator: ", ") + ".") }
         let onlyUnnamed = unnamed.keys.filter { workloads[$0] == nil }.count
         if onlyUnnamed > 0 {
-            n.append("\(onlyUnnamed) workload(s) were seen only with peers the metrics do not name and got no policy (it would deny all their traffic).")
+            n.append("\(onlyUnnamed) workload(s) were seen only with peers no rule can name and got no policy (it would deny all their traffic).")
         }
         if used == 0 && otherTypes > 0 {
             n.append("No allowed policy verdict events: Cilium emits them only where a policy selects the endpoint or in policy audit mode; deploy a default-deny policy in audit mode to listen first.")
