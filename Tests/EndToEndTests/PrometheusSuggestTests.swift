@@ -228,4 +228,24 @@ struct PrometheusSuggestTests {
         #expect(rr.code == 0, "\(rr.stderr)")
         #expect(try files(dir + "/out2/suggested-policies/shop-prod") == written)
     }
+
+    @Test("A failing workload query costs the suggestions, not the statistics: the section names the error, the flows are still there")
+    func failingWorkloadQuery() throws {
+        let ok = ReplayServer.Response(body: #"{"status":"success","data":{"resultType":"vector","result":[]}}"#)
+        let bad = ReplayServer.Response(status: 400, body: #"{"status":"error","errorType":"bad_data","error":"many-to-many matching not allowed"}"#)
+        // Five statistics queries answer; the sixth instant query (the workload one) fails.
+        let server = try ReplayServer(routes: [.init(path: "/api/v1/query", responses: [ok, ok, ok, ok, ok, bad]),
+                                               .init(path: "/api/v1/query_range", responses: [ok])])
+        let dir = tempDir("promsuggestfail")
+        try "version: 1\nto: 2026-11-20T00:00:00Z\nenvironments:\n  - { name: shop, namespace: shop, flows: { prometheus: { url: \"\(server.url)\", retries: 0 } } }\n"
+            .write(toFile: dir + "/c.yml", atomically: true, encoding: .utf8)
+        let r = try report(["--config", dir + "/c.yml", "--output", dir + "/out", "--format", "json,md", "--compare", "none"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let json = try #require(try foundationJSON(dir + "/out/report.json") as? [String: Any])
+        let flows = try #require(((json["environments"] as? [[String: Any]])?.first)?["flows"] as? [String: Any])
+        #expect(flows["status"] as? String == "ok")
+        let notes = try #require((flows["suggestions"] as? [String: Any])?["notes"] as? [String])
+        #expect(notes.first?.contains("the workload query failed") == true && notes.first?.contains("many-to-many matching not allowed") == true, "\(notes)")
+        #expect(try server.requests().count == 7, "six statistics queries and one workload query, not retried on 400")
+    }
 }

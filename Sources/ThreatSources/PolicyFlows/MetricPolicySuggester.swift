@@ -272,6 +272,11 @@ public struct MetricPolicySuggester: Sendable {
         PolicySuggestions(items: [], flowsUsed: 0, notes: [noContextMessage(metric: metric, namespace: namespace, queries: queries)])
     }
 
+    /// The report's value when the workload query failed: no file, and the error.
+    public static func failed(_ error: String) -> PolicySuggestions {
+        PolicySuggestions(items: [], flowsUsed: 0, notes: ["No suggestions from Prometheus: the workload query failed (\(error))."])
+    }
+
     public static func noContextMessage(metric: String, namespace: String, queries: WorkloadFlowQueries) -> String {
         "No suggestions from Prometheus: no \(metric) series for namespace \(namespace) names a workload (neither labelsContext's "
             + "source_workload/destination_workload nor \(queries.sourceLabel)/\(queries.destinationLabel)=namespace/workload), so the metrics carry "

@@ -47,7 +47,7 @@ public struct ReplayFlowSource: FlowSource {
         var incomplete = FlowStatisticsBuilder.engineWarnings(answers)
         // The workload queries, when the recording holds them (older recordings do not).
         let wq = workloadQueries
-        let outcome = try WorkloadFlowFetch.fetch(queries: wq) { (c: WorkloadFlowQueries.Context) throws(SourceError) -> PrometheusAnswer? in
+        let fetched = Result { () throws(SourceError) -> WorkloadFlowFetch.Outcome? in try WorkloadFlowFetch.fetch(queries: wq) { (c: WorkloadFlowQueries.Context) throws(SourceError) -> PrometheusAnswer? in
             guard FileManager.default.fileExists(atPath: folder.answerPath(c.rawValue)) else { return nil }
             let (bytes, digest) = try folder.answer(c.rawValue, deadline: context.deadline)
             let expected = wq.request(c, namespace: ns, window: context.window)
@@ -57,11 +57,16 @@ public struct ReplayFlowSource: FlowSource {
             }
             evidence.append(EvidenceItem(section: "flows", source: folder.answerPath(c.rawValue), query: (recorded ?? expected).summary, sha256: digest))
             return try PrometheusAnswer.decode(bytes, place: folder.answerPath(c.rawValue))
-        }
-        if let outcome {
+        } }
+        switch fetched {
+        case let .failure(error):
+            warnings.append("suggested policies: the workload query failed: \(error.description)")
+            stats.suggestions = MetricPolicySuggester.failed(error.description)
+        case let .success(outcome?):
             (stats.suggestions, stats.workloads) = MetricPolicySuggester.forReport(outcome, namespace: ns, window: context.window,
                                                                                  queries: wq, workloadLabel: workloadLabel)
             incomplete += outcome.engineWarnings
+        case .success(nil): break
         }
         return SourceOutput(value: stats, evidence: evidence, warnings: warnings + w,
                             incomplete: incomplete, coverage: coverage(answers, bytes: bytesRead))
