@@ -248,4 +248,25 @@ struct PrometheusSuggestTests {
         #expect(notes.first?.contains("the workload query failed") == true && notes.first?.contains("many-to-many matching not allowed") == true, "\(notes)")
         #expect(try server.requests().count == 7, "six statistics queries and one workload query, not retried on 400")
     }
+
+    @Test("--bearer-token-file: the token is sent to Prometheus and never written to the recording, the files or the output")
+    func bearerTokenNeverWritten() throws {
+        let answer = ReplayServer.Response(body: #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"source_namespace":"shop","source_workload":"web","destination_namespace":"ops","destination_workload":"api","protocol":"TCP","type":"PolicyVerdict","verdict":"FORWARDED"},"value":[1795132800,"12"]}]}}"#)
+        let server = try ReplayServer(routes: [.init(path: "/prefix/api/v1/query", responses: [answer])])
+        let dir = tempDir("promsuggesttoken")
+        let token = "tr-canary-suggest-token-5e1f"
+        try (token + "\n").write(toFile: dir + "/token", atomically: true, encoding: .utf8)
+        let r = try policy(["suggest", "--namespace", "shop", "--prometheus", server.url + "/prefix", "--bearer-token-file", dir + "/token",
+                            "--output", dir + "/out", "--record", dir + "/rec"] + Self.window)
+        #expect(r.code == 0, "\(r.stderr)")
+        let sent = try server.requests().map { ($0["headers"] as? [String: String])?["Authorization"] ?? "" }
+        #expect(sent == ["Bearer " + token])
+        #expect(!r.stdout.contains(token) && !r.stderr.contains(token))
+        for folder in [dir + "/out", dir + "/rec"] {
+            for f in try FileManager.default.contentsOfDirectory(atPath: folder) {
+                #expect(!(try String(contentsOfFile: folder + "/" + f, encoding: .utf8)).contains(token), "\(f)")
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/out") == ["web.yaml"])
+    }
 }

@@ -192,7 +192,7 @@ public struct MetricPolicySuggester: Sendable {
     }
 
     public func policies() -> [SuggestedPolicy] {
-        let sorted = workloads.values.sorted { $0.name < $1.name }
+        let sorted = workloads.values.sorted { ($0.name.lowercased(), $0.name) < ($1.name.lowercased(), $1.name) }
         let slugs = FileNameSlug.slugs(sorted.map(\.name))
         return zip(sorted, slugs).map { w, slug in
             var p = SuggestedPolicy(name: "suggested-\(slug)", namespace: namespace, workloads: [w.name],
