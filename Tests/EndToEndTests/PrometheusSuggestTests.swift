@@ -198,6 +198,7 @@ struct PrometheusSuggestTests {
         #expect(rep.code == 0, "\(rep.stderr)")
         let md = try String(contentsOfFile: dir + "/report/report.md", encoding: .utf8)
         #expect(md.contains("### Suggested policies") && md.contains("No suggestions from Prometheus"))
+        #expect(!md.contains("No workload of the namespace had an allowed connection"), "the note says why, not a false empty state")
         #expect(!FileManager.default.fileExists(atPath: dir + "/report/suggested-policies/shop"))
     }
 
@@ -221,6 +222,8 @@ struct PrometheusSuggestTests {
         #expect((s["notes"] as? [String])?.first?.contains("labelsContext") == true)
         let md = try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8)
         #expect(md.contains("suggested-policies/shop-prod/cart.yaml"))
+        #expect(md.contains("on every port (the metrics carry no ports: narrow them before enabling)"))
+        #expect(!md.contains("each allows only the peers, ports and protocols observed"))
 
         // The recording replays without Prometheus (the server is gone) to the same files.
         prom.stop()

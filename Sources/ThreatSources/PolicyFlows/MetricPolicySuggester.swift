@@ -264,17 +264,21 @@ public struct MetricPolicySuggester: Sendable {
         return PolicySuggestions(
             items: kept.map { PolicySuggestions.Item(file: $0.file, name: $0.policy.name, workloads: $0.policy.workloads,
                                                      explanation: $0.explanation, manifest: $0.yaml) },
-            flowsUsed: events, notes: notes + rejected)
+            flowsUsed: events, notes: notes + rejected, portsUnknown: true)
     }
 
     /// The report's value when the metrics name no workload: no file, and a note saying why.
     public static func noContext(metric: String, namespace: String, queries: WorkloadFlowQueries) -> PolicySuggestions {
-        PolicySuggestions(items: [], flowsUsed: 0, notes: [noContextMessage(metric: metric, namespace: namespace, queries: queries)])
+        var s = PolicySuggestions(items: [], flowsUsed: 0, notes: [noContextMessage(metric: metric, namespace: namespace, queries: queries)], portsUnknown: true)
+        s.unavailable = true
+        return s
     }
 
     /// The report's value when the workload query failed: no file, and the error.
     public static func failed(_ error: String) -> PolicySuggestions {
-        PolicySuggestions(items: [], flowsUsed: 0, notes: ["No suggestions from Prometheus: the workload query failed (\(error))."])
+        var s = PolicySuggestions(items: [], flowsUsed: 0, notes: ["No suggestions from Prometheus: the workload query failed (\(error))."], portsUnknown: true)
+        s.unavailable = true
+        return s
     }
 
     public static func noContextMessage(metric: String, namespace: String, queries: WorkloadFlowQueries) -> String {
