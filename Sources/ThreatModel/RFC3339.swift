@@ -25,7 +25,12 @@ public enum RFC3339 {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±hh:mm)`. Returns nil on anything else, and on a time
     /// outside the years 0001–9999 (`NumberLimits`).
     public static func parse(_ text: String) -> Date? {
-        let b = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse(bytes: $0) }
+    }
+
+    /// The same, on the bytes of the text (a flow line's time, without a String in between).
+    public static func parse(bytes b: UnsafeBufferPointer<UInt8>) -> Date? {
         func num(_ i: Int, _ n: Int) -> Int? {
             guard i + n <= b.count else { return nil }
             var v = 0

@@ -9,7 +9,7 @@ cache, and rows are judged on ratios where the target is a ratio. Inputs are gen
 (wall clock and maximum resident set size); chart rendering is an in-process ordo-one/benchmark
 suite (Benchmarks/). BENCH_BIG=1 adds the 1 GB and 5 GB access logs (constant memory).
 
-  scripts/bench/bench.py [--runs N] [--only waf,audit,rss,big,charts,e2e,flows,worst,hash,tune,gateway,map]
+  scripts/bench/bench.py [--runs N] [--only access,audit,rss,big,charts,e2e,flows,worst,hash,tune,gateway,map,hubble]
 
 Writes the table to stdout and to .bench/results.md.
 """
@@ -229,6 +229,30 @@ def bench_audit(runs):
     row(name, mbs, "MB/s", "jq -c .transaction.unique_id", size / MB / t_jq, mbs / (size / MB / t_jq), "-", None)
     py = size / MB / t_py
     row(name, mbs, "MB/s", "Python json.loads loop", py, mbs / py, ">= 3x", mbs / py >= 3)
+    bench_audit_producer(runs, d, aud, t_tr, out)
+
+
+def bench_audit_producer(runs, d, aud, t_tr, out):
+    """The cost of counting the producer (engine and CRS version, AuditProducer.swift): the same
+    entries with the `producer` object removed, in entries/s; and the Python loop reading the
+    producer too."""
+    bare = os.path.join(d, "modsec_audit-noproducer.log")
+    if not os.path.exists(bare):
+        with open(aud, "rb") as src, open(bare + ".tmp", "wb") as dst:
+            for line in src:
+                dst.write(re.sub(rb'"producer":\{[^{}]*\},?', b"", line, count=1))
+        os.rename(bare + ".tmp", bare)
+    warm(bare)
+    cfg = os.path.join(d, "audit-noproducer.yml")
+    with open(cfg, "w") as f:
+        f.write(open(os.path.join(d, "audit-only.yml")).read().replace("modsec_audit.log", "modsec_audit-noproducer.log"))
+    t_bare, _ = best_time(report_cmd(cfg, out), runs)
+    n = lines_of(aud)
+    row("audit log %d entries, producer counted (entries/s)" % n, n / t_tr, "entries/s", "same entries without producer", n / t_bare,
+        t_bare / t_tr, ">= 0.9x", t_bare / t_tr >= 0.9)
+    t_py, _ = best_time([sys.executable, PEER_JSON, aud, "--producer"], max(1, runs // 2))
+    row("audit log %d entries, producer counted (entries/s)" % n, n / t_tr, "entries/s", "Python json.loads + producer", n / t_py,
+        t_py / t_tr, ">= 3x", t_py / t_tr >= 3)
 
 
 def bench_rss():
@@ -406,62 +430,6 @@ def bench_flows(runs):
         html < 2 * 1024 * 1024)
 
 
-def gen_map_flows(name, lines):
-    """`hubble observe -o json` lines between the workloads of `shop` and 5,000 peer namespaces:
-    20,000 distinct edges, past the map's 4,096-edge cap, every third flow dropped or audited,
-    every fourth a reply."""
-    path = os.path.join(BENCH, name)
-    if os.path.exists(path):
-        return path
-    log("generating %s (%d hubble flow lines)..." % (name, lines))
-    verdicts = ["FORWARDED", "DROPPED", "AUDIT"]
-    apps = ["web", "api", "db", "worker"]
-    with open(path + ".tmp", "w") as f:
-        for i in range(lines):
-            peer, app = "team-%04d" % (i % 5000), apps[(i // 5000) % 4]
-            f.write('{"flow":{"time":"2026-11-19T%02d:%02d:%02d.000000000Z","verdict":"%s","IP":{"source":"10.0.1.%d",'
-                    '"destination":"10.0.2.%d","ipVersion":"IPv4"},"l4":{"TCP":{"source_port":40000,"destination_port":8080}},'
-                    '"source":{"identity":%d,"namespace":"%s","labels":["k8s:app=client","k8s:io.kubernetes.pod.namespace=%s"],'
-                    '"pod_name":"client-7d9f8c6b5-x2x7k"},"destination":{"identity":48211,"namespace":"shop","labels":'
-                    '["k8s:app=%s","k8s:pod-template-hash=7d9f8c6b5","k8s:io.kubernetes.pod.namespace=shop"],'
-                    '"pod_name":"%s-7d9f8c6b5-00001"},"Type":"L3_L4","node_name":"kind-worker","is_reply":%s},'
-                    '"node_name":"kind-worker","time":"2026-11-19T12:00:00Z"}\n'
-                    % (i // 3600 % 24, i // 60 % 60, i % 60, verdicts[i % 3], i % 250, i % 250, 1000 + i % 5000, peer, peer,
-                       app, app, "true" if i % 4 == 3 else "false"))
-    os.rename(path + ".tmp", path)
-    return path
-
-
-def bench_map(runs):
-    """The traffic map over many Hubble flows against ingest alone: the same file read with the
-    environment's namespace matching every flow (counted, tallied and mapped) and matching none
-    (read and parsed only); then the peak RSS over 4x the flows."""
-    n = int(os.environ.get("BENCH_MAP_FLOWS", "100000"))
-    small, big = gen_map_flows("map-flows-1x.json", n), gen_map_flows("map-flows-4x.json", 4 * n)
-    out = os.path.join(BENCH, "out-map")
-
-    def cfg(name, namespace, path):
-        p = os.path.join(BENCH, name)
-        with open(p, "w") as f:
-            f.write("version: 1\nfrom: 2026-11-19T00:00:00Z\nto: 2026-11-20T00:00:00Z\nenvironments:\n"
-                    "  - name: shop\n    namespace: %s\n    flows: { hubble: { flows: [%s] } }\n" % (namespace, path))
-        return p
-    warm(small)
-    mapped, _ = best_time(report_cmd(cfg("map-shop.yml", "shop", small), out), runs)
-    ingest, _ = best_time(report_cmd(cfg("map-none.yml", "nomatch", small), out), runs)
-    r = mapped / ingest
-    row("hubble %s flows: counts + map vs ingest alone (s)" % "{:,}".format(n), mapped, "s", "ingest alone", ingest,
-        r, "<= 2x", r <= 2)
-    warm(big)
-    rss1 = min(timed(report_cmd(cfg("map-shop.yml", "shop", small), out, "html,json"))[1] for _ in range(2))
-    rss4 = min(timed(report_cmd(cfg("map-shop-4x.yml", "shop", big), out, "html,json"))[1] for _ in range(2))
-    base4 = min(timed(report_cmd(cfg("map-none-4x.yml", "nomatch", big), out, "html,json"))[1] for _ in range(2))
-    row("peak RSS, map of %s flows (MB)" % "{:,}".format(4 * n), rss4, "MB", "ingest alone", base4,
-        "+%.1f MB" % (rss4 - base4), "<= +48 MB", rss4 - base4 <= 48)
-    g = rss4 / rss1
-    row("peak RSS growth, map 1x -> 4x flows", g, "x", "flat", 1.0, g, "<= 1.10x", g <= 1.10)
-
-
 def bench_hash():
     """The scan's hash before (unkeyed) and after (keyed): ns per key, swiftc -O."""
     exe = os.path.join(BENCH, "hash_bench")
@@ -533,7 +501,7 @@ def machine():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "5")))
-    ap.add_argument("--only", default="access,audit,rss,charts,e2e,flows,worst,hash,tune,gateway,map")
+    ap.add_argument("--only", default="access,audit,rss,charts,e2e,flows,worst,hash,tune,gateway,map,hubble")
     a = ap.parse_args()
     parts = set(a.only.split(","))
     if os.environ.get("BENCH_BIG") == "1":
@@ -564,8 +532,10 @@ def main():
         bench_tune()
     if "gateway" in parts:  # Envoy text/JSON access logs and Coraza error lines (bench_gateway.py)
         __import__("bench_gateway").run(sys.modules[__name__], a.runs)
+    if "hubble" in parts:  # Hubble flow files: ingest, coverage, map, suggest, simulate (bench_hubble.py)
+        __import__("bench_hubble").run(sys.modules[__name__], a.runs)
     if "map" in parts:
-        bench_map(a.runs)
+        __import__("bench_hubble").run_map(sys.modules[__name__], a.runs)
     text = "Measured %s; best of %d runs.\n\n%s" % (machine(), a.runs, table())
     print(text)
     with open(os.path.join(BENCH, "results.md"), "w") as f:

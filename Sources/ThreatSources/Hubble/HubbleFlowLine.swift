@@ -16,14 +16,10 @@ extension HubbleFlowSource {
         /// The policies named in `ingress_denied_by` and `egress_denied_by` (Cilium ≥ 1.17): the
         /// policy that dropped the flow, or for AUDIT the one that would have.
         public var deniedBy: [DenyingPolicy] = []
-        /// The `source` and `destination` objects as parsed; the traffic map reads them
-        /// (`source`, `destination`) only for flows it counts.
-        public var sourceSide: JSONValue? = nil, destinationSide: JSONValue? = nil
+        /// The two sides as the traffic map names them.
+        public var source = Endpoint(), destination = Endpoint()
         public var isReply = false
 
-        /// The two sides as the traffic map names them.
-        public var source: Endpoint { HubbleFlowSource.endpoint(sourceSide) }
-        public var destination: Endpoint { HubbleFlowSource.endpoint(destinationSide) }
         /// The endpoints' `labels` (`k8s:app=web`…) and workload names (`workloads[0].name`), for coverage.
         public var sourceLabels: [String] = []
         public var destinationLabels: [String] = []
@@ -84,7 +80,7 @@ extension HubbleFlowSource {
         return Flow(time: time, verdict: verdict, sourceNamespace: ns("source"), destinationNamespace: ns("destination"),
                     sourcePod: flow.at("source.pod_name")?.stringValue, destinationPod: flow.at("destination.pod_name")?.stringValue,
                     destinationPort: port, proto: proto, dropReason: reason, deniedBy: denied,
-                    sourceSide: flow["source"], destinationSide: flow["destination"], isReply: isReply(flow),
+                    source: endpoint(flow["source"]), destination: endpoint(flow["destination"]), isReply: isReply(flow),
                     sourceLabels: labels("source"), destinationLabels: labels("destination"),
                     sourceWorkload: workload("source"), destinationWorkload: workload("destination"))
     }

@@ -23,6 +23,7 @@ public struct HubbleFlowSource: FlowSource {
         var skipped = 0, tooLong = 0
         var skipPlaces: [String] = [], longPlaces: [String] = []
         var evidence: [EvidenceItem] = []
+        var decoder = HubbleLineDecoder()
         var cover = InputCoverage(name: "flow log", unit: "lines", files: files.count, bytes: 0, read: 0, parsed: 0,
                                   inWindow: 0, attributed: 0)
         for path in files {
@@ -38,13 +39,32 @@ public struct HubbleFlowSource: FlowSource {
                     cover.skip("longer than \(InputLimits.describe(bytes: InputLimits.lineBytes))", place: "\(path):\(lineNo)")
                     if longPlaces.count < HubbleFlowSource.reportedSkips { longPlaces.append("\(path):\(lineNo)") }
                 case let .bytes(b):
-                    let json = try? JSONValue.parse(bytes: Array(b), maxDepth: InputLimits.jsonDepth)
-                    if let json, let f = HubbleFlowSource.parse(json: json) {
+                    // The scanner reads the usual lines, and decodes the rest of a flow only when it is
+                    // counted; the tree parser reads the others, with the same result.
+                    var outcome: Tally.Outcome?
+                    if decoder.scan(b) {
+                        if let (verdict, time) = decoder.head() {
+                            outcome = tally.classify(time: time, inbound: decoder.sideNamespace(1, is: tally.namespace),
+                                                     outbound: decoder.sideNamespace(0, is: tally.namespace))
+                            cover.seen(time)
+                            if outcome == .counted {
+                                let (flow, sides) = decoder.flow(verdict: verdict, time: time)
+                                tally.count(flow, sides: sides)
+                                if case let .flow(o) = decoder.observed(head: (verdict, time)) {
+                                    suggester.add(o, selectors: (sides.0.selector, sides.1.selector))
+                                }
+                            }
+                        }
+                    } else if let json = try? JSONValue.parse(bytes: Array(b), maxDepth: InputLimits.jsonDepth),
+                              let f = HubbleFlowSource.parse(json: json) {
+                        outcome = tally.add(f)
+                        cover.seen(f.time)
+                        if outcome == .counted, case let .flow(o) = HubbleConnectionReader.parseDetailed(json: json) { suggester.add(o) }
+                    }
+                    if let outcome {
                         cover.read += 1
                         cover.parsed += 1
-                        if cover.firstTime.map({ f.time < $0 }) ?? true { cover.firstTime = f.time }
-                        if cover.lastTime.map({ f.time > $0 }) ?? true { cover.lastTime = f.time }
-                        switch tally.add(f) {
+                        switch outcome {
                         case .outsideWindow: break
                         case .otherNamespace:
                             cover.inWindow! += 1
@@ -52,7 +72,6 @@ public struct HubbleFlowSource: FlowSource {
                         case .counted:
                             cover.inWindow! += 1
                             cover.attributed! += 1
-                            if case let .flow(o) = HubbleConnectionReader.parseDetailed(json: json) { suggester.add(o) }
                         }
                     } else if !b.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                         skipped += 1
@@ -119,14 +138,29 @@ public struct HubbleFlowSource: FlowSource {
 
         @discardableResult
         mutating func add(_ f: Flow) -> Outcome {
-            guard f.time >= window.from, f.time < window.to else { return .outsideWindow }
+            let outcome = classify(time: f.time, inbound: f.destinationNamespace == namespace, outbound: f.sourceNamespace == namespace)
+            if outcome == .counted { count(f) }
+            return outcome
+        }
+
+        /// Whether a flow at `time`, into and out of the environment's namespace or not, is counted.
+        func classify(time: Date, inbound: Bool, outbound: Bool) -> Outcome {
+            guard time >= window.from, time < window.to else { return .outsideWindow }
+            return inbound || outbound ? .counted : .otherNamespace
+        }
+
+        /// Counts a flow that `classify` accepted (with its sides' workload keys when known).
+        mutating func count(_ f: Flow, sides: (HubbleLineDecoder.SideInfo, HubbleLineDecoder.SideInfo)? = nil) {
             let isIn = f.destinationNamespace == namespace, isOut = f.sourceNamespace == namespace
-            guard isIn || isOut else { return .otherNamespace }
             all.add(verdict: f.verdict)
             if isIn { inbound.add(verdict: f.verdict) }
             if isOut { outbound.add(verdict: f.verdict) }
-            map.add(source: f.source, destination: f.destination, verdict: f.verdict, isReply: f.isReply)
-            workloads.add(f)
+            if let (s, d) = sides {
+                map.add(from: mapNode(s), to: mapNode(d), verdict: f.verdict, isReply: f.isReply)
+            } else {
+                map.add(source: f.source, destination: f.destination, verdict: f.verdict, isReply: f.isReply)
+            }
+            workloads.add(f, source: sides?.0.tally, destination: sides?.1.tally)
             let i = Int((f.time.timeIntervalSince1970 - origin) / step)
             let inRange = i >= 0 && i < buckets.count
             switch f.verdict {
@@ -144,7 +178,14 @@ public struct HubbleFlowSource: FlowSource {
             default:
                 break
             }
-            return .counted
+        }
+
+        /// A side's map node, worked out once per distinct side.
+        func mapNode(_ side: HubbleLineDecoder.SideInfo) -> TrafficMap.Node {
+            if let (ns, node) = side.mapNode, ns == namespace { return node }
+            let node = map.node(side.endpoint)
+            side.mapNode = (namespace, node)
+            return node
         }
 
         /// Counts a flow once for each policy it names (a policy named in both directions once).
@@ -186,5 +227,13 @@ public struct HubbleFlowSource: FlowSource {
             s.workloads = workloads.workloads
             return s
         }
+    }
+}
+
+extension InputCoverage {
+    /// Widens the first and last times seen to include `time`.
+    mutating func seen(_ time: Date) {
+        if firstTime.map({ time < $0 }) ?? true { firstTime = time }
+        if lastTime.map({ time > $0 }) ?? true { lastTime = time }
     }
 }

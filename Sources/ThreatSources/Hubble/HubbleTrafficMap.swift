@@ -96,7 +96,11 @@ public struct TrafficMapBuilder: Sendable {
     /// edge of the connection it answers (destination → source).
     public mutating func add(source: HubbleFlowSource.Endpoint, destination: HubbleFlowSource.Endpoint,
                              verdict: String, isReply: Bool) {
-        let s = node(source), d = node(destination)
+        add(from: node(source), to: node(destination), verdict: verdict, isReply: isReply)
+    }
+
+    /// The same, with the two sides' nodes already known.
+    mutating func add(from s: TrafficMap.Node, to d: TrafficMap.Node, verdict: String, isReply: Bool) {
         let (from, to) = isReply ? (d, s) : (s, d)
         let key = from.id + "\u{0}" + to.id
         if edges[key] == nil {

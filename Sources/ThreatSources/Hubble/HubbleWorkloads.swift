@@ -40,19 +40,33 @@ struct WorkloadTally {
         return out
     }
 
-    mutating func add(_ f: HubbleFlowSource.Flow) {
-        guard !f.isReply else { return }
-        if f.destinationNamespace == namespace {
-            update(workload: f.destinationWorkload, pod: f.destinationPod, labels: f.destinationLabels) { $0.received.add(verdict: f.verdict) }
-        }
-        if f.sourceNamespace == namespace {
-            update(workload: f.sourceWorkload, pod: f.sourcePod, labels: f.sourceLabels) { $0.sent.add(verdict: f.verdict) }
+    /// One side's labels and key, worked out once per distinct side (`HubbleLineDecoder` keeps
+    /// them with the side).
+    struct Prepared {
+        var labels: [String: String]
+        var key: (key: String, name: String)?
+
+        init(workload: String?, pod: String?, labels list: [String]) {
+            labels = WorkloadTally.labels(list)
+            key = WorkloadTally.key(workload: workload, pod: pod, labels: labels)
         }
     }
 
-    mutating func update(workload: String?, pod: String?, labels list: [String], _ change: (inout WorkloadTraffic) -> Void) {
-        let labels = Self.labels(list)
-        guard let (key, name) = Self.key(workload: workload, pod: pod, labels: labels) else { return }
+    mutating func add(_ f: HubbleFlowSource.Flow, source: Prepared? = nil, destination: Prepared? = nil) {
+        guard !f.isReply else { return }
+        if f.destinationNamespace == namespace {
+            update(destination ?? Prepared(workload: f.destinationWorkload, pod: f.destinationPod, labels: f.destinationLabels)) {
+                $0.received.add(verdict: f.verdict)
+            }
+        }
+        if f.sourceNamespace == namespace {
+            update(source ?? Prepared(workload: f.sourceWorkload, pod: f.sourcePod, labels: f.sourceLabels)) { $0.sent.add(verdict: f.verdict) }
+        }
+    }
+
+    mutating func update(_ prepared: Prepared, _ change: (inout WorkloadTraffic) -> Void) {
+        let labels = prepared.labels
+        guard let (key, name) = prepared.key else { return }
         if table[key] == nil {
             guard table.count < Self.cap else {
                 beyondCap += 1

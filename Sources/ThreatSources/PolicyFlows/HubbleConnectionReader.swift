@@ -69,6 +69,7 @@ public enum HubbleConnectionReader {
                             _ each: (ObservedFlow) -> Void) throws(SourceError) -> FlowReadCoverage {
         let files = try FileGlob.expand(patterns)
         var cover = FlowReadCoverage(files: files.count)
+        var decoder = HubbleLineDecoder()
         for path in files {
             do {
                 try LineReader(path: path, deadline: deadline).forEachLine { lineNo, line in
@@ -80,7 +81,8 @@ public enum HubbleConnectionReader {
                     case let .bytes(b):
                         if b.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
                         cover.lines += 1
-                        switch parseDetailed(b) {
+                        // The scanner reads the usual lines; the tree parser the others, with the same result.
+                        switch decoder.scan(b) ? decoder.observed() : parseDetailed(b) {
                         case let .flow(f):
                             cover.flows += 1
                             each(f)

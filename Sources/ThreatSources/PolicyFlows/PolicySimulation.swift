@@ -50,6 +50,7 @@ public struct PolicySimulation: Sendable {
     private var pairs: [String: Pair] = [:]
     private var pairOrder: [String] = []
     private var policies: [String: PolicyTally] = [:]
+    private var podNames: [String: String?] = [:]
 
     public init(evaluator: PolicyEvaluator, namespace: String?) {
         self.evaluator = evaluator
@@ -106,8 +107,8 @@ public struct PolicySimulation: Sendable {
                 policies[r.policy] = t
             }
         }
-        let src = WorkloadIdentity.display(c.source, pod: f.sourcePod, workload: f.sourceWorkload)
-        let dst = WorkloadIdentity.display(c.destination, pod: f.destinationPod, workload: f.destinationWorkload)
+        let src = display(c.source, pod: f.sourcePod, workload: f.sourceWorkload)
+        let dst = display(c.destination, pod: f.destinationPod, workload: f.destinationWorkload)
         let key = "\(src)\u{1}\(dst)\u{1}\(c.port ?? -1)\u{1}\(c.protocolName)\u{1}\(f.verdict)"
         if var p = pairs[key] {
             p.flows += 1
@@ -119,6 +120,23 @@ public struct PolicySimulation: Sendable {
         } else {
             otherPairs += 1
         }
+    }
+
+    /// `WorkloadIdentity.display`, with the pod-name part kept for the pods seen (the same pods
+    /// come flow after flow; the memo starts over past 4,096 pods).
+    private mutating func display(_ e: PolicyEndpoint, pod: String?, workload: String?) -> String {
+        guard e.namespace != nil, workload?.isEmpty ?? true, let pod, !pod.isEmpty else {
+            return WorkloadIdentity.display(e, pod: pod, workload: workload)
+        }
+        let name: String?
+        if let known = podNames[pod] {
+            name = known
+        } else {
+            name = WorkloadIdentity.name(pod: pod, workload: nil)
+            if podNames.count >= 4096 { podNames.removeAll(keepingCapacity: true) }
+            podNames[pod] = .some(name)
+        }
+        return WorkloadIdentity.display(e, pod: pod, workload: name)
     }
 
     /// Pairs, changed ones first, then by flows.

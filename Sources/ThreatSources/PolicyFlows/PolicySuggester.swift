@@ -32,6 +32,9 @@ public struct PolicySuggester: Sendable {
     }
 
     private var workloads: [String: Workload] = [:]
+    private var selectors: [[String: String]: (pairs: [LabelPair], key: String)] = [:]
+    private var podNames: [String: String?] = [:]
+    static let selectorMemoCap = 4096
     /// Names the workload's DNS lookups gave each address (selector key → address → names).
     private var dnsNames: [String: [String: Set<String>]] = [:]
     public private(set) var replies = 0, notAllowed = 0, outsideWindow = 0, icmp = 0, otherNamespaces = 0
@@ -44,7 +47,10 @@ public struct PolicySuggester: Sendable {
         self.to = to
     }
 
-    public mutating func add(_ f: ObservedFlow) {
+    public mutating func add(_ f: ObservedFlow) { add(f, selectors: nil) }
+
+    /// The same, with the two ends' selectors already known (`selector(for:)` of their labels).
+    mutating func add(_ f: ObservedFlow, selectors: (source: (pairs: [LabelPair], key: String), destination: (pairs: [LabelPair], key: String))?) {
         if f.isReply == true { return replies += 1 }
         guard f.wasAllowed else { return notAllowed += 1 }
         if let from, f.time < from { return outsideWindow += 1 }
@@ -56,13 +62,13 @@ public struct PolicySuggester: Sendable {
         if c.protocolName.hasPrefix("ICMP") { return icmp += 1 }
         guard let port = c.port, port > 0 else { return icmp += 1 }
         var counted = false
-        if outbound, let key = workloadKey(c.source, pod: f.sourcePod, workload: f.sourceWorkload) {
+        if outbound, let key = workloadKey(c.source, pod: f.sourcePod, workload: f.sourceWorkload, selectors?.source) {
             if let q = f.dnsQuery, !f.dnsIPs.isEmpty {
                 for ip in f.dnsIPs.prefix(32) where (dnsNames[key]?.count ?? 0) < 4096 {
                     dnsNames[key, default: [:]][ip, default: []].insert(FQDNMatch.normalize(q))
                 }
             }
-            let peer = peerKey(c.destination, inbound: false, port: port)
+            let peer = peerKey(c.destination, inbound: false, port: port, selectors?.destination)
             record(key, f.time) { w in
                 w.flowsOut += 1
                 if w.egress[peer] == nil && w.egress.count >= PolicySuggester.peerCap { w.peersDropped += 1; return }
@@ -70,8 +76,8 @@ public struct PolicySuggester: Sendable {
             }
             counted = true
         }
-        if inbound, let key = workloadKey(c.destination, pod: f.destinationPod, workload: f.destinationWorkload) {
-            let peer = peerKey(c.source, inbound: true, port: port)
+        if inbound, let key = workloadKey(c.destination, pod: f.destinationPod, workload: f.destinationWorkload, selectors?.destination) {
+            let peer = peerKey(c.source, inbound: true, port: port, selectors?.source)
             record(key, f.time) { w in
                 w.flowsIn += 1
                 if w.ingress[peer] == nil && w.ingress.count >= PolicySuggester.peerCap { w.peersDropped += 1; return }
@@ -84,37 +90,64 @@ public struct PolicySuggester: Sendable {
 
     /// The selector of the workload a pod belongs to (its identifying labels), registered with its
     /// name. Nil when the pod has no usable label (a policy must not select the whole namespace).
-    private mutating func workloadKey(_ e: PolicyEndpoint, pod: String?, workload: String?) -> String? {
-        let selector = WorkloadIdentity.labels(e.labels)
+    private mutating func workloadKey(_ e: PolicyEndpoint, pod: String?, workload: String?,
+                                      _ known: (pairs: [LabelPair], key: String)?) -> String? {
+        let (selector, key) = known ?? self.selector(e.labels)
         guard !selector.isEmpty else {
             noLabels += 1
             return nil
         }
-        let key = selector.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         if workloads[key] == nil {
             guard workloads.count < PolicySuggester.workloadCap else {
                 workloadsDropped += 1
                 return nil
             }
-            let name = WorkloadIdentity.name(pod: pod, workload: workload) ?? selector.map(\.value).joined(separator: "-")
+            let name = self.name(pod: pod, workload: workload) ?? selector.map(\.value).joined(separator: "-")
             workloads[key] = Workload(name: name, selector: selector)
         }
-        if let n = WorkloadIdentity.name(pod: pod, workload: workload), workloads[key]!.names.count < 20 {
+        if let n = self.name(pod: pod, workload: workload), workloads[key]!.names.count < 20 {
             workloads[key]!.names.insert(n)
         }
         return key
     }
 
     private mutating func record(_ key: String, _ time: Date, _ change: (inout Workload) -> Void) {
-        guard var w = workloads[key] else { return }
-        if w.first.map({ time < $0 }) ?? true { w.first = time }
-        if w.last.map({ time > $0 }) ?? true { w.last = time }
-        change(&w)
-        workloads[key] = w
+        // In place: a copy of the workload would copy its peer tables on every flow.
+        guard workloads[key] != nil else { return }
+        if workloads[key]!.first.map({ time < $0 }) ?? true { workloads[key]!.first = time }
+        if workloads[key]!.last.map({ time > $0 }) ?? true { workloads[key]!.last = time }
+        change(&workloads[key]!)
     }
 
-    private func peerKey(_ e: PolicyEndpoint, inbound: Bool, port: Int) -> PeerKey {
-        if let ns = e.namespace { return PeerKey(peer: .pods(namespace: ns, labels: WorkloadIdentity.labels(e.labels))) }
+    /// `WorkloadIdentity.labels` of a label set, and the key a workload is known by.
+    static func selector(for labels: [String: String]) -> (pairs: [LabelPair], key: String) {
+        let pairs = WorkloadIdentity.labels(labels)
+        return (pairs, pairs.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+    }
+
+    /// `WorkloadIdentity.name`, kept for the pod names seen (its pattern match is the costly part).
+    private mutating func name(pod: String?, workload: String?) -> String? {
+        if let workload, !workload.isEmpty { return workload }
+        guard let pod else { return nil }
+        if let known = podNames[pod] { return known }
+        let n = WorkloadIdentity.name(pod: pod, workload: workload)
+        if podNames.count >= PolicySuggester.selectorMemoCap { podNames.removeAll(keepingCapacity: true) }
+        podNames[pod] = .some(n)
+        return n
+    }
+
+    /// `WorkloadIdentity.labels` of a label set and its key, kept for the label sets seen (the
+    /// same pods appear flow after flow); the memo starts over past `selectorMemoCap` sets.
+    private mutating func selector(_ labels: [String: String]) -> (pairs: [LabelPair], key: String) {
+        if let s = selectors[labels] { return s }
+        let s = PolicySuggester.selector(for: labels)
+        if selectors.count >= PolicySuggester.selectorMemoCap { selectors.removeAll(keepingCapacity: true) }
+        selectors[labels] = s
+        return s
+    }
+
+    private mutating func peerKey(_ e: PolicyEndpoint, inbound: Bool, port: Int, _ known: (pairs: [LabelPair], key: String)?) -> PeerKey {
+        if let ns = e.namespace { return PeerKey(peer: .pods(namespace: ns, labels: (known ?? selector(e.labels)).pairs)) }
         let entity = ["kube-apiserver", "host", "remote-node", "health", "init", "ingress", "unmanaged"].first(where: e.entities.contains)
             ?? "world"
         // Cilium ingress from an entity needs no address; everything else keeps it.
