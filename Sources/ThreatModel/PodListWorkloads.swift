@@ -25,7 +25,7 @@ public struct PodListWorkloads: Sendable, Equatable, Codable {
     public var pods: Int
     /// Pods left out because they have finished (phase Succeeded or Failed).
     public var finished: Int
-    /// List items that are not pods (no name): counted, not used.
+    /// List items that are not pods of the namespace (no name, another namespace): counted, not used.
     public var unreadable: Int = 0
     /// Why the list was not read (`403 Forbidden — grant pods list, see docs/ci.md`); nil when read.
     public var notRead: String?
@@ -46,6 +46,6 @@ public struct PodListWorkloads: Sendable, Equatable, Codable {
         if let notRead { return "workloads from the pod list: not read (\(notRead))" }
         return "workloads from the pod list: \(workloads.count) from \(pods) running or pending pod(s)"
             + (finished > 0 ? "; \(finished) finished pod(s) left out" : "")
-            + (unreadable > 0 ? "; \(unreadable) list item(s) without a pod name skipped" : "")
+            + (unreadable > 0 ? "; \(unreadable) list item(s) that are not pods of the namespace skipped" : "")
     }
 }

@@ -30,7 +30,7 @@ public enum KubernetesPodList {
         var unreadable = 0
         var outcome: Result<Void, Failure>
         do {
-            try page(conn: conn, client: client, path: path, place: place, evidence: &evidence, kept: &kept, unreadable: &unreadable)
+            try page(conn: conn, client: client, path: path, namespace: ns, place: place, evidence: &evidence, kept: &kept, unreadable: &unreadable)
             outcome = .success(())
         } catch {
             outcome = .failure(error)
@@ -63,7 +63,7 @@ public enum KubernetesPodList {
         var note: String
     }
 
-    private static func page(conn: KubeConnection, client: HTTPClient, path: String, place: String, evidence: inout [EvidenceItem],
+    private static func page(conn: KubeConnection, client: HTTPClient, path: String, namespace ns: String, place: String, evidence: inout [EvidenceItem],
                              kept: inout [JSONValue], unreadable: inout Int) throws(Failure) {
         var continueToken: String?
         var pages = 0, bytes = 0, items = 0
@@ -97,7 +97,7 @@ public enum KubernetesPodList {
             bytes += response.body.count
             items += list.count
             for item in list {
-                if let pod = reduce(item) { kept.append(pod) } else { unreadable += 1 }
+                if let pod = reduce(item, namespace: ns) { kept.append(pod) } else { unreadable += 1 }
             }
             continueToken = json.at("metadata.continue")?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
             if continueToken != nil, items >= KubernetesPolicySource.maxItems || bytes >= KubernetesPolicySource.maxBytes
@@ -110,9 +110,11 @@ public enum KubernetesPodList {
     }
 
     /// A pod cut down to `{metadata: {name, labels, ownerReferences: [{kind, name, controller}]},
-    /// status: {phase}}`; nil when it has no name (not a pod).
-    static func reduce(_ item: JSONValue) -> JSONValue? {
+    /// status: {phase}}`; nil when it has no name (not a pod) or names another namespace (a
+    /// namespaced list holds none: a hostile or broken answer).
+    public static func reduce(_ item: JSONValue, namespace ns: String) -> JSONValue? {
         guard let name = item.at("metadata.name")?.stringValue, !name.isEmpty else { return nil }
+        if let other = item.at("metadata.namespace")?.stringValue, other != ns { return nil }
         var labels: [(String, JSONValue)] = []
         for (k, v) in item.at("metadata.labels")?.objectValue ?? [] {
             guard labels.count < maxLabels, let s = v.stringValue else { continue }

@@ -99,7 +99,7 @@ public struct ReplayPolicySource: PolicySource {
         guard let items = json["items"]?.arrayValue else {
             return (.notRead("\(place): not a Kubernetes list answer (no \"items\")"), item)
         }
-        return (KubernetesPodList.workloads(items.map { KubernetesPodList.reduce($0) ?? .null }), item)
+        return (KubernetesPodList.workloads(items.map { KubernetesPodList.reduce($0, namespace: context.environment.namespace) ?? .null }), item)
     }
 }
 
