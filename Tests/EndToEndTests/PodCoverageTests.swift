@@ -216,6 +216,16 @@ struct PodCoverageTests {
         withExtendedLifetime(server) {}
     }
 
+    @Test("policy list reads the policies only: the three lists, no pod list")
+    func policyListSkipsPods() throws {
+        let (server, dir, cfg) = try setup("pods-list-cmd", pods: try Self.twoPages())
+        let r = try run(binary, ["policy", "list", "--config", cfg, "--output", "json"], cwd: dir)
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("dns-in"))
+        #expect(try server.requests().map { $0["path"] as? String ?? "" }.allSatisfy { !$0.hasSuffix("/pods") })
+        #expect(try server.requests().count == 3)
+    }
+
     @Test("pods: false sends the three policy lists only; no pod_list, coverage from the flows alone")
     func podsOff() throws {
         let (server, dir, cfg) = try setup("pods-off", pods: try Self.twoPages(), podsSetting: ", pods: false")
