@@ -32,7 +32,7 @@ enum PolicyCoverageView {
             return Row(workload: Sanitize.text(w.name, max: 120),
                        labels: Sanitize.text(w.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "), max: 300),
                        ingress: policies(r.ingress, known: r.labelsKnown), egress: policies(r.egress, known: r.labelsKnown),
-                       received: !r.trafficKnown ? "not known (no flow file)"
+                       received: !r.trafficKnown ? "not known (the flows give no workloads)"
                            : w.received.dropped > 0 ? "\(NumberText.grouped(w.received.total)) (\(NumberText.grouped(w.received.dropped)) dropped)"
                            : NumberText.grouped(w.received.total),
                        open: r.isOpen, seen: r.source.text)

@@ -149,7 +149,7 @@ struct PodCoverageTests {
         let rows = try #require(try policies(dir + "/out")["workload_coverage"] as? [[String: Any]])
         #expect(rows.count == 3 && rows.allSatisfy { $0["received"] is NSNull && $0["source"] as? String == "pod_list" })
         let md = try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8)
-        #expect(md.contains(#"not known \(no flow file\)"#), "\(md)")
+        #expect(md.contains(#"not known \(the flows give no workloads\)"#), "\(md)")
         for f in try FileManager.default.subpathsOfDirectory(atPath: dir) {
             let data = (try? Data(contentsOf: URL(fileURLWithPath: dir + "/" + f))) ?? Data()
             if f.hasSuffix("k8s.yml") || f == "kubeconfig" { continue }
