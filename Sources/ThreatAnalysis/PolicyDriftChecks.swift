@@ -1,7 +1,13 @@
 import Foundation
 import ThreatModel
 
+// The drift checks of one environment (docs/policies.md, "Policy drift"). Pure: they read the
+// drift the pipeline attached from the previous report in the output folder, and find nothing
+// unless it was compared.
+
 /// `policies.removed_since_last_run`: a policy of the previous report in the output folder is gone.
+/// Warning when it was enforced then (the protection it gave is lost), info when it was already
+/// disabled or invalid (nothing enforced was lost; the audit trail still records it).
 public enum PolicyRemovedSinceLastRunCheck: Check {
     public static let description = CheckDescription(
         id: "policies.removed_since_last_run", name: "PolicyRemovedSinceLastRun",
@@ -10,12 +16,33 @@ public enum PolicyRemovedSinceLastRunCheck: Check {
         help: "If the removal was not intended, restore the manifest from version control or from the previous report's policies.items[].manifest, check it with `threat-report policy explain FILE`, apply it with `kubectl apply --dry-run=server -f FILE` and then without --dry-run, and find who deleted it in the API server's audit log.",
         section: "policies", defaultSeverity: .warning, severities: [.info, .warning])
 
-    public static func findings(in context: CheckContext) -> [Finding] {
-        PolicyDriftFindings.findings(for: context.environment).filter { $0.id == id }
+    public static func findings(in context: CheckContext) -> [Finding] { findings(for: context.environment) }
+
+    public static func findings(for env: EnvironmentReport) -> [Finding] {
+        guard let drift = env.policyDrift, drift.status == .compared else { return [] }
+        let since = drift.since
+        var out: [Finding] = []
+        for p in drift.removed {
+            let ns = p.namespace ?? env.namespace
+            let lost = p.details.prefix(3).map { String($0.dropLast(" removed".count)) }
+            let what = lost.isEmpty ? "" : " It had: \(lost.joined(separator: "; "))\(p.details.count > 3 ? "; …" : "")."
+            out.append(Finding(
+                id: PolicyRemovedSinceLastRunCheck.id, severity: p.enabled ? .warning : .info, environment: env.name,
+                title: "Policy \(p.name) was removed since the last run" + (p.enabled ? "" : " (it was not enforced)"),
+                guidance: """
+                \(p.kind) \(p.name) in \(ns) was in the previous report\(since) and is not in this one.\(what) \
+                If the removal was not intended, restore it from version control or from the previous report's \
+                manifest, check it with `threat-report policy explain FILE` and apply it with \
+                `kubectl apply --dry-run=server -f FILE`, then without --dry-run; find who removed it in the API \
+                server's audit log (`delete` of \(FindingAnalyzer.kubectlResource(PolicyKind(rawValue: p.kind))) \(p.name)).
+                """, subject: p.name))
+        }
+        return out
     }
 }
 
-/// `policies.disabled_since_last_run`: a policy enforced in the previous report no longer is.
+/// `policies.disabled_since_last_run`: a policy enforced in the previous report no longer is: it is
+/// disabled (GitLab's disabled_by label) or invalid, so it does not protect its pods (warning).
 public enum PolicyDisabledSinceLastRunCheck: Check {
     public static let description = CheckDescription(
         id: "policies.disabled_since_last_run", name: "PolicyDisabledSinceLastRun",
@@ -24,8 +51,29 @@ public enum PolicyDisabledSinceLastRunCheck: Check {
         help: "If that was not intended, enable it again with `threat-report policy enable FILE --apply --dry-run=server` and then without --dry-run, or fix the manifest the policies.invalid finding names.",
         section: "policies", defaultSeverity: .warning)
 
-    public static func findings(in context: CheckContext) -> [Finding] {
-        PolicyDriftFindings.findings(for: context.environment).filter { $0.id == id }
+    public static func findings(in context: CheckContext) -> [Finding] { findings(for: context.environment) }
+
+    public static func findings(for env: EnvironmentReport) -> [Finding] {
+        guard let drift = env.policyDrift, drift.status == .compared else { return [] }
+        let since = drift.since
+        var out: [Finding] = []
+        for c in drift.enforcement where c.from == .enforced {
+            let ns = c.namespace ?? env.namespace
+            let why = c.to == .disabled
+                ? "its selector now carries \(gitlabDisabledByLabel), so it selects no pods"
+                : "its manifest is no longer valid, so it is not enforced as written"
+            let fix = c.to == .disabled
+                ? "If that was not intended, enable it again with `threat-report policy enable FILE --apply --dry-run=server`, then without --dry-run."
+                : "Fix the manifest (the `policies.invalid` finding names the place) and check it with `threat-report policy explain FILE`."
+            out.append(Finding(
+                id: PolicyDisabledSinceLastRunCheck.id, severity: .warning, environment: env.name,
+                title: "Policy \(c.name) was enforced in the last run and is now \(c.to.rawValue)",
+                guidance: """
+                \(c.kind) \(c.name) in \(ns) was enforced in the previous report\(since); \(why). \(fix) \
+                Check what is deployed with `kubectl -n \(ns) get \(FindingAnalyzer.kubectlResource(PolicyKind(rawValue: c.kind))) \(c.name) -o yaml`.
+                """, subject: c.name))
+        }
+        return out
     }
 }
 
@@ -41,4 +89,9 @@ public enum UncoveredWorkloadCheck: Check {
     public static func findings(in context: CheckContext) -> [Finding] {
         PolicyCoverageFindings.findings(for: context.environment)
     }
+}
+
+extension PolicyDrift {
+    /// " (report of <time>)" when the previous report says when it was made.
+    var since: String { previousGeneratedAt.map { " (report of \(RFC3339.format($0)))" } ?? "" }
 }

@@ -95,6 +95,12 @@ extension ConfigLoader {
             where !isPromIdentifier(value) {
                 throw r.error(m[name]?.value ?? v, "\(path).prometheus.\(name) '\(value)' is not a Prometheus metric or label name")
             }
+            if let n = m["workload_label"] {
+                s.workloadLabel = try r.strictString(n.value, path: "\(path).prometheus.workload_label")
+                if let why = labelKeyProblem(s.workloadLabel) {
+                    throw r.error(n.value, "\(path).prometheus.workload_label '\(s.workloadLabel)' is not a Kubernetes label key: \(why)")
+                }
+            }
             return .prometheus(s)
         case "hubble":
             let m = try r.mapping(v, path: "\(path).hubble", allowed: HubbleSettings.keys)
@@ -203,4 +209,23 @@ extension ConfigLoader {
         fields.route = try name("route")
         return fields
     }
+}
+
+/// Why a string is not a Kubernetes label key (`[prefix/]name`: a DNS subdomain prefix of at most
+/// 253, a name of 1–63 alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric), or nil.
+func labelKeyProblem(_ key: String) -> String? {
+    let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count <= 2, let name = parts.last else { return "at most one '/'" }
+    func alnum(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber) }
+    if parts.count == 2 {
+        let prefix = parts[0]
+        guard !prefix.isEmpty, prefix.count <= 253,
+              prefix.allSatisfy({ alnum($0) || $0 == "-" || $0 == "." }), prefix.first.map(alnum) == true, prefix.last.map(alnum) == true,
+              prefix == prefix.lowercased() else { return "the prefix must be a lowercase DNS subdomain" }
+    }
+    guard !name.isEmpty, name.count <= 63 else { return "the name must have 1 to 63 characters" }
+    guard name.allSatisfy({ alnum($0) || "-_.".contains($0) }), name.first.map(alnum) == true, name.last.map(alnum) == true else {
+        return "the name must be alphanumerics, '-', '_' or '.', starting and ending alphanumeric"
+    }
+    return nil
 }

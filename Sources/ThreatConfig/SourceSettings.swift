@@ -95,8 +95,11 @@ public struct PrometheusSettings: Sendable, Equatable {
     public var sourceLabel = "source"
     public var destinationLabel = "destination"
     public var verdictLabel = "verdict"
+    /// `workload_label`: the pod label assumed to hold the workload's name in the selectors of
+    /// policies suggested from workload contexts (docs/policies.md).
+    public var workloadLabel = "app.kubernetes.io/name"
     public init(transport: HTTPTransportSettings) { self.transport = transport }
-    static let keys = HTTPTransportSettings.keys + ["metric", "drop_metric", "source_label", "destination_label", "verdict_label"]
+    static let keys = HTTPTransportSettings.keys + ["metric", "drop_metric", "source_label", "destination_label", "verdict_label", "workload_label"]
 }
 
 /// `flows: hubble:` — files written by `hubble observe -o json`.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The least-privilege policies suggested from an environment's flow files (docs/policies.md,
+/// The least-privilege policies suggested from an environment's flow files or Hubble workload metrics (docs/policies.md,
 /// "Suggested policies in the report"): one per workload of the environment's namespace, built
 /// by the same code as `threat-report policy suggest`, written beside the report as
 /// `suggested-policies/<environment>/<workload>.yaml`. Nothing is applied: each manifest carries
@@ -33,10 +33,17 @@ public struct PolicySuggestions: Sendable, Equatable, Codable {
     public var flowsUsed = 0
     /// What was left out, one sentence each (replies, drops, ICMP, ends without labels, …).
     public var notes: [String] = []
+    /// True when the source gives no ports (Hubble metrics): every rule allows every port of its
+    /// protocol. Nil for flow files, whose rules carry the ports observed.
+    public var portsUnknown: Bool? = nil
+    /// True when the source could give no suggestions at all (metrics without a workload context,
+    /// a failed query); the notes say why. Nil otherwise.
+    public var unavailable: Bool? = nil
 
-    public init(items: [Item] = [], flowsUsed: Int = 0, notes: [String] = []) {
+    public init(items: [Item] = [], flowsUsed: Int = 0, notes: [String] = [], portsUnknown: Bool? = nil) {
         self.items = items
         self.flowsUsed = flowsUsed
         self.notes = notes
+        self.portsUnknown = portsUnknown
     }
 }

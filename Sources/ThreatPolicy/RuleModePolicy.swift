@@ -160,7 +160,7 @@ public enum RuleModeValues {
         return .success(out)
     }
 
-    static func labelKeyProblem(_ full: String) -> String? {
+    public static func labelKeyProblem(_ full: String) -> String? {
         var key = Substring(full)
         for prefix in ["k8s:", "any:"] where key.hasPrefix(prefix) { key = key.dropFirst(prefix.count) }
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
@@ -177,7 +177,7 @@ public enum RuleModeValues {
         return nil
     }
 
-    static func labelValueProblem(_ value: String) -> String? {
+    public static func labelValueProblem(_ value: String) -> String? {
         if value.isEmpty { return nil }
         guard value.count <= 63 else { return "is longer than 63 characters" }
         guard isLabelToken(value) else {

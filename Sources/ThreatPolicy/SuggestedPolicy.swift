@@ -35,7 +35,9 @@ public enum SuggestedPeer: Sendable, Hashable, Comparable {
     }
 }
 
-/// One port and protocol that was observed.
+/// One port and protocol that was observed. Port 0 is every port of the protocol (flow metrics
+/// carry no port): Cilium reads `port: "0"` so, a NetworkPolicy entry without a port likewise;
+/// protocol `ANY` (Cilium only) is every protocol.
 public struct SuggestedPort: Sendable, Hashable, Comparable {
     public var port: Int
     public var proto: String
@@ -172,8 +174,12 @@ public struct SuggestedPolicy: Sendable, Equatable {
             let list = dns ? Array(Set(ports + [SuggestedPort(53, "UDP"), SuggestedPort(53, "TCP")])).sorted() : ports
             y.line(2, "ports:")
             for p in list {
-                y.line(2, "- port: \(p.port)")
-                y.line(2, "  protocol: \(p.proto)")
+                if p.port == 0 {
+                    y.line(2, "- protocol: \(p.proto)")
+                } else {
+                    y.line(2, "- port: \(p.port)")
+                    y.line(2, "  protocol: \(p.proto)")
+                }
             }
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import ThreatModel
 
-/// The "Suggested policies" section of an environment whose flows came from flow files: one
+/// The "Suggested policies" section of an environment whose flows came from flow files or Hubble workload metrics: one
 /// least-privilege policy per workload, written beside the report, with what `policy explain`
 /// says of it. Nothing is applied.
 struct SuggestionsView: Sendable {
@@ -11,6 +11,8 @@ struct SuggestionsView: Sendable {
     let items: [ItemView]
     let empty: Bool
     let namespace: String
+    /// The rules allow every port (suggestions from metrics, which carry none).
+    let ports_unknown: Bool
 
     struct ItemView: Sendable {
         let file: String
@@ -20,7 +22,7 @@ struct SuggestionsView: Sendable {
         let manifest: String
     }
 
-    /// Nil when the flow source gives no suggestions (Prometheus, no flows section).
+    /// Nil when the flow source gives no suggestions (a replay without them, no flows section).
     init?(_ env: EnvironmentReport) {
         guard let s = env.flows.value?.suggestions else { return nil }
         count = CoverageText.plural(s.items.count, "suggested policy", "suggested policies")
@@ -32,8 +34,10 @@ struct SuggestionsView: Sendable {
                      explanation: i.explanation.map { Sanitize.text($0, max: 2000) },
                      manifest: Sanitize.text(i.manifest, max: 20000, keepNewlines: true))
         }
-        empty = s.items.isEmpty
+        // When the source could give none, the note says why; "no allowed connection" would not be true.
+        empty = s.items.isEmpty && s.unavailable != true
         namespace = Sanitize.text(env.namespace, max: 80)
+        ports_unknown = s.portsUnknown == true
     }
 
     /// `environments[].flows.suggestions` of report.json (null where the source gives none).

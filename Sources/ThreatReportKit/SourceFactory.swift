@@ -25,7 +25,7 @@ public enum SourceFactory {
     static func unchecked(_ config: FlowSourceConfig, previousWindow: Bool) -> any FlowSource {
         switch config {
         case let .replay(path): ReplayFlowSource(path: previousWindow ? path + "/previous" : path)
-        case let .prometheus(settings): PrometheusFlowSource(settings: settings)
+        case let .prometheus(settings): PrometheusFlowSource(settings: settings, suggest: !previousWindow)
         case let .hubble(settings): HubbleFlowSource(settings: settings)
         }
     }
@@ -43,7 +43,9 @@ public enum SourceFactory {
     static func recordedFlows(_ config: FlowSourceConfig, folder: String) -> any FlowSource {
         let place = "recording \(folder)"
         if case let .prometheus(settings) = config {
-            return RangeCheckedFlowSource(inner: ReplayFlowSource(path: folder, queries: FlowQueries(settings: settings), liveName: "prometheus"), place: place)
+            return RangeCheckedFlowSource(inner: ReplayFlowSource(path: folder, queries: FlowQueries(settings: settings), liveName: "prometheus",
+                                                                  workloadQueries: WorkloadFlowQueries(settings: settings),
+                                                                  workloadLabel: settings.workloadLabel), place: place)
         }
         return RangeCheckedFlowSource(inner: ReplayFlowSource(path: folder), place: place)
     }

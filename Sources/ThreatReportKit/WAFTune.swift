@@ -10,6 +10,9 @@ public struct WAFTuneOptions: Sendable {
     public var auditLogs: [String]
     /// ModSecurity/Coraza error-log files or globs (`--error-log`), beside or instead of audit logs.
     public var errorLogs: [String] = []
+    /// Access logs (`--access-log`): only their answer codes, for entries that logged none
+    /// (error-log lines), joined by request id.
+    public var accessLogs: [String] = []
     public var output: String
     public var from: Date?
     public var to: Date?
@@ -48,7 +51,7 @@ public enum WAFTune {
         let window = TimeWindow(from: from, to: to, interval: o.interval)
         let scanned: WAFTuningScan.Result
         do {
-            scanned = try WAFTuningScan.scan(auditLogs: o.auditLogs, errorLogs: o.errorLogs, hosts: o.hosts, window: window, timezone: o.timezone)
+            scanned = try WAFTuningScan.scan(auditLogs: o.auditLogs, errorLogs: o.errorLogs, accessLogs: o.accessLogs, hosts: o.hosts, window: window, timezone: o.timezone)
         } catch {
             return fail("--audit-log: \(error.description)")
         }

@@ -22,20 +22,8 @@ struct PolicyEditCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The manifest (one CiliumNetworkPolicy), or - for stdin.", valueName: "file"))
     var file: String
 
-    @Option(name: .long, help: ArgumentHelp("Allow inbound from pods with these labels, key=value[,key=value] (repeatable: ORed).", valueName: "labels"))
-    var allowFromLabels: [String] = []
-    @Option(name: .long, help: ArgumentHelp("Allow inbound from Cilium entities.", valueName: "entities"))
-    var allowFromEntities: [String] = []
-    @Option(name: .customLong("allow-from-cidr"), help: ArgumentHelp("Allow inbound from these address ranges.", valueName: "cidrs"))
-    var allowFromCIDR: [String] = []
-    @Option(name: .long, help: ArgumentHelp("Allow outbound to pods with these labels (repeatable: ORed).", valueName: "labels"))
-    var allowToLabels: [String] = []
-    @Option(name: .long, help: ArgumentHelp("Allow outbound to Cilium entities.", valueName: "entities"))
-    var allowToEntities: [String] = []
-    @Option(name: .customLong("allow-to-cidr"), help: ArgumentHelp("Allow outbound to these address ranges.", valueName: "cidrs"))
-    var allowToCIDR: [String] = []
-    @Option(name: .customLong("allow-to-fqdn"), help: ArgumentHelp("Allow outbound to these DNS names or patterns.", valueName: "names"))
-    var allowToFQDN: [String] = []
+    @OptionGroup(title: "Peers to allow")
+    var allow: RuleModeAllowOptions
     @Option(name: .long, help: ArgumentHelp("Ports of the rules --allow-* adds: port[-end][/tcp|udp|sctp|any], comma-separated (none = every port).", valueName: "ports"))
     var ports: String?
 
@@ -59,46 +47,20 @@ struct PolicyEditCommand: ParsableCommand {
     /// The change the flags describe; every value checked, errors naming the flag.
     func edit() throws -> RuleModeEdit {
         var e = RuleModeEdit()
-        e.add.fromLabels = try allowFromLabels.map { try Self.labels($0, flag: "--allow-from-labels") }
-        e.add.toLabels = try allowToLabels.map { try Self.labels($0, flag: "--allow-to-labels") }
-        e.add.fromEntities = try Self.list(allowFromEntities, flag: "--allow-from-entities", check: RuleModeValues.entity)
-        e.add.toEntities = try Self.list(allowToEntities, flag: "--allow-to-entities", check: RuleModeValues.entity)
-        e.add.fromCIDRs = try Self.list(allowFromCIDR, flag: "--allow-from-cidr", check: RuleModeValues.cidr)
-        e.add.toCIDRs = try Self.list(allowToCIDR, flag: "--allow-to-cidr", check: RuleModeValues.cidr)
-        e.add.toFQDNs = try Self.list(allowToFQDN, flag: "--allow-to-fqdn", check: RuleModeValues.fqdn)
-        e.remove.fromLabels = try removeFromLabels.map { try Self.labels($0, flag: "--remove-from-labels") }
-        e.remove.toLabels = try removeToLabels.map { try Self.labels($0, flag: "--remove-to-labels") }
-        e.remove.fromEntities = try Self.list(removeFromEntities, flag: "--remove-from-entities", check: RuleModeValues.entity)
-        e.remove.toEntities = try Self.list(removeToEntities, flag: "--remove-to-entities", check: RuleModeValues.entity)
-        e.remove.fromCIDRs = try Self.list(removeFromCIDR, flag: "--remove-from-cidr", check: RuleModeValues.cidr)
-        e.remove.toCIDRs = try Self.list(removeToCIDR, flag: "--remove-to-cidr", check: RuleModeValues.cidr)
-        e.remove.toFQDNs = try Self.list(removeToFQDN, flag: "--remove-to-fqdn", check: RuleModeValues.fqdn)
+        try allow.fill(&e.add)
+        e.remove.fromLabels = try removeFromLabels.map { try RuleModeFlagValues.labels($0, flag: "--remove-from-labels") }
+        e.remove.toLabels = try removeToLabels.map { try RuleModeFlagValues.labels($0, flag: "--remove-to-labels") }
+        e.remove.fromEntities = try RuleModeFlagValues.list(removeFromEntities, flag: "--remove-from-entities", check: RuleModeValues.entity)
+        e.remove.toEntities = try RuleModeFlagValues.list(removeToEntities, flag: "--remove-to-entities", check: RuleModeValues.entity)
+        e.remove.fromCIDRs = try RuleModeFlagValues.list(removeFromCIDR, flag: "--remove-from-cidr", check: RuleModeValues.cidr)
+        e.remove.toCIDRs = try RuleModeFlagValues.list(removeToCIDR, flag: "--remove-to-cidr", check: RuleModeValues.cidr)
+        e.remove.toFQDNs = try RuleModeFlagValues.list(removeToFQDN, flag: "--remove-to-fqdn", check: RuleModeValues.fqdn)
         if let ports {
             guard e.add.hasIngress || e.add.hasEgress else { throw ValidationError("--ports: it sets the ports of the rules --allow-* adds; give an --allow-* flag") }
-            switch RuleModeValues.ports(ports) {
-            case let .success(list): e.add.ports = list
-            case let .failure(err): throw ValidationError("--ports: \(err)")
-            }
+            e.add.ports = try RuleModeFlagValues.ports(ports)
         }
         guard !e.isEmpty else { throw ValidationError("nothing to change: give at least one --allow-* or --remove-* flag") }
         return e
-    }
-
-    static func labels(_ text: String, flag: String) throws -> [LabelPair] {
-        switch RuleModeValues.labels(text) {
-        case let .success(l): return l
-        case let .failure(e): throw ValidationError("\(flag): \(e)")
-        }
-    }
-
-    static func list(_ values: [String], flag: String, check: (String) -> RuleModeValueError?) throws -> [String] {
-        var out: [String] = []
-        for v in values.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
-            let item = v.trimmingCharacters(in: .whitespaces)
-            if let e = check(item) { throw ValidationError("\(flag): \(e)") }
-            if !out.contains(item) { out.append(item) }
-        }
-        return out
     }
 
     func run() throws {

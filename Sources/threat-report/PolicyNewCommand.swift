@@ -27,26 +27,8 @@ struct PolicyNewCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Labels of the pods the policy applies to, key=value[,key=value] (repeatable; none = every pod).", valueName: "labels"))
     var endpoint: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Allow inbound from pods with these labels, key=value[,key=value] (repeatable: ORed).", valueName: "labels"))
-    var allowFromLabels: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Allow inbound from Cilium entities: \(RuleModeValues.entities.joined(separator: ", ")).", valueName: "entities"))
-    var allowFromEntities: [String] = []
-
-    @Option(name: .customLong("allow-from-cidr"), help: ArgumentHelp("Allow inbound from these address ranges, like 10.0.0.0/8.", valueName: "cidrs"))
-    var allowFromCIDR: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Allow outbound to pods with these labels, key=value[,key=value] (repeatable: ORed).", valueName: "labels"))
-    var allowToLabels: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Allow outbound to Cilium entities (as --allow-from-entities).", valueName: "entities"))
-    var allowToEntities: [String] = []
-
-    @Option(name: .customLong("allow-to-cidr"), help: ArgumentHelp("Allow outbound to these address ranges, like 10.0.0.0/8.", valueName: "cidrs"))
-    var allowToCIDR: [String] = []
-
-    @Option(name: .customLong("allow-to-fqdn"), help: ArgumentHelp("Allow outbound to these DNS names (api.example.com) or patterns (*.example.com).", valueName: "names"))
-    var allowToFQDN: [String] = []
+    @OptionGroup(title: "Peers to allow")
+    var allow: RuleModeAllowOptions
 
     @Option(name: .long, help: ArgumentHelp("Ports of every rule: port[-end][/tcp|udp|sctp|any], comma-separated (default protocol TCP; none = every port).", valueName: "ports"))
     var ports: String?
@@ -72,48 +54,20 @@ struct PolicyNewCommand: ParsableCommand {
         }
         var p = RuleModePolicy(name: name, namespace: namespace)
         for text in endpoint {
-            for l in try labels(text, flag: "--endpoint") {
+            for l in try RuleModeFlagValues.labels(text, flag: "--endpoint") {
                 guard !p.endpoint.contains(where: { $0.key == l.key }) else {
                     throw ValidationError("--endpoint: label key '\(l.key)' is given twice")
                 }
                 p.endpoint.append(l)
             }
         }
-        p.fromLabels = try allowFromLabels.map { try labels($0, flag: "--allow-from-labels") }
-        p.toLabels = try allowToLabels.map { try labels($0, flag: "--allow-to-labels") }
-        p.fromEntities = try list(allowFromEntities, flag: "--allow-from-entities", check: RuleModeValues.entity)
-        p.toEntities = try list(allowToEntities, flag: "--allow-to-entities", check: RuleModeValues.entity)
-        p.fromCIDRs = try list(allowFromCIDR, flag: "--allow-from-cidr", check: RuleModeValues.cidr)
-        p.toCIDRs = try list(allowToCIDR, flag: "--allow-to-cidr", check: RuleModeValues.cidr)
-        p.toFQDNs = try list(allowToFQDN, flag: "--allow-to-fqdn", check: RuleModeValues.fqdn)
-        if let ports {
-            switch RuleModeValues.ports(ports) {
-            case let .success(list): p.ports = list
-            case let .failure(e): throw ValidationError("--ports: \(e)")
-            }
-        }
+        try allow.fill(&p)
+        if let ports { p.ports = try RuleModeFlagValues.ports(ports) }
         p.disabled = disabled
         guard p.hasIngress || p.hasEgress else {
             throw ValidationError("nothing to allow: give at least one --allow-from-* or --allow-to-* flag")
         }
         return p
-    }
-
-    func labels(_ text: String, flag: String) throws -> [LabelPair] {
-        switch RuleModeValues.labels(text) {
-        case let .success(l): return l
-        case let .failure(e): throw ValidationError("\(flag): \(e)")
-        }
-    }
-
-    func list(_ values: [String], flag: String, check: (String) -> RuleModeValueError?) throws -> [String] {
-        var out: [String] = []
-        for v in values.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
-            let item = v.trimmingCharacters(in: .whitespaces)
-            if let e = check(item) { throw ValidationError("\(flag): \(e)") }
-            if !out.contains(item) { out.append(item) }
-        }
-        return out
     }
 
     func run() throws {

@@ -11,21 +11,31 @@ struct PolicySuggestCommand: ParsableCommand {
         commandName: "suggest",
         abstract: "Write one least-privilege network policy per workload of a namespace from the allowed flows observed.",
         discussion: """
-        Reads hubble observe -o json files (plain or .gz). Allowed flows (FORWARDED, REDIRECTED, AUDIT) that are \
+        Reads hubble observe -o json files (plain or .gz), or, with --prometheus, Hubble's flow metrics with a \
+        workload context (see "From Prometheus" below). Allowed flows (FORWARDED, REDIRECTED, AUDIT) that are \
         new connections (not replies) become rules: inbound from the peers seen (namespace and identifying labels, \
         never pod-hash labels; world and host entities; addresses for peers without identity), outbound likewise, \
         with DNS to kube-dns on UDP and TCP 53 and, for --kind cilium, toFQDNs where DNS flows named the address. \
         Only the ports and protocols seen are allowed; both directions are default deny. Each file carries GitLab's \
         disabled_by label (it deploys disabled) and must read back as valid before it is written. Files are written \
-        into DIR without following symbolic links. Exit codes: 0 done; 2 unreadable input, usage error, or DIR \
-        cannot be written.
+        into DIR without following symbolic links.
+
+        From Prometheus (--prometheus URL, or --replay DIR of a --record): one aggregated PromQL query over \
+        --from/--to (default: the 24 hours before now) on hubble_flows_processed_total with labelsContext \
+        source_namespace,source_workload,destination_namespace,destination_workload, else with \
+        sourceContext/destinationContext=workload. Only policy verdict events count (one per new connection). \
+        The metrics have no pod labels and no ports: selectors use --workload-label KEY=<workload name> and each \
+        rule allows every port of the observed protocol, as each file's comment says. Exit codes: 0 done; \
+        2 unreadable input, usage error, metrics without a workload context, or DIR cannot be written.
         """)
 
     @Option(name: .long, help: ArgumentHelp("The namespace whose workloads get a policy.", valueName: "namespace"))
     var namespace: String
 
     @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Flow files from hubble observe -o json (plain or .gz; globs allowed).", valueName: "file"))
-    var flows: [String]
+    var flows: [String] = []
+
+    @OptionGroup var metrics: PolicySuggestMetricOptions
 
     @Option(name: .long, help: ArgumentHelp("Only flows at or after this time (RFC 3339).", valueName: "time"))
     var from: String?
@@ -55,7 +65,10 @@ struct PolicySuggestCommand: ParsableCommand {
 
     func validate() throws {
         _ = try window()
-        if flows.isEmpty { throw ValidationError("--flows: give at least one flow file") }
+        let sources = [!flows.isEmpty, metrics.prometheus != nil, metrics.replay != nil].filter { $0 }.count
+        if sources == 0 { throw ValidationError("--flows: give at least one flow file (or --prometheus URL, or --replay DIR)") }
+        if sources > 1 { throw ValidationError("give one of --flows, --prometheus and --replay") }
+        try metrics.validate()
         guard RuleModeValues.isDNSLabel(namespace) else {
             throw ValidationError("--namespace: '\(namespace)' is not a namespace name (lowercase letters, digits and '-', at most 63)")
         }
@@ -63,6 +76,7 @@ struct PolicySuggestCommand: ParsableCommand {
 
     func run() throws {
         let (f, t, k) = try window()
+        if metrics.prometheus != nil || metrics.replay != nil { return try runMetrics(from: f, to: t, kind: k) }
         var suggester = PolicySuggester(namespace: namespace, kind: k, from: f, to: t)
         let cover: FlowReadCoverage
         do { cover = try HubbleConnectionReader.read(flows) { suggester.add($0) } } catch { throw PolicyInput.fail("--flows: \(error.description)") }

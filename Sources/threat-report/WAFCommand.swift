@@ -28,6 +28,11 @@ struct WAFTuneCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("ModSecurity/Coraza error-log files or globs (repeatable).", valueName: "file"))
     var errorLog: [String] = []
 
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp(
+        "Access log files or globs whose lines carry the request id (repeatable): the answer codes of error-log requests, which their lines lack.",
+        valueName: "file"))
+    var accessLog: [String] = []
+
     @Option(name: .long, help: ArgumentHelp("Only entries from this time on (RFC 3339).", valueName: "time"))
     var from: String?
 
@@ -72,6 +77,7 @@ struct WAFTuneCommand: ParsableCommand {
         o.to = to.flatMap(RFC3339.parse)
         o.hosts = hosts
         o.errorLogs = errorLog
+        o.accessLogs = accessLog
         o.environment = environment
         o.timezone = auditLogTimezone
         o.interval = interval

@@ -73,4 +73,37 @@ struct PolicyEditCLITests {
         let badLabel = try run(policyCLI, ["policy", "edit", "-", "--remove-from-labels", "app"], stdin: Data(Self.manifest.utf8))
         #expect(badLabel.code == 2 && badLabel.stderr.contains("--remove-from-labels"), "\(badLabel.stderr)")
     }
+
+    @Test("policy new and policy edit share the --allow-* flags: same help, same value checks, same rules")
+    func sharedAllowFlags() throws {
+        let flags = ["--allow-from-labels", "--allow-from-entities", "--allow-from-cidr", "--allow-to-labels",
+                     "--allow-to-entities", "--allow-to-cidr", "--allow-to-fqdn"]
+        let newHelp = try run(policyCLI, ["policy", "new", "--help"]).stdout
+        let editHelp = try run(policyCLI, ["policy", "edit", "--help"]).stdout
+        func allowSection(_ help: String) -> Substring? {
+            guard let start = help.range(of: "PEERS TO ALLOW:") else { return nil }
+            let rest = help[start.upperBound...]
+            return rest[..<(rest.range(of: "\n\n")?.lowerBound ?? rest.endIndex)]
+        }
+        let section = try #require(allowSection(newHelp))
+        #expect(allowSection(editHelp) == section)
+        for f in flags { #expect(section.contains(f), "\(f) missing from the shared help") }
+        // A bad value is refused the same way, naming the flag.
+        for (flag, bad) in [("--allow-from-entities", "planet"), ("--allow-to-cidr", "10.0.0.0/33"), ("--allow-to-labels", "novalue")] {
+            let n = try run(policyCLI, ["policy", "new", "--name", "p", flag, bad])
+            let e = try run(policyCLI, ["policy", "edit", "-", flag, bad], stdin: Data(Self.manifest.utf8))
+            #expect(n.code == 2 && e.code == 2)
+            #expect(n.stderr.contains("\(flag):") && e.stderr.contains("\(flag):"), "\(n.stderr) / \(e.stderr)")
+        }
+        // The rule `new` writes for a flag is the rule `edit` adds for it.
+        let allow = ["--allow-from-labels", "app=frontend,tier=web", "--allow-from-cidr", "10.1.0.0/16", "--ports", "8080/tcp"]
+        let made = try run(policyCLI, ["policy", "new", "--name", "api", "--namespace", "shop", "--endpoint", "app=api"] + allow)
+        #expect(made.code == 0, "\(made.stderr)")
+        let edited = try run(policyCLI, ["policy", "edit", "-"] + allow, stdin: Data(Self.manifest.utf8))
+        #expect(edited.code == 0, "\(edited.stderr)")
+        let ingress = try #require(made.stdout.range(of: "  ingress:\n")).upperBound
+        let newRules = made.stdout[ingress...].prefix { _ in true }
+        let newIngress = String(newRules.split(separator: "\n", omittingEmptySubsequences: false).prefix { !$0.hasPrefix("  egress:") }.joined(separator: "\n"))
+        #expect(edited.stdout.contains("  ingress:\n" + newIngress), "new wrote:\n\(made.stdout)\nedit wrote:\n\(edited.stdout)")
+    }
 }

@@ -73,9 +73,10 @@ struct PrometheusFaultTests {
         let r = try report(["--config", dir + "/c.yml", "--output", dir + "/out", "--format", "json", "--concurrency", "1", "--compare", "none"], env: ["TR_PROM_PW": "s3cret"])
         #expect(r.code == 0, "\(r.stderr)")
         let auth = try server.requests().map { ($0["headers"] as? [String: String])?["Authorization"] ?? "" }
-        #expect(auth.count == 12)
-        #expect(auth.prefix(6).allSatisfy { $0 == "Bearer tr-canary-prom-token" })
-        #expect(auth.suffix(6).allSatisfy { $0 == "Basic " + Data("reader:s3cret".utf8).base64EncodedString() })
+        // Per environment: six statistics queries and the two workload queries (the empty answers name no workload).
+        #expect(auth.count == 16)
+        #expect(auth.prefix(8).allSatisfy { $0 == "Bearer tr-canary-prom-token" })
+        #expect(auth.suffix(8).allSatisfy { $0 == "Basic " + Data("reader:s3cret".utf8).base64EncodedString() })
         #expect(try server.requests().allSatisfy { ($0["path"] as? String)?.hasPrefix("/thanos/api/v1/") == true })
         let out = try String(contentsOfFile: dir + "/out/report.json", encoding: .utf8)
         #expect(!out.contains("tr-canary-prom-token") && !out.contains("s3cret"))

@@ -22,12 +22,16 @@ final class LivePrometheus {
 
     struct Failure: Error, CustomStringConvertible { var description: String; init(_ d: String) { description = d } }
 
-    init() throws {
-        let data = try LivePrometheus.dataDir.get()
+    convenience init() throws {
+        try self.init(tsdb: try LivePrometheus.dataDir.get() + "/tsdb")
+    }
+
+    /// A server over a copy of the TSDB at `tsdb` (made by `promtool tsdb create-blocks-from`).
+    init(tsdb: String) throws {
         let prom = try #require(which("prometheus"), "prometheus is not installed: `make test` installs it")
         // Each instance gets its own copy so two servers never share a TSDB lock.
         let copy = tempDir("promcopy") + "/tsdb"
-        try FileManager.default.copyItem(atPath: data + "/tsdb", toPath: copy)
+        try FileManager.default.copyItem(atPath: tsdb, toPath: copy)
         let cfg = tempDir("promcfg") + "/prometheus.yml"
         try "global: {}\nscrape_configs: []\n".write(toFile: cfg, atomically: true, encoding: .utf8)
         port = freePort()
@@ -45,10 +49,17 @@ final class LivePrometheus {
         throw Failure("prometheus did not become ready on port \(port)")
     }
 
-    deinit {
+    private var stopped = false
+
+    /// Stops the server now (a replay must not need it).
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
         kill(pid, SIGKILL)
         waitFor(pid)
     }
+
+    deinit { stop() }
 
     /// The reference answer: the test's own query, sent with curl.
     func instant(_ query: String, time: Int) throws -> [String: Double] {
@@ -151,7 +162,9 @@ struct PrometheusLiveTests {
             #expect(r.code == 0, "\(r.stderr)")
             counts.append(try FileManager.default.contentsOfDirectory(atPath: dir + "/rec/shop-production/flows").filter { $0.hasSuffix(".request.json") }.count)
         }
-        #expect(counts == [6, 6])
+        // Six statistics queries, then the workload query and, as these metrics name no workload,
+        // the workload-context one: eight, whatever the window.
+        #expect(counts == [8, 8])
     }
 
     @Test("A Prometheus that is not there gives a partial report naming the URL, exit 3")

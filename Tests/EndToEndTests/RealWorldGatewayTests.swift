@@ -54,6 +54,16 @@ struct RealWorldGatewayTests {
         return (waf, recount, (json["findings"] as? [[String: Any]]) ?? [])
     }
 
+    /// The days with requests in the WAF history, `YYYY-MM-DD` → requests, to compare with the recount's `days`.
+    func days(_ waf: [String: Any]) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for point in ((waf["history"] as? [String: Any])?["total"] as? [[Any]]) ?? [] {
+            guard point.count == 2, let t = point[0] as? String, let n = point[1] as? Int, n > 0 else { continue }
+            out[String(t.prefix(10)), default: 0] += n
+        }
+        return out
+    }
+
     func input(_ waf: [String: Any], _ name: String) -> [String: Any]? {
         ((waf["coverage"] as? [String: Any])?["inputs"] as? [[String: Any]])?.first { $0["name"] as? String == name }
     }
@@ -87,6 +97,31 @@ struct RealWorldGatewayTests {
         #expect(other["total_requests"] as? Int == 0, "the captured Host is another site's")
     }
 
+    @Test("HAProxy httplog from two repositories: every line read (no captures, {host}, {host} {resp}, {X-Forwarded-For}, <NOSRV>, <BADREQ>, +Ta, CONNECT, ISO syslog time, no syslog prefix, a line cut at 1024 bytes inside its request), each day as the recount counts")
+    func haproxyHttplog() throws {
+        let files = ["haproxy-httplog-beats.log", "haproxy-httplog-logstash.log"]
+        let (w, c, findings) = try check(Case(name: "httplog", access: files, from: "2010-01-01T00:00:00Z"))
+        #expect(w["total_requests"] as? Int == c["total"] as? Int)
+        #expect(w["total_requests"] as? Int == 10)
+        #expect((c["access_formats"] as? [String: Int]) == ["haproxy": 10])
+        #expect(days(w) == (c["days"] as? [String: Int] ?? [:]))
+        // 2017-07-31: the line cut inside its request (no closing quote) is a request too.
+        #expect(days(w) == ["2011-07-18": 1, "2013-12-09": 2, "2015-11-03": 1, "2017-07-31": 1, "2018-07-30": 1, "2018-12-10": 3, "2020-11-04": 1])
+        #expect(w["access_log_format"] as? String == "haproxy")
+        #expect(w["skipped_lines"] as? Int == 0)
+        #expect(!findings.contains { $0["id"] as? String == "input.partially_read" })
+    }
+
+    @Test("HAProxy httplog with hosts: the first captured header decides (localhost:8888 is localhost's); lines without captures are the file's")
+    func haproxyHttplogHosts() throws {
+        let files = ["haproxy-httplog-beats.log", "haproxy-httplog-logstash.log"]
+        let (w, c, _) = try check(Case(name: "httploghost", access: files, hosts: ["localhost"], from: "2010-01-01T00:00:00Z"))
+        #expect(w["total_requests"] as? Int == c["total"] as? Int)
+        // beats: 1 without captures + 2 {localhost:8888||}; logstash: 4 without captures
+        #expect(w["total_requests"] as? Int == 7)
+        #expect(days(w) == (c["days"] as? [String: Int] ?? [:]))
+    }
+
     @Test("Traefik JSON: detected, every line counted (StartUTC or time) and attributed by RequestHost, the format named")
     func traefik() throws {
         let hosts = ["backend.docker.docker.localhost", "10.10.10.11", "api-students.unpad.ac.id", "backend.elastic-package-service.docker.localhost"]
@@ -106,23 +141,30 @@ struct RealWorldGatewayTests {
         #expect(other["total_requests"] as? Int == 3)
     }
 
-    @Test("Envoy Gateway JSON: detected; attributed by :authority against hosts, as the recount counts")
+    @Test("Envoy Gateway JSON: detected; typed values (v1.2+) and the older all-string values with \"-\" both read; attributed by :authority against hosts; every day as the recount counts")
     func envoyGatewayHosts() throws {
-        let (w, c, _) = try check(Case(name: "eghosts", access: ["envoy-gateway.json.log"], hosts: ["localhost", "reviews"]))
+        // jq -r '.[":authority"]': 192.168.2.132, example.com, www.example.com, access-token.common.svc
+        let (w, c, _) = try check(Case(name: "eghosts", namespace: "default", access: ["envoy-gateway.json.log"],
+                                       hosts: ["example.com", "www.example.com"], from: "2024-01-01T00:00:00Z"))
         #expect(w["total_requests"] as? Int == c["total"] as? Int)
-        #expect(w["total_requests"] as? Int == 3)
+        #expect(w["total_requests"] as? Int == 2)
+        #expect(days(w) == (c["days"] as? [String: Int] ?? [:]))
         #expect(w["access_log_format"] as? String == "envoy-json")
+        let (all, ca, _) = try check(Case(name: "egall", namespace: "default", access: ["envoy-gateway.json.log"], from: "2024-01-01T00:00:00Z"))
+        #expect(all["total_requests"] as? Int == ca["total"] as? Int)
+        #expect(all["total_requests"] as? Int == 4)
+        #expect(days(all) == ["2024-06-21": 1, "2025-05-02": 1, "2025-12-24": 2])
+        #expect(days(all) == (ca["days"] as? [String: Int] ?? [:]))
+        #expect(all["skipped_lines"] as? Int == 0)
     }
 
-    @Test("Envoy Gateway JSON without hosts: the route name httproute/<namespace>/… says whose a line is; a route that does not say is the file's")
+    @Test("Envoy Gateway JSON without hosts: the route name httproute/<namespace>/… says whose a line is; a null route (route_not_found) is the file's")
     func envoyGatewayRoutes() throws {
-        // jq -r .route_name: httproute/aibrix-system/…, original_route, httproute/default/…
-        let (aibrix, _, _) = try check(Case(name: "egaibrix", namespace: "aibrix-system", access: ["envoy-gateway.json.log"]))
-        #expect(aibrix["total_requests"] as? Int == 2)
-        let (def, _, _) = try check(Case(name: "egdefault", namespace: "default", access: ["envoy-gateway.json.log"]))
-        #expect(def["total_requests"] as? Int == 2)
-        let (none, _, _) = try check(Case(name: "egnone", namespace: "shop", access: ["envoy-gateway.json.log"]))
-        #expect(none["total_requests"] as? Int == 1, "only original_route, which names no namespace")
+        // jq -r .route_name: httproute/default/moon-svc/…, null, httproute/default/backend/… ×2
+        let (def, _, _) = try check(Case(name: "egdefault", namespace: "default", access: ["envoy-gateway.json.log"], from: "2024-01-01T00:00:00Z"))
+        #expect(def["total_requests"] as? Int == 4)
+        let (none, _, _) = try check(Case(name: "egnone", namespace: "shop", access: ["envoy-gateway.json.log"], from: "2024-01-01T00:00:00Z"))
+        #expect(none["total_requests"] as? Int == 1, "only the null route, which names no namespace")
     }
 
     @Test("Coraza error lines in Caddy's JSON: transactions by unique_id (a msg of three lines is one), rules, clients, categories, engine and CRS version")

@@ -103,7 +103,8 @@ struct RecordReplayTests {
         let first = try report(["--config", "threat-report.yml", "--output", "out1", "--format", Self.formats, "--record", "rec"],
                                cwd: dir, env: Self.secrets)
         #expect(first.code == 0, "\(first.stderr)")
-        #expect(try lab!.engines.requests().count == 16, "1 _field_caps and 1 _mapping/field for the run (both windows), 1 + 1 _msearch, 6 + 6 Prometheus queries")
+        #expect(try lab!.engines.requests().count == 18,
+                "1 _field_caps and 1 _mapping/field for the run (both windows), 1 + 1 _msearch, 6 + 6 Prometheus queries, 2 workload queries (report window only)")
         #expect(try lab!.kube.requests().count == 5, "3 policy lists (one in 2 pages) and the pod list")
         lab = nil   // both servers are gone: a replay that reached for the network would fail
 

@@ -8,7 +8,7 @@ usage: recount_gateway.py --from ISO --to ISO [--access FILE]... [--error FILE].
 Access lines: Envoy / Istio default text, HAProxy httplog, Traefik JSON, Envoy Gateway JSON.
 Error lines: ModSecurity / Coraza rule-match lines (Envoy, Istio, NGINX, Apache prefixes; JSON
 wrapped, one msg may hold several lines), grouped per transaction by unique_id (else client, URI
-and second). Prints one JSON object: total, access_formats, access_skipped, anomalous, blocked,
+and second). Prints one JSON object: total, days {YYYY-MM-DD: requests}, access_formats, access_skipped, anomalous, blocked,
 categories, top_rules [[id, count]], top_clients [[ip, count]], transactions, match_lines,
 other_lines, crs_versions.
 """
@@ -21,7 +21,7 @@ ANOMALY = {949, 959, 980}
 
 ENVOY = re.compile(r'^\[(\S+)\] "[^"]*" (\d+) \S+ \S+ \S+ \S+ \S+ "[^"]*" "[^"]*" "[^"]*" "([^"]*)" "[^"]*"\s*$')
 ISTIO = re.compile(r'^\[(\S+)\] "[^"]*" (\d+) \S+ \S+ \S+ "[^"]*" \S+ \S+ \S+ \S+ "[^"]*" "[^"]*" "[^"]*" "([^"]*)" "[^"]*"( \S+){6}\s*$')
-HAPROXY = re.compile(r'(?:^|\s)(\S+):\d+ \[(\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d)\.\d{3}\] \S+ \S+/\S+ [\d/+-]+ (-?\d+) .*?(?:\{([^|}]*)[^}]*\} )?(?:\{[^}]*\} )?"[^"]*"$')
+HAPROXY = re.compile(r'(?:^|\s)(\S+):\d+ \[(\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d)\.\d{3}\] \S+ \S+/\S+ [\d/+-]+ (-?\d+) .*?(?:\{([^|}]*)[^}]*\} )?(?:\{[^}]*\} )?"[^"]*"?$')
 
 
 def iso(text):
@@ -137,7 +137,7 @@ def main():
     start, end = iso(a.start), iso(a.end)
     zone = datetime.timezone(datetime.timedelta(seconds=a.zone))
     hosts = {h.lower() for h in a.hosts.split(",") if h}
-    total, skipped, formats = 0, 0, collections.Counter()
+    total, skipped, formats, days = 0, 0, collections.Counter(), collections.Counter()
     for path in a.access:
         for line in lines_of(path):
             if not line.strip():
@@ -152,6 +152,7 @@ def main():
                 continue
             if start <= t < end:
                 total += 1
+                days[t.astimezone(datetime.timezone.utc).date().isoformat()] += 1
     tx = collections.OrderedDict()
     match_lines = other_lines = 0
     versions = collections.Counter()
@@ -193,7 +194,7 @@ def main():
     def top(counter):
         return [[k, v] for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:10]]
 
-    print(json.dumps({"total": total, "access_formats": dict(formats), "access_skipped": skipped,
+    print(json.dumps({"total": total, "days": dict(sorted(days.items())), "access_formats": dict(formats), "access_skipped": skipped,
                       "anomalous": anomalous, "blocked": blocked, "categories": dict(cats),
                       "top_rules": top(rules), "top_clients": top(clients), "transactions": len(tx),
                       "match_lines": match_lines, "other_lines": other_lines, "crs_versions": dict(versions)}))

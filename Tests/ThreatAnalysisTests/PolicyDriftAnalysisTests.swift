@@ -6,6 +6,11 @@ import ThreatModel
 /// Policy drift comparison and its findings, from previous report.json text (untrusted) and policy items.
 @Suite("Policy drift comparison")
 struct PolicyDriftAnalysisTests {
+    /// Both drift checks, in catalogue order.
+    static func driftFindings(_ e: EnvironmentReport) -> [Finding] {
+        PolicyRemovedSinceLastRunCheck.findings(for: e) + PolicyDisabledSinceLastRunCheck.findings(for: e)
+    }
+
     static func item(_ name: String, enabled: Bool = true, valid: Bool = true, lines: [String]?, manifest: String = "m") -> PolicyItem {
         var p = PolicyItem(kind: .ciliumNetworkPolicy, kindText: "CiliumNetworkPolicy", name: name, namespace: "shop",
                            enabled: enabled, valid: valid, manifest: manifest, origin: "x.yaml:1")
@@ -68,8 +73,8 @@ struct PolicyDriftAnalysisTests {
 
         var e = now
         e.policyDrift = d
-        let f = PolicyDriftFindings.findings(for: e)
-        #expect(f.map(\.id) == [PolicyDriftFindings.removed, PolicyDriftFindings.disabled])
+        let f = Self.driftFindings(e)
+        #expect(f.map(\.id) == [PolicyRemovedSinceLastRunCheck.id, PolicyDisabledSinceLastRunCheck.id])
         #expect(f.map(\.severity) == [.warning, .warning])
         #expect(f[0].title == "Policy gone was removed since the last run")
         #expect(f[0].guidance.contains("It had: selects all pods."))
@@ -80,7 +85,7 @@ struct PolicyDriftAnalysisTests {
         let prev = try Self.previous([("off", false, ["selects app=a"], "a")])
         var e = Self.env([])
         e.policyDrift = PolicyDriftAnalysis.drift(e, previous: prev)
-        let f = PolicyDriftFindings.findings(for: e)
+        let f = Self.driftFindings(e)
         #expect(f.count == 1 && f[0].severity == .info && f[0].title.hasSuffix("(it was not enforced)"))
     }
 
@@ -119,7 +124,7 @@ struct PolicyDriftAnalysisTests {
         #expect(partial.status == .compared && partial.removed.count == 1 && partial.note?.contains("may only be unread") == true)
         var e = now
         e.policyDrift = unreadable
-        #expect(PolicyDriftFindings.findings(for: e).isEmpty)
+        #expect(Self.driftFindings(e).isEmpty)
     }
 
     @Test("hostile previous reports are errors naming the place")

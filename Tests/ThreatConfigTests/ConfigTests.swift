@@ -83,6 +83,7 @@ struct ConfigTests {
         guard case let .prometheus(s) = p.flows else { Issue.record("not prometheus"); return }
         #expect(s.transport.url == "https://prom:9090/prefix")
         #expect(s.transport.auth.bearerTokenFile == "/etc/tr/token")
+        #expect(s.workloadLabel == "app.kubernetes.io/name")
         #expect(p.policies == .directory("/abs/policies"))
         guard case let .files(f) = c.environments[1].waf else { Issue.record("not files"); return }
         #expect(f.auditLogs == ["/etc/tr/a.log", "/etc/tr/b/*.gz"])
@@ -142,6 +143,7 @@ struct ConfigTests {
         ("version: 1\nenvironments:\n  - {name: a, namespace: b}\n  - {name: a, namespace: c}\n", "cfg.yml:4:5", "duplicate environment name"),
         ("version: 1\nenvironments:\n  - {name: a, namespace: b, flows: {prometheus: {url: 'http://u:p@prom'}}}\n", "cfg.yml:3:55", "must not carry credentials"),
         ("version: 1\nenvironments:\n  - {name: a, namespace: b, flows: {prometheus: {url: 'http://p', metric: 'x{y}'}}}\n", "cfg.yml:3:75", "not a Prometheus metric"),
+        ("version: 1\nenvironments:\n  - {name: a, namespace: b, flows: {prometheus: {url: 'http://p', workload_label: 'a b'}}}\n", "cfg.yml:3:83", "workload_label 'a b' is not a Kubernetes label key"),
         ("version: 1\nenvironments:\n  - {name: a, namespace: b, waf: {elasticsearch: {url: 'http://es', username: u}}}\n", "cfg.yml:3:50", "needs password_env"),
         ("version: 1\nenvironments: [\n", "cfg.yml:3:1", "YAML syntax error"),
         ("version: 1\nversion: 1\nenvironments: []\n", "cfg.yml:1:1", "duplicate key 'version'"),

@@ -60,6 +60,24 @@ struct GatewayLineTests {
         #expect(access(l[1], .preset(.haproxy)) == nil, "a custom log-format line is not httplog")
     }
 
+    @Test("HAProxy httplog cut at the log length: the real 1027-character line from logstash-patterns-core reads, its request the rest of the line; a quote that does not open the last field does not")
+    func haproxyCutLine() throws {
+        let l = try Self.lines("haproxy-httplog-logstash.log")
+        let cut = l[5]
+        #expect(cut.utf8.count == 1027 && !cut.hasSuffix("\""))
+        let (a, text) = try #require(access(cut))
+        #expect(a.format == .haproxy && a.status == 200 && a.time == utc("2017-07-31T22:20:22Z") && text(a.remoteAddr) == "203.0.113.54")
+        #expect(text(a.request) == "GET /path/to/request/that/exceeds/more/than/1024/character" + String(repeating: "s", count: 800))
+        #expect(a.host.isEmpty, "no captures")
+        // A closed request still ends before its closing quote.
+        let (closed, closedText) = try #require(access(l[6]))
+        #expect(closedText(closed.request) == "CONNECT localhost:8080 HTTP/1.1")
+        // Cut inside a capture (the quote follows no space) or before any quote: not an httplog line.
+        let head = "127.0.0.1:1 [06/Dec/2026:12:00:00.123] fe be/srv 0/0/0/1/1 200 212 - - ---- 1/1/0/0/0 0/0 "
+        #expect(access(head + "{a\"b", .preset(.haproxy)) == nil)
+        #expect(access(head + "{host||}", .preset(.haproxy)) == nil)
+    }
+
     @Test("Envoy JSON: configured field names are read before the built-in ones")
     func envoyJSONFields() throws {
         var f = AccessLogFields()

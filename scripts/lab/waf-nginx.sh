@@ -14,7 +14,9 @@
 # DIR/main-access-{production,staging}.log in NGINX's default `main` format, and DIR/modsec_audit.log
 # (ModSecurity JSON, Serial, one entry per line; WAF_LAB_AUDIT_FORMAT=Native for the native format). modsecurity_transaction_id is "$req_id", so the
 # audit unique_id equals the access line's last field. WAF_LAB_BEFORE_CRS and WAF_LAB_AFTER_CRS name
-# files Included before and after the CRS rules (a tuning file's two parts). POST /comments and
+# files Included before and after the CRS rules (a tuning file's two parts). WAF_LAB_ERROR_LOG=1 turns
+# the audit log off and writes DIR/error.log at level info: ModSecurity v3 writes its Warning lines
+# there, one per rule match, and they are the only record of the matches. POST /comments and
 # POST /api/... answer 200. The process runs with TZ (default UTC) from
 # the environment: set TZ=Europe/Berlin to get local times with a zone in both logs.
 set -euo pipefail
@@ -41,6 +43,8 @@ start)
   printf 'ok\n' > "$dir/www/index.html"
   printf 'User-agent: *\nDisallow:\n' > "$dir/www/robots.txt"
   port=$(free_port); backend=$(free_port)
+  audit_engine=""; error_level=warn
+  if [ "${WAF_LAB_ERROR_LOG:-}" = 1 ]; then audit_engine="SecAuditEngine Off"; error_level=info; fi
   cat > "$dir/modsec.conf" <<EOF
 Include /etc/nginx/modsecurity.conf
 SecRuleEngine $engine
@@ -48,6 +52,7 @@ SecStatusEngine Off
 SecAuditLogFormat ${WAF_LAB_AUDIT_FORMAT:-JSON}
 SecAuditLogParts ABCIJDEFHZ
 SecAuditLog $dir/modsec_audit.log
+$audit_engine
 SecTmpDir $dir/tmp/
 SecDataDir $dir/tmp/
 Include /etc/modsecurity/crs/crs-setup.conf
@@ -62,7 +67,7 @@ load_module /usr/lib/nginx/modules/ngx_http_modsecurity_module.so;
 worker_processes 1;
 daemon on;
 pid $dir/nginx.pid;
-error_log $dir/error.log warn;
+error_log $dir/error.log $error_level;
 events { worker_connections 256; }
 http {
   client_body_temp_path $dir/tmp/body;

@@ -13,7 +13,14 @@
    (entries of benign clients with a rule match other than the anomaly evaluation) and detected
    attack entries (entries of attack clients where 949110 fired).
 
-  scripts/lab/waf-tune-replay.py --binary PATH --work DIR
+With `--source error-log` the audit log is off and NGINX writes ModSecurity's Warning lines to its
+error log at level `info` (WAF_LAB_ERROR_LOG=1 in waf-nginx.sh); `waf tune --error-log` reads that
+file, and the counts come from the error logs: the lines are grouped per request by `[unique_id]`
+(NGINX's request id), the client is NGINX's `, client: X` and a request counts as above. The
+error lines carry no answer code, so `waf tune` also reads the access log (`--access-log`), whose
+last field is that request id.
+
+  scripts/lab/waf-tune-replay.py --binary PATH --work DIR [--source audit|error-log]
 
 Prints one JSON object: the counts, the two shares, the `nginx -t` result and the file's path.
 """
@@ -24,6 +31,7 @@ import socket
 import subprocess
 import sys
 import random
+import re
 import urllib.parse
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -93,7 +101,9 @@ def traffic(port):
     return sent
 
 
-def lab(work, name, env):
+def lab(work, name, env, source):
+    if source == "error-log":
+        env = {**env, "WAF_LAB_ERROR_LOG": "1"}
     d = os.path.join(work, name)
     out = subprocess.run(["bash", LAB, "start", d, "DetectionOnly"], env={**os.environ, **env}, capture_output=True, text=True,
                          stdin=subprocess.DEVNULL)
@@ -105,6 +115,34 @@ def lab(work, name, env):
 
 def stop(d):
     subprocess.run(["bash", LAB, "stop", d], check=True, stdin=subprocess.DEVNULL)
+
+
+ERROR_ID = re.compile(r'\[id "(\d+)"\]')
+ERROR_UNIQUE = re.compile(r'\[unique_id "([^"]+)"\]')
+ERROR_CLIENT = re.compile(r", client: ([^,]+), server: ")
+
+
+def count_error_log(path):
+    """The same counts from NGINX's error log: ModSecurity lines grouped per request by unique_id."""
+    requests = {}
+    with open(path, "rb") as f:
+        for raw in f:
+            line = raw.decode("utf-8", "replace")
+            if "ModSecurity: " not in line:
+                continue
+            u, c = ERROR_UNIQUE.search(line), ERROR_CLIENT.search(line)
+            if not u or not c:
+                continue
+            r = requests.setdefault(u.group(1), {"client": c.group(1), "ids": set()})
+            r["ids"].update(ERROR_ID.findall(line))
+    fp = detected = attack_entries = 0
+    for r in requests.values():
+        if r["client"] in ATTACKERS:
+            attack_entries += 1
+            detected += "949110" in r["ids"]
+        elif any(not i.startswith(("949", "959", "980")) for i in r["ids"]):
+            fp += 1
+    return fp, detected, attack_entries
 
 
 def count(audit):
@@ -125,18 +163,24 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--work", required=True)
+    ap.add_argument("--source", choices=["audit", "error-log"], default="audit")
     a = ap.parse_args()
+    log = "modsec_audit.log" if a.source == "audit" else "error.log"
     os.makedirs(a.work, exist_ok=True)
     # NGINX's workers run as nobody when the master is root: they must reach the lab folders
     # (a mkdtemp folder is 0700, and the backend would answer 403 to everything).
     os.chmod(a.work, 0o755)
-    before, port, _ = lab(a.work, "before", {})
+    before, port, _ = lab(a.work, "before", {}, a.source)
     try:
         sent = traffic(port)
     finally:
         stop(before)
     conf = os.path.join(a.work, "waf-tuning", "lab.conf")
-    tune = subprocess.run([a.binary, "waf", "tune", "--audit-log", os.path.join(before, "modsec_audit.log"), "--hosts", HOST,
+    # Error-log lines carry no answer code: the access log lends it, joined by request id (NGINX's
+    # $req_id is ModSecurity's unique_id in the lab).
+    flags = ["--audit-log", os.path.join(before, log)] if a.source == "audit" else \
+        ["--error-log", os.path.join(before, log), "--access-log", os.path.join(before, "access.log")]
+    tune = subprocess.run([a.binary, "waf", "tune", *flags, "--hosts", HOST,
                            "--environment", "lab", "--output", conf], capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if tune.returncode != 0:
         sys.exit("waf tune failed: " + tune.stderr)
@@ -146,21 +190,22 @@ def main():
     p1, p2 = os.path.join(a.work, "part1.conf"), os.path.join(a.work, "part2.conf")
     open(p1, "w").write(part1 + "\n")
     open(p2, "w").write((marker + part2) if part2 else "\n")
-    after, port, _ = lab(a.work, "after", {"WAF_LAB_BEFORE_CRS": p1, "WAF_LAB_AFTER_CRS": p2})
+    after, port, _ = lab(a.work, "after", {"WAF_LAB_BEFORE_CRS": p1, "WAF_LAB_AFTER_CRS": p2}, a.source)
     try:
         check = subprocess.run(["nginx", "-t", "-p", after, "-c", os.path.join(after, "nginx.conf")], capture_output=True, text=True,
                                stdin=subprocess.DEVNULL)
         traffic(port)
     finally:
         stop(after)
-    fp0, det0, att0 = count(os.path.join(before, "modsec_audit.log"))
-    fp1, det1, att1 = count(os.path.join(after, "modsec_audit.log"))
+    counter = count if a.source == "audit" else count_error_log
+    fp0, det0, att0 = counter(os.path.join(before, log))
+    fp1, det1, att1 = counter(os.path.join(after, log))
     print(json.dumps({
-        "requests_sent": sent, "conf": conf, "nginx_t": check.returncode, "nginx_t_output": check.stderr.strip()[-300:],
+        "source": a.source, "log": os.path.join(before, log), "requests_sent": sent, "conf": conf, "nginx_t": check.returncode, "nginx_t_output": check.stderr.strip()[-300:],
         "fp_before": fp0, "fp_after": fp1, "fp_removed_share": (fp0 - fp1) / fp0 if fp0 else 0.0,
         "attacks_detected_before": det0, "attacks_detected_after": det1,
         "attacks_still_detected_share": det1 / det0 if det0 else 0.0, "attack_entries_before": att0, "attack_entries_after": att1,
-        "tune_stderr": tune.stderr[-4000:],
+        "tune_stderr": tune.stderr[-4000:], "tune_inputs": [l for l in tune.stderr.splitlines() if not l.startswith("  ")][:8],
     }))
 
 

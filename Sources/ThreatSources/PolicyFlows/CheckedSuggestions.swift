@@ -13,6 +13,26 @@ public struct CheckedSuggestion: Sendable, Equatable {
     public var explanation: [String]
 }
 
+extension CheckedSuggestion {
+    /// Each policy's manifest (disabled) read back through the validator and explainer: the valid
+    /// ones are kept with their explanation, the others named in `rejected` and never written.
+    public static func check(_ policies: [SuggestedPolicy], kind: SuggestionKind, namespace: String) -> (kept: [CheckedSuggestion], rejected: [String]) {
+        var kept: [CheckedSuggestion] = [], rejected: [String] = []
+        for p in policies {
+            let yaml = p.yaml(kind: kind, disabled: true)
+            let file = String(p.name.dropFirst("suggested-".count)) + ".yaml"
+            let check = PolicyDocumentLoader.loadDetailed(text: yaml, origin: file, namespace: namespace)
+            guard check.items.count == 1, check.items[0].valid, !check.items[0].description.isEmpty else {
+                let why = check.items.first?.problems.map(\.description).joined(separator: "; ") ?? "no policy"
+                rejected.append("the policy suggested for \(namespace)/\(p.workloads.first ?? p.name) does not read back as valid (\(why)); not written")
+                continue
+            }
+            kept.append(CheckedSuggestion(policy: p, file: file, yaml: yaml, explanation: check.items[0].description))
+        }
+        return (kept, rejected)
+    }
+}
+
 extension PolicySuggester {
     /// What was left out of the suggestions, one phrase each (for the summary line and the report).
     public var skippedPhrases: [String] {
@@ -30,19 +50,7 @@ extension PolicySuggester {
     /// The policies that read back as valid, with their explanation; the others are named in
     /// `rejected` (a bug if it ever happens: they are never written).
     public func checked(files: Int) -> (kept: [CheckedSuggestion], rejected: [String]) {
-        var kept: [CheckedSuggestion] = [], rejected: [String] = []
-        for p in policies(files: files) {
-            let yaml = p.yaml(kind: kind, disabled: true)
-            let file = String(p.name.dropFirst("suggested-".count)) + ".yaml"
-            let check = PolicyDocumentLoader.loadDetailed(text: yaml, origin: file, namespace: namespace)
-            guard check.items.count == 1, check.items[0].valid, !check.items[0].description.isEmpty else {
-                let why = check.items.first?.problems.map(\.description).joined(separator: "; ") ?? "no policy"
-                rejected.append("the policy suggested for \(namespace)/\(p.workloads.first ?? p.name) does not read back as valid (\(why)); not written")
-                continue
-            }
-            kept.append(CheckedSuggestion(policy: p, file: file, yaml: yaml, explanation: check.items[0].description))
-        }
-        return (kept, rejected)
+        CheckedSuggestion.check(policies(files: files), kind: kind, namespace: namespace)
     }
 
     /// The report's value: every checked suggestion, and what was left out.

@@ -7,10 +7,13 @@ import ThreatModel
 public struct PrometheusFlowSource: FlowSource {
     public var settings: PrometheusSettings
     public var environment: [String: String]
+    /// Ask for workload-level suggestions too (not for the comparison window).
+    public var suggest: Bool
 
-    public init(settings: PrometheusSettings, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(settings: PrometheusSettings, environment: [String: String] = ProcessInfo.processInfo.environment, suggest: Bool = true) {
         self.settings = settings
         self.environment = environment
+        self.suggest = suggest
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<FlowStatistics> {
@@ -32,9 +35,32 @@ public struct PrometheusFlowSource: FlowSource {
             evidence.append(EvidenceItem(section: "flows", source: engine.place(request), query: request.summary,
                                          sha256: SHA256Digest.hex(response.body)))
         }
-        let (stats, warnings) = FlowStatisticsBuilder.build(answers: answers, queries: queries, namespace: ns)
+        var (stats, warnings) = FlowStatisticsBuilder.build(answers: answers, queries: queries, namespace: ns)
+        var incomplete = FlowStatisticsBuilder.engineWarnings(answers)
+        if suggest {
+            // Workload-level suggestions: one aggregated query (two when the first names no workload).
+            let wq = WorkloadFlowQueries(settings: settings)
+            let fetched = Result { () throws(SourceError) -> WorkloadFlowFetch.Outcome? in try WorkloadFlowFetch.fetch(queries: wq) { (c: WorkloadFlowQueries.Context) throws(SourceError) -> PrometheusAnswer? in
+                let request = wq.request(c, namespace: ns, window: context.window)
+                let response = try engine.send(request, record: folder.map { ($0, c.rawValue) })
+                evidence.append(EvidenceItem(section: "flows", source: engine.place(request), query: request.summary,
+                                             sha256: SHA256Digest.hex(response.body)))
+                return try PrometheusAnswer.decode(response.body, place: engine.place(request), httpStatus: response.status)
+            } }
+            // A failed workload query costs the suggestions, not the statistics: said in the section.
+            switch fetched {
+            case let .failure(error):
+                warnings.append("suggested policies: the workload query failed: \(error.description)")
+                stats.suggestions = MetricPolicySuggester.failed(error.description)
+            case let .success(outcome?):
+                (stats.suggestions, stats.workloads) = MetricPolicySuggester.forReport(outcome, namespace: ns, window: context.window,
+                                                                                     queries: wq, workloadLabel: settings.workloadLabel)
+                incomplete += outcome.engineWarnings
+            case .success(nil): break
+            }
+        }
         return SourceOutput(value: stats, evidence: evidence, warnings: engine.warnings + warnings,
-                            incomplete: FlowStatisticsBuilder.engineWarnings(answers),
+                            incomplete: incomplete,
                             coverage: FlowStatisticsBuilder.coverage(answers: answers, bytes: bytes, source: "prometheus"))
     }
 }

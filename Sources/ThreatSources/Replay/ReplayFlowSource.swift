@@ -9,11 +9,18 @@ public struct ReplayFlowSource: FlowSource {
     public var queries: FlowQueries
     /// The live source a `--replay` of a recorded run stands in for (`prometheus`), as for WAF.
     public var liveName: String?
+    /// The workload queries and selector label of the recorded run's suggestions (read when the
+    /// recording holds their answers).
+    public var workloadQueries: WorkloadFlowQueries
+    public var workloadLabel: String
 
-    public init(path: String, queries: FlowQueries = FlowQueries(), liveName: String? = nil) {
+    public init(path: String, queries: FlowQueries = FlowQueries(), liveName: String? = nil,
+                workloadQueries: WorkloadFlowQueries = WorkloadFlowQueries(), workloadLabel: String = MetricPolicySuggester.defaultWorkloadLabel) {
         folder = RecordingFolder(path: path)
         self.queries = queries
         self.liveName = liveName
+        self.workloadQueries = workloadQueries
+        self.workloadLabel = workloadLabel
     }
 
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<FlowStatistics> {
@@ -36,9 +43,33 @@ public struct ReplayFlowSource: FlowSource {
             evidence.append(EvidenceItem(section: "flows", source: folder.answerPath(name.rawValue),
                                          query: (recorded ?? expected).summary, sha256: digest))
         }
-        let (stats, w) = FlowStatisticsBuilder.build(answers: answers, queries: queries, namespace: ns)
+        var (stats, w) = FlowStatisticsBuilder.build(answers: answers, queries: queries, namespace: ns)
+        var incomplete = FlowStatisticsBuilder.engineWarnings(answers)
+        // The workload queries, when the recording holds them (older recordings do not).
+        let wq = workloadQueries
+        let fetched = Result { () throws(SourceError) -> WorkloadFlowFetch.Outcome? in try WorkloadFlowFetch.fetch(queries: wq) { (c: WorkloadFlowQueries.Context) throws(SourceError) -> PrometheusAnswer? in
+            guard FileManager.default.fileExists(atPath: folder.answerPath(c.rawValue)) else { return nil }
+            let (bytes, digest) = try folder.answer(c.rawValue, deadline: context.deadline)
+            let expected = wq.request(c, namespace: ns, window: context.window)
+            let recorded = folder.request(c.rawValue, deadline: context.deadline)
+            if let recorded, recorded != expected {
+                warnings.append("\(folder.requestPath(c.rawValue)): recorded for another query or window than this report's; its numbers are shown as recorded")
+            }
+            evidence.append(EvidenceItem(section: "flows", source: folder.answerPath(c.rawValue), query: (recorded ?? expected).summary, sha256: digest))
+            return try PrometheusAnswer.decode(bytes, place: folder.answerPath(c.rawValue))
+        } }
+        switch fetched {
+        case let .failure(error):
+            warnings.append("suggested policies: the workload query failed: \(error.description)")
+            stats.suggestions = MetricPolicySuggester.failed(error.description)
+        case let .success(outcome?):
+            (stats.suggestions, stats.workloads) = MetricPolicySuggester.forReport(outcome, namespace: ns, window: context.window,
+                                                                                 queries: wq, workloadLabel: workloadLabel)
+            incomplete += outcome.engineWarnings
+        case .success(nil): break
+        }
         return SourceOutput(value: stats, evidence: evidence, warnings: warnings + w,
-                            incomplete: FlowStatisticsBuilder.engineWarnings(answers), coverage: coverage(answers, bytes: bytesRead))
+                            incomplete: incomplete, coverage: coverage(answers, bytes: bytesRead))
     }
 
     /// What the recording said: the recorded Prometheus answers' series and samples.

@@ -178,8 +178,15 @@ struct AuditEntryReader {
                 var v = raw  // nanoseconds in Coraza 3, seconds before
                 while v > 100_000_000_000 { v /= 1000 }
                 t = v
-            } else if s[.timestamp].kind == .string {
-                t = LogTime.parseCommonLog(s.bytes(s[.timestamp]))
+            } else if s[.timestamp].kind == .string, !s[.timestamp].escaped {
+                // Coraza 3 writes `2026/04/01 09:48:44`, the server's wall time; Coraza 2 a
+                // Common Log time with its zone.
+                let b = s.bytes(s[.timestamp])
+                if let wall = b.count == 19 ? ErrorLogParser.wallYMD(b, dateSep: 0x2F) : nil {
+                    t = zone.utc(fromWall: wall)
+                } else {
+                    t = LogTime.parseCommonLog(b)
+                }
             }
         }
         guard let t else { return .badTime }
@@ -195,6 +202,10 @@ struct AuditEntryReader {
         producerName = s[.producerName].kind == .string ? field(s[.producerName]) : ByteRef()
         producerComponent = s[.producerComponent].kind == .string ? field(s[.producerComponent]) : ByteRef()
         httpCode = s.integer(s[.httpCode]) ?? s.integer(s[.status])
+        // Coraza writes `"status":0` when the answer is not known to it (the F part absent, or the
+        // request interrupted before any answer; coraza-spoa before 0.x never fills it): not in
+        // the log, never a status.
+        if flavor == .coraza, httpCode == 0 { httpCode = nil }
         let engineSlot = s[.secrulesEngine].isPresent ? s[.secrulesEngine] : s[.ruleEngine].isPresent ? s[.ruleEngine] : s[.engineMode]
         engine = engineSlot.kind == .string ? EngineMode(bytes: bytes(field(engineSlot))) : .unknown
         disruptive = nil
@@ -213,6 +224,10 @@ struct AuditEntryReader {
             var view: RuleView
             if m.raw.isPresent {
                 guard let v = v2Rule(field(m.raw)) else { continue }
+                view = v
+            } else if !m.ruleID.isPresent, m.errorMessage.kind == .string {
+                // Coraza with `"data":null`: the match is only in its error-log line.
+                guard let v = v2Rule(field(m.errorMessage)) else { continue }
                 view = v
             } else {
                 let id = field(m.ruleID)

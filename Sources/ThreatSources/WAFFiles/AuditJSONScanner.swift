@@ -53,6 +53,9 @@ struct AuditJSONScanner {
         var data = Slot()
         /// `details.match` (v3): ``Matched "Operator …' against variable `ARGS:q' …``.
         var match = Slot()
+        /// Coraza's `error_message`: the error-log line of the match (`… [id "942100"] [msg "…"] …`),
+        /// read when `data` names no rule (some connectors log `"data":null`).
+        var errorMessage = Slot()
     }
 
     enum Context: UInt8 {
@@ -60,7 +63,7 @@ struct AuditJSONScanner {
         case v3Messages, v3Message, v3Details, v2Messages, corazaMessages, corazaMessage, corazaData
     }
 
-    enum MessagePart: UInt8 { case message, msg, ruleID, severity, raw, data, match }
+    enum MessagePart: UInt8 { case message, msg, ruleID, severity, raw, data, match, errorMessage }
 
     enum Target {
         case none
@@ -213,6 +216,7 @@ struct AuditJSONScanner {
             case .raw: messages[currentMessage].raw = slot
             case .data: messages[currentMessage].data = slot
             case .match: messages[currentMessage].match = slot
+            case .errorMessage: messages[currentMessage].errorMessage = slot
             }
         }
     }
@@ -259,10 +263,12 @@ struct AuditJSONScanner {
             if key(s, e, "headers") { return (.headers, .none) }
             if key(s, e, "request_line") { return (.skip, .field(.requestLine)) }
         case .headers:
-            // Header names are case-insensitive; Coraza writes values as lists.
+            // Header names are case-insensitive; Coraza writes values as lists. coraza-proxy-wasm
+            // sees HTTP/2's `:authority` instead of `Host`.
             if e - s == 4, p[s] | 0x20 == 0x68, p[s + 1] | 0x20 == 0x6F, p[s + 2] | 0x20 == 0x73, p[s + 3] | 0x20 == 0x74 {
                 return (.hostList, .field(.host))
             }
+            if key(s, e, ":authority") { return (.hostList, .field(.host)) }
         case .response:
             if key(s, e, "http_code") { return (.skip, .field(.httpCode)) }
             if key(s, e, "status") { return (.skip, .field(.status)) }
@@ -289,6 +295,7 @@ struct AuditJSONScanner {
         case .corazaMessage:
             if key(s, e, "message") { return (.skip, .message(.message)) }
             if key(s, e, "data") { return (.corazaData, .none) }
+            if key(s, e, "error_message") { return (.skip, .message(.errorMessage)) }
         case .corazaData:
             if key(s, e, "id") { return (.skip, .message(.ruleID)) }
             if key(s, e, "msg") { return (.skip, .message(.msg)) }

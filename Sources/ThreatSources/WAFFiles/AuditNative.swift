@@ -10,12 +10,19 @@ import ThreatModel
 /// - F: the status line;
 /// - H: `Message:` (v2) or `ModSecurity:` (v3) lines with `[id "…"] [msg "…"] [severity "…"]`,
 ///   `Action: Intercepted (phase N)`, `Engine-Mode: "ENABLED"`;
+/// - K (only when H named no rule): the matched rules' text, one per line, as Coraza's native
+///   formatter writes them (`SecRule ARGS "@rx …" "id:942100,phase:2,…,msg:'…',severity:'CRITICAL'"`);
 /// - Z: the end. An entry is read once its Z boundary arrives.
+///
+/// Coraza's native formatter (`SecAuditLogFormat Native`, internal/auditlog/formats.go) writes
+/// `--<10 letters>-B--` … `--<10 letters>-K--` without A and Z (its part list drops them,
+/// corazawaf/coraza#1413): no time, id or client. Such an entry is counted once as skipped
+/// (`headless`) and its lines are passed over. Its F holds headers only, its K the rule texts.
 ///
 /// In concurrent mode (`SecAuditLogType Concurrent`) each entry is a file of its own under a date
 /// tree; a glob (`audit/*/*/*/*`) names them all. Lines are fed in file order by one worker.
 struct NativeAuditAssembler {
-    enum Section: UInt8 { case none, a, b, f, h, other }
+    enum Section: UInt8 { case none, a, b, f, h, k, other }
 
     struct Rule {
         var id: [UInt8]
@@ -30,9 +37,15 @@ struct NativeAuditAssembler {
         case entry
         /// An entry ended without its Z boundary (a new A began, or the file ended).
         case incomplete
+        /// An entry began without its A part (Coraza's native formatter drops A and Z,
+        /// corazawaf/coraza#1413): it has no time, id or client; its lines are passed over up to
+        /// the next entry's boundary.
+        case headless
     }
 
     private(set) var open = false
+    /// Inside an entry that began without A (its lines are passed over).
+    private(set) var headless = false
     private var id: [UInt8] = []
     private var section = Section.none
     private var sectionLines = 0
@@ -45,6 +58,8 @@ struct NativeAuditAssembler {
     private(set) var disruptive: Bool?
     /// The `H` section's `Producer:` text (engine and rule sets), empty when absent.
     private(set) var producer: [UInt8] = []
+    /// Rules read from K (used only when H names none).
+    private var kRules: [Rule] = []
     /// The file the open entry is in.
     var file = -1
 
@@ -72,6 +87,7 @@ struct NativeAuditAssembler {
 
     mutating func reset() {
         open = false
+        headless = false
         id.removeAll(keepingCapacity: true)
         section = .none
         headerLine.removeAll(keepingCapacity: true)
@@ -82,6 +98,7 @@ struct NativeAuditAssembler {
         rules.removeAll(keepingCapacity: true)
         disruptive = nil
         producer.removeAll(keepingCapacity: true)
+        kRules.removeAll(keepingCapacity: true)
     }
 
     /// Feeds one line; returns an event when an entry ends.
@@ -97,14 +114,24 @@ struct NativeAuditAssembler {
                 sectionLines = 0
                 return wasOpen ? .incomplete : nil
             }
+            if !open {
+                // A boundary of another part with no entry open: a headless entry, once per id.
+                if headless, lineID.elementsEqual(id) { return nil }
+                reset()
+                headless = true
+                id.append(contentsOf: lineID)
+                return .headless
+            }
             if open, lineID.elementsEqual(id) {
                 switch letter {
                 case 0x42: section = .b
                 case 0x46: section = .f
                 case 0x48: section = .h
+                case 0x4B: section = .k
                 case 0x5A:
                     open = false
                     section = .none
+                    if rules.isEmpty { rules = kRules }
                     return headerLine.isEmpty ? .incomplete : .entry
                 default: section = .other
                 }
@@ -112,7 +139,7 @@ struct NativeAuditAssembler {
                 return nil
             }
         }
-        guard open else { return nil }
+        guard open else { return nil }  // headless lines are passed over
         sectionLines += 1
         switch section {
         case .a:
@@ -125,12 +152,14 @@ struct NativeAuditAssembler {
                 host = AuditEntryReader.normalizedHost(bytes: UnsafeBufferPointer(rebasing: p[5...]))
             }
         case .f:
-            // "HTTP/1.1 403 Forbidden"
-            if sectionLines == 1, let sp = p.firstIndex(of: 0x20), let (code, _) = AccessLogLine.number(p, from: sp + 1) {
+            // "HTTP/1.1 403 Forbidden" (Coraza's F holds headers only: no status then)
+            if sectionLines == 1, p.count > 5, memcmp(p.baseAddress!, "HTTP/", 5) == 0, let sp = p.firstIndex(of: 0x20), let (code, _) = AccessLogLine.number(p, from: sp + 1) {
                 status = code
             }
         case .h:
             trailer(p)
+        case .k:
+            if let rule = Self.ruleText(p), !kRules.contains(where: { $0.id == rule.id }) { kRules.append(rule) }
         case .none, .other:
             break
         }
@@ -157,6 +186,41 @@ struct NativeAuditAssembler {
         } else if has("Engine-Mode: ") {
             engine = EngineMode(bytes: UnsafeBufferPointer(rebasing: p[13...]).filterQuotes())
         }
+    }
+
+    /// A rule's text as K lists it: its `id:N` action (after `"`, `,` or `'`), `msg:'…'` and
+    /// `severity:'CRITICAL'` (or a digit); nil without an id.
+    static func ruleText(_ p: UnsafeBufferPointer<UInt8>) -> Rule? {
+        func action(_ name: String) -> Range<Int>? {
+            let key = Array(name.utf8)
+            var k = 1
+            while k + key.count <= p.count {
+                if p[k] == key[0], p[k - 1] == 0x22 || p[k - 1] == 0x2C || p[k - 1] == 0x27 || p[k - 1] == 0x20,
+                   UnsafeBufferPointer(rebasing: p[k..<(k + key.count)]).elementsEqual(key) {
+                    var s = k + key.count, e = s
+                    if s < p.count, p[s] == 0x27 {
+                        s += 1
+                        e = s
+                        while e < p.count, p[e] != 0x27 { e += 1 }
+                    } else {
+                        while e < p.count, p[e] != 0x2C, p[e] != 0x22 { e += 1 }
+                    }
+                    return s..<e
+                }
+                k += 1
+            }
+            return nil
+        }
+        // A rule that does not log (ModSecurity 2's K lists the setup SecActions too) is no match.
+        let nolog = Array("nolog".utf8)
+        for k in 1..<max(1, p.count - nolog.count) where p[k] == 0x6E && (p[k - 1] == 0x2C || p[k - 1] == 0x22) {
+            let e = k + nolog.count
+            if e < p.count, p[e] == 0x2C || p[e] == 0x22, UnsafeBufferPointer(rebasing: p[k..<e]).elementsEqual(nolog) { return nil }
+        }
+        guard let idRange = action("id:"), !idRange.isEmpty, idRange.count <= 10,
+              p[idRange].allSatisfy({ $0 &- 0x30 < 10 }) else { return nil }
+        let severity = action("severity:").flatMap { AuditEntryReader.severity(UnsafeBufferPointer(rebasing: p[$0])) }
+        return Rule(id: Array(p[idRange]), message: action("msg:").map { Array(p[$0].prefix(512)) } ?? [], severity: severity)
     }
 
     // MARK: The entry's fields

@@ -50,6 +50,9 @@ struct BlockTally {
     /// Access lines per `AccessLogLine.Format`.
     var formats = [Int](repeating: 0, count: AccessLogLine.Format.allCases.count)
     var noUpstream = 0
+    /// Audit entries read behind a proxy's log prefix, and that log's other lines passed over.
+    var prefixed = 0
+    var passedOver = 0
     /// The earliest and latest record time parsed (seconds), for coverage.
     var minTime = Int.max
     var maxTime = Int.min
@@ -99,6 +102,8 @@ struct TallyFold {
         f.totals.own += t.own
         for k in t.formats.indices { f.totals.formats[k] += t.formats[k] }
         f.totals.noUpstream += t.noUpstream
+        f.totals.prefixed += t.prefixed
+        f.totals.passedOver += t.passedOver
         files[t.file] = f
     }
 
@@ -130,6 +135,8 @@ struct TallyFold {
             total.own += f.totals.own
             for k in total.formats.indices { total.formats[k] += f.totals.formats[k] }
             total.noUpstream += f.totals.noUpstream
+            total.prefixed += f.totals.prefixed
+            total.passedOver += f.totals.passedOver
         }
         return total
     }

@@ -31,6 +31,10 @@ public struct FilesWAFSource: WAFSource {
         if settings.accessLogs.isEmpty {
             warnings.append("no access_log configured: total requests are 0 and the anomalous ratio is 0")
         }
+        if let both = Self.sameFile(audit, errors) {
+            warnings.append("\(both) is both an audit_log and an error_log: a transaction whose audit entry and error lines it holds "
+                + "counts twice; give a proxy log holding JSON audit entries as audit_log only")
+        }
         if settings.auditLogs.isEmpty && settings.errorLogs.isEmpty {
             warnings.append("no audit_log or error_log configured: anomalous requests are 0")
         }
@@ -79,7 +83,8 @@ public struct FilesWAFSource: WAFSource {
             access.otherEnvironment = 0
             access.unattributed = 0
         }
-        guard let e = o.errorLog else { return SourceCoverage(source: "files", inputs: [audit, access]) }
+        let auditNotes = Self.auditNotes(o, index: index)
+        guard let e = o.errorLog else { return SourceCoverage(source: "files", inputs: [audit, access], notes: auditNotes) }
         var error = e.coverage
         var errorOwn = 0, errorInWindow = 0
         for r in o.records where r.fromErrorLog && Int(r.window) == index {
@@ -90,7 +95,52 @@ public struct FilesWAFSource: WAFSource {
         var inputs = [audit, access, error]
         // Without an audit log the audit input says nothing: leave it out.
         if audit.files == 0 { inputs.removeFirst() }
-        return SourceCoverage(source: "files", inputs: inputs, notes: [e.note(inWindow: errorInWindow, own: errorOwn)])
+        return SourceCoverage(source: "files", inputs: inputs, notes: auditNotes + [e.note(inWindow: errorInWindow, own: errorOwn)])
+    }
+
+    /// What the environment's audit entries in window `index` do not hold (fields the producer
+    /// left empty are "not in the log", never a value), and what was read behind a log prefix.
+    static func auditNotes(_ o: WAFLogScan.Outcome, index: Int) -> [String] {
+        var noRules = 0, noStatus = 0, noURI = 0, noClient = 0, noVerdict = 0, own = 0
+        for r in o.records where Int(r.window) == index && !r.fromErrorLog && r.belongsToEnvironment {
+            own += 1
+            if r.rulesCount == 0 { noRules += 1 }
+            if r.status < 0 { noStatus += 1 }
+            if o.uris.string(r.uri) == "" { noURI += 1 }
+            if o.clients.string(r.client) == "" { noClient += 1 }
+            if r.engine == .unknown, !r.blocked { noVerdict += 1 }
+        }
+        func entries(_ n: Int) -> String { "\(n) of \(own) audit entries" }
+        var notes: [String] = []
+        if o.auditPrefixed > 0 || o.auditPassedOver > 0 {
+            notes.append("\(o.auditPrefixed) audit entr\(o.auditPrefixed == 1 ? "y" : "ies") read behind a proxy log prefix (`wasm log …: {\"transaction\"…}`); "
+                + "\(o.auditPassedOver) other line\(o.auditPassedOver == 1 ? "" : "s") of that log (access, error and debug output) passed over")
+        }
+        if noRules > 0 {
+            notes.append("\(entries(noRules)) name no rule: audited for their status alone, or the log holds no rule matches "
+                + "(Coraza writes them with audit part K, ModSecurity with H); they count as anomalous, with no rule or category")
+        }
+        if noStatus > 0 {
+            notes.append("\(entries(noStatus)) log no answer status (Coraza writes 0 when it has none; a native entry may lack its F part): "
+                + "not in the log, counted as no answer")
+        }
+        if noURI > 0 { notes.append("\(entries(noURI)) log no request URI (coraza-spoa leaves it empty): not in the log, left out of the top URIs") }
+        if noVerdict > 0 {
+            notes.append("\(entries(noVerdict)) log neither the engine mode nor an intervention (a native entry without `Engine-Mode:` or `Access denied`): "
+                + "blocking is not in the log, counted as detected only")
+        }
+        if noClient > 0 { notes.append("\(entries(noClient)) log no client address: not in the log, left out of the top clients") }
+        return notes
+    }
+
+    /// The path of a file opened both as an audit log and as an error log, if any.
+    static func sameFile(_ a: [LogFileHandle], _ b: [LogFileHandle]) -> String? {
+        func key(_ f: LogFileHandle) -> [UInt64]? {
+            var st = stat()
+            return fstat(f.fd, &st) == 0 ? [UInt64(st.st_dev), UInt64(st.st_ino)] : nil
+        }
+        let keys = Set(b.compactMap(key))
+        return a.first { key($0).map(keys.contains) == true }?.path
     }
 
     /// Which files, at which size and modification time: an answer kept for later is only given

@@ -145,11 +145,20 @@ enum ProxyAccessLine {
             guard let (v, after) = AccessLogLine.number(p, from: tokens[3].lowerBound), after == tokens[3].upperBound else { return nil }
             status = v
         }
-        // The request is the last field, quoted; captured headers `{…}` come before it.
-        guard n > i, p[n - 1] == 0x22, let q = AccessLogLine.index(of: 0x22, in: UnsafeBufferPointer(rebasing: p[0..<n]), from: i),
-              q < n - 1 else { return nil }
+        // The request is the last field, quoted; captured headers `{…}` come before it. A line cut
+        // at HAProxy's log length (1024 bytes by default) ends inside the request, without its
+        // closing quote: the request is the rest of the line.
+        guard n > i, let q = AccessLogLine.index(of: 0x22, in: UnsafeBufferPointer(rebasing: p[0..<n]), from: i), q < n - 1 else { return nil }
+        let end: Int
+        if p[n - 1] == 0x22 {
+            end = n - 1
+        } else {
+            // Cut: the quote opens the last field, after a space.
+            guard p[q - 1] == 0x20 else { return nil }
+            end = n
+        }
         var line = AccessLogLine(format: .haproxy, time: time, status: status, upstream: 0..<0, requestID: 0..<0,
-                                 remoteAddr: cs..<ce, request: (q + 1)..<(n - 1), userAgent: 0..<0)
+                                 remoteAddr: cs..<ce, request: (q + 1)..<end, userAgent: 0..<0)
         if let brace = AccessLogLine.index(of: 0x7B, in: UnsafeBufferPointer(rebasing: p[0..<q]), from: i) {
             var e = brace + 1
             while e < q, p[e] != 0x7C, p[e] != 0x7D { e += 1 }

@@ -188,7 +188,7 @@ struct AccessPart {
     var timeCache: TimeCache
     /// (record, 1 = this environment's line, 2 = another's) for access lines whose `$req_id` is
     /// an audit entry's id.
-    var hits: [(Int32, UInt8)] = []
+    var hits: [(Int32, UInt8, Int16)] = []
 
     init(windows: [ScanWindow], zone: TimeZone = .gmt) {
         buckets = windows.map { [Int](repeating: 0, count: $0.bucketCount) }

@@ -36,7 +36,8 @@ extension WAFLogScan {
             accessOut.append(FileSummary(
                 path: f.path, sha256: access.digests[k],
                 description: "NGINX access log: \(t.lines) lines (\(format.isEmpty ? "none readable" : format)), "
-                    + "\(t.own) of this environment in the window, \(t.skipped.total) skipped"))
+                    + (accessOwnership ? "\(t.own) of this environment in the window, " : "read for the answer codes only, ")
+                    + "\(t.skipped.total) skipped"))
         }
         if let w = Self.skippedWarning("audit log", auditSkipped) { warnings.append(w) }
         if let w = Self.skippedWarning("access log", accessSkipped) { warnings.append(w) }

@@ -147,7 +147,7 @@ struct IDTable {
 
 /// Why a line was not counted.
 enum SkipReason: Int, CaseIterable, Sendable {
-    case notJSON, notAuditEntry, badTime, tooLong, notAccessLine, incompleteEntry
+    case notJSON, notAuditEntry, badTime, tooLong, notAccessLine, incompleteEntry, headlessEntry
 
     var text: String {
         switch self {
@@ -157,6 +157,7 @@ enum SkipReason: Int, CaseIterable, Sendable {
         case .tooLong: "longer than \(InputLimits.describe(bytes: LogBlocks.maxLineLength))"
         case .notAccessLine: "not an access line of the expected format"
         case .incompleteEntry: "native audit entry without its closing Z boundary"
+        case .headlessEntry: "native audit entry without its A header (no time: Coraza's native formatter writes none, use SecAuditLogFormat JSON)"
         }
     }
 }

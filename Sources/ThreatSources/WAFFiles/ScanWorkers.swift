@@ -32,25 +32,46 @@ extension WAFLogScan {
             part.nativeIncomplete += 1
             part.native.reset()
         }
+        if part.native.headless, part.native.file != block.file { part.native.reset() }
         BlockReader.lines(of: block, tally: &tally) { line, number, tally in
-            if part.native.open || (line.count >= 7 && line[0] == 0x2D && NativeAuditAssembler.startsEntry(line)) {
+            if part.native.headless, line.first == 0x7B { part.native.reset() }
+            if part.native.open || part.native.headless || (line.count >= 7 && line[0] == 0x2D && NativeAuditAssembler.boundary(line) != nil) {
                 part.native.file = block.file
                 switch part.native.feed(line) {
                 case .entry?: recordNative(&part, &tally, line: number, file: block.file)
                 case .incomplete?: tally.skipped.add(.incompleteEntry, line: number, value: line)
+                case .headless?: tally.skipped.add(.headlessEntry, line: number, value: line)
                 case nil: break
                 }
                 return
             }
             if Self.isBlank(line) { return }
-            if let failure = part.reader.read(line) {
+            var text = line
+            if let first = line.first(where: { $0 != 0x20 && $0 != 0x09 }), first != 0x7B {
+                // A JSON entry behind a proxy's log prefix (coraza-proxy-wasm's `wasmSerial` writer:
+                // `[2024-03-25 22:25:21.566289][40][info][wasm] [...] wasm log coraza-filter my_vm_id: {"transaction":…}`).
+                if let at = Self.auditJSONStart(line) {
+                    text = UnsafeBufferPointer(rebasing: line[at...])
+                    tally.prefixed += 1
+                } else if let (_, server) = ErrorLogParser.prefixTime(line), server == .envoy || server == .iso {
+                    // The proxy's other output (access lines, Coraza error lines, debug lines).
+                    tally.passedOver += 1
+                    return
+                }
+            }
+            if let failure = part.reader.read(text) {
                 tally.skipped.add(failure == .notJSON ? .notJSON : failure == .notAuditEntry ? .notAuditEntry : .badTime, line: number, value: line)
                 return
             }
             let reader = part.reader
             tally.entries += 1
             tally.flavors[AuditFlavor.allCases.firstIndex(of: reader.flavor) ?? 0] += 1
-            if !reader.producerName.isEmpty { tally.producerNames.add(reader.bytes(reader.producerName)) }
+            if !reader.producerName.isEmpty {
+                tally.producerNames.add(reader.bytes(reader.producerName))
+            } else if reader.flavor == .coraza {
+                // coraza-spoa and coraza-caddy leave `producer.connector` empty: the shape names Coraza.
+                Self.corazaShape.withUnsafeBufferPointer { tally.producerNames.add($0) }
+            }
             if !reader.producerComponent.isEmpty { tally.producerComponents.add(reader.bytes(reader.producerComponent)) }
             guard let (windowIndex, bucket) = place(reader.time, &tally) else { return }
             let start = UInt32(part.ruleRefs.count)
@@ -79,6 +100,24 @@ extension WAFLogScan {
             if targeted, !id.isEmpty { offerExamples(&part, record, uid: id) }
             part.records.append(record)
         }
+    }
+
+    /// The producer text of a Coraza JSON entry whose `producer.connector` is empty.
+    static let corazaShape = Array("Coraza JSON (no producer.connector)".utf8)
+
+    /// Where `{"transaction":` starts in a line that holds more before it, or nil.
+    static func auditJSONStart(_ line: UnsafeBufferPointer<UInt8>) -> Int? {
+        let needle: StaticString = "{\"transaction\":"
+        let n = needle.utf8CodeUnitCount
+        guard line.count > n, let base = line.baseAddress else { return nil }
+        var k = 0
+        while k + n <= line.count {
+            guard let hit = memchr(base + k, 0x7B, line.count - n + 1 - k) else { return nil }
+            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + at, needle.utf8Start, n) == 0 { return at }
+            k = at + 1
+        }
+        return nil
     }
 
     /// Offers the entry about to be appended as an example of each of its targeted matches.
@@ -189,7 +228,7 @@ extension WAFLogScan {
             }
             var k = table.find(h) ?? -1
             while k >= 0 {
-                part.hits.append((k, owner))
+                part.hits.append((k, owner, Int16(clamping: line.status)))
                 k = chain[Int(k)]
             }
         }
@@ -215,8 +254,8 @@ extension WAFLogScan {
     /// returns how many report-window records are left to no one.
     func attributeByFile<B>(_ records: inout [AuditRecord], access: StepResult<B>) -> Int {
         // A shared ingress log (lines carrying upstream names) means the files are not one
-        // environment's own.
-        let sharedAccess = access.folds.contains { f in f.files.values.contains { $0.totals.formats[AccessLogLine.Format.ingress.rawValue] > 0 } }
+        // environment's own (unless the access lines only lend answer codes: `waf tune`).
+        let sharedAccess = accessOwnership && access.folds.contains { f in f.files.values.contains { $0.totals.formats[AccessLogLine.Format.ingress.rawValue] > 0 } }
         let ownFiles = attribution.hosts.isEmpty && !sharedAccess
         // Per audit file: entries with a Host that is this environment's, and with another Host.
         var mine = [Int](repeating: 0, count: auditFiles.count + errorFiles.count), others = mine

@@ -65,8 +65,11 @@ enum WAFAggregation {
             RankedCount(key: id, count: n, label: bestMessage[key].flatMap { o.messages.string($0.0) },
                         category: CRSCategory(ruleID: id).rawValue)
         }
-        let topClients = top(clients, name: o.clients.string).map { RankedCount(key: $0.0, count: $0.2) }
-        let topURIs = top(uris, name: o.uris.string).map { RankedCount(key: $0.0, count: $0.2) }
+        // An entry that logs no client or URI (coraza-spoa's empty `uri`) is not ranked: the
+        // coverage notes count it as "not in the log".
+        let named = { (i: Interner) in { (k: UInt32) -> String? in i.string(k).flatMap { $0.isEmpty ? nil : $0 } } }
+        let topClients = top(clients, name: named(o.clients)).map { RankedCount(key: $0.0, count: $0.2) }
+        let topURIs = top(uris, name: named(o.uris)).map { RankedCount(key: $0.0, count: $0.2) }
         let engineModes = [EngineMode.enabled, .detectionOnly, .disabled].compactMap { m in
             modes[m].map { RankedCount(key: m.name, count: $0) }
         }.sorted { $0.count > $1.count }

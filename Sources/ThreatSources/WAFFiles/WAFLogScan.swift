@@ -23,6 +23,9 @@ struct WAFLogScan {
     var zone: TimeZone
     /// How access lines are read (detected among the presets unless configured).
     var accessFormat = AccessLogReader(nil)
+    /// Access lines joined by request id say whose an entry is (the report); `waf tune` sets it
+    /// off and takes only their answer codes (its `--hosts` decide).
+    var accessOwnership = true
     /// Parse threads beside the reading thread. Audit lines cost about twice as much to parse as
     /// to read and hash, so the audit step uses every core; access lines cost about the same, so
     /// the access step leaves the reader a core of its own.
@@ -65,6 +68,9 @@ struct WAFLogScan {
         /// The engine and CRS version the audit entries' producer names, most frequent.
         var auditProducer: (engine: String?, crs: String?) = (nil, nil)
         var accessFormats: [Int] = []
+        /// Audit entries read behind a proxy's log prefix, and that log's other lines passed over.
+        var auditPrefixed = 0
+        var auditPassedOver = 0
         /// What the audit and access logs held (docs/data-quality.md); the audit input's
         /// `attributed` is filled by the aggregation, which knows whose each entry is.
         var auditCoverage: InputCoverage
@@ -204,9 +210,14 @@ struct WAFLogScan {
             for w in totals.indices {
                 for k in totals[w].indices { totals[w][k] += part.buckets[w][k] }
             }
-            for (rec, owner) in part.hits {
+            for (rec, owner, status) in part.hits {
                 let k = Int(rec)
-                if owner == 1 { records[k].owner = 1 } else if records[k].owner == 0 { records[k].owner = 2 }
+                if accessOwnership {
+                    if owner == 1 { records[k].owner = 1 } else if records[k].owner == 0 { records[k].owner = 2 }
+                }
+                // An entry that logged no answer (error-log lines never do) takes its access line's:
+                // the tuning weighs the answer codes (docs/waf.md "Tuning candidates").
+                if records[k].status < 0, status > 0 { records[k].status = status }
             }
         }
 
@@ -238,6 +249,8 @@ struct WAFLogScan {
                        auditFlavors: Self.sum(first.folds.map { $0.files.values.map(\.totals.flavors) }),
                        auditProducer: Self.producer(first.folds.flatMap { $0.files.values.map(\.totals) }),
                        accessFormats: Self.sum(second.folds.map { $0.files.values.map(\.totals.formats) }),
+                       auditPrefixed: first.folds.reduce(0) { $0 + $1.files.values.reduce(0) { $0 + $1.totals.prefixed } },
+                       auditPassedOver: first.folds.reduce(0) { $0 + $1.files.values.reduce(0) { $0 + $1.totals.passedOver } },
                        auditCoverage: auditCoverage, accessCoverage: accessCoverage, errorLog: errorSummary)
     }
 
