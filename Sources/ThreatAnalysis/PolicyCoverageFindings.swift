@@ -2,7 +2,8 @@ import Foundation
 import ThreatModel
 
 /// `policies.uncovered_workload` (docs/policies.md, "Policy coverage"): a workload of the namespace
-/// received new connections in the window, and no valid, enabled policy selects it for ingress, so
+/// received new connections in the window, or runs (the Kubernetes pod list lists it, with 0 when
+/// it received nothing), and no valid, enabled policy selects it for ingress, so
 /// it accepts traffic from anywhere (default allow). Warning; one finding per workload, the ten
 /// with most traffic, then one summary for the rest. Left out when the namespace has no enforced
 /// policy at all (`policies.none` says so once), and for workloads whose flows carried no labels
@@ -13,20 +14,25 @@ public enum PolicyCoverageFindings {
     public static func findings(for env: EnvironmentReport) -> [Finding] {
         guard let rows = WorkloadCoverage.rows(env), let set = env.policies.value,
               set.items.contains(where: { $0.valid && $0.enabled }) else { return [] }
-        let open = rows.filter { $0.labelsKnown && $0.ingress.isEmpty && $0.workload.received.total > 0 }
-            .sorted { $0.workload.received.total > $1.workload.received.total }
+        let open = rows.filter(\.isOpen).sorted { $0.workload.received.total > $1.workload.received.total }
         var out: [Finding] = open.prefix(perWorkload).map { row in
             let w = row.workload, r = w.received
             let selector = ["app.kubernetes.io/name", "app", "k8s-app"].lazy.compactMap { k in w.labels[k].map { "\(k)=\($0)" } }.first
                 ?? w.labels.sorted { $0.key < $1.key }.first.map { "\($0.key)=\($0.value)" } ?? "app=\(w.name)"
+            let seen = row.source == .flows ? "" : " (seen in the \(row.source.text))"
+            let traffic = row.trafficKnown
+                ? "received \(PolicyFindings.grouped(r.total)) new connections in the window (\(PolicyFindings.grouped(r.forwarded)) forwarded, "
+                    + "\(PolicyFindings.grouped(r.dropped)) dropped)"
+                : "runs in the namespace (its traffic is not known: no flow file gives workloads)"
             return Finding(
                 id: UncoveredWorkloadCheck.id, severity: .warning, environment: env.name,
-                title: "Workload \(w.name) received \(PolicyFindings.grouped(r.total)) connections and no policy selects it for ingress",
+                title: row.trafficKnown
+                    ? "Workload \(w.name) received \(PolicyFindings.grouped(r.total)) connections and no policy selects it for ingress"
+                    : "Workload \(w.name) runs and no policy selects it for ingress",
                 value: Double(r.total),
                 guidance: """
-                \(w.name) in \(w.namespace) (labels \(w.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))) \
-                received \(PolicyFindings.grouped(r.total)) new connections in the window (\(PolicyFindings.grouped(r.forwarded)) forwarded, \
-                \(PolicyFindings.grouped(r.dropped)) dropped), and no valid, enabled policy selects it for ingress, so it accepts \
+                \(w.name) in \(w.namespace)\(seen) (labels \(w.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))) \
+                \(traffic), and no valid, enabled policy selects it for ingress, so it accepts \
                 traffic from anywhere. Allow only its clients, e.g. `threat-report policy new --name \(w.name)-ingress \
                 --namespace \(w.namespace) --endpoint \(selector) --allow-from-labels app=CLIENT --ports PORT/tcp --disabled`, \
                 review it with `threat-report policy explain FILE`, then enable it.
@@ -36,7 +42,9 @@ public enum PolicyCoverageFindings {
             let rest = open.dropFirst(perWorkload)
             out.append(Finding(
                 id: UncoveredWorkloadCheck.id, severity: .warning, environment: env.name,
-                title: "\(rest.count) more workloads in \(env.namespace) received connections and no policy selects them for ingress",
+                title: rest.allSatisfy({ $0.workload.received.total > 0 })
+                    ? "\(rest.count) more workloads in \(env.namespace) received connections and no policy selects them for ingress"
+                    : "\(rest.count) more workloads in \(env.namespace) with no policy selecting them for ingress",
                 value: Double(rest.count),
                 guidance: """
                 Also without an ingress policy: \(rest.prefix(20).map(\.workload.name).joined(separator: ", "))\(rest.count > 20 ? ", …" : ""). \

@@ -123,6 +123,7 @@ extension ConfigLoader {
             if let n = m["context"] { s.context = try r.strictString(n.value, path: "\(path).kubernetes.context") }
             if let n = m["in_cluster"] { s.inCluster = try r.bool(n.value, path: "\(path).kubernetes.in_cluster") }
             if let n = m["timeout"] { s.timeout = try positive(n.value, r: r, path: "\(path).kubernetes.timeout") }
+            if let n = m["pods"] { s.pods = try r.bool(n.value, path: "\(path).kubernetes.pods") }
             if s.inCluster, s.kubeconfig != nil { throw r.error(v, "\(path).kubernetes: give kubeconfig or in_cluster: true, not both") }
             return .kubernetes(s)
         case "directory":

@@ -115,8 +115,10 @@ public struct KubernetesSettings: Sendable, Equatable {
     public var context: String?
     public var inCluster = false
     public var timeout: Double = 30
+    /// Also list the namespace's pods, for policy coverage (`GET /api/v1/namespaces/{ns}/pods`).
+    public var pods = true
     public init() {}
-    static let keys = ["kubeconfig", "context", "in_cluster", "timeout"]
+    static let keys = ["kubeconfig", "context", "in_cluster", "timeout", "pods"]
 }
 
 public enum WAFSourceConfig: Sendable, Equatable {

@@ -213,9 +213,13 @@ public struct PolicySet: Sendable, Equatable, Codable {
     public var items: [PolicyItem]
     /// Notes about the set as a whole (e.g. "Cilium is not installed").
     public var notes: [String]
-    public init(items: [PolicyItem], notes: [String] = []) {
+    /// The namespace's workloads from the pod list, read beside the policies from the Kubernetes
+    /// API; nil when not read from there (other sources, or `pods: false`).
+    public var podList: PodListWorkloads? = nil
+    public init(items: [PolicyItem], notes: [String] = [], podList: PodListWorkloads? = nil) {
         self.items = items
         self.notes = notes
+        self.podList = podList
     }
 }
 

@@ -125,7 +125,13 @@ extension TrafficMap {
     /// policies with narrower selectors restrict it. A clusterwide policy restricting ingress of
     /// every pod covers every namespace and workload. Other destinations, and every destination
     /// when the policy section has no value, are unknown.
-    public func withCoverage(_ policies: PolicySet?, namespace: String) -> TrafficMap {
+    ///
+    /// With the coverage rows (`WorkloadCoverage.rows`), a workload of the environment's namespace
+    /// is decided on its own, with the selector logic of the coverage table: covered when a policy
+    /// selects it for ingress, not covered when none does. The node is matched to the rows by its
+    /// label, which is the workload's `app.kubernetes.io/name`, `app` or `k8s-app` label, else its
+    /// workload name; rows that disagree, or whose labels are unknown, leave the namespace's answer.
+    public func withCoverage(_ policies: PolicySet?, namespace: String, workloads: [WorkloadCoverageRow]? = nil) -> TrafficMap {
         var out = self
         guard let policies else {
             for i in out.edges.indices { out.edges[i].covered = nil }
@@ -145,11 +151,29 @@ extension TrafficMap {
         for i in out.edges.indices {
             let d = out.edges[i].destination
             switch kinds[d] {
-            case .workload?: out.edges[i].covered = d.hasPrefix("workload:\(namespace)/") ? ownCovered : (clusterCovers ? true : nil)
+            case .workload?:
+                guard d.hasPrefix("workload:\(namespace)/") else {
+                    out.edges[i].covered = clusterCovers ? true : nil
+                    continue
+                }
+                out.edges[i].covered = Self.workloadCovered(String(d.dropFirst("workload:\(namespace)/".count)), rows: workloads) ?? ownCovered
             case .namespace?: out.edges[i].covered = d == Node.namespace(namespace).id ? ownCovered : (clusterCovers ? true : nil)
             default: out.edges[i].covered = nil
             }
         }
         return out
+    }
+
+    /// Whether a policy selects the workload drawn as `label` for ingress, from the coverage rows;
+    /// nil when no row matches, a matching row's labels are unknown, or the matching rows disagree.
+    static func workloadCovered(_ label: String, rows: [WorkloadCoverageRow]?) -> Bool? {
+        guard let rows else { return nil }
+        let matching = rows.filter { r in
+            let app = ["app.kubernetes.io/name", "app", "k8s-app"].lazy.compactMap { r.workload.labels[$0] }.first
+            return app.map { $0 == label } ?? (r.workload.name == label)
+        }
+        guard !matching.isEmpty, matching.allSatisfy(\.labelsKnown) else { return nil }
+        let answers = Set(matching.map { !$0.ingress.isEmpty })
+        return answers.count == 1 ? answers.first : nil
     }
 }

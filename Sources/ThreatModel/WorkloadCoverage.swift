@@ -70,6 +70,22 @@ public struct PodSelectorTrait: Sendable, Equatable, Codable {
     }
 }
 
+/// Where a workload of the coverage table was seen.
+public enum WorkloadSource: String, Sendable, Equatable, Codable {
+    case flows
+    case podList = "pod_list"
+    case both
+
+    /// As the tables say it.
+    public var text: String {
+        switch self {
+        case .flows: "flows"
+        case .podList: "pod list"
+        case .both: "flows and pod list"
+        }
+    }
+}
+
 /// Which enforced policies select each workload for ingress and for egress.
 public struct WorkloadCoverageRow: Sendable, Equatable {
     public var workload: WorkloadTraffic
@@ -78,17 +94,55 @@ public struct WorkloadCoverageRow: Sendable, Equatable {
     public var egress: [String]
     /// False when the flows gave no labels: no selector can be matched, coverage is unknown.
     public var labelsKnown: Bool
+    /// The flow files, the Kubernetes pod list, or both.
+    public var source: WorkloadSource = .flows
+    /// False when no flow file gave workloads (Prometheus flows, or none configured): the traffic of
+    /// a workload from the pod list is then not known, rather than zero.
+    public var trafficKnown: Bool = true
+
+    /// No policy selects it for ingress while it received connections, or while it runs (a
+    /// workload of the pod list, whatever its traffic): `policies.uncovered_workload`.
+    public var isOpen: Bool { labelsKnown && ingress.isEmpty && (workload.received.total > 0 || source != .flows) }
 }
 
 public enum WorkloadCoverage {
-    /// The rows of an environment: nil when the flows gave no workloads (a Prometheus source, or
-    /// flows not read) or the policies were not read; policies read without selectors (older
-    /// recordings) leave the rows out too, rather than call every workload uncovered.
+    /// The rows of an environment: the workloads of the flow files (most traffic first), then those
+    /// only in the pod list (by name). Nil when neither gave workloads (a Prometheus source, or flows
+    /// not read, and no pod list) or the policies were not read; policies read without selectors
+    /// (older recordings) leave the rows out too, rather than call every workload uncovered.
     public static func rows(_ env: EnvironmentReport) -> [WorkloadCoverageRow]? {
-        guard let workloads = env.flows.value?.workloads, let set = env.policies.value else { return nil }
+        guard let set = env.policies.value else { return nil }
+        let fromFlows = env.flows.value?.workloads
+        let fromPods = set.podList.flatMap { $0.notRead == nil ? $0.workloads : nil }
+        guard fromFlows != nil || fromPods != nil else { return nil }
         let enforced = set.items.filter { $0.valid && $0.enabled }
         guard enforced.allSatisfy({ $0.podSelectors != nil || $0.selectsNodes == true }) else { return nil }
-        return workloads.map { w in
+        let pods = fromPods ?? []
+        var byName: [String: Int] = [:]
+        for (i, p) in pods.enumerated() where byName[p.name] == nil { byName[p.name] = i }
+        var matched = Set<Int>()
+        var listed: [(WorkloadTraffic, WorkloadSource)] = []
+        for var w in fromFlows ?? [] {
+            // The same workload: the same name (Hubble's workload name is the owner's), else the
+            // one pod-list workload whose labels include every label the flows gave.
+            var index = byName[w.name]
+            if index == nil, !w.labels.isEmpty {
+                let candidates = pods.indices.filter { i in w.labels.allSatisfy { pods[i].labels[$0.key] == $0.value } }
+                if candidates.count == 1 { index = candidates[0] }
+            }
+            guard let index else {
+                listed.append((w, .flows))
+                continue
+            }
+            matched.insert(index)
+            if w.labels.isEmpty { w.labels = pods[index].labels }
+            listed.append((w, .both))
+        }
+        let zero = FlowCounts(forwarded: 0, dropped: 0)
+        for (i, p) in pods.enumerated() where !matched.contains(i) {
+            listed.append((WorkloadTraffic(name: p.name, namespace: env.namespace, labels: p.labels, received: zero, sent: zero), .podList))
+        }
+        return listed.map { w, source in
             func names(_ ingress: Bool) -> [String] {
                 enforced.filter { p in
                     // A namespaced policy selects pods of its own namespace only.
@@ -96,8 +150,10 @@ public enum WorkloadCoverage {
                     return (p.podSelectors ?? []).contains { s in (ingress ? s.ingress : s.egress) && s.matches(labels: w.labels, namespace: w.namespace) }
                 }.map(\.name)
             }
-            let known = !w.labels.isEmpty
-            return WorkloadCoverageRow(workload: w, ingress: known ? names(true) : [], egress: known ? names(false) : [], labelsKnown: known)
+            // A pod-list workload's labels are its pods' labels, even when there are none.
+            let known = !w.labels.isEmpty || source != .flows
+            return WorkloadCoverageRow(workload: w, ingress: known ? names(true) : [], egress: known ? names(false) : [], labelsKnown: known,
+                                       source: source, trafficKnown: fromFlows != nil)
         }
     }
 }

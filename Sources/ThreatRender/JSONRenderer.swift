@@ -78,7 +78,8 @@ public enum ReportJSON {
             ("waf", section(e.waf, waf)),
             ("flows", section(e.flows) { flows($0) + [("map", TrafficMapView.json(e)), ("suggestions", SuggestionsView.json(e))] }),
             ("policies", appending(section(e.policies) { policies($0, namespace: e.namespace) },
-                                  [("drift", drift(e.policyDrift)), ("workload_coverage", workloadCoverage(e))])),
+                                  [("drift", drift(e.policyDrift)), ("workload_coverage", workloadCoverage(e)),
+                                   ("pod_list", podList(e))])),
             ("thresholds", thresholds(e.thresholds)),
             ("evidence", .array(e.evidence.map { ev in .object([
                 ("section", .string(ev.section)), ("source", .string(ev.source)), ("query", opt(ev.query)), ("sha256", opt(ev.sha256)),

@@ -25,11 +25,11 @@ extension PDFReport {
     func coverageBlock(_ env: EnvironmentReport, _ rows: [PolicyCoverageView.Row], y top: Double) -> Double {
         var y = heading("Policy coverage", y: top + 6)
         let summary = PolicyCoverageView.section(env)?.summary ?? ""
-        y = paragraph([TextRun(summary)], x: left, y: y, width: contentWidth, PDFStyle.body, maxLines: 2) + 4
+        y = paragraph([TextRun(summary)], x: left, y: y, width: contentWidth, PDFStyle.body, maxLines: 4) + 4
         guard !rows.isEmpty else { return y }
         // Leave room for the drift block below: at most half the page.
         let limit = min(bottomLimit - 40, y + (bottomLimit - y) / 2)
-        let cells = rows.map { [$0.workload, $0.ingress, $0.egress, $0.received] }
+        let cells = rows.map { [$0.seen == "flows" ? $0.workload : "\($0.workload) (\($0.seen))", $0.ingress, $0.egress, $0.received] }
         let drawn: Int
         (y, drawn) = wrappedTable(header: ["Workload", "Ingress policies", "Egress policies", "Received"], rows: cells,
                                   widths: [0.22, 0.30, 0.30, 0.18], y: y, wrap: [0, 1, 2, 3], until: limit, lastRoom: 16)

@@ -2,7 +2,7 @@ import Foundation
 import ThreatModel
 
 /// The "Policy coverage" table of an environment (HTML, Markdown, PDF): each workload seen in the
-/// flow files, the policies that select it for ingress and egress, or "none (default allow)", and
+/// flow files or the Kubernetes pod list, where it was seen, the policies that select it for ingress and egress, or "none (default allow)", and
 /// the traffic it received. Strings are sanitised here.
 enum PolicyCoverageView {
     struct Row: Sendable, Equatable {
@@ -11,8 +11,10 @@ enum PolicyCoverageView {
         var ingress: String
         var egress: String
         var received: String
-        /// A workload no policy selects for ingress, while it received traffic.
+        /// A workload no policy selects for ingress, while it received traffic or runs (pod list).
         var open: Bool
+        /// `flows`, `pod list`, `flows and pod list`.
+        var seen: String = "flows"
     }
 
     /// The most rows shown (report.json has them all).
@@ -30,9 +32,10 @@ enum PolicyCoverageView {
             return Row(workload: Sanitize.text(w.name, max: 120),
                        labels: Sanitize.text(w.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "), max: 300),
                        ingress: policies(r.ingress, known: r.labelsKnown), egress: policies(r.egress, known: r.labelsKnown),
-                       received: w.received.dropped > 0 ? "\(NumberText.grouped(w.received.total)) (\(NumberText.grouped(w.received.dropped)) dropped)"
+                       received: !r.trafficKnown ? "not known (the flows give no workloads)"
+                           : w.received.dropped > 0 ? "\(NumberText.grouped(w.received.total)) (\(NumberText.grouped(w.received.dropped)) dropped)"
                            : NumberText.grouped(w.received.total),
-                       open: r.labelsKnown && r.ingress.isEmpty && w.received.total > 0)
+                       open: r.isOpen, seen: r.source.text)
         }
     }
 
@@ -51,17 +54,35 @@ enum PolicyCoverageView {
         let egress: String
         let received: String
         let tone: String
+        let seen: String
     }
 
+    /// `workloads from …` → `Workloads from …`.
+    static func sentence(_ s: String) -> String { s.prefix(1).uppercased() + s.dropFirst() }
+
     static func section(_ env: EnvironmentReport) -> Section? {
-        guard let all = WorkloadCoverage.rows(env), let rows = rows(env) else { return nil }
-        let open = all.filter { $0.labelsKnown && $0.ingress.isEmpty && $0.workload.received.total > 0 }.count
+        let podList = env.policies.value?.podList
+        guard let all = WorkloadCoverage.rows(env), let rows = rows(env) else {
+            // Neither source gave workloads, but the pod list was asked for: say what became of it.
+            guard let podList, env.policies.value != nil else { return nil }
+            return Section(rows: [], has_rows: false, summary: Sanitize.text(sentence(podList.statement) + ".", max: 800), more: nil)
+        }
+        let open = all.filter(\.isOpen).count
+        let summary: String
+        if let podList {
+            let count = { (s: WorkloadSource) in all.filter { $0.source == s }.count }
+            summary = "\(CoverageText.plural(all.count, "workload")) (\(count(.flows)) seen in the flows only, \(count(.podList)) in the pod list only, "
+                + "\(count(.both)) in both); \(open) with no policy selecting them for ingress. "
+                + Sanitize.text(sentence(podList.statement), max: 600) + "."
+        } else {
+            summary = all.isEmpty ? "The flow files name no workload of this namespace."
+                : "\(CoverageText.plural(all.count, "workload")) seen in the flows; \(open) received connections with no policy selecting them for ingress."
+        }
         return Section(
             rows: rows.map { RowView(workload: $0.workload, labels: $0.labels, ingress: $0.ingress, egress: $0.egress,
-                                     received: $0.received, tone: $0.open ? "warning" : "ok") },
+                                     received: $0.received, tone: $0.open ? "warning" : "ok", seen: $0.seen) },
             has_rows: !rows.isEmpty,
-            summary: all.isEmpty ? "The flow files name no workload of this namespace."
-                : "\(CoverageText.plural(all.count, "workload")) seen in the flows; \(open) received connections with no policy selecting them for ingress.",
+            summary: summary,
             more: all.count > rows.count ? "… and \(all.count - rows.count) more workloads: see report.json." : nil)
     }
 }

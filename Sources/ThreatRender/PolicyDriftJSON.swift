@@ -37,20 +37,37 @@ extension ReportJSON {
 }
 
 extension ReportJSON {
-    /// `policies.workload_coverage`: per workload seen in the flow files, the enforced policies that
-    /// select it for ingress and for egress; null when the flows gave no workloads or the policies
+    /// `policies.workload_coverage`: per workload seen in the flow files or the pod list (`source`),
+    /// the enforced policies that select it for ingress and for egress, and its traffic (null when
+    /// no flow file gave workloads); null when neither gave workloads or the policies
     /// were not read (docs/policies.md, "Policy coverage").
     static func workloadCoverage(_ env: EnvironmentReport) -> JSONValue {
         guard let rows = WorkloadCoverage.rows(env) else { return .null }
-        func counts(_ c: FlowCounts) -> JSONValue {
-            .object([("total", n(c.total)), ("forwarded", n(c.forwarded)), ("dropped", n(c.dropped)), ("verdicts", verdicts(c))])
+        func counts(_ c: FlowCounts, _ known: Bool) -> JSONValue {
+            guard known else { return .null }
+            return .object([("total", n(c.total)), ("forwarded", n(c.forwarded)), ("dropped", n(c.dropped)), ("verdicts", verdicts(c))])
         }
         return .array(rows.map { r in .object([
             ("workload", .string(r.workload.name)), ("namespace", .string(r.workload.namespace)),
             ("labels", .object(r.workload.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
             ("labels_known", .bool(r.labelsKnown)),
             ("ingress_policies", .array(r.ingress.map { .string($0) })), ("egress_policies", .array(r.egress.map { .string($0) })),
-            ("received", counts(r.workload.received)), ("sent", counts(r.workload.sent)),
+            ("received", counts(r.workload.received, r.trafficKnown)), ("sent", counts(r.workload.sent, r.trafficKnown)),
+            ("source", .string(r.source.rawValue)),
         ]) })
+    }
+
+    /// `policies.pod_list`: what the Kubernetes pod list gave coverage, or why it was not read;
+    /// null when it was not asked for (another policy source, or `pods: false`).
+    static func podList(_ env: EnvironmentReport) -> JSONValue {
+        guard let p = env.policies.value?.podList else { return .null }
+        return .object([
+            ("status", .string(p.notRead == nil ? "read" : "not_read")), ("statement", .string(p.statement)), ("reason", opt(p.notRead)),
+            ("pods", n(p.pods)), ("finished_pods", n(p.finished)), ("unreadable_items", n(p.unreadable)),
+            ("workloads", .array(p.workloads.map { w in .object([
+                ("name", .string(w.name)), ("labels", .object(w.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+                ("pods", n(w.pods)),
+            ]) })),
+        ])
     }
 }

@@ -6,10 +6,10 @@ import ThreatModel
 /// chart (`charts/<env>-map.{png,svg}`, a PDF page; HTML and Markdown show it as the flows
 /// section's `map_chart`).
 public enum TrafficMapView {
-    /// The environment's map with `covered` filled from its policy section (nil when the flow
-    /// source has no map).
+    /// The environment's map with `covered` filled from its policy section, per workload where the
+    /// coverage table knows it (nil when the flow source has no map).
     public static func map(of env: EnvironmentReport) -> TrafficMap? {
-        env.flows.value?.map?.withCoverage(env.policies.value, namespace: env.namespace)
+        env.flows.value?.map?.withCoverage(env.policies.value, namespace: env.namespace, workloads: WorkloadCoverage.rows(env))
     }
 
     /// `flows.map` of report.json: nodes, edges (busiest first) and what the table held.

@@ -52,7 +52,12 @@ struct PolicyListCommand: ParsableCommand {
         let redactor = SecretRedactor()
         for env in request.environments {
             let section: Section<PolicySet>
-            if let source = env.policies {
+            if var source = env.policies {
+                // The listing shows policies: the pod list (coverage) is the report's business.
+                if case var .kubernetes(k) = source {
+                    k.pods = false
+                    source = .kubernetes(k)
+                }
                 do {
                     let out = try SourceFactory.policies(source).fetch(SourceContext(window: request.window, environment: env, redactor: redactor))
                     section = .ok(out.value, warnings: out.warnings.map(redactor.redact))

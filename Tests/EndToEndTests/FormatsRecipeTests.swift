@@ -109,12 +109,13 @@ struct FormatsRecipeTests {
     }
 
     /// The list paths the Kubernetes client sends: the documented ones, the ones in the client's
-    /// source (string literals), and the three this version is known to send.
+    /// source (string literals), and the four this version is known to send.
     static func clientPaths() throws -> [String] {
         var paths = [
             "/apis/cilium.io/v2/namespaces/{ns}/ciliumnetworkpolicies",
             "/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies",
             "/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies",
+            "/api/v1/namespaces/{ns}/pods",
         ]
         let pathLiteral = /"(\/apis?\/[^"]+)"/
         let docs = try String(contentsOfFile: repo + "/docs/recordings.md", encoding: .utf8)
@@ -179,7 +180,8 @@ struct FormatsRecipeTests {
         #expect(namespaces == ["shop-production", "shop-staging"])
 
         let paths = try Self.clientPaths()
-        #expect(paths.count >= 3)
+        #expect(paths.count >= 4)
+        #expect(paths.contains("/api/v1/namespaces/\\(ns)/pods"), "the pod list path is in the client's source")
         for path in paths {
             let r = try #require(Self.resource(ofPath: path.replacingOccurrences(of: "\\(ns)", with: "{ns}")), "cannot read \(path)")
             if r.namespaced {
@@ -191,6 +193,8 @@ struct FormatsRecipeTests {
         // Least privilege: namespaced policies are not readable in a namespace that is not an environment.
         #expect(!allowed("networking.k8s.io", "networkpolicies", namespace: "kube-system"))
         #expect(!allowed("cilium.io", "ciliumnetworkpolicies", namespace: "kube-system"))
+        #expect(!allowed("", "pods", namespace: "kube-system"))
+        #expect(!allowed("", "pods", namespace: nil), "pods are listed per environment namespace, never cluster-wide")
     }
 
     @Test("Kubernetes: the CronJob runs as the ServiceAccount, mounts the token named by bearer_token_file, and its config passes the strict loader")

@@ -61,8 +61,8 @@ struct PolicyCoverageReportTests {
         let md = try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8)
         #expect(md.contains("#### Policy coverage"))
         // Markdown escapes the parentheses of data.
-        #expect(md.contains(#"| web | app=web | web-in | none \(default allow\) | 5 |"#))
-        #expect(md.contains(#"| db | app=db | none \(default allow\) | none \(default allow\) | 4 \(1 dropped\) |"#), "\(md)")
+        #expect(md.contains(#"| web | flows | app=web | web-in | none \(default allow\) | 5 |"#))
+        #expect(md.contains(#"| db | flows | app=db | none \(default allow\) | none \(default allow\) | 4 \(1 dropped\) |"#), "\(md)")
         let html = try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8)
         #expect(html.contains("<h3>Policy coverage</h3>"))
         #expect(html.contains("<span class=\"badge warning\">db</span>"))

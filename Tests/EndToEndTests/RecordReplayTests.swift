@@ -36,6 +36,15 @@ struct RecordReplayTests {
                   responses: [.init(status: 403, body: #"{"kind":"Status","apiVersion":"v1","status":"Failure","code":403}"#)]),
             .init(path: "/apis/networking.k8s.io/v1/namespaces/shop-production/networkpolicies", query: "limit=500",
                   responses: [.init(body: k8s.list("NetworkPolicyList", ["default-deny"]))]),
+            // The pods, for policy coverage: a Deployment's pod and a finished Job's.
+            .init(path: "/api/v1/namespaces/shop-production/pods", query: "limit=500", responses: [.init(body: #"""
+                {"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9"},"items":[
+                {"metadata":{"name":"web-7d9f8b6c5d-x2k9p","namespace":"shop-production","labels":{"app":"web","pod-template-hash":"7d9f8b6c5d"},
+                 "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-7d9f8b6c5d","controller":true,"uid":"u1"}]},
+                 "spec":{"containers":[{"name":"web","env":[{"name":"TOKEN","value":"tr-canary-pod-env"}]}]},"status":{"phase":"Running"}},
+                {"metadata":{"name":"migrate-x7k2p","namespace":"shop-production","labels":{"job-name":"migrate"},
+                 "ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"migrate","controller":true,"uid":"u2"}]},"status":{"phase":"Succeeded"}}]}
+                """#)]),
         ], cert: pki.serverCert, key: pki.serverKey, clientCA: pki.ca)
         let dir = tempDir("record-replay")
         _ = try k8s.kubeconfig(pki, server: kube.url, dir: dir)   // writes dir/kubeconfig
@@ -96,7 +105,7 @@ struct RecordReplayTests {
         #expect(first.code == 0, "\(first.stderr)")
         #expect(try lab!.engines.requests().count == 18,
                 "1 _field_caps and 1 _mapping/field for the run (both windows), 1 + 1 _msearch, 6 + 6 Prometheus queries, 2 workload queries (report window only)")
-        #expect(try lab!.kube.requests().count == 4)
+        #expect(try lab!.kube.requests().count == 5, "3 policy lists (one in 2 pages) and the pod list")
         lab = nil   // both servers are gone: a replay that reached for the network would fail
 
         let recorded = try tree(dir + "/rec")
@@ -107,6 +116,7 @@ struct RecordReplayTests {
         for (f, data) in recorded {
             for s in Self.secrets.values where s.hasPrefix("tr-canary") { #expect(data.range(of: Data(s.utf8)) == nil, "secret in rec/\(f)") }
             #expect(data.range(of: Data(KubernetesLiveTests.token.utf8)) == nil, "kube token in rec/\(f)")
+            #expect(data.range(of: Data("tr-canary-pod-env".utf8)) == nil, "pod spec value in rec/\(f)")
         }
 
         // No secrets in the environment, and the recording named by an absolute path. The local inputs

@@ -6,6 +6,7 @@ import ThreatPolicy
 /// The deployed policies from the Kubernetes API: CiliumNetworkPolicy and NetworkPolicy in the
 /// environment's namespace and CiliumClusterwideNetworkPolicy, paged with `limit`/`continue`.
 /// A 403 or 404 on the Cilium kinds means Cilium is not installed: an empty state, not a failure.
+/// Then, unless `pods: false`, the namespace's pods for coverage (KubernetesPodList).
 public struct KubernetesPolicySource: PolicySource {
     public var settings: KubernetesSettings
     public var environment: [String: String]
@@ -111,7 +112,17 @@ public struct KubernetesPolicySource: PolicySource {
             items += loaded.items
             notes += loaded.notes
         }
-        return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence, warnings: conn.warnings,
+        // The namespace's pods, for coverage (`pods: false` turns it off): after the policies, which
+        // it never fails; a list not read is said in a warning and in the coverage.
+        var warnings = conn.warnings
+        var podList: PodListWorkloads?
+        if settings.pods {
+            let (pods, podEvidence) = try KubernetesPodList.read(conn: conn, client: client, namespace: ns, folder: folder)
+            evidence += podEvidence
+            podList = pods
+            if pods.notRead != nil { warnings.append(pods.statement) }
+        }
+        return SourceOutput(value: PolicySet(items: items, notes: notes, podList: podList), evidence: evidence, warnings: warnings,
                             coverage: SourceCoverage(source: "kubernetes", inputs: [cover.input]))
     }
 }

@@ -6,6 +6,7 @@ import ThreatPolicy
 /// The policy set from recorded Kubernetes list answers: `ciliumnetworkpolicies.json`,
 /// `ciliumclusterwidenetworkpolicies.json` and `networkpolicies.json` (each optional). A recorded
 /// 403 or 404 `Status` on the Cilium kinds means the CRDs are not installed: an empty state.
+/// `pods.json` (optional) is the namespace's pod list, for coverage.
 public struct ReplayPolicySource: PolicySource {
     public static let answers = ["ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies", "networkpolicies"]
     public var folder: RecordingFolder
@@ -65,9 +66,40 @@ public struct ReplayPolicySource: PolicySource {
             notes += loaded.notes
         }
         guard found > 0 else { throw .unreadable(path: folder.path, reason: "no recorded policy list answers in it") }
+        var podList: PodListWorkloads?
+        if FileManager.default.fileExists(atPath: folder.answerPath(KubernetesPodList.answerName)) {
+            let (list, item) = try recordedPods(context)
+            podList = list
+            evidence.append(item)
+        }
         var coverage = SourceCoverage(source: liveName ?? "replay", inputs: [cover.input])
         if liveName == nil { coverage.notes.append("recorded Kubernetes list answers in \(folder.path) (\(found) of \(ReplayPolicySource.answers.count) kinds)") }
-        return SourceOutput(value: PolicySet(items: items, notes: notes), evidence: evidence, coverage: coverage)
+        return SourceOutput(value: PolicySet(items: items, notes: notes, podList: podList), evidence: evidence,
+                            warnings: podList?.notRead != nil && liveName == nil ? [podList!.statement] : [], coverage: coverage)
+    }
+
+    /// `pods.json`: the namespace's pods, cut down to what coverage needs, or a `Status` saying why
+    /// the list was not read (a 403: the pods list is not granted). Never fails the policies: a
+    /// broken answer is a list not read, with the reason.
+    func recordedPods(_ context: SourceContext) throws(SourceError) -> (PodListWorkloads, EvidenceItem) {
+        let name = KubernetesPodList.answerName
+        let place = folder.answerPath(name)
+        let (bytes, digest) = try folder.answer(name, deadline: context.deadline)
+        let item = EvidenceItem(section: "policies", source: place, query: folder.request(name, deadline: context.deadline)?.summary, sha256: digest)
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(bytes: bytes)
+        } catch {
+            return (.notRead("\(place): not valid JSON at \(error)"), item)
+        }
+        if json["kind"]?.stringValue == "Status" {
+            let code = json["code"]?.intValue
+            return (.notRead(code == 403 ? KubernetesPodList.forbiddenNote : json["message"]?.stringValue ?? "the recorded answer is a Status (code \(code ?? 0))"), item)
+        }
+        guard let items = json["items"]?.arrayValue else {
+            return (.notRead("\(place): not a Kubernetes list answer (no \"items\")"), item)
+        }
+        return (KubernetesPodList.workloads(items.map { KubernetesPodList.reduce($0, namespace: context.environment.namespace) ?? .null }), item)
     }
 }
 
