@@ -51,10 +51,12 @@ public struct PolicySimulation: Sendable {
     private var pairOrder: [String] = []
     private var policies: [String: PolicyTally] = [:]
     private var podNames: [String: String?] = [:]
+    private var verdicts: SimulationVerdictCache
 
     public init(evaluator: PolicyEvaluator, namespace: String?) {
         self.evaluator = evaluator
         self.namespace = namespace
+        verdicts = SimulationVerdictCache(evaluator: evaluator)
     }
 
     func inScope(_ e: PolicyEndpoint) -> Bool { e.isPod && (namespace == nil || e.namespace == namespace) }
@@ -71,8 +73,8 @@ public struct PolicySimulation: Sendable {
             return
         }
         observed += 1
-        let egress = checkEgress ? evaluator.verdict(for: c, direction: .egress) : nil
-        let ingress = checkIngress ? evaluator.verdict(for: c, direction: .ingress) : nil
+        let egress = checkEgress ? verdicts.verdict(c, direction: .egress) : nil
+        let ingress = checkIngress ? verdicts.verdict(c, direction: .ingress) : nil
         let wouldAllow = (egress?.allowed ?? true) && (ingress?.allowed ?? true)
         for u in (egress?.unresolved ?? []) + (ingress?.unresolved ?? []) where unresolved.count < 50 && !unresolved.contains(u) {
             unresolved.append(u)
@@ -88,15 +90,15 @@ public struct PolicySimulation: Sendable {
             notCompared += 1
         }
         // The deciding end: a denying one, else the one a rule allowed.
-        var decided = "no policy selects either end"
+        var decidedBy = "no policy selects either end"
         if let e = egress, !e.allowed {
-            decided = "egress: " + e.summary
+            decidedBy = "egress: " + e.summary
         } else if let i = ingress, !i.allowed {
-            decided = "ingress: " + i.summary
+            decidedBy = "ingress: " + i.summary
         } else if let e = egress, !e.deciding.isEmpty {
-            decided = "egress: " + e.summary
+            decidedBy = "egress: " + e.summary
         } else if let i = ingress, !i.deciding.isEmpty {
-            decided = "ingress: " + i.summary
+            decidedBy = "ingress: " + i.summary
         }
         for d in [egress, ingress].compactMap({ $0 }) {
             for r in d.deciding {
@@ -115,7 +117,7 @@ public struct PolicySimulation: Sendable {
             pairs[key] = p
         } else if pairs.count < PolicySimulation.pairCap {
             pairs[key] = Pair(source: src, destination: dst, port: c.port, proto: c.protocolName, observedVerdict: f.verdict, flows: 1,
-                              wouldAllow: wouldAllow, decidedBy: decided, change: change)
+                              wouldAllow: wouldAllow, decidedBy: decidedBy, change: change)
             pairOrder.append(key)
         } else {
             otherPairs += 1
