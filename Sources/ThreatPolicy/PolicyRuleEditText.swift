@@ -121,7 +121,7 @@ struct RuleEditDocument {
         let name = d == .ingress ? "ingress" : "egress"
         let key = spec.mapping?.first { $0.key.string == name }?.key
         var items: [Node] = []
-        if let key, let section = spec[name] {
+        if key != nil, let section = spec[name] {
             guard let seq = section.sequence, !seq.isEmpty, !(try isFlow(section)) else {
                 throw RuleEditRefusal("spec.\(name) is " + (section.sequence == nil ? "not a list" : "written as a flow list ([…]) or empty"))
             }

@@ -202,7 +202,7 @@ public struct HTTPClient: Sendable {
             return .failure(CURLE_WRITE_ERROR, "the answer is larger than \(options.maxBodyBytes >> 20) MiB; stopped reading")
         }
         guard code == CURLE_OK else {
-            let detail = String(cString: errorBuffer)
+            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             return .failure(code, HTTPClient.plain(code, text))
         }

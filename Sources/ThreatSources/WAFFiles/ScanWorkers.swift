@@ -16,7 +16,7 @@ extension WAFLogScan {
         var n = 0
         if f.isGzip {
             guard let g = try? GzipSource(file: f) else { return false }
-            var source = g
+            let source = g
             n = (try? head.withUnsafeMutableBytes { try source.read(into: $0) }) ?? 0
         } else {
             n = head.withUnsafeMutableBytes { pread(f.fd, $0.baseAddress, 4096, 0) }
