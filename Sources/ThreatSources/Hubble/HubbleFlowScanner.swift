@@ -106,13 +106,7 @@ struct HubbleFlowScanner {
     // MARK: Structure
 
     @inline(__always)
-    private mutating func skipWhitespace() {
-        while i < n {
-            let c = p[i]
-            guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
-            i += 1
-        }
-    }
+    private mutating func skipWhitespace() { JSONBytes.skipWhitespace(p, n, &i) }
 
     private mutating func value(_ ctx: Context, _ target: Target, _ depth: Int) -> Bool {
         guard depth < Self.maxDepth, i < n else { return false }
@@ -337,37 +331,7 @@ struct HubbleFlowScanner {
     /// Scans a string from its opening quote; leaves `i` after the closing quote. Whether it holds
     /// escapes, or nil when it is not a valid JSON string.
     @inline(__always)
-    private mutating func string() -> Bool? {
-        i += 1
-        var escaped = false
-        while true {
-            while i + 8 <= n {
-                let m = AuditJSONScanner.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                if m != 0 {
-                    i += m.trailingZeroBitCount >> 3
-                    break
-                }
-                i += 8
-            }
-            guard i < n else { return nil }
-            let c = p[i]
-            if c == 0x22 { i += 1; return escaped }
-            if c == 0x5C {
-                escaped = true
-                guard i + 1 < n else { return nil }
-                switch p[i + 1] {
-                case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: i += 2
-                case 0x75:
-                    guard i + 6 <= n, (2..<6).allSatisfy({ AuditJSONScanner.isHex(p[i + $0]) }) else { return nil }
-                    i += 6
-                default: return nil
-                }
-                continue
-            }
-            if c < 0x20 { return nil }
-            i += 1
-        }
-    }
+    private mutating func string() -> Bool? { JSONBytes.string(p, n, &i) }
 
     /// Plain non-negative integers of at most 15 digits only (a fraction, an exponent, a sign or
     /// a longer number goes to the tree parser, which knows their limits).
@@ -380,10 +344,7 @@ struct HubbleFlowScanner {
     }
 
     private mutating func literal(_ word: UInt64, _ length: Int, _ target: Target, _ kind: Kind) -> Bool {
-        guard i + length <= n else { return false }
-        var w: UInt64 = 0
-        for k in 0..<length { w = w << 8 | UInt64(p[i + k]) }
-        guard w == word else { return false }
+        guard JSONBytes.isLiteral(p, n, i, word, length) else { return false }
         record(target, Slot(start: i, end: i + length, kind: kind))
         i += length
         return true

@@ -251,7 +251,7 @@ struct AuditEntryReader {
     private mutating func field(_ slot: AuditJSONScanner.Slot) -> ByteRef {
         guard slot.kind == .string || slot.kind == .number else { return ByteRef() }
         guard slot.escaped else { return ByteRef(inScratch: false, start: slot.start, end: slot.end) }
-        return copyToScratch(AuditJSONScanner.unescape(scanner.bytes(slot)))
+        return copyToScratch(JSONBytes.unescaped(scanner.bytes(slot)))
     }
 
     private mutating func copyToScratch(_ b: [UInt8]) -> ByteRef {

@@ -104,13 +104,7 @@ struct AuditJSONScanner {
     // MARK: Structure
 
     @inline(__always)
-    private mutating func skipWhitespace() {
-        while i < n {
-            let c = p[i]
-            guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
-            i += 1
-        }
-    }
+    private mutating func skipWhitespace() { JSONBytes.skipWhitespace(p, n, &i) }
 
     private mutating func value(_ ctx: Context, _ target: Target, _ depth: Int) -> Bool {
         guard depth <= Self.maxDepth, i < n else { return false }
@@ -309,57 +303,12 @@ struct AuditJSONScanner {
 
     // MARK: Scalars
 
-    /// Scans a string starting at its opening quote; leaves `i` after the closing quote. Returns
-    /// whether it holds escapes, or nil when it is not a valid JSON string.
+    /// Scans a string from its opening quote; leaves `i` after the closing quote. Whether it holds
+    /// escapes, or nil when it is not a valid JSON string.
     @inline(__always)
-    private mutating func string() -> Bool? {
-        i += 1
-        var escaped = false
-        while true {
-            // Eight bytes at a time up to the first quote, backslash or control byte.
-            while i + 8 <= n {
-                let m = Self.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                if m != 0 {
-                    i += m.trailingZeroBitCount >> 3
-                    break
-                }
-                i += 8
-            }
-            guard i < n else { return nil }
-            let c = p[i]
-            if c == 0x22 { i += 1; return escaped }
-            if c == 0x5C {
-                escaped = true
-                guard i + 1 < n else { return nil }
-                switch p[i + 1] {
-                case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: i += 2
-                case 0x75:
-                    guard i + 6 <= n, (2..<6).allSatisfy({ Self.isHex(p[i + $0]) }) else { return nil }
-                    i += 6
-                default: return nil
-                }
-                continue
-            }
-            if c < 0x20 { return nil }
-            i += 1
-        }
-    }
+    private mutating func string() -> Bool? { JSONBytes.string(p, n, &i) }
 
-    /// The high bit of each byte of `w` (loaded little-endian) that is `"` (0x22), `\` (0x5C) or
-    /// below 0x20. Bytes above a match may be flagged too (borrows), never bytes below it, so the
-    /// lowest set bit marks the first special byte.
-    @inline(__always)
-    static func specialBytes(_ w: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
-        let quote = zeroBytes(w ^ (ones &* 0x22))
-        let slash = zeroBytes(w ^ (ones &* 0x5C))
-        let control = (w &- ones &* 0x20) & ~w & highs
-        return quote | slash | control
-    }
 
-    @inline(__always)
-    static func isHex(_ c: UInt8) -> Bool { (c &- 0x30) < 10 || ((c | 0x20) &- 0x61) < 6 }
 
     private mutating func number() -> Bool {
         if p[i] == 0x2D { i += 1 }
@@ -383,10 +332,7 @@ struct AuditJSONScanner {
     }
 
     private mutating func literal(_ word: UInt64, _ length: Int, _ target: Target, _ kind: Kind) -> Bool {
-        guard i + length <= n else { return false }
-        var w: UInt64 = 0
-        for k in 0..<length { w = w << 8 | UInt64(p[i + k]) }
-        guard w == word else { return false }
+        guard JSONBytes.isLiteral(p, n, i, word, length) else { return false }
         record(target, Slot(start: i, end: i + length, escaped: false, kind: kind))
         i += length
         return true
@@ -399,7 +345,7 @@ struct AuditJSONScanner {
         guard s.kind == .string || s.kind == .number else { return nil }
         let raw = UnsafeBufferPointer(start: p + s.start, count: s.end - s.start)
         guard s.escaped else { return String(decoding: raw, as: UTF8.self) }
-        return String(decoding: Self.unescape(raw), as: UTF8.self)
+        return String(decoding: JSONBytes.unescaped(raw), as: UTF8.self)
     }
 
     func bytesEqual(_ s: Slot, _ word: StaticString) -> Bool {
@@ -426,49 +372,5 @@ struct AuditJSONScanner {
     /// The raw bytes of a slot (for hashing and time parsing).
     func bytes(_ s: Slot) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(start: p + s.start, count: max(0, s.end - s.start))
-    }
-
-    /// Decodes JSON escapes; invalid `\u` surrogates become U+FFFD.
-    static func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(raw.count)
-        var k = 0
-        func hex4(_ at: Int) -> UInt32 {
-            var v: UInt32 = 0
-            for j in at..<(at + 4) {
-                let c = raw[j]
-                let d: UInt32 = c <= 0x39 ? UInt32(c - 0x30) : UInt32((c | 0x20) - 0x57)
-                v = v << 4 | d
-            }
-            return v
-        }
-        while k < raw.count {
-            let c = raw[k]
-            guard c == 0x5C, k + 1 < raw.count else { out.append(c); k += 1; continue }
-            let e = raw[k + 1]
-            k += 2
-            switch e {
-            case 0x62: out.append(0x08)
-            case 0x66: out.append(0x0C)
-            case 0x6E: out.append(0x0A)
-            case 0x72: out.append(0x0D)
-            case 0x74: out.append(0x09)
-            case 0x75:
-                guard k + 4 <= raw.count else { k = raw.count; break }
-                var scalar = hex4(k)
-                k += 4
-                if (0xD800...0xDBFF).contains(scalar), k + 6 <= raw.count, raw[k] == 0x5C, raw[k + 1] == 0x75 {
-                    let low = hex4(k + 2)
-                    if (0xDC00...0xDFFF).contains(low) {
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        k += 6
-                    }
-                }
-                let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-                out.append(contentsOf: Array(String(Character(u)).utf8))
-            default: out.append(e)
-            }
-        }
-        return out
     }
 }

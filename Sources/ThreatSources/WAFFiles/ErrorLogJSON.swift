@@ -50,7 +50,7 @@ extension ErrorLogParser {
             break
         }
         guard let message else { return .noise }
-        unescape(UnsafeBufferPointer(rebasing: p[message]), into: &scratch)
+        JSONBytes.unescape(UnsafeBufferPointer(rebasing: p[message]), into: &scratch)
         var outcome = Outcome.noise
         scratch.withUnsafeBufferPointer { text in
             var start = 0
@@ -70,44 +70,5 @@ extension ErrorLogParser {
             }
         }
         return outcome
-    }
-
-    /// A JSON string's content with its escapes decoded (`\uXXXX` as UTF-8; surrogate pairs joined).
-    static func unescape(_ p: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        out.removeAll(keepingCapacity: true)
-        var i = 0
-        while i < p.count {
-            let c = p[i]
-            guard c == 0x5C, i + 1 < p.count else { out.append(c); i += 1; continue }
-            let e = p[i + 1]
-            i += 2
-            switch e {
-            case 0x6E: out.append(0x0A)
-            case 0x74: out.append(0x09)
-            case 0x72: out.append(0x0D)
-            case 0x62: out.append(0x08)
-            case 0x66: out.append(0x0C)
-            case 0x75:
-                guard i + 4 <= p.count, var v = hex4(p, i) else { out.append(0x3F); continue }
-                i += 4
-                if (0xD800..<0xDC00).contains(v), i + 6 <= p.count, p[i] == 0x5C, p[i + 1] == 0x75, let lo = hex4(p, i + 2),
-                   (0xDC00..<0xE000).contains(lo) {
-                    v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00)
-                    i += 6
-                }
-                let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
-                out.append(contentsOf: Array(String(Character(scalar)).utf8))
-            default: out.append(e)
-            }
-        }
-    }
-
-    static func hex4(_ p: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32? {
-        var v: UInt32 = 0
-        for k in at..<(at + 4) {
-            guard let h = AccessLogLine.hex(p[k]) else { return nil }
-            v = v << 4 | UInt32(h)
-        }
-        return v
     }
 }
