@@ -53,7 +53,7 @@ public enum WAFTune {
         do {
             scanned = try WAFTuningScan.scan(auditLogs: o.auditLogs, errorLogs: o.errorLogs, accessLogs: o.accessLogs, hosts: o.hosts, window: window, timezone: o.timezone)
         } catch {
-            return fail("--audit-log: \(error.description)")
+            return fail(error.description)
         }
         let header = WAFExclusionFile.Header(environment: o.environment, generatedAt: o.now, from: from, to: to)
         var advice = WAFTuning.advise(scanned.input, environment: FileNameSlug.slugs([o.environment])[0], options: o.options, header: header)

@@ -22,9 +22,13 @@ public enum WAFTuningScan {
         guard let zone = TimeZone(identifier: timezone) else {
             throw .unsupported("--audit-log-timezone '\(timezone)' is not a known time zone")
         }
-        let audit = try FilesWAFSource.open(auditLogs, deadline: deadline)
-        let errors = try FilesWAFSource.open(errorLogs, deadline: deadline)
-        let access = try FilesWAFSource.open(accessLogs, deadline: deadline)
+        // An input that cannot be opened is named by the flag that gave it.
+        func open(_ paths: [String], _ flag: String) throws(SourceError) -> [LogFileHandle] {
+            do { return try FilesWAFSource.open(paths, deadline: deadline) } catch { throw .unsupported("\(flag): \(error.description)") }
+        }
+        let audit = try open(auditLogs, "--audit-log")
+        let errors = try open(errorLogs, "--error-log")
+        let access = try open(accessLogs, "--access-log")
         let scanWindow = ScanWindow(window)
         var scan = WAFLogScan(auditFiles: audit, accessFiles: access, windows: [scanWindow],
                               attribution: Attribution(namespace: "", hosts: hosts), zone: zone)
