@@ -28,6 +28,47 @@ struct WAFTuningInputTests {
         #expect(target(data: "found within ARGS:" + String(repeating: "k", count: 300) + ": v") == nil)
     }
 
+    @Test("Path prefix: read from an interned URI's bytes, the same as read as Characters, for listed and generated URIs")
+    func pathPrefixBytes() {
+        let listed: [(String, String)] = [
+            ("/products/42?x=1", "/products/"), ("/", "/"), ("", "/"), ("search?q=1", "/"), ("/a/b/c", "/a/b/c"),
+            ("/a/", "/a/"), ("/a//1", "/a/"), ("/a///1/x", "/a//"), ("/1", "/"), ("/a/b1/c", "/a/"),
+            ("http://shop.example.com/cart/7", "/cart/"), ("https://h", "/"), ("http:/x", "/"), ("/x#frag/1", "/x"),
+            ("/" + String(repeating: "k", count: 200), "/"), ("/api/v2/users", "/api/"), ("/é/1", "/é/"), ("/a/\u{0663}", "/a/"),
+        ]
+        var rng = SplitMix(state: 11)
+        let alphabet = Array("/ab1?#:/h.t%é٣".unicodeScalars)
+        var generated: [String] = []
+        for _ in 0..<4000 {
+            var u = ["", "/", "http://", "https://x"].randomElement(using: &rng)!
+            for _ in 0..<Int.random(in: 0..<40, using: &rng) { u.unicodeScalars.append(alphabet.randomElement(using: &rng)!) }
+            generated.append(u)
+        }
+        var uris = Interner(cap: 10_000, byteCap: 1 << 20, key: HashKey(k0: 1, k1: 2))
+        for (uri, want) in listed {
+            #expect(WAFTuningAggregation.pathPrefix(uri) == want, "\(uri)")
+            #expect(WAFTuningAggregation.pathPrefixOfCharacters(uri) == want, "\(uri)")
+        }
+        for uri in listed.map(\.0) + generated {
+            let id = uris.id(uri)
+            #expect(WAFTuningAggregation.pathPrefix(uris, id) == WAFTuningAggregation.pathPrefixOfCharacters(uri), "\(uri)")
+        }
+    }
+
+    @Test("Top lists: the first N by count then name, chosen in one pass, equal a full sort's first N, for many ties and for N past the list")
+    func firstSortedEqualsSortPrefix() {
+        var rng = SplitMix(state: 5)
+        for round in 0..<300 {
+            let size = Int.random(in: 0..<400, using: &rng)
+            var counts: [String: Int] = [:]
+            for _ in 0..<size { counts["/p/\(Int.random(in: 0..<1000, using: &rng))", default: 0] += Int.random(in: 1...(round % 3 == 0 ? 1 : 5), using: &rng) }
+            let n = [0, 1, 3, 10, 500][round % 5]
+            let less: ((key: String, value: Int), (key: String, value: Int)) -> Bool = { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            let want = counts.sorted(by: less).prefix(n).map { "\($0.key)=\($0.value)" }
+            #expect(firstSorted(counts, count: n, by: less).map { "\($0.key)=\($0.value)" } == want)
+        }
+    }
+
     @Test("Real third-party capture (ModSecurity 2 native, DVWA): every attack match's target, counted per (rule, target), equals a regex recount of the Message lines")
     func nativeCapture() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

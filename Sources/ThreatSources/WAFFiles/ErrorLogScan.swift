@@ -57,13 +57,20 @@ struct ErrorLogPart {
                 versionCounts[Int(v)] += 1
             }
         }
-        let client = audit.clients.id(bytes(e.client))
-        let uri = audit.uris.id(bytes(e.uri))
         let hasID = !e.uniqueID.isEmpty
+        // A transaction's client and URI are its first line's: the later lines of one with a
+        // `unique_id` are not interned again.
+        var client = Interner.overflow, uri = Interner.overflow
         let k: UInt64
         if hasID {
             k = byteHash(bytes(e.uniqueID), key: key)
+            if byKey[k] == nil {
+                client = audit.clients.id(bytes(e.client))
+                uri = audit.uris.id(bytes(e.uri))
+            }
         } else {
+            client = audit.clients.id(bytes(e.client))
+            uri = audit.uris.id(bytes(e.uri))
             // No unique_id: the client, the URI (as interned) and the second, within the file.
             var h = [UInt8]()
             for v in [UInt64(client), UInt64(uri), UInt64(bitPattern: Int64(e.time)), UInt64(file)] {

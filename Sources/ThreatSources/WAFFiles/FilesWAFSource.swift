@@ -52,12 +52,17 @@ public struct FilesWAFSource: WAFSource {
         }
         var previousContext = context
         previousContext.window = context.window.previous
+        // The tuning input (rows and campaigns) and the two windows' statistics read the same
+        // records and share nothing else: they run side by side.
+        let (tuning, both) = inParallel({ WAFTuningAggregation.input(outcome, window: windows[0], index: 0) }, {
+            (WAFAggregation.statistics(outcome, window: windows[1], index: 1), WAFAggregation.statistics(outcome, window: windows[0], index: 0))
+        })
         context.caches.previousWindowAnswers.put(PreviousWindowAnswers.key(settings, previousContext), SourceOutput(
-            value: WAFAggregation.statistics(outcome, window: windows[1], index: 1), evidence: evidence, warnings: warnings,
+            value: both.0, evidence: evidence, warnings: warnings,
             coverage: Self.coverage(outcome, index: 1)),
             files: Self.signature(audit + access + errors))
-        var stats = WAFAggregation.statistics(outcome, window: windows[0], index: 0)
-        stats.tuning = WAFTuningAggregation.input(outcome, window: windows[0], index: 0)
+        var stats = both.1
+        stats.tuning = tuning
         return SourceOutput(value: stats, evidence: evidence, warnings: warnings, coverage: Self.coverage(outcome, index: 0))
     }
 

@@ -49,7 +49,7 @@ struct TuningExamples {
         if let p = prefixOfURI[uri] {
             prefix = p
         } else {
-            let text = WAFTuningAggregation.pathPrefix(uris.string(uri) ?? "")
+            let text = WAFTuningAggregation.pathPrefix(uris, uri)
             if let p = prefixIndex[text] {
                 prefix = p
             } else {

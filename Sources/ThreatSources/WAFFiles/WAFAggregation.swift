@@ -113,7 +113,6 @@ enum WAFAggregation {
         for (k, n) in counts {
             if let s = name(k) { rows.append((s, k, n)) }
         }
-        rows.sort { a, b in a.2 != b.2 ? a.2 > b.2 : a.0 < b.0 }
-        return Array(rows.prefix(topCount))
+        return firstSorted(rows, count: topCount) { a, b in a.2 != b.2 ? a.2 > b.2 : a.0 < b.0 }
     }
 }

@@ -22,9 +22,10 @@ enum WAFCampaigns {
         // 1. Attack entries with their dominant family, and the attacking addresses per network.
         var attacks: [(record: Int, family: CRSCategory)] = []
         var perClient: [UInt32: Int] = [:]
+        var scratch = FamilyScratch()
         for k in records {
             let r = o.records[k]
-            guard r.client != Interner.overflow, let f = dominantFamily(o, r, family: family) else { continue }
+            guard r.client != Interner.overflow, let f = dominantFamily(o, r, family: family, scratch: &scratch) else { continue }
             attacks.append((k, f))
             perClient[r.client, default: 0] += 1
         }
@@ -73,14 +74,32 @@ enum WAFCampaigns {
     /// The attack family with the most distinct rules in the entry (ties: the first in
     /// `CRSCategory.allCases`), or nil when it has no attack match.
     static func dominantFamily(_ o: WAFLogScan.Outcome, _ r: AuditRecord, family: (UInt32) -> CRSCategory) -> CRSCategory? {
-        var counts: [CRSCategory: Int] = [:]
+        var scratch = FamilyScratch()
+        return dominantFamily(o, r, family: family, scratch: &scratch)
+    }
+
+    /// What `dominantFamily` reuses from one entry to the next: the rules seen and the count per
+    /// family (indices of `CRSCategory.allCases`).
+    struct FamilyScratch {
         var seen = Set<UInt32>()
-        for ref in WAFTuningAggregation.refs(o, r) where ref.rule != Interner.overflow && seen.insert(ref.rule).inserted {
+        var counts = [Int](repeating: 0, count: CRSCategory.allCases.count)
+        let index = Dictionary(uniqueKeysWithValues: CRSCategory.allCases.enumerated().map { ($1, $0) })
+    }
+
+    static func dominantFamily(_ o: WAFLogScan.Outcome, _ r: AuditRecord, family: (UInt32) -> CRSCategory,
+                               scratch: inout FamilyScratch) -> CRSCategory? {
+        scratch.seen.removeAll(keepingCapacity: true)
+        for k in scratch.counts.indices { scratch.counts[k] = 0 }
+        var any = false
+        for ref in WAFTuningAggregation.refs(o, r) where ref.rule != Interner.overflow && scratch.seen.insert(ref.rule).inserted {
             let f = family(ref.rule)
-            if f.isAttack { counts[f, default: 0] += 1 }
+            if f.isAttack, let k = scratch.index[f] {
+                scratch.counts[k] += 1
+                any = true
+            }
         }
-        guard let top = counts.values.max() else { return nil }
-        return CRSCategory.allCases.first { counts[$0] == top }
+        guard any, let top = scratch.counts.max() else { return nil }
+        return scratch.counts.firstIndex(of: top).map { CRSCategory.allCases[$0] }
     }
 
     /// `203.0.113.0/24` for an IPv4 address, `2001:db8:1:2::/64` for an IPv6 one, nil otherwise.
@@ -104,8 +123,10 @@ enum WAFCampaigns {
         var c = WAFCampaign(id: "", client: key.group, start: Date(timeIntervalSince1970: Double(first.time)),
                             end: Date(timeIntervalSince1970: Double(last.time)))
         c.family = key.family.rawValue
-        var rules: [String: Int] = [:], uris: [String: Int] = [:]
+        // Counted by interned id (one id per distinct text), named once at the end.
+        var ruleCounts: [UInt32: Int] = [:], uriCounts: [UInt32: Int] = [:]
         var families = Set<CRSCategory>(), addresses = Set<UInt32>()
+        var seen = Set<UInt32>()
         for k in session {
             let r = o.records[k]
             c.requests += 1
@@ -113,19 +134,22 @@ enum WAFCampaigns {
             if r.blocked { c.blocked += 1 }
             c.statuses.add(Int(r.status))
             var highSeverity = false
-            var seen = Set<UInt32>()
+            seen.removeAll(keepingCapacity: true)
             for ref in WAFTuningAggregation.refs(o, r) where ref.rule != Interner.overflow && seen.insert(ref.rule).inserted {
                 let f = family(ref.rule)
                 guard f != .anomaly else { continue }
                 if f.isAttack { families.insert(f) }
-                if [.rce, .sqli, .lfi].contains(f) { highSeverity = true }
-                rules[o.rules.string(ref.rule) ?? "", default: 0] += 1
+                if f == .rce || f == .sqli || f == .lfi { highSeverity = true }
+                ruleCounts[ref.rule, default: 0] += 1
             }
             if highSeverity, (200..<300).contains(Int(r.status)) { c.successfulHighSeverity += 1 }
-            uris[r.uri == Interner.overflow ? "(other)" : (o.uris.string(r.uri) ?? ""), default: 0] += 1
+            uriCounts[r.uri, default: 0] += 1
         }
+        var rules: [String: Int] = [:], uris: [String: Int] = [:]
+        for (id, n) in ruleCounts { rules[o.rules.string(id) ?? "", default: 0] += n }
+        for (id, n) in uriCounts { uris[id == Interner.overflow ? "(other)" : (o.uris.string(id) ?? ""), default: 0] += n }
         func top(_ counts: [String: Int], _ n: Int) -> [RankedCount] {
-            counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(n).map { RankedCount(key: $0.key, count: $0.value) }
+            firstSorted(counts, count: n) { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { RankedCount(key: $0.key, count: $0.value) }
         }
         c.addresses = addresses.count
         c.families = CRSCategory.allCases.filter { families.contains($0) }.map(\.rawValue)

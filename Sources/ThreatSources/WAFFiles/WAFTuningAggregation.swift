@@ -40,14 +40,14 @@ enum WAFTuningAggregation {
 
     static func input(_ o: WAFLogScan.Outcome, window: ScanWindow, index: Int = 0) -> WAFTuningInput {
         var out = WAFTuningInput()
-        var category: [UInt32: CRSCategory] = [:]
-        func family(_ rule: UInt32) -> CRSCategory {
-            if let c = category[rule] { return c }
-            let c = CRSCategory(ruleID: o.rules.string(rule) ?? "")
-            category[rule] = c
-            return c
-        }
+        // Each rule's family and family bit, by rule id (the overflow id has neither: no family).
+        let categories = (0..<o.rules.count).map { CRSCategory(ruleID: o.rules.string(UInt32($0)) ?? "") }
+        let none = CRSCategory(ruleID: "")
+        @Sendable func family(_ rule: UInt32) -> CRSCategory { Int(rule) < categories.count ? categories[Int(rule)] : none }
+        let bits = CRSCategory.allCases.map { c in UInt16(1) << UInt16(CRSCategory.allCases.firstIndex(of: c) ?? 0) }
+        let familyBits = categories.map { bits[CRSCategory.allCases.firstIndex(of: $0) ?? 0] }
         func bit(_ c: CRSCategory) -> UInt16 { 1 << UInt16(CRSCategory.allCases.firstIndex(of: c) ?? 0) }
+        func ruleBit(_ rule: UInt32) -> UInt16 { Int(rule) < familyBits.count ? familyBits[Int(rule)] : bit(none) }
         let mine = o.records.indices.filter { o.records[$0].window == index && o.records[$0].belongsToEnvironment }
 
         // 1. Each client's shape over the window.
@@ -58,7 +58,7 @@ enum WAFTuningAggregation {
             var s = shapes[r.client] ?? ClientShape()
             var attack = false
             for ref in refs(o, r) where ref.rule != Interner.overflow && family(ref.rule).isAttack {
-                s.families |= bit(family(ref.rule))
+                s.families |= ruleBit(ref.rule)
                 if s.rules.count < 64 { s.rules.insert(ref.rule) }
                 attack = true
             }
@@ -66,35 +66,45 @@ enum WAFTuningAggregation {
             shapes[r.client] = s
         }
 
-        // 2. The rows.
+        // 2. The campaigns, on a thread of their own while this one makes the rows.
+        let campaignThread = ParallelTask { [shapes, mine] in
+            WAFCampaigns.build(o, records: mine, shapes: shapes, step: window.step, family: family)
+        }
+
+        // 3. The rows.
         var rowOf: [Key: Int] = [:]
         var clientSets: [Set<UInt32>] = []
         var campaignClientSets: [Set<UInt32>] = []
         var familyMasks: [UInt16] = []
         var rowKeys: [Key] = []
         var paths: [UInt32: Int] = [:]
-        var pathNames: [String] = []
+        var pathNames: [String] = [], pathOf: [String: Int] = [:]
         func pathIndex(_ uri: UInt32) -> Int {
             if let p = paths[uri] { return p }
-            let name = pathPrefix(o.uris.string(uri) ?? "")
-            let p = pathNames.firstIndex(of: name) ?? { pathNames.append(name); return pathNames.count - 1 }()
+            let name = pathPrefix(o.uris, uri)
+            let p = pathOf[name] ?? { pathNames.append(name); pathOf[name] = pathNames.count - 1; return pathNames.count - 1 }()
             paths[uri] = p
             return p
         }
         var campaign = WAFCampaignEntries()
+        var entryRows: [Int32] = [], entryPoints: [UInt8] = []
         for k in mine {
             let r = o.records[k]
             let shape = shapes[r.client] ?? ClientShape()
-            let matches = refs(o, r).filter { $0.rule == Interner.overflow || family($0.rule) != .anomaly }
-            let attack = matches.filter { $0.rule != Interner.overflow && family($0.rule).isAttack }.count
+            // The matches that are no anomaly evaluation, and how many of them are attack rules.
+            var attack = 0
+            for ref in refs(o, r) where ref.rule != Interner.overflow && family(ref.rule).isAttack { attack += 1 }
             let suspect = shape.looksLikeCampaign || attack >= campaignEntryRules
-            var entryRows: [Int32] = [], entryPoints: [UInt8] = []
+            entryRows.removeAll(keepingCapacity: true)
+            entryPoints.removeAll(keepingCapacity: true)
             let time = Date(timeIntervalSince1970: Double(r.time))
-            for ref in matches {
+            for ref in refs(o, r) where ref.rule == Interner.overflow || family(ref.rule) != .anomaly {
                 var row: Int32 = -1
                 defer {
-                    entryRows.append(row)
-                    entryPoints.append(points(ref.severity))
+                    if suspect {
+                        entryRows.append(row)
+                        entryPoints.append(points(ref.severity))
+                    }
                 }
                 if ref.rule == Interner.overflow || ref.target == Interner.overflow || r.uri == Interner.overflow {
                     out.overflowedMatches += 1
@@ -132,7 +142,7 @@ enum WAFTuningAggregation {
                     if clientSets[n].count < WAFTargetStats.clientCap { clientSets[n].insert(r.client) } else if !clientSets[n].contains(r.client) {
                         out.rows[n].clientsCapped = true
                     }
-                    familyMasks[n] |= shape.families & ~bit(family(ref.rule))
+                    familyMasks[n] |= shape.families & ~ruleBit(ref.rule)
                 }
                 if suspect {
                     out.rows[n].campaignEntries += 1
@@ -170,7 +180,7 @@ enum WAFTuningAggregation {
         var seen = Set<String>()
         for k in 0..<o.rules.count { if let s = o.rules.string(UInt32(k)), seen.insert(s).inserted { out.ruleIDsSeen.append(s) } }
         out.ruleIDsSeen.sort()
-        out.campaigns = WAFCampaigns.build(o, records: mine, shapes: shapes, step: window.step, family: family)
+        out.campaigns = campaignThread.wait()
         return out
     }
 
@@ -194,6 +204,65 @@ enum WAFTuningAggregation {
     /// `/products/42?x=1` → `/products/`: the path without query or fragment, up to its first
     /// segment that holds a digit (ids, dates), at most 128 bytes (cut after a `/`).
     static func pathPrefix(_ uri: String) -> String {
+        var bytes = uri
+        if let cut = bytes.withUTF8({ pathPrefixRange($0) }) {
+            return cut.isEmpty ? "/" : bytes.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[cut]), as: UTF8.self) }
+        }
+        return pathPrefixOfCharacters(uri)
+    }
+
+    /// `pathPrefix` of an interned URI, read from its bytes.
+    static func pathPrefix(_ uris: Interner, _ id: UInt32) -> String {
+        let fast: String?? = uris.withBytes(id) { p in
+            pathPrefixRange(p).map { $0.isEmpty ? "/" : String(decoding: UnsafeBufferPointer(rebasing: p[$0]), as: UTF8.self) }
+        }
+        if let fast, let fast { return fast }
+        return pathPrefix(uris.string(id) ?? "")
+    }
+
+    /// `pathPrefix` of an ASCII URI as a range of its bytes (empty for "/"); nil when the URI holds
+    /// a byte past ASCII, which `pathPrefixOfCharacters` reads as Characters. The prefix is the
+    /// path up to the `/` before its first segment with a digit (or past 128 bytes), without a
+    /// second `/` after an empty segment, or the whole path.
+    static func pathPrefixRange(_ p: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        var end = p.count
+        for (i, b) in p.enumerated() {
+            if b >= 0x80 { return nil }
+            if b == 0x3F || b == 0x23, end == p.count { end = i }
+        }
+        var start = 0
+        func has(_ prefix: StaticString) -> Bool {
+            let n = prefix.utf8CodeUnitCount
+            return end >= n && memcmp(p.baseAddress!, prefix.utf8Start, n) == 0
+        }
+        if has("http://") || has("https://") {
+            // An absolute-form target: the path after the authority.
+            var i = 0
+            while i < end, p[i] != 0x3A { i += 1 }
+            i = min(i + 3, end)
+            while i < end, p[i] != 0x2F { i += 1 }
+            guard i < end else { return 0..<0 }
+            start = i
+        }
+        guard start < end, p[start] == 0x2F else { return 0..<0 }
+        var length = 1, segment = start + 1
+        while true {
+            var i = segment, digit = false
+            while i < end, p[i] != 0x2F {
+                if p[i] >= 0x30 && p[i] <= 0x39 { digit = true }
+                i += 1
+            }
+            length += i - segment + 1
+            if digit || length > 128 {
+                // Cut before this segment; after an empty one the path already ends with `/`.
+                return segment >= start + 2 && p[segment - 2] == 0x2F ? start..<(segment - 1) : start..<segment
+            }
+            if i >= end { return start..<end }
+            segment = i + 1
+        }
+    }
+
+    static func pathPrefixOfCharacters(_ uri: String) -> String {
         var path = Substring(uri)
         if let q = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<q] }
         if path.hasPrefix("http://") || path.hasPrefix("https://") {
