@@ -37,6 +37,7 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     precondition(tally.entries >= 0 && tally.entries <= tally.lines, "entries \(tally.entries) > lines \(tally.lines)")
     precondition(tally.skipped.total <= tally.lines, "more skipped lines than lines")
     precondition(part.otherLines + tally.entries + tally.skipped.total <= tally.lines, "lines counted twice")
+    part = ErrorLogPart.merged([part], zone: utc, key: scan.hashKey)
     let transactions = part.transactions.count
     var inWindow = 0
     let audit = part.finish(windows: windows, attribution: scan.attribution, fileBase: 0, tally: &inWindow)

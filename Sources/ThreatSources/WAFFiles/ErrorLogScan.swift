@@ -1,9 +1,19 @@
 import Foundation
 import ThreatModel
 
+/// One rule-match line kept for a transaction: its rule reference, what it says of the
+/// transaction, and for the inbound evaluation rules (949110/949111) the total score it gives.
+struct ErrorRuleLine {
+    static let critical: UInt8 = 1, evaluated: UInt8 = 2, unconfigured: UInt8 = 4
+    var ref: RuleRef
+    var flags: UInt8 = 0
+    var score: Int32 = -1
+}
+
 /// One request as its error-log lines describe it: several lines (one per matched rule, one
 /// more per intervention) share a `unique_id`, or, when the engine writes none, the client, URI
-/// and second.
+/// and second. A worker holds the lines of one block as a fragment; `ErrorLogPart.merged` joins
+/// the fragments in file order into transactions.
 struct ErrorTransaction {
     var time: Int
     var idHash: UInt64
@@ -11,21 +21,27 @@ struct ErrorTransaction {
     var client: UInt32
     var uri: UInt32
     var host: [UInt8]
-    var rules: [RuleRef] = []
-    var ruleNumbers: [UInt32] = []
+    /// Its rule lines, the first of each rule only (a repeated rule line adds nothing).
+    var lines: [ErrorRuleLine] = []
     var blocked = false
-    var critical = false
-    /// The inbound evaluation rule (949110/949111) matched.
-    var evaluated = false
-    var unconfigured = false
-    var score: Int32 = -1
     var file: Int
     /// The `unique_id` (tuning examples), at most `TuningExamples.uidMaxBytes`.
     var uid: [UInt8] = []
+    /// Where its first line is: the file, the block within the file, and the fragment's number
+    /// within the block.
+    var order: (file: UInt32, block: UInt32, seq: UInt32)
+
+    var critical: Bool { lines.contains { $0.flags & ErrorRuleLine.critical != 0 } }
+    /// The inbound evaluation rule (949110/949111) matched.
+    var evaluated: Bool { lines.contains { $0.flags & ErrorRuleLine.evaluated != 0 } }
+    var unconfigured: Bool { lines.contains { $0.flags & ErrorRuleLine.unconfigured != 0 } }
+    /// The total score of its first evaluation line that gives one, or -1.
+    var score: Int32 { lines.first { $0.score >= 0 }?.score ?? -1 }
 }
 
-/// What the error-log worker gathered (error logs are read by one worker, in order: a
-/// transaction's lines follow each other, and the grouping needs them in one place).
+/// What an error-log worker gathered from the blocks it took: per block, the fragments of the
+/// transactions whose lines it holds (a transaction's lines follow each other, but may straddle
+/// blocks that different workers take); `merged` joins them in file order.
 struct ErrorLogPart {
     var audit: AuditPart
     var zone: LocalTimeZone
@@ -39,6 +55,9 @@ struct ErrorLogPart {
     var versionCounts: [Int] = []
     var matchLines = 0
     var otherLines = 0
+    /// The block being read, and the fragments begun in it.
+    private var block: (file: UInt32, block: UInt32) = (UInt32.max, UInt32.max)
+    private var seq: UInt32 = 0
 
     init(zone: TimeZone, key: HashKey) {
         audit = AuditPart(zone: zone, key: key)
@@ -46,7 +65,17 @@ struct ErrorLogPart {
         versionTable = Interner(cap: 256, byteCap: 16 << 10, key: key)
     }
 
-    mutating func add(_ text: UnsafeBufferPointer<UInt8>, _ e: ErrorLogEvent, file: Int, key: HashKey) {
+    /// The grouping key of a transaction without `unique_id`: its client, URI (as interned) and
+    /// second, within its file.
+    static func keyWithoutID(client: UInt32, uri: UInt32, time: Int, file: Int, key: HashKey) -> UInt64 {
+        var h = [UInt8]()
+        for v in [UInt64(client), UInt64(uri), UInt64(bitPattern: Int64(time)), UInt64(file)] {
+            withUnsafeBytes(of: v) { h += $0 }
+        }
+        return h.withUnsafeBufferPointer { byteHash($0, key: key) } | 1
+    }
+
+    mutating func add(_ text: UnsafeBufferPointer<UInt8>, _ e: ErrorLogEvent, file: Int, block: Int, key: HashKey) {
         matchLines += 1
         engines[e.engine.rawValue] += 1
         func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: text[r]) }
@@ -57,34 +86,44 @@ struct ErrorLogPart {
                 versionCounts[Int(v)] += 1
             }
         }
+        let here = (file: UInt32(truncatingIfNeeded: file), block: UInt32(truncatingIfNeeded: block))
+        if here != self.block {
+            self.block = here
+            seq = 0
+        }
+        // The fragment of this block with the line's key (fragments never span blocks).
+        func fragment(_ k: UInt64) -> Int? {
+            guard let t = byKey[k], transactions[t].order.file == here.file, transactions[t].order.block == here.block else { return nil }
+            return t
+        }
         let hasID = !e.uniqueID.isEmpty
-        // A transaction's client and URI are its first line's: the later lines of one with a
+        // A fragment's client and URI are its first line's: the later lines of one with a
         // `unique_id` are not interned again.
         var client = Interner.overflow, uri = Interner.overflow
         let k: UInt64
+        var existing: Int?
         if hasID {
             k = byteHash(bytes(e.uniqueID), key: key)
-            if byKey[k] == nil {
+            existing = fragment(k)
+            if existing == nil {
                 client = audit.clients.id(bytes(e.client))
                 uri = audit.uris.id(bytes(e.uri))
             }
         } else {
             client = audit.clients.id(bytes(e.client))
             uri = audit.uris.id(bytes(e.uri))
-            // No unique_id: the client, the URI (as interned) and the second, within the file.
-            var h = [UInt8]()
-            for v in [UInt64(client), UInt64(uri), UInt64(bitPattern: Int64(e.time)), UInt64(file)] {
-                withUnsafeBytes(of: v) { h += $0 }
-            }
-            k = h.withUnsafeBufferPointer { byteHash($0, key: key) } | 1
+            k = Self.keyWithoutID(client: client, uri: uri, time: e.time, file: file, key: key)
+            existing = fragment(k)
         }
         let t: Int
-        if let existing = byKey[k] {
+        if let existing {
             t = existing
         } else {
             t = transactions.count
             let host = e.host.isEmpty ? [] : AuditEntryReader.normalizedHost(bytes: bytes(e.host))
-            var tx = ErrorTransaction(time: e.time, idHash: hasID ? k : 0, hasID: hasID, client: client, uri: uri, host: host, file: file)
+            var tx = ErrorTransaction(time: e.time, idHash: hasID ? k : 0, hasID: hasID, client: client, uri: uri, host: host, file: file,
+                                      order: (here.file, here.block, seq))
+            seq += 1
             if hasID, e.uniqueID.count <= TuningExamples.uidMaxBytes { tx.uid = Array(bytes(e.uniqueID)) }
             transactions.append(tx)
             byKey[k] = t
@@ -95,24 +134,23 @@ struct ErrorLogPart {
         }
         guard !e.id.isEmpty else { return }
         let rule = audit.rules.id(bytes(e.id))
-        guard !transactions[t].ruleNumbers.contains(rule) || rule == Interner.overflow else { return }
-        transactions[t].ruleNumbers.append(rule)
+        guard rule == Interner.overflow || !transactions[t].lines.contains(where: { $0.ref.rule == rule }) else { return }
         // The matched variable, from the data tag, else the text before the tags (`against variable `ARGS:q'`,
         // `… at ARGS:q.`): the tuning input.
         let target = MatchTarget.find(data: bytes(e.data), match: bytes(e.head), message: bytes(e.head))
             .map { t in t.withUnsafeBufferPointer { audit.targets.id($0) } } ?? RuleRef.noTarget
         let severity = Self.severity(bytes(e.severity))
-        transactions[t].rules.append(RuleRef(rule: rule, message: audit.messages.id(bytes(e.message)), target: target,
-                                             severity: UInt8(clamping: severity ?? 255)))
-        guard let n = AuditEntryReader.ruleNumber(bytes(e.id)) else { return }
-        if let s = severity, s <= 2, CRSCategory(ruleNumber: n).isAttack {
-            transactions[t].critical = true
+        var line = ErrorRuleLine(ref: RuleRef(rule: rule, message: audit.messages.id(bytes(e.message)), target: target,
+                                              severity: UInt8(clamping: severity ?? 255)))
+        if let n = AuditEntryReader.ruleNumber(bytes(e.id)) {
+            if let s = severity, s <= 2, CRSCategory(ruleNumber: n).isAttack { line.flags |= ErrorRuleLine.critical }
+            if n == 949_110 || n == 949_111 {
+                line.flags |= ErrorRuleLine.evaluated
+                if let s = AuditEntryReader.totalScore(bytes(e.message)) { line.score = Int32(clamping: s) }
+            }
+            if n == AuditEntryReader.unconfiguredCRSRule { line.flags |= ErrorRuleLine.unconfigured }
         }
-        if n == 949_110 || n == 949_111 {
-            transactions[t].evaluated = true
-            if transactions[t].score < 0, let s = AuditEntryReader.totalScore(bytes(e.message)) { transactions[t].score = Int32(clamping: s) }
-        }
-        if n == AuditEntryReader.unconfiguredCRSRule { transactions[t].unconfigured = true }
+        transactions[t].lines.append(line)
     }
 
     /// `critical`, `CRITICAL`, `2`, … to 0…7 without making a String (Coraza writes lower-case
@@ -144,11 +182,12 @@ struct ErrorLogPart {
             guard let (window, bucket) = found else { continue }
             if window == 0 { tally += 1 }
             let start = UInt32(out.ruleRefs.count)
-            out.ruleRefs += tx.rules.prefix(Int(UInt16.max))
+            let rules = tx.lines.prefix(Int(UInt16.max)).map(\.ref)
+            out.ruleRefs += rules
             let engine: EngineMode = tx.blocked ? .enabled : tx.evaluated ? .detectionOnly : .unknown
             let hostMatch = tx.host.withUnsafeBufferPointer { attribution.matches(uniqueID: UnsafeBufferPointer(start: nil, count: 0), host: $0) }
             var r = AuditRecord(idHash: tx.idHash, window: UInt8(window), bucket: Int32(bucket), client: tx.client, uri: tx.uri,
-                                rulesStart: start, rulesCount: UInt16(min(tx.rules.count, Int(UInt16.max))), engine: engine,
+                                rulesStart: start, rulesCount: UInt16(rules.count), engine: engine,
                                 hostMatch: hostMatch, blocked: tx.blocked || tx.unconfigured, critical: tx.critical, score: tx.score)
             r.crsUnconfigured = tx.unconfigured
             r.file = UInt16(clamping: fileBase + tx.file)
@@ -159,7 +198,7 @@ struct ErrorLogPart {
             if !tx.uid.isEmpty {
                 let index = out.records.count
                 tx.uid.withUnsafeBufferPointer { uid in
-                    for ref in tx.rules.prefix(Int(UInt16.max)) {
+                    for ref in rules {
                         out.examples.offer(rule: ref.rule, uri: tx.uri, target: ref.target, window: UInt8(window), time: r.time,
                                            record: index, uid: uid, uris: out.uris)
                     }
@@ -190,7 +229,7 @@ extension WAFLogScan {
                     part.matchLines += 1
                     return
                 }
-                part.add(text, e, file: block.file, key: key)
+                part.add(text, e, file: block.file, block: block.index, key: key)
             }
             part.scratch = scratch
             part.zone = zone

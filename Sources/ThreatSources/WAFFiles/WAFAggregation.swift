@@ -11,21 +11,22 @@ enum WAFAggregation {
     /// The statistics of scanned window number `index` (0: the report window).
     static func statistics(_ o: WAFLogScan.Outcome, window: ScanWindow, index: Int = 0) -> WAFStatistics {
         var anomalous = [Int](repeating: 0, count: window.bucketCount)
-        var ruleCounts: [UInt32: Int] = [:]
+        // Counted by interned id (ids are dense; the overflow id is never ranked).
+        var ruleCounts = [Int](repeating: 0, count: o.rules.count)
         var ruleMessages: [UInt64: Int] = [:]
-        var clients: [UInt32: Int] = [:]
-        var uris: [UInt32: Int] = [:]
+        var clients = [Int](repeating: 0, count: o.clients.count)
+        var uris = [Int](repeating: 0, count: o.uris.count)
         var categories: [CRSCategory: Int] = [:]
         var modes: [EngineMode: Int] = [:]
         var scores: [Int32: Int] = [:]
         var blocked = 0, critical = 0, count = 0, unconfigured = 0
-        var categoryOfRule: [UInt32: CRSCategory] = [:]
+        let categoryOfRule = (0..<o.rules.count).map { CRSCategory(ruleID: o.rules.string(UInt32($0)) ?? "") }
         var seen: [CRSCategory] = []
         for r in o.records where r.window == index && r.belongsToEnvironment {
             count += 1
             anomalous[Int(r.bucket)] += 1
-            clients[r.client, default: 0] += 1
-            uris[r.uri, default: 0] += 1
+            if Int(r.client) < clients.count { clients[Int(r.client)] += 1 }
+            if Int(r.uri) < uris.count { uris[Int(r.uri)] += 1 }
             if r.engine != .unknown { modes[r.engine, default: 0] += 1 }
             if r.blocked { blocked += 1 }
             if r.critical { critical += 1 }
@@ -34,16 +35,10 @@ enum WAFAggregation {
             seen.removeAll(keepingCapacity: true)
             for k in Int(r.rulesStart)..<(Int(r.rulesStart) + Int(r.rulesCount)) {
                 let ref = o.ruleRefs[k]
-                guard ref.rule != Interner.overflow else { continue }
-                ruleCounts[ref.rule, default: 0] += 1
+                guard Int(ref.rule) < ruleCounts.count else { continue }
+                ruleCounts[Int(ref.rule)] += 1
                 if ref.message != Interner.overflow { ruleMessages[UInt64(ref.rule) << 32 | UInt64(ref.message), default: 0] += 1 }
-                let c: CRSCategory
-                if let known = categoryOfRule[ref.rule] {
-                    c = known
-                } else {
-                    c = CRSCategory(ruleID: o.rules.string(ref.rule) ?? "")
-                    categoryOfRule[ref.rule] = c
-                }
+                let c = categoryOfRule[Int(ref.rule)]
                 if c != .anomaly, !seen.contains(c) {
                     seen.append(c)
                     categories[c, default: 0] += 1
@@ -107,11 +102,10 @@ enum WAFAggregation {
     }
 
     /// The `topCount` largest counts, ties by name, overflow (unranked) keys left out.
-    static func top(_ counts: [UInt32: Int], name: (UInt32) -> String?) -> [(String, UInt32, Int)] {
+    static func top(_ counts: [Int], name: (UInt32) -> String?) -> [(String, UInt32, Int)] {
         var rows: [(String, UInt32, Int)] = []
-        rows.reserveCapacity(counts.count)
-        for (k, n) in counts {
-            if let s = name(k) { rows.append((s, k, n)) }
+        for (k, n) in counts.enumerated() where n > 0 {
+            if let s = name(UInt32(k)) { rows.append((s, UInt32(k), n)) }
         }
         return firstSorted(rows, count: topCount) { a, b in a.2 != b.2 ? a.2 > b.2 : a.0 < b.0 }
     }

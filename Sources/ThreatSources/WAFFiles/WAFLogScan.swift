@@ -152,16 +152,18 @@ struct WAFLogScan {
         let native = auditFiles.contains { Self.looksNative($0) }
         var first = try step(auditFiles, workers: native ? 1 : auditWorkers, makePart: { AuditPart(zone: zone, key: key) }, parse: parseAudit)
         let incomplete = first.parts.reduce(0) { $0 + $1.nativeIncomplete + ($1.native.open ? 1 : 0) }
-        // 1b. Error logs: lines grouped into transactions, which join the audit records.
+        // 1b. Error logs: lines grouped into transactions (per block by the workers, then joined in
+        // file order), which join the audit records.
         var errorStep: StepResult<ErrorLogPart>?
         var errorSummary: ErrorLogSummary?
         if !errorFiles.isEmpty {
-            var third = try step(errorFiles, workers: 1, makePart: { ErrorLogPart(zone: zone, key: key) }, parse: parseErrorLog)
-            var inWindow = 0
-            var summary = ErrorLogSummary(part: third.parts[0])
-            first.parts.append(third.parts[0].finish(windows: windows, attribution: attribution, fileBase: auditFiles.count, tally: &inWindow))
-            summary.inWindow = inWindow
+            var third = try step(errorFiles, workers: auditWorkers, makePart: { ErrorLogPart(zone: zone, key: key) }, parse: parseErrorLog)
+            var part = ErrorLogPart.merged(third.parts, zone: zone, key: key)
             third.parts = []
+            var inWindow = 0
+            var summary = ErrorLogSummary(part: part)
+            first.parts.append(part.finish(windows: windows, attribution: attribution, fileBase: auditFiles.count, tally: &inWindow))
+            summary.inWindow = inWindow
             errorStep = third
             errorSummary = summary
         }

@@ -1,0 +1,101 @@
+import Foundation
+
+extension ErrorLogPart {
+    /// The workers' parts as one: their fragments taken in file order (file, block, fragment)
+    /// and joined by key into transactions, as one worker reading the whole log in order would
+    /// have grouped them. Strings are numbered again in that order, so ids, caps and the grouping
+    /// key of lines without `unique_id` (which holds the client and URI ids) are the same
+    /// whatever the number of workers.
+    static func merged(_ parts: [ErrorLogPart], zone: TimeZone, key: HashKey) -> ErrorLogPart {
+        var out = ErrorLogPart(zone: zone, key: key)
+        var maps = parts.map { IDMaps($0.audit) }
+        for part in parts {
+            out.matchLines += part.matchLines
+            out.otherLines += part.otherLines
+            for k in out.engines.indices { out.engines[k] += part.engines[k] }
+            let versions = out.versionTable.absorb(part.versionTable)
+            for (old, n) in part.versionCounts.enumerated() where Int(old) < versions.count {
+                let v = versions[old]
+                guard v != Interner.overflow else { continue }
+                if Int(v) >= out.versionCounts.count { out.versionCounts += [Int](repeating: 0, count: Int(v) + 1 - out.versionCounts.count) }
+                out.versionCounts[Int(v)] += n
+            }
+        }
+        // Each part's fragments are in file order already: take the smallest head each time.
+        var heads = [Int](repeating: 0, count: parts.count)
+        while true {
+            var pick = -1
+            for p in parts.indices where heads[p] < parts[p].transactions.count {
+                if pick < 0 || parts[p].transactions[heads[p]].order < parts[pick].transactions[heads[pick]].order { pick = p }
+            }
+            guard pick >= 0 else { break }
+            let f = parts[pick].transactions[heads[pick]]
+            heads[pick] += 1
+            out.join(f, maps: &maps[pick], from: parts[pick].audit, key: key)
+        }
+        return out
+    }
+
+    /// Adds one fragment: a transaction of its own, or the rest of the one with its key.
+    private mutating func join(_ f: ErrorTransaction, maps: inout IDMaps, from: AuditPart, key: HashKey) {
+        let existing: Int?
+        var client = Interner.overflow, uri = Interner.overflow
+        let k: UInt64
+        if f.hasID {
+            k = f.idHash
+            existing = byKey[k]
+        } else {
+            client = IDMaps.map(&maps.clients, f.client, from.clients, &audit.clients)
+            uri = IDMaps.map(&maps.uris, f.uri, from.uris, &audit.uris)
+            k = Self.keyWithoutID(client: client, uri: uri, time: f.time, file: f.file, key: key)
+            existing = byKey[k]
+        }
+        let t: Int
+        if let existing {
+            t = existing
+            if f.blocked { transactions[t].blocked = true }
+            if transactions[t].host.isEmpty, !f.host.isEmpty { transactions[t].host = f.host }
+        } else {
+            if f.hasID {
+                client = IDMaps.map(&maps.clients, f.client, from.clients, &audit.clients)
+                uri = IDMaps.map(&maps.uris, f.uri, from.uris, &audit.uris)
+            }
+            var tx = f
+            tx.client = client
+            tx.uri = uri
+            tx.lines = []
+            t = transactions.count
+            transactions.append(tx)
+            byKey[k] = t
+        }
+        for var line in f.lines {
+            line.ref.rule = IDMaps.map(&maps.rules, line.ref.rule, from.rules, &audit.rules)
+            let rule = line.ref.rule
+            guard rule == Interner.overflow || !transactions[t].lines.contains(where: { $0.ref.rule == rule }) else { continue }
+            line.ref.message = IDMaps.map(&maps.messages, line.ref.message, from.messages, &audit.messages)
+            line.ref.target = IDMaps.map(&maps.targets, line.ref.target, from.targets, &audit.targets)
+            transactions[t].lines.append(line)
+        }
+    }
+}
+
+/// A worker's string ids to the merged part's, filled as the merge first meets each.
+struct IDMaps {
+    static let unset = UInt32.max - 2
+    var clients: [UInt32], uris: [UInt32], rules: [UInt32], messages: [UInt32], targets: [UInt32]
+
+    init(_ a: AuditPart) {
+        clients = [UInt32](repeating: Self.unset, count: a.clients.count)
+        uris = [UInt32](repeating: Self.unset, count: a.uris.count)
+        rules = [UInt32](repeating: Self.unset, count: a.rules.count)
+        messages = [UInt32](repeating: Self.unset, count: a.messages.count)
+        targets = [UInt32](repeating: Self.unset, count: a.targets.count)
+    }
+
+    /// The merged id of worker id `id` (overflow and no-target stay what they are).
+    static func map(_ table: inout [UInt32], _ id: UInt32, _ from: Interner, _ into: inout Interner) -> UInt32 {
+        guard Int(id) < table.count else { return id }
+        if table[Int(id)] == unset { table[Int(id)] = from.withBytes(id) { into.id($0) } ?? Interner.overflow }
+        return table[Int(id)]
+    }
+}
