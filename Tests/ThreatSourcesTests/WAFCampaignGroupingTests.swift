@@ -12,7 +12,7 @@ struct WAFCampaignGroupingTests {
     }
 
     /// One v3 JSON audit line per entry, from 2026-11-22 01:00:00 UTC plus its minute.
-    func lines(_ entries: [Entry]) -> [String] {
+    func lines(_ entries: [Entry], uris: [String] = []) -> [String] {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
@@ -20,7 +20,7 @@ struct WAFCampaignGroupingTests {
         let base = Date(timeIntervalSince1970: 1_795_309_200)
         return entries.enumerated().map { k, e in
             let messages = e.rules.map { #"{"message":"m","details":{"ruleId":"\#($0)","severity":"2","data":"Matched Data: x found within ARGS:q: x"}}"# }
-            return #"{"transaction":{"client_ip":"\#(e.client)","time_stamp":"\#(f.string(from: base.addingTimeInterval(Double(e.minute * 60))))","unique_id":"u\#(k)","request":{"uri":"/search?q=x","headers":{"Host":"h"}},"response":{"http_code":403},"messages":[\#(messages.joined(separator: ","))]}}"#
+            return #"{"transaction":{"client_ip":"\#(e.client)","time_stamp":"\#(f.string(from: base.addingTimeInterval(Double(e.minute * 60))))","unique_id":"u\#(k)","request":{"uri":"\#(uris.isEmpty ? "/search?q=x" : uris[k % uris.count])","headers":{"Host":"h"}},"response":{"http_code":403},"messages":[\#(messages.joined(separator: ","))]}}"#
         }
     }
 
@@ -42,6 +42,21 @@ struct WAFCampaignGroupingTests {
         let c = try campaigns(lines(entries), name: "v4")
         #expect(c.count == 1)
         #expect(c.first?.client == "203.0.113.0/24" && c.first?.addresses == 3 && c.first?.requests == 6 && c.first?.family == "sqli")
+    }
+
+    @Test("Top URIs: ranked by count then name; two URIs Unicode writes alike (é composed and decomposed) add up under one name and outrank the ASCII ones")
+    func topURIsByName() throws {
+        // 13 requests of one client: /a ×3, /b ×3, /c ×3, /d ×2, /é ×1 and /e + U+0301 ×1 (one name, 2).
+        let uris = ["/a", "/b", "/c", "/a", "/b", "/c", "/a", "/b", "/c", "/d", "/d", "/\u{E9}", "/e\u{301}"]
+        let entries = uris.indices.map { Entry(client: "192.0.2.9", minute: $0, rules: ["942100"]) }
+        let c = try #require(try campaigns(lines(entries, uris: uris), name: "uris").first)
+        #expect(c.requests == 13)
+        #expect(c.topURIs.map(\.key) == ["/a", "/b", "/c"] && c.topURIs.map(\.count) == [3, 3, 3])
+        // Two more of the decomposed form: "/é" now counts 4 and ranks first, though no single
+        // spelling of it reaches the third largest count of the ASCII ones.
+        let more = uris + ["/e\u{301}", "/\u{E9}"]
+        let d = try #require(try campaigns(lines(more.indices.map { Entry(client: "192.0.2.9", minute: $0, rules: ["942100"]) }, uris: more), name: "uris2").first)
+        #expect(d.topURIs.map(\.count) == [4, 3, 3] && d.topURIs.first?.key == "/\u{E9}" && d.topURIs.dropFirst().map(\.key) == ["/a", "/b"])
     }
 
     @Test("Network /64: two addresses of one IPv6 /64 form one campaign; an address of another /64 stays apart")

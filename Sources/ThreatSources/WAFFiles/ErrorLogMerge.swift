@@ -6,8 +6,10 @@ extension ErrorLogPart {
     /// have grouped them. Strings are numbered again in that order, so ids, caps and the grouping
     /// key of lines without `unique_id` (which holds the client and URI ids) are the same
     /// whatever the number of workers.
-    static func merged(_ parts: [ErrorLogPart], zone: TimeZone, key: HashKey) -> ErrorLogPart {
+    static func merged(_ parts: consuming [ErrorLogPart], zone: TimeZone, key: HashKey) -> ErrorLogPart {
+        var parts = parts
         var out = ErrorLogPart(zone: zone, key: key)
+        out.transactions.reserveCapacity(parts.reduce(0) { $0 + $1.transactions.count })
         var maps = parts.map { IDMaps($0.audit) }
         for part in parts {
             out.matchLines += part.matchLines
@@ -29,7 +31,9 @@ extension ErrorLogPart {
                 if pick < 0 || parts[p].transactions[heads[p]].order < parts[pick].transactions[heads[pick]].order { pick = p }
             }
             guard pick >= 0 else { break }
-            let f = parts[pick].transactions[heads[pick]]
+            // Moved out, so that its arrays are this fragment's alone and are renumbered in place.
+            var f = ErrorTransaction(time: 0, idHash: 0, hasID: false, client: 0, uri: 0, host: [], file: 0, order: (0, 0, 0))
+            swap(&f, &parts[pick].transactions[heads[pick]])
             heads[pick] += 1
             out.join(f, maps: &maps[pick], from: parts[pick].audit, key: key)
         }
@@ -37,7 +41,7 @@ extension ErrorLogPart {
     }
 
     /// Adds one fragment: a transaction of its own, or the rest of the one with its key.
-    private mutating func join(_ f: ErrorTransaction, maps: inout IDMaps, from: AuditPart, key: HashKey) {
+    private mutating func join(_ f: consuming ErrorTransaction, maps: inout IDMaps, from: borrowing AuditPart, key: HashKey) {
         let existing: Int?
         var client = Interner.overflow, uri = Interner.overflow
         let k: UInt64
@@ -60,13 +64,19 @@ extension ErrorLogPart {
                 client = IDMaps.map(&maps.clients, f.client, from.clients, &audit.clients)
                 uri = IDMaps.map(&maps.uris, f.uri, from.uris, &audit.uris)
             }
+            // A transaction of its own: its lines are distinct already (distinct strings keep
+            // distinct ids), renumbered where they are.
             var tx = f
             tx.client = client
             tx.uri = uri
-            tx.lines = []
-            t = transactions.count
+            for i in tx.lines.indices {
+                tx.lines[i].ref.rule = IDMaps.map(&maps.rules, tx.lines[i].ref.rule, from.rules, &audit.rules)
+                tx.lines[i].ref.message = IDMaps.map(&maps.messages, tx.lines[i].ref.message, from.messages, &audit.messages)
+                tx.lines[i].ref.target = IDMaps.map(&maps.targets, tx.lines[i].ref.target, from.targets, &audit.targets)
+            }
+            byKey[k] = transactions.count
             transactions.append(tx)
-            byKey[k] = t
+            return
         }
         for var line in f.lines {
             line.ref.rule = IDMaps.map(&maps.rules, line.ref.rule, from.rules, &audit.rules)

@@ -182,12 +182,12 @@ struct ErrorLogPart {
             guard let (window, bucket) = found else { continue }
             if window == 0 { tally += 1 }
             let start = UInt32(out.ruleRefs.count)
-            let rules = tx.lines.prefix(Int(UInt16.max)).map(\.ref)
-            out.ruleRefs += rules
+            let kept = min(tx.lines.count, Int(UInt16.max))
+            for l in tx.lines.prefix(kept) { out.ruleRefs.append(l.ref) }
             let engine: EngineMode = tx.blocked ? .enabled : tx.evaluated ? .detectionOnly : .unknown
             let hostMatch = tx.host.withUnsafeBufferPointer { attribution.matches(uniqueID: UnsafeBufferPointer(start: nil, count: 0), host: $0) }
             var r = AuditRecord(idHash: tx.idHash, window: UInt8(window), bucket: Int32(bucket), client: tx.client, uri: tx.uri,
-                                rulesStart: start, rulesCount: UInt16(rules.count), engine: engine,
+                                rulesStart: start, rulesCount: UInt16(kept), engine: engine,
                                 hostMatch: hostMatch, blocked: tx.blocked || tx.unconfigured, critical: tx.critical, score: tx.score)
             r.crsUnconfigured = tx.unconfigured
             r.file = UInt16(clamping: fileBase + tx.file)
@@ -198,7 +198,7 @@ struct ErrorLogPart {
             if !tx.uid.isEmpty {
                 let index = out.records.count
                 tx.uid.withUnsafeBufferPointer { uid in
-                    for ref in rules {
+                    for ref in out.ruleRefs[Int(start)...] {
                         out.examples.offer(rule: ref.rule, uri: tx.uri, target: ref.target, window: UInt8(window), time: r.time,
                                            record: index, uid: uid, uris: out.uris)
                     }

@@ -37,25 +37,35 @@ enum ProxyAccessLine {
         i = reqEnd + 1
         guard i < n, p[i] == 0x20, let (status, afterStatus) = AccessLogLine.number(p, from: i + 1),
               afterStatus == n || p[afterStatus] == 0x20 else { return nil }
-        // The fields after the status: (range, quoted).
-        var fields: [(Range<Int>, Bool)] = []
-        fields.reserveCapacity(24)
-        i = afterStatus
-        while i < n {
-            guard p[i] == 0x20 else { return nil }
-            i += 1
-            if i < n, p[i] == 0x22 {
-                guard let e = quotedEnd(p, from: i + 1, limit: n) else { return nil }
-                fields.append(((i + 1)..<e, true))
-                i = e + 1
-            } else {
-                let s = i
-                while i < n, p[i] != 0x20 { i += 1 }
-                guard i > s else { return nil }
-                fields.append((s..<i, false))
+        // The fields after the status: (range, quoted), at most 32, on the stack.
+        return withUnsafeTemporaryAllocation(of: (Range<Int>, Bool).self, capacity: 33) { buffer -> AccessLogLine? in
+            var count = 0
+            i = afterStatus
+            while i < n {
+                guard p[i] == 0x20 else { return nil }
+                i += 1
+                if i < n, p[i] == 0x22 {
+                    guard let e = quotedEnd(p, from: i + 1, limit: n) else { return nil }
+                    buffer.initializeElement(at: count, to: ((i + 1)..<e, true))
+                    i = e + 1
+                } else {
+                    let s = i
+                    while i < n, p[i] != 0x20 { i += 1 }
+                    guard i > s else { return nil }
+                    buffer.initializeElement(at: count, to: (s..<i, false))
+                }
+                count += 1
+                if count > 32 { return nil }
             }
-            if fields.count > 32 { return nil }
+            return envoyLine(p, UnsafeBufferPointer(start: buffer.baseAddress, count: count), time: time,
+                             status: status, request: request)
         }
+    }
+
+    /// The Envoy or Istio line whose fields after the status are `fields`.
+    @inline(__always)
+    static func envoyLine(_ p: UnsafeBufferPointer<UInt8>, _ fields: UnsafeBufferPointer<(Range<Int>, Bool)>, time: Int, status: Int,
+                          request: Range<Int>) -> AccessLogLine? {
         // The first run of five quoted fields: forwarded-for, User-Agent, request id, authority,
         // upstream host.
         var run = -1

@@ -42,12 +42,27 @@ enum WAFCampaigns {
             if let n = networkOf[client], (members[n] ?? 0) > 1 { return n }
             return o.clients.string(client) ?? ""
         }
-        var byGroup: [GroupKey: [Int]] = [:]
-        for a in attacks { byGroup[GroupKey(group: group(o.records[a.record].client), family: a.family), default: []].append(a.record) }
+        // Groups numbered once per client, entries keyed by (group, family index).
+        let families = CRSCategory.allCases
+        var groupOfClient: [UInt32: Int] = [:], groupNumber: [String: Int] = [:], groupNames: [String] = []
+        var byGroup: [Int: [Int]] = [:]
+        for a in attacks {
+            let client = o.records[a.record].client
+            let g: Int
+            if let known = groupOfClient[client] {
+                g = known
+            } else {
+                let name = group(client)
+                g = groupNumber[name] ?? { groupNames.append(name); groupNumber[name] = groupNames.count - 1; return groupNames.count - 1 }()
+                groupOfClient[client] = g
+            }
+            byGroup[g * families.count + (families.firstIndex(of: a.family) ?? 0), default: []].append(a.record)
+        }
 
         // 3. Sessions: cut where two entries are more than one interval apart.
         var out: [WAFCampaign] = []
-        for (key, list) in byGroup {
+        for (number, list) in byGroup {
+            let key = GroupKey(group: groupNames[number / families.count], family: families[number % families.count])
             let sorted = list.sorted { (o.records[$0].time, $0) < (o.records[$1].time, $1) }
             var session: [Int] = []
             func flush() {
@@ -81,19 +96,41 @@ enum WAFCampaigns {
     /// What `dominantFamily` reuses from one entry to the next: the rules seen and the count per
     /// family (indices of `CRSCategory.allCases`).
     struct FamilyScratch {
-        var seen = Set<UInt32>()
+        var seen = DistinctRules()
         var counts = [Int](repeating: 0, count: CRSCategory.allCases.count)
-        let index = Dictionary(uniqueKeysWithValues: CRSCategory.allCases.enumerated().map { ($1, $0) })
+    }
+
+    /// The distinct rules of one entry: a short list looked through (most entries match a few
+    /// rules), a set past 16.
+    struct DistinctRules {
+        private var list: [UInt32] = []
+        private var set = Set<UInt32>()
+
+        mutating func removeAll() {
+            list.removeAll(keepingCapacity: true)
+            if !set.isEmpty { set.removeAll(keepingCapacity: true) }
+        }
+
+        /// True when `rule` was not in yet.
+        mutating func insert(_ rule: UInt32) -> Bool {
+            if set.isEmpty {
+                if list.contains(rule) { return false }
+                list.append(rule)
+                if list.count > 16 { set = Set(list) }
+                return true
+            }
+            return set.insert(rule).inserted
+        }
     }
 
     static func dominantFamily(_ o: WAFLogScan.Outcome, _ r: AuditRecord, family: (UInt32) -> CRSCategory,
                                scratch: inout FamilyScratch) -> CRSCategory? {
-        scratch.seen.removeAll(keepingCapacity: true)
+        scratch.seen.removeAll()
         for k in scratch.counts.indices { scratch.counts[k] = 0 }
         var any = false
-        for ref in WAFTuningAggregation.refs(o, r) where ref.rule != Interner.overflow && scratch.seen.insert(ref.rule).inserted {
+        for ref in WAFTuningAggregation.refs(o, r) where ref.rule != Interner.overflow && scratch.seen.insert(ref.rule) {
             let f = family(ref.rule)
-            if f.isAttack, let k = scratch.index[f] {
+            if f.isAttack, let k = CRSCategory.allCases.firstIndex(of: f) {
                 scratch.counts[k] += 1
                 any = true
             }
@@ -123,36 +160,59 @@ enum WAFCampaigns {
         var c = WAFCampaign(id: "", client: key.group, start: Date(timeIntervalSince1970: Double(first.time)),
                             end: Date(timeIntervalSince1970: Double(last.time)))
         c.family = key.family.rawValue
-        // Counted by interned id (one id per distinct text), named once at the end.
-        var ruleCounts: [UInt32: Int] = [:], uriCounts: [UInt32: Int] = [:]
-        var families = Set<CRSCategory>(), addresses = Set<UInt32>()
-        var seen = Set<UInt32>()
+        // Counted by interned id (one id per distinct text), named once at the end; the URIs
+        // (one a request, often all different) by sorting their ids.
+        var ruleCounts: [UInt32: Int] = [:]
+        var uriIDs: [UInt32] = [], clientIDs: [UInt32] = []
+        uriIDs.reserveCapacity(session.count)
+        clientIDs.reserveCapacity(session.count)
+        var familyMask: UInt64 = 0
+        var seen = DistinctRules()
         for k in session {
             let r = o.records[k]
             c.requests += 1
-            addresses.insert(r.client)
+            clientIDs.append(r.client)
             if r.blocked { c.blocked += 1 }
             c.statuses.add(Int(r.status))
             var highSeverity = false
-            seen.removeAll(keepingCapacity: true)
-            for ref in WAFTuningAggregation.refs(o, r) where ref.rule != Interner.overflow && seen.insert(ref.rule).inserted {
+            seen.removeAll()
+            for ref in WAFTuningAggregation.refs(o, r) where ref.rule != Interner.overflow && seen.insert(ref.rule) {
                 let f = family(ref.rule)
                 guard f != .anomaly else { continue }
-                if f.isAttack { families.insert(f) }
+                if f.isAttack { familyMask |= 1 << UInt64(CRSCategory.allCases.firstIndex(of: f) ?? 0) }
                 if f == .rce || f == .sqli || f == .lfi { highSeverity = true }
                 ruleCounts[ref.rule, default: 0] += 1
             }
             if highSeverity, (200..<300).contains(Int(r.status)) { c.successfulHighSeverity += 1 }
-            uriCounts[r.uri, default: 0] += 1
+            uriIDs.append(r.uri)
         }
         var rules: [String: Int] = [:], uris: [String: Int] = [:]
         for (id, n) in ruleCounts { rules[o.rules.string(id) ?? "", default: 0] += n }
-        for (id, n) in uriCounts { uris[id == Interner.overflow ? "(other)" : (o.uris.string(id) ?? ""), default: 0] += n }
+        // The URIs' counts, then only those that can be among the first three are named. A plain
+        // URI (ASCII, not "(other)") is a name no other id shares, so one below the third largest
+        // plain count cannot rank; the others (names Unicode may equate, the overflow's "(other)")
+        // are all named and added up by name.
+        uriIDs.sort()
+        var runs: [(id: UInt32, count: Int, plain: Bool)] = []
+        for id in uriIDs {
+            if let last = runs.last, last.id == id {
+                runs[runs.count - 1].count += 1
+            } else {
+                let plain = id != Interner.overflow && (o.uris.withBytes(id) { b in b.allSatisfy { $0 < 0x80 } && !b.elementsEqual("(other)".utf8) } ?? false)
+                runs.append((id, 1, plain))
+            }
+        }
+        let third = firstSorted(runs.lazy.filter(\.plain).map(\.count), count: 3, by: >)
+        let bar = third.count == 3 ? third[2] : 0
+        for run in runs where !run.plain || run.count >= bar {
+            uris[run.id == Interner.overflow ? "(other)" : (o.uris.string(run.id) ?? ""), default: 0] += run.count
+        }
         func top(_ counts: [String: Int], _ n: Int) -> [RankedCount] {
             firstSorted(counts, count: n) { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { RankedCount(key: $0.key, count: $0.value) }
         }
-        c.addresses = addresses.count
-        c.families = CRSCategory.allCases.filter { families.contains($0) }.map(\.rawValue)
+        clientIDs.sort()
+        c.addresses = clientIDs.indices.reduce(0) { $0 + ($1 == 0 || clientIDs[$1] != clientIDs[$1 - 1] ? 1 : 0) }
+        c.families = CRSCategory.allCases.enumerated().filter { familyMask & (1 << UInt64($0.offset)) != 0 }.map(\.element.rawValue)
         c.topRules = top(rules, 5)
         c.topURIs = top(uris, 3)
         var digest = SHA256Digest()
