@@ -47,13 +47,20 @@ public enum WAFTuning {
         scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
 
         // Greedy, best first: an exclusion stays only if no attack-looking entry falls below detection.
-        var excluded = Set<Int32>()
-        var byRow: [Int32: [Int]] = [:]
+        // Exclusions as a mask over the rows; per row, the entries that match it (each once).
+        var excluded = [Bool](repeating: false, count: input.rows.count)
+        var byRow = [[Int]](repeating: [], count: input.rows.count)
         let entries = input.campaignEntries
+        var lastEntry = [Int](repeating: -1, count: input.rows.count)
         for e in 0..<entries.count {
-            for r in Set(entries.range(e).map { entries.rows[$0] }) where r >= 0 { byRow[r, default: []].append(e) }
+            for m in entries.range(e) {
+                let r = Int(entries.rows[m])
+                guard r >= 0, r < byRow.count, lastEntry[r] != e else { continue }
+                lastEntry[r] = e
+                byRow[r].append(e)
+            }
         }
-        func detected(_ e: Int, _ without: Set<Int32>) -> Bool {
+        func detected(_ e: Int, _ without: [Bool]) -> Bool {
             let before = entries.total(e), after = entries.remaining(e, excluding: without)
             return before >= options.threshold ? after >= options.threshold : after > 0 || before == 0
         }
@@ -67,8 +74,9 @@ public enum WAFTuning {
                 candidates.append(c)
                 continue
             }
-            let trial = excluded.union([Int32(k)])
-            let affected = byRow[Int32(k)] ?? []
+            var trial = excluded
+            trial[k] = true
+            let affected = byRow[k]
             let escaping = affected.filter { detected($0, excluded) && !detected($0, trial) }
             if !escaping.isEmpty {
                 c.decision = .keep

@@ -98,6 +98,16 @@ public struct WAFCampaignEntries: Sendable, Equatable, Codable {
         return n
     }
 
+    /// The same, with the excluded rows as a mask over the rows (`excluded[row]`).
+    public func remaining(_ k: Int, excluding excluded: [Bool]) -> Int {
+        var n = 0
+        for m in range(k) {
+            let r = Int(rows[m])
+            if r < 0 || r >= excluded.count || !excluded[r] { n += Int(points[m]) }
+        }
+        return n
+    }
+
     public func total(_ k: Int) -> Int { range(k).reduce(0) { $0 + Int(points[$1]) } }
 
     /// The same entries with their rows renumbered (`map[old]`; -1 stays -1).
