@@ -18,7 +18,8 @@ public enum PolicyCoverageFindings {
         var out: [Finding] = open.prefix(perWorkload).map { row in
             let w = row.workload, r = w.received
             let selector = ["app.kubernetes.io/name", "app", "k8s-app"].lazy.compactMap { k in w.labels[k].map { "\(k)=\($0)" } }.first
-                ?? w.labels.sorted { $0.key < $1.key }.first.map { "\($0.key)=\($0.value)" } ?? "app=\(w.name)"
+                ?? w.labels.filter { !WorkloadLabels.perPod.contains($0.key) }.sorted { $0.key < $1.key }.first.map { "\($0.key)=\($0.value)" }
+                ?? "app=\(w.name)"
             let seen = row.source == .flows ? "" : " (seen in the \(row.source.text))"
             let traffic = row.trafficKnown
                 ? "received \(PolicyFindings.grouped(r.total)) new connections in the window (\(PolicyFindings.grouped(r.forwarded)) forwarded, "
@@ -31,7 +32,7 @@ public enum PolicyCoverageFindings {
                     : "Workload \(w.name) runs and no policy selects it for ingress",
                 value: Double(r.total),
                 guidance: """
-                \(w.name) in \(w.namespace)\(seen) (labels \(w.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))) \
+                \(w.name) in \(w.namespace)\(seen) (labels \(WorkloadLabels.shown(w.labels))) \
                 \(traffic), and no valid, enabled policy selects it for ingress, so it accepts \
                 traffic from anywhere. Allow only its clients, e.g. `threat-report policy new --name \(w.name)-ingress \
                 --namespace \(w.namespace) --endpoint \(selector) --allow-from-labels app=CLIENT --ports PORT/tcp --disabled`, \

@@ -157,3 +157,16 @@ public enum WorkloadCoverage {
         }
     }
 }
+
+/// Labels as the tables and findings show a workload's.
+public enum WorkloadLabels {
+    /// Labels that differ from pod to pod of one workload (a ReplicaSet's hash, a StatefulSet
+    /// pod's name): not the workload's, so never shown as its labels.
+    public static let perPod: Set<String> = ["pod-template-hash", "controller-revision-hash", "pod-template-generation",
+                                            "statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index"]
+
+    /// `app=web, tier=front`: the workload's labels by key, without the per-pod ones.
+    public static func shown(_ labels: [String: String]) -> String {
+        labels.filter { !perPod.contains($0.key) }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+    }
+}

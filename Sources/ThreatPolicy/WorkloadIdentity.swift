@@ -1,15 +1,15 @@
 import Foundation
+import ThreatModel
 
 /// How flows name workloads and which labels identify them in a selector.
 public enum WorkloadIdentity {
     /// Labels that differ between pods of one workload or that Kubernetes and Cilium add on their
     /// own: never used in a suggested selector.
-    public static let volatileKeys: Set<String> = [
-        "pod-template-hash", "controller-revision-hash", "pod-template-generation", "statefulset.kubernetes.io/pod-name",
-        "apps.kubernetes.io/pod-index", "controller-uid", "batch.kubernetes.io/controller-uid", "job-name",
+    public static let volatileKeys: Set<String> = WorkloadLabels.perPod.union([
+        "controller-uid", "batch.kubernetes.io/controller-uid", "job-name",
         "batch.kubernetes.io/job-name", "job-index", "batch.kubernetes.io/job-completion-index",
         "security.istio.io/tlsMode", "service.istio.io/canonical-revision",
-    ]
+    ])
     /// Keys that name an application; when a pod has any, only these are used.
     public static let identifyingKeys = ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component",
                                          "app", "k8s-app", "name", "component"]

@@ -30,7 +30,7 @@ enum PolicyCoverageView {
         return rows.prefix(maxRows).map { r in
             let w = r.workload
             return Row(workload: Sanitize.text(w.name, max: 120),
-                       labels: Sanitize.text(w.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "), max: 300),
+                       labels: Sanitize.text(WorkloadLabels.shown(w.labels), max: 300),
                        ingress: policies(r.ingress, known: r.labelsKnown), egress: policies(r.egress, known: r.labelsKnown),
                        received: !r.trafficKnown ? "not known (the flows give no workloads)"
                            : w.received.dropped > 0 ? "\(NumberText.grouped(w.received.total)) (\(NumberText.grouped(w.received.dropped)) dropped)"

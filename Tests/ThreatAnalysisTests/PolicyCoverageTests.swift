@@ -71,6 +71,24 @@ struct PolicyCoverageTests {
         #expect(f.first?.guidance.contains("--endpoint app=db") == true)
     }
 
+    @Test("per-pod labels (pod-template-hash, controller-revision-hash) are not shown as a workload's, nor proposed as its selector; selectors still match them")
+    func perPodLabelsHidden() throws {
+        let env = Self.env([
+            Self.workload("cart", ["app": "cart", "pod-template-hash": "7d9f8c6b5"], received: 30),
+            Self.workload("worker", ["controller-revision-hash": "5c4b", "tier": "jobs"], received: 20),
+        ], [Self.policy("by-hash", [PodSelectorTrait(matchLabels: ["pod-template-hash": "nope"], ingress: true, egress: false)])])
+        let f = PolicyCoverageFindings.findings(for: env)
+        #expect(f.map(\.subject) == ["cart", "worker"])
+        #expect(f.allSatisfy { !$0.guidance.contains("pod-template-hash") && !$0.guidance.contains("controller-revision-hash") })
+        #expect(f.first?.guidance.contains("(labels app=cart)") == true)
+        #expect(f.last?.guidance.contains("--endpoint tier=jobs") == true && f.last?.guidance.contains("(labels tier=jobs)") == true)
+        #expect(WorkloadLabels.shown(["b": "2", "pod-template-hash": "x", "a": "1"]) == "a=1, b=2")
+        // Matching keeps every label: a selector naming the hash still selects the pod that has it.
+        let rows = try #require(WorkloadCoverage.rows(Self.env([Self.workload("cart", ["app": "cart", "pod-template-hash": "h1"], received: 1)],
+            [Self.policy("hash", [PodSelectorTrait(matchLabels: ["pod-template-hash": "h1"], ingress: true, egress: false)])])))
+        #expect(rows.first?.ingress == ["hash"])
+    }
+
     @Test("no finding without an enforced policy (policies.none says it), without workloads, or with policies lacking selectors")
     func quiet() {
         let w = [Self.workload("db", ["app": "db"], received: 40)]

@@ -12,8 +12,7 @@ public enum KubernetesPodList {
     public static let answerName = "pods"
     public static let forbiddenNote = "403 Forbidden — grant pods list, see docs/ci.md"
     /// Labels that differ from pod to pod of one workload: not the workload's.
-    static let perPodLabels: Set<String> = ["pod-template-hash", "controller-revision-hash", "pod-template-generation",
-                                            "statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index"]
+    static let perPodLabels = WorkloadLabels.perPod
     static let maxLabels = 64
 
     public static func path(namespace ns: String) -> String { "/api/v1/namespaces/\(ns)/pods" }
