@@ -10,6 +10,7 @@ extension ErrorLogPart {
         var parts = parts
         var out = ErrorLogPart(zone: zone, key: key)
         out.transactions.reserveCapacity(parts.reduce(0) { $0 + $1.transactions.count })
+        out.byKey.reserveCapacity(out.transactions.capacity)
         var maps = parts.map { IDMaps($0.audit) }
         for part in parts {
             out.matchLines += part.matchLines

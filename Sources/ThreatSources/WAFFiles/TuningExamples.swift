@@ -38,7 +38,8 @@ struct TuningExamples {
     private(set) var lists: [LocalKey: [Example]] = [:]
     private(set) var prefixes: [String] = []
     private var prefixIndex: [String: UInt32] = [:]
-    private var prefixOfURI: [UInt32: UInt32] = [:]
+    /// By URI id (ids are dense): the prefix's number, or `UInt32.max` when not yet known.
+    private var prefixOfURI: [UInt32] = []
 
     /// Offers an entry as an example of one of its matches.
     mutating func offer(rule: UInt32, uri: UInt32, target: UInt32, window: UInt8, time: Int64, record: Int, uid: UnsafeBufferPointer<UInt8>,
@@ -46,8 +47,9 @@ struct TuningExamples {
         guard rule != Interner.overflow, uri != Interner.overflow, target != Interner.overflow, target != RuleRef.noTarget,
               uid.count <= Self.uidMaxBytes else { return }
         let prefix: UInt32
-        if let p = prefixOfURI[uri] {
-            prefix = p
+        let u = Int(uri)
+        if u < prefixOfURI.count, prefixOfURI[u] != UInt32.max {
+            prefix = prefixOfURI[u]
         } else {
             let text = WAFTuningAggregation.pathPrefix(uris, uri)
             if let p = prefixIndex[text] {
@@ -57,11 +59,15 @@ struct TuningExamples {
                 prefixes.append(text)
                 prefixIndex[text] = prefix
             }
-            prefixOfURI[uri] = prefix
+            if u >= prefixOfURI.count { prefixOfURI += repeatElement(UInt32.max, count: u + 1 - prefixOfURI.count) }
+            prefixOfURI[u] = prefix
         }
         let key = LocalKey(rule: rule, prefix: prefix, target: target, window: window)
         var list: [Example]
         if let l = lists[key] {
+            // A full list keeps only an earlier entry: tell without copying the id.
+            if l.count >= Self.perKey, let last = l.last,
+               !(time < last.time || (time == last.time && uid.lexicographicallyPrecedes(last.uid))) { return }
             list = l
         } else {
             guard lists.count < Self.keyCap else { return }
