@@ -36,13 +36,13 @@ extension ErrorLogPart {
             var f = ErrorTransaction(time: 0, idHash: 0, hasID: false, client: 0, uri: 0, host: [], file: 0, order: (0, 0, 0))
             swap(&f, &parts[pick].transactions[heads[pick]])
             heads[pick] += 1
-            out.join(f, maps: &maps[pick], from: parts[pick].audit, key: key)
+            out.join(f, maps: &maps[pick], key: key)
         }
         return out
     }
 
     /// Adds one fragment: a transaction of its own, or the rest of the one with its key.
-    private mutating func join(_ f: consuming ErrorTransaction, maps: inout IDMaps, from: borrowing AuditPart, key: HashKey) {
+    private mutating func join(_ f: consuming ErrorTransaction, maps: inout IDMaps, key: HashKey) {
         let existing: Int?
         var client = Interner.overflow, uri = Interner.overflow
         let k: UInt64
@@ -50,52 +50,46 @@ extension ErrorLogPart {
             k = f.idHash
             existing = byKey[k]
         } else {
-            client = IDMaps.map(&maps.clients, f.client, from.clients, &audit.clients)
-            uri = IDMaps.map(&maps.uris, f.uri, from.uris, &audit.uris)
+            client = maps.client(f.client, &audit.clients)
+            uri = maps.uri(f.uri, &audit.uris)
             k = Self.keyWithoutID(client: client, uri: uri, time: f.time, file: f.file, key: key)
             existing = byKey[k]
         }
-        let t: Int
-        if let existing {
-            t = existing
-            if f.blocked { transactions[t].blocked = true }
-            if transactions[t].host.isEmpty, !f.host.isEmpty { transactions[t].host = f.host }
-        } else {
+        guard let t = existing else {
             if f.hasID {
-                client = IDMaps.map(&maps.clients, f.client, from.clients, &audit.clients)
-                uri = IDMaps.map(&maps.uris, f.uri, from.uris, &audit.uris)
+                client = maps.client(f.client, &audit.clients)
+                uri = maps.uri(f.uri, &audit.uris)
             }
             // A transaction of its own: its lines are distinct already (distinct strings keep
             // distinct ids), renumbered where they are.
-            var tx = f
-            tx.client = client
-            tx.uri = uri
-            for i in tx.lines.indices {
-                tx.lines[i].ref.rule = IDMaps.map(&maps.rules, tx.lines[i].ref.rule, from.rules, &audit.rules)
-                tx.lines[i].ref.message = IDMaps.map(&maps.messages, tx.lines[i].ref.message, from.messages, &audit.messages)
-                tx.lines[i].ref.target = IDMaps.map(&maps.targets, tx.lines[i].ref.target, from.targets, &audit.targets)
-            }
+            f.client = client
+            f.uri = uri
+            for i in f.lines.indices { maps.renumber(&f.lines[i].ref, &audit) }
             byKey[k] = transactions.count
-            transactions.append(tx)
+            transactions.append(f)
             return
         }
+        if f.blocked { transactions[t].blocked = true }
+        if transactions[t].host.isEmpty, !f.host.isEmpty { transactions[t].host = f.host }
         for var line in f.lines {
-            line.ref.rule = IDMaps.map(&maps.rules, line.ref.rule, from.rules, &audit.rules)
+            line.ref.rule = maps.rule(line.ref.rule, &audit.rules)
             let rule = line.ref.rule
             guard rule == Interner.overflow || !transactions[t].lines.contains(where: { $0.ref.rule == rule }) else { continue }
-            line.ref.message = IDMaps.map(&maps.messages, line.ref.message, from.messages, &audit.messages)
-            line.ref.target = IDMaps.map(&maps.targets, line.ref.target, from.targets, &audit.targets)
+            maps.renumber(&line.ref, &audit, rule: false)
             transactions[t].lines.append(line)
         }
     }
 }
 
-/// A worker's string ids to the merged part's, filled as the merge first meets each.
+/// A worker's string ids to the merged part's, filled as the merge first meets each, with the
+/// worker's tables they come from.
 struct IDMaps {
     static let unset = UInt32.max - 2
-    var clients: [UInt32], uris: [UInt32], rules: [UInt32], messages: [UInt32], targets: [UInt32]
+    private let from: AuditPart
+    private var clients: [UInt32], uris: [UInt32], rules: [UInt32], messages: [UInt32], targets: [UInt32]
 
     init(_ a: AuditPart) {
+        from = a
         clients = [UInt32](repeating: Self.unset, count: a.clients.count)
         uris = [UInt32](repeating: Self.unset, count: a.uris.count)
         rules = [UInt32](repeating: Self.unset, count: a.rules.count)
@@ -103,8 +97,19 @@ struct IDMaps {
         targets = [UInt32](repeating: Self.unset, count: a.targets.count)
     }
 
+    mutating func client(_ id: UInt32, _ into: inout Interner) -> UInt32 { Self.map(&clients, id, from.clients, &into) }
+    mutating func uri(_ id: UInt32, _ into: inout Interner) -> UInt32 { Self.map(&uris, id, from.uris, &into) }
+    mutating func rule(_ id: UInt32, _ into: inout Interner) -> UInt32 { Self.map(&rules, id, from.rules, &into) }
+
+    /// A rule reference's ids in the merged tables (its rule too unless `rule` is false).
+    mutating func renumber(_ ref: inout RuleRef, _ into: inout AuditPart, rule: Bool = true) {
+        if rule { ref.rule = Self.map(&rules, ref.rule, from.rules, &into.rules) }
+        ref.message = Self.map(&messages, ref.message, from.messages, &into.messages)
+        ref.target = Self.map(&targets, ref.target, from.targets, &into.targets)
+    }
+
     /// The merged id of worker id `id` (overflow and no-target stay what they are).
-    static func map(_ table: inout [UInt32], _ id: UInt32, _ from: Interner, _ into: inout Interner) -> UInt32 {
+    private static func map(_ table: inout [UInt32], _ id: UInt32, _ from: Interner, _ into: inout Interner) -> UInt32 {
         guard Int(id) < table.count else { return id }
         if table[Int(id)] == unset { table[Int(id)] = from.withBytes(id) { into.id($0) } ?? Interner.overflow }
         return table[Int(id)]
