@@ -171,6 +171,13 @@ struct AuditPart {
     /// Native entries cut off at the end of their file.
     var nativeIncomplete = 0
 
+    /// No string, record or rule reference yet.
+    var isEmpty: Bool {
+        records.isEmpty && ruleRefs.isEmpty && rules.count == 0 && messages.count == 0 && clients.count == 0 && uris.count == 0
+            && targets.count == 0 && rules.overflowed == 0 && messages.overflowed == 0 && clients.overflowed == 0
+            && uris.overflowed == 0 && targets.overflowed == 0
+    }
+
     init(zone: TimeZone, key: HashKey) {
         reader = AuditEntryReader(zone: zone)
         rules = Interner(cap: 20_000, byteCap: 1 << 20, key: key)

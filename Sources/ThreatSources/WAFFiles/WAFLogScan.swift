@@ -176,6 +176,25 @@ struct WAFLogScan {
         for k in first.parts.indices {
             let part = first.parts[k]
             first.parts[k] = AuditPart(zone: zone, key: key)  // drop the part's arrays as soon as they are merged
+            if merged.isEmpty {
+                // The first part with anything in it (often the only one: an error log, or a
+                // native audit log): its tables become the merged ones as they are.
+                merged.rules = part.rules
+                merged.messages = part.messages
+                merged.clients = part.clients
+                merged.uris = part.uris
+                merged.targets = part.targets
+                let same = { (n: Int) in (0..<n).map { UInt32($0) } }
+                TuningExamples.merge(part.examples, into: &examples, rules: same(part.rules.count), targets: same(part.targets.count),
+                                     recordBase: records.count)
+                let refBase = UInt32(refs.count)
+                refs += part.ruleRefs
+                for var rec in part.records {
+                    rec.rulesStart += refBase
+                    records.append(rec)
+                }
+                continue
+            }
             let ruleMap = merged.rules.absorb(part.rules)
             let messageMap = merged.messages.absorb(part.messages)
             let clientMap = merged.clients.absorb(part.clients)
