@@ -53,6 +53,8 @@ struct ErrorLogPart {
     /// `ver` values (`OWASP_CRS/4.7.0`), interned, with their line counts.
     var versionTable: Interner
     var versionCounts: [Int] = []
+    /// The last line's version and its id (overflow: none yet, or past the table's cap).
+    private var lastVersion: (bytes: [UInt8], id: UInt32) = ([], Interner.overflow)
     var matchLines = 0
     var otherLines = 0
     /// The block being read, and the fragments begun in it.
@@ -80,7 +82,15 @@ struct ErrorLogPart {
         engines[e.engine.rawValue] += 1
         func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: text[r]) }
         if !e.version.isEmpty {
-            let v = versionTable.id(UnsafeBufferPointer(rebasing: bytes(e.version).prefix(64)))
+            // Lines mostly repeat the last line's version: compared before it is looked up.
+            let text = UnsafeBufferPointer(rebasing: bytes(e.version).prefix(64))
+            let v: UInt32
+            if lastVersion.id != Interner.overflow, text.elementsEqual(lastVersion.bytes) {
+                v = lastVersion.id
+            } else {
+                v = versionTable.id(text)
+                lastVersion = (Array(text), v)
+            }
             if v != Interner.overflow {
                 if Int(v) >= versionCounts.count { versionCounts += [Int](repeating: 0, count: Int(v) + 1 - versionCounts.count) }
                 versionCounts[Int(v)] += 1
@@ -124,6 +134,7 @@ struct ErrorLogPart {
             var tx = ErrorTransaction(time: e.time, idHash: hasID ? k : 0, hasID: hasID, client: client, uri: uri, host: host, file: file,
                                       order: (here.file, here.block, seq))
             seq += 1
+            tx.lines.reserveCapacity(4)
             if hasID, e.uniqueID.count <= TuningExamples.uidMaxBytes { tx.uid = Array(bytes(e.uniqueID)) }
             transactions.append(tx)
             byKey[k] = t
