@@ -185,7 +185,11 @@ struct ErrorLogPart {
     mutating func finish(windows: [ScanWindow], attribution: Attribution, fileBase: Int, tally: inout Int) -> AuditPart {
         var out = audit
         out.records.reserveCapacity(transactions.count)
-        for tx in transactions {
+        out.ruleRefs.reserveCapacity(out.ruleRefs.count + transactions.reduce(0) { $0 + min($1.lines.count, Int(UInt16.max)) })
+        for i in transactions.indices {
+            // Moved out (the list is dropped at the end): no copy of its arrays.
+            var tx = ErrorTransaction(time: 0, idHash: 0, hasID: false, client: 0, uri: 0, host: [], file: 0, order: (0, 0, 0))
+            swap(&tx, &transactions[i])
             var found: (Int, Int)?
             for (k, w) in windows.enumerated() {
                 if let b = w.bucket(tx.time) { found = (k, b); break }
