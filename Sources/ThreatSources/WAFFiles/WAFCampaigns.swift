@@ -17,7 +17,7 @@ enum WAFCampaigns {
         var family: CRSCategory
     }
 
-    static func build(_ o: WAFLogScan.Outcome, records: [Int], shapes: [UInt32: WAFTuningAggregation.ClientShape], step: Int,
+    static func build(_ o: WAFLogScan.Outcome, records: [Int], shapes: WAFTuningAggregation.ClientShapes, step: Int,
                       family: (UInt32) -> CRSCategory) -> [WAFCampaign] {
         // 1. Attack entries with their dominant family, and the attacking addresses per network.
         var attacks: [(record: Int, family: CRSCategory)] = []
@@ -204,7 +204,12 @@ enum WAFCampaigns {
         }
         let third = firstSorted(runs.lazy.filter(\.plain).map(\.count), count: 3, by: >)
         let bar = third.count == 3 ? third[2] : 0
-        for run in runs where !run.plain || run.count >= bar {
+        // Of the plain ones at the bar, the three first by name (ASCII: byte order is name order).
+        func bytesLess(_ a: UInt32, _ b: UInt32) -> Bool {
+            o.uris.withBytes(a) { x in o.uris.withBytes(b) { y in x.lexicographicallyPrecedes(y) } ?? false } ?? false
+        }
+        let atBar = firstSorted(runs.lazy.filter { $0.plain && $0.count == bar }, count: 3) { bytesLess($0.id, $1.id) }
+        for run in runs.lazy.filter({ !$0.plain || $0.count > bar }) + atBar {
             uris[run.id == Interner.overflow ? "(other)" : (o.uris.string(run.id) ?? ""), default: 0] += run.count
         }
         func top(_ counts: [String: Int], _ n: Int) -> [RankedCount] {

@@ -27,6 +27,18 @@ enum WAFTuningAggregation {
         var target: UInt32
     }
 
+    /// Each client's shape, by client id (ids are dense).
+    struct ClientShapes: Sendable {
+        private var shapes: [ClientShape?]
+
+        init(clients: Int) { shapes = [ClientShape?](repeating: nil, count: clients) }
+
+        subscript(client: UInt32) -> ClientShape? {
+            get { Int(client) < shapes.count ? shapes[Int(client)] : nil }
+            set { if Int(client) < shapes.count { shapes[Int(client)] = newValue } }
+        }
+    }
+
     /// Per client: families (bits of `CRSCategory.allCases` indices) and distinct attack rules.
     struct ClientShape {
         var families: UInt16 = 0
@@ -51,7 +63,7 @@ enum WAFTuningAggregation {
         let mine = o.records.indices.filter { o.records[$0].window == index && o.records[$0].belongsToEnvironment }
 
         // 1. Each client's shape over the window.
-        var shapes: [UInt32: ClientShape] = [:]
+        var shapes = ClientShapes(clients: o.clients.count)
         for k in mine {
             let r = o.records[k]
             guard r.client != Interner.overflow else { continue }
@@ -88,6 +100,7 @@ enum WAFTuningAggregation {
         }
         var campaign = WAFCampaignEntries()
         var entryRows: [Int32] = [], entryPoints: [UInt8] = []
+        var lastRow = [Int?](repeating: nil, count: o.rules.count)
         for k in mine {
             let r = o.records[k]
             let shape = shapes[r.client] ?? ClientShape()
@@ -115,7 +128,9 @@ enum WAFTuningAggregation {
                     continue
                 }
                 let key = Key(rule: ref.rule, path: pathIndex(r.uri), target: ref.target)
-                var i = rowOf[key]
+                // The row this rule had last: most matches fall in it again.
+                var i: Int? = nil
+                if Int(ref.rule) < lastRow.count, let last = lastRow[Int(ref.rule)], rowKeys[last] == key { i = last } else { i = rowOf[key] }
                 if i == nil {
                     guard out.rows.count < WAFTuningInput.rowCap else { out.droppedMatches += 1; continue }
                     i = out.rows.count
@@ -128,6 +143,7 @@ enum WAFTuningAggregation {
                     rowKeys.append(key)
                 }
                 let n = i!
+                if Int(ref.rule) < lastRow.count { lastRow[Int(ref.rule)] = n }
                 row = Int32(n)
                 out.rows[n].count += 1
                 out.rows[n].statuses.add(Int(r.status))
