@@ -26,6 +26,20 @@ struct GatewayLineTests {
         }
     }
 
+    @Test("Envoy START_TIME cache: remembered times equal a fresh parse for fractions, zones, a changed second and invalid texts, in any order")
+    func isoTimeCache() {
+        var rng = SplitMix(state: 21)
+        let seconds = ["2025-11-19T00:00:01", "2025-11-19T00:00:02", "2025-11-19T23:59:59", "2024-02-29T12:00:00", "2025-02-29T12:00:00"]
+        let tails = ["Z", ".123Z", ".5Z", ".Z", ".123456789Z", "+01:00", ".1+01:00", "-0530", ".77-05:30", "", ".", "X", ".12", "z"]
+        var cache = TimeCache()
+        for _ in 0..<3000 {
+            let text = Array((seconds.randomElement(using: &rng)! + tails.randomElement(using: &rng)!).utf8)
+            let cached = text.withUnsafeBufferPointer { cache.iso8601($0) }
+            let fresh = text.withUnsafeBufferPointer { LogTime.parseISO8601($0) }
+            #expect(cached == fresh, "\(String(decoding: text, as: UTF8.self))")
+        }
+    }
+
     @Test("Istio default text: detected as istio, time, status, request id, authority, route name")
     func istio() throws {
         let l = try Self.lines("istio.log")

@@ -48,7 +48,7 @@ struct AccessLogReader: Sendable {
             if first == 0x7B {
                 return JSONAccessLine.parse(p, timeCache: &timeCache, keys: keys)
             }
-            if first == 0x5B, let l = ProxyAccessLine.parseEnvoy(p) { return l }
+            if first == 0x5B, let l = ProxyAccessLine.parseEnvoy(p, timeCache: &timeCache) { return l }
             return AccessLogLine.parse(p, timeCache: &timeCache) ?? ProxyAccessLine.parseHAProxy(p, timeCache: &timeCache)
         case let .preset(preset):
             switch preset {
@@ -58,7 +58,7 @@ struct AccessLogReader: Sendable {
                 l.format = preset == .envoyJSON ? .envoyJSON : .traefikJSON
                 return l
             case .envoy, .istio:
-                guard let l = ProxyAccessLine.parseEnvoy(p), l.format == (preset == .envoy ? .envoy : .istio) else { return nil }
+                guard let l = ProxyAccessLine.parseEnvoy(p, timeCache: &timeCache), l.format == (preset == .envoy ? .envoy : .istio) else { return nil }
                 return l
             case .haproxy: return ProxyAccessLine.parseHAProxy(p, timeCache: &timeCache)
             case .ingressNginx:

@@ -243,4 +243,31 @@ struct TimeCache {
         lastSeconds = s
         return s
     }
+
+    /// `LogTime.parseISO8601`, remembering the last time: lines of one second differ only in
+    /// their fraction, which the seconds do not depend on, so the date and zone are compared
+    /// instead of parsed again.
+    private var lastISO: [UInt8] = []
+    private var lastISOSeconds = 0
+
+    mutating func iso8601(_ text: UnsafeBufferPointer<UInt8>) -> Int? {
+        // The key: the text without the fraction's digits (`2025-11-19T00:00:01` + `Z`).
+        var end = 19
+        if text.count > 20, text[19] == 0x2E {
+            end = 20
+            while end < text.count, text[end] &- 0x30 < 10 { end += 1 }
+        }
+        if text.count >= 20, lastISO.count == 19 + (text.count - end), let t = text.baseAddress,
+           lastISO.withUnsafeBufferPointer({ k in
+               memcmp(k.baseAddress!, t, 19) == 0 && (text.count == end || memcmp(k.baseAddress! + 19, t + end, text.count - end) == 0)
+           }) {
+            return lastISOSeconds
+        }
+        guard let s = LogTime.parseISO8601(text) else { return nil }
+        lastISO.removeAll(keepingCapacity: true)
+        lastISO.append(contentsOf: UnsafeBufferPointer(rebasing: text[0..<19]))
+        lastISO.append(contentsOf: UnsafeBufferPointer(rebasing: text[end...]))
+        lastISOSeconds = s
+        return s
+    }
 }

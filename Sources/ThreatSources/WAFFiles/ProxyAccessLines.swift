@@ -18,11 +18,11 @@ import Foundation
 ///   the first captured request header, when `capture request header Host` comes first.
 enum ProxyAccessLine {
     /// Envoy or Istio text. nil when the line is neither.
-    static func parseEnvoy(_ p: UnsafeBufferPointer<UInt8>) -> AccessLogLine? {
+    static func parseEnvoy(_ p: UnsafeBufferPointer<UInt8>, timeCache: inout TimeCache) -> AccessLogLine? {
         var n = p.count
         while n > 0, p[n - 1] == 0x20 || p[n - 1] == 0x09 { n -= 1 }
         guard n > 30, p[0] == 0x5B, let close = AccessLogLine.scan(p, 0x5D, from: 1), close < 40,
-              let time = LogTime.parseISO8601(UnsafeBufferPointer(rebasing: p[1..<close])) else { return nil }
+              let time = timeCache.iso8601(UnsafeBufferPointer(rebasing: p[1..<close])) else { return nil }
         var i = close + 1
         // Envoy writes the path as it came, quotes included: the request ends at a quote followed
         // by a space and the status digits.
