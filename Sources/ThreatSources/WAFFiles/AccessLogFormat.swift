@@ -336,7 +336,7 @@ enum JSONAccessLine {
         if equal(key, "time_local") {
             if let t = timeCache.seconds(text) { line.time = t }
         } else if equal(key, "time_iso8601") || equal(key, "@timestamp") || equal(key, "time") || equal(key, "timestamp") {
-            if let t = LogTime.parseISO8601(text) ?? LogTime.parseCommonLog(text) ?? LogTime.parseEpoch(text) { line.time = t }
+            if let t = timeCache.iso8601(text) ?? LogTime.parseCommonLog(text) ?? LogTime.parseEpoch(text) { line.time = t }
         } else if equal(key, "msec") {
             if let t = LogTime.parseEpoch(text) { line.time = t }
         } else if equal(key, "status") {

@@ -14,7 +14,7 @@ extension JSONAccessLine {
         let text = UnsafeBufferPointer(rebasing: p[r])
         if key[0] == 0x3A || key[0] &- 0x61 < 26 {  // Envoy: lower case, or `:authority`
             if equal(key, "start_time") {
-                if let t = LogTime.parseISO8601(text) { line.time = t }
+                if let t = timeCache.iso8601(text) { line.time = t }
                 line.format = .envoyJSON
             } else if equal(key, "response_code") {
                 if let (v, after) = AccessLogLine.number(p, from: r.lowerBound), after == r.upperBound { line.status = v }
@@ -33,7 +33,7 @@ extension JSONAccessLine {
             return
         }
         if equal(key, "StartUTC") {
-            if let t = LogTime.parseISO8601(text) { line.time = t }
+            if let t = timeCache.iso8601(text) { line.time = t }
             line.format = .traefikJSON
         } else if equal(key, "DownstreamStatus") {
             if let (v, after) = AccessLogLine.number(p, from: r.lowerBound), after == r.upperBound { line.status = v }
@@ -81,7 +81,7 @@ struct JSONKeys: Sendable {
             let text = UnsafeBufferPointer(rebasing: p[r])
             switch field {
             case .anyTime:
-                if let t = LogTime.parseISO8601(text) ?? timeCache.seconds(text) ?? LogTime.parseEpoch(text) { line.time = t }
+                if let t = timeCache.iso8601(text) ?? timeCache.seconds(text) ?? LogTime.parseEpoch(text) { line.time = t }
             case .status:
                 if let (v, after) = AccessLogLine.number(p, from: r.lowerBound), after == r.upperBound { line.status = v }
             case .host: line.host = CompiledAccessFormat.dash(p, r)
