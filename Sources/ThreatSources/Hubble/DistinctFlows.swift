@@ -16,8 +16,11 @@ import ThreatPolicy
 /// and the counts are the same sums: the output does not change. Bounded: past `capacity` entries (or interned values)
 /// the caller hands the entries over and the table starts over.
 struct DistinctFlows {
-    static let capacity = 65_536
-    static let classCapacity = 8_192
+    static let defaultCapacity = 65_536
+    /// The most entries; sides are kept alive by their class: an eighth as many classes (the
+    /// decoder's own side cache holds 16,384 sides).
+    let capacity: Int
+    let classCapacity: Int
     /// The most bytes of keys the interned values hold together.
     static let internBytes = 16 << 20
 
@@ -91,7 +94,9 @@ struct DistinctFlows {
         var ips: [String]
     }
 
-    private var index: [Key: Int32] = [:]
+    /// An open-addressing index into `entries` (-1: free), twice their capacity: a dictionary
+    /// would hold every key a second time.
+    private var slots: [Int32] = []
     private(set) var entries: [Entry] = []
     var classes = Interned<HubbleLineDecoder.SideInfo>()
     var verdicts = Interned<String>(), reasons = Interned<Reason>(), denied = Interned<Denied>()
@@ -99,27 +104,40 @@ struct DistinctFlows {
     /// Bumped when the interned values start over (a side's cached class id is then stale).
     private(set) var generation = 1
 
+    init(capacity: Int = DistinctFlows.defaultCapacity) {
+        self.capacity = capacity
+        classCapacity = capacity / 8
+    }
+
     /// Counts one flow of `key` at `time`.
     mutating func count(_ key: Key, time: Date) {
-        if let i = index[key] {
-            entries[Int(i)].count += 1
-            if time < entries[Int(i)].first { entries[Int(i)].first = time }
-            if time > entries[Int(i)].last { entries[Int(i)].last = time }
-            return
+        if slots.isEmpty { slots = [Int32](repeating: -1, count: 1 << (Int.bitWidth - (2 * capacity - 1).leadingZeroBitCount)) }
+        let mask = slots.count - 1
+        var h = key.hashValue & mask
+        while true {
+            let i = Int(slots[h])
+            if i < 0 { break }
+            if entries[i].key == key {
+                entries[i].count += 1
+                if time < entries[i].first { entries[i].first = time }
+                if time > entries[i].last { entries[i].last = time }
+                return
+            }
+            h = (h + 1) & mask
         }
-        index[key] = Int32(entries.count)
+        slots[h] = Int32(entries.count)
         entries.append(Entry(key: key, count: 1, first: time, last: time))
     }
 
-    /// Whether the next line may not find room (one line adds one entry and a few interned values).
-    /// Whether the next line may not find room. Sides are kept alive by their class: fewer of them
-    /// (the decoder's own side cache holds 16,384); the keys of all interned values together hold
-    /// at most `internBytes` (a line adds a few values of at most a line's bytes each).
+    /// Whether the next line may not find room: the keys of all interned values together hold at
+    /// most `internBytes` (a line adds a few values of at most a line's bytes each).
     var isFull: Bool {
-        let counts = [verdicts.count, reasons.count, denied.count, addresses.count, names.count, dns.count]
+        let most = capacity - 16
+        if entries.count >= capacity || classes.count >= classCapacity - 2 { return true }
+        if verdicts.count >= most || reasons.count >= most || denied.count >= most || addresses.count >= most || names.count >= most
+            || dns.count >= most { return true }
         let bytes = classes.bytes + verdicts.bytes + reasons.bytes + denied.bytes + addresses.bytes + names.bytes + dns.bytes
-        return entries.count >= Self.capacity || classes.count >= Self.classCapacity - 2 || counts.contains { $0 >= Self.capacity - 16 }
-            || bytes + 8 * InputLimits.lineBytes >= Self.internBytes
+        return bytes + 8 * InputLimits.lineBytes >= Self.internBytes
     }
 
     /// Empties the table once its entries (`entries`, in the order of their first flow) have been
@@ -127,7 +145,7 @@ struct DistinctFlows {
     mutating func startOver() {
         let reset = isFull
         entries.removeAll(keepingCapacity: true)
-        index.removeAll(keepingCapacity: true)
+        if !slots.isEmpty { slots.withUnsafeMutableBufferPointer { $0.update(repeating: -1) } }
         guard reset else { return }
         classes.reset()
         verdicts.reset()

@@ -11,6 +11,8 @@ public struct HubbleFlowSource: FlowSource {
     public var settings: HubbleSettings
     /// How many malformed-line locations a warning lists.
     public static let reportedSkips = 5
+    /// The entries of the distinct-connection table (`DistinctFlows`).
+    var distinctCapacity = DistinctFlows.defaultCapacity
 
     public init(settings: HubbleSettings) { self.settings = settings }
 
@@ -24,7 +26,7 @@ public struct HubbleFlowSource: FlowSource {
         var skipPlaces: [String] = [], longPlaces: [String] = []
         var evidence: [EvidenceItem] = []
         var decoder = HubbleLineDecoder()
-        var distinct = DistinctFlows()
+        var distinct = DistinctFlows(capacity: distinctCapacity)
         /// The distinct connections so far, into the tables and the suggestions (each counted flow
         /// is inside the window, the suggestions' own window too).
         func flush() {

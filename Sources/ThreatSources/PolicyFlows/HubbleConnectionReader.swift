@@ -130,10 +130,16 @@ public enum HubbleConnectionReader {
     public static func readDistinct(_ patterns: [String], deadline: RunDeadline = .none, for consumer: ConnectionUse,
                                     outside: ((Date) -> Bool)? = nil,
                                     _ each: (ObservedFlow, ConnectionCount) -> Void) throws(SourceError) -> FlowReadCoverage {
+        try readDistinct(patterns, deadline: deadline, for: consumer, outside: outside, capacity: DistinctFlows.defaultCapacity, each)
+    }
+
+    /// The same with a distinct table of `capacity` entries.
+    static func readDistinct(_ patterns: [String], deadline: RunDeadline, for consumer: ConnectionUse, outside: ((Date) -> Bool)?,
+                             capacity: Int, _ each: (ObservedFlow, ConnectionCount) -> Void) throws(SourceError) -> FlowReadCoverage {
         let files = try FileGlob.expand(patterns)
         var cover = FlowReadCoverage(files: files.count)
         var decoder = HubbleLineDecoder()
-        var distinct = DistinctFlows()
+        var distinct = DistinctFlows(capacity: capacity)
         let use: HubbleLineDecoder.KeyUse
         switch consumer {
         case .suggest: use = .suggest
