@@ -136,7 +136,7 @@ struct HubbleLineDecoder {
     private mutating func lookUp(_ s: Int) -> SideInfo {
         guard scanner.sides[s].present else { return absent }
         let raw = UnsafeBufferPointer(start: scanner.p + scanner.sides[s].start, count: scanner.sides[s].end - scanner.sides[s].start)
-        let h = byteHash(raw, key: hashKey)
+        let h = wideByteHash(raw, key: hashKey)
         if let hit = cache[h], hit.bytes.count == raw.count,
            hit.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, raw.baseAddress!, raw.count) == 0 }) {
             return hit.info

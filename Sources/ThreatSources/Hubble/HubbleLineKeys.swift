@@ -32,7 +32,7 @@ extension HubbleLineDecoder {
         let src = side(0), dst = side(1)
         k.source = d.classID(src)
         k.destination = d.classID(dst)
-        k.verdict = d.verdicts.id(verdict) { verdict }
+        k.verdict = d.verdictID(verdict)
         k.l4 = UInt8(truncatingIfNeeded: scanner.l4)
         if let reply = bool(scanner[.isReply]) ?? bool(scanner[.reply]) { k.reply = reply ? 2 : 1 }
         let port = self.port()
