@@ -11,10 +11,10 @@ import ThreatPolicy
 ///
 /// Keys hold small integers: the side's class (its decoded values, pod instance aside: see
 /// `HubbleLineDecoder.SideInfo.classKey`) and interned values (verdict, drop reason, denying
-/// policies, addresses, DNS names and answers). `entries` hands the keys over in the order of their
-/// first flow, so every capped table downstream admits its keys in the same order as flow by flow,
-/// and the counts are the same sums: the output does not change. Bounded: past `capacity` entries (or interned values)
-/// the caller hands the entries over and the table starts over.
+/// policies, addresses, DNS names and answers). `entries` hands the keys over in the order of
+/// their first flow, so every capped table downstream admits its keys in the same order as flow by
+/// flow, and the counts are the same sums: the output does not change. Bounded: past `capacity`
+/// entries (or interned values) the caller hands the entries over and the table starts over.
 struct DistinctFlows {
     static let defaultCapacity = 65_536
     /// The most entries; sides are kept alive by their class: an eighth as many classes (the
