@@ -54,7 +54,9 @@ struct PolicySimulateCommand: ParsableCommand {
         }
         var sim = PolicySimulation(evaluator: PolicyEvaluator(policies: set.models, defaultNamespace: namespace), namespace: namespace)
         let cover: FlowReadCoverage
-        do { cover = try HubbleConnectionReader.read(flows) { sim.add($0) } } catch { throw PolicyInput.fail("--flows: \(error.description)") }
+        do {
+            cover = try HubbleConnectionReader.readDistinct(flows, for: .simulate(allAddresses: sim.readsAddresses)) { sim.add($0, count: $1.flows) }
+        } catch { throw PolicyInput.fail("--flows: \(error.description)") }
         for w in cover.warnings { PolicyInput.note("warning: \(w)") }
         for u in sim.unresolved { PolicyInput.note("note: not decided from flows, taken as not matching: \(u)") }
         switch output {

@@ -79,7 +79,10 @@ struct PolicySuggestCommand: ParsableCommand {
         if metrics.prometheus != nil || metrics.replay != nil { return try runMetrics(from: f, to: t, kind: k) }
         var suggester = PolicySuggester(namespace: namespace, kind: k, from: f, to: t)
         let cover: FlowReadCoverage
-        do { cover = try HubbleConnectionReader.read(flows) { suggester.add($0) } } catch { throw PolicyInput.fail("--flows: \(error.description)") }
+        let window = suggester
+        do {
+            cover = try HubbleConnectionReader.readDistinct(flows, for: .suggest, outside: window.isOutside) { suggester.add($0, $1) }
+        } catch { throw PolicyInput.fail("--flows: \(error.description)") }
         for w in cover.warnings { PolicyInput.note("warning: \(w)") }
         let (checked, rejected) = suggester.checked(files: cover.files)
         for r in rejected { PolicyInput.note("error: \(r)") }

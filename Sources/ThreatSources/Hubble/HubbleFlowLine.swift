@@ -92,10 +92,15 @@ extension HubbleFlowSource {
 
     /// `source → destination:port/proto`, with namespace/pod on each side (`world` when outside).
     static func pairKey(_ f: Flow) -> String {
-        let src = [f.sourceNamespace ?? "world", f.sourcePod].compactMap { $0 }.joined(separator: "/")
-        let dst = [f.destinationNamespace ?? "world", f.destinationPod].compactMap { $0 }.joined(separator: "/")
-        let port = f.destinationPort.map { ":\($0)" } ?? ""
-        return "\(src) → \(dst)\(port)/\(f.proto ?? "?")"
+        pairKey(f.sourceNamespace, f.sourcePod, f.destinationNamespace, f.destinationPod, port: f.destinationPort, proto: f.proto)
+    }
+
+    static func pairKey(_ sourceNamespace: String?, _ sourcePod: String?, _ destinationNamespace: String?, _ destinationPod: String?,
+                        port: Int?, proto: String?) -> String {
+        let src = [sourceNamespace ?? "world", sourcePod].compactMap { $0 }.joined(separator: "/")
+        let dst = [destinationNamespace ?? "world", destinationPod].compactMap { $0 }.joined(separator: "/")
+        let port = port.map { ":\($0)" } ?? ""
+        return "\(src) → \(dst)\(port)/\(proto ?? "?")"
     }
 }
 

@@ -11,6 +11,8 @@ public struct HubbleFlowSource: FlowSource {
     public var settings: HubbleSettings
     /// How many malformed-line locations a warning lists.
     public static let reportedSkips = 5
+    /// The entries of the distinct-connection table (`DistinctFlows`).
+    var distinctCapacity = DistinctFlows.defaultCapacity
 
     public init(settings: HubbleSettings) { self.settings = settings }
 
@@ -24,6 +26,20 @@ public struct HubbleFlowSource: FlowSource {
         var skipPlaces: [String] = [], longPlaces: [String] = []
         var evidence: [EvidenceItem] = []
         var decoder = HubbleLineDecoder()
+        var distinct = DistinctFlows(capacity: distinctCapacity)
+        /// The distinct connections so far, into the tables and the suggestions (each counted flow
+        /// is inside the window, the suggestions' own window too).
+        func flush() {
+            for e in distinct.entries {
+                let (flow, sides) = distinct.flow(e)
+                tally.countKeyed(flow, sides: sides, n: e.count)
+                if case let .flow(o) = distinct.observed(e) {
+                    suggester.add(o, selectors: (sides.0.selector, sides.1.selector), count: e.count, first: e.first, last: e.last,
+                                  outsideWindow: false)
+                }
+            }
+            distinct.startOver()
+        }
         var cover = InputCoverage(name: "flow log", unit: "lines", files: files.count, bytes: 0, read: 0, parsed: 0,
                                   inWindow: 0, attributed: 0)
         for path in files {
@@ -48,15 +64,19 @@ public struct HubbleFlowSource: FlowSource {
                                                      outbound: decoder.sideNamespace(0, is: tally.namespace))
                             cover.seen(time)
                             if outcome == .counted {
-                                let (flow, sides) = decoder.flow(verdict: verdict, time: time)
-                                tally.count(flow, sides: sides)
-                                if case let .flow(o) = decoder.observed(head: (verdict, time)) {
-                                    suggester.add(o, selectors: (sides.0.selector, sides.1.selector))
-                                }
+                                // Counted per distinct connection (`DistinctFlows`); the rate
+                                // buckets and the pod pairs of drops per flow.
+                                if distinct.isFull { flush() }
+                                let key = decoder.distinctKey(verdict: verdict, into: &distinct, use: .report)
+                                tally.countEach(verdict: verdict, time: time) { decoder.pairKey() }
+                                distinct.count(key, time: time)
                             }
                         }
                     } else if let json = try? JSONValue.parse(bytes: Array(b), maxDepth: InputLimits.jsonDepth),
                               let f = HubbleFlowSource.parse(json: json) {
+                        // Flow by flow, after the distinct connections before it (the capped
+                        // tables see every flow in file order).
+                        flush()
                         outcome = tally.add(f)
                         cover.seen(f.time)
                         if outcome == .counted, case let .flow(o) = HubbleConnectionReader.parseDetailed(json: json) { suggester.add(o) }
@@ -83,6 +103,7 @@ public struct HubbleFlowSource: FlowSource {
             }
             evidence.append(EvidenceItem(section: "flows", source: path, sha256: digest.finalize()))
         }
+        flush()
         var warnings: [String] = []
         if skipped > 0 {
             warnings.append("skipped \(skipped) line(s) that are not hubble flow JSON, first at \(skipPlaces.joined(separator: ", "))")
@@ -151,30 +172,47 @@ public struct HubbleFlowSource: FlowSource {
 
         /// Counts a flow that `classify` accepted (with its sides' workload keys when known).
         mutating func count(_ f: Flow, sides: (HubbleLineDecoder.SideInfo, HubbleLineDecoder.SideInfo)? = nil) {
-            let isIn = f.destinationNamespace == namespace, isOut = f.sourceNamespace == namespace
-            all.add(verdict: f.verdict)
-            if isIn { inbound.add(verdict: f.verdict) }
-            if isOut { outbound.add(verdict: f.verdict) }
-            if let (s, d) = sides {
-                map.add(from: mapNode(s), to: mapNode(d), verdict: f.verdict, isReply: f.isReply)
-            } else {
-                map.add(source: f.source, destination: f.destination, verdict: f.verdict, isReply: f.isReply)
-            }
-            workloads.add(f, source: sides?.0.tally, destination: sides?.1.tally)
-            let i = Int((f.time.timeIntervalSince1970 - origin) / step)
+            countEach(verdict: f.verdict, time: f.time) { HubbleFlowSource.pairKey(f) }
+            countKeyed(f, sides: sides, n: 1)
+        }
+
+        /// What depends on each flow's time and pods: the rate buckets, and the pairs of dropped
+        /// and audited flows (`pair` gives the flow's `pairKey`).
+        mutating func countEach(verdict: String, time: Date, pair: () -> String) {
+            let i = Int((time.timeIntervalSince1970 - origin) / step)
             let inRange = i >= 0 && i < buckets.count
-            switch f.verdict {
+            switch verdict {
             case "FORWARDED":
                 if inRange { fwdBuckets[i] += 1 }
             case "DROPPED":
                 if inRange { dropBuckets[i] += 1 }
-                reasons.add(DropReason.canonical(InputLimits.keyPrefix(f.dropReason ?? "UNKNOWN")))
-                tuples.add(HubbleFlowSource.pairKey(f))
-                if f.deniedBy.isEmpty { unattributed += 1 }
-                Tally.countPolicies(f, into: &denying, kinds: &policyKinds)
+                tuples.add(pair())
             case "AUDIT":
-                auditPairs.add(HubbleFlowSource.pairKey(f))
-                Tally.countPolicies(f, into: &auditDenying, kinds: &policyKinds)
+                auditPairs.add(pair())
+            default:
+                break
+            }
+        }
+
+        /// The rest, for `n` flows alike but for their time and pods (`DistinctFlows`).
+        mutating func countKeyed(_ f: Flow, sides: (HubbleLineDecoder.SideInfo, HubbleLineDecoder.SideInfo)?, n: Int) {
+            let isIn = f.destinationNamespace == namespace, isOut = f.sourceNamespace == namespace
+            all.add(verdict: f.verdict, n)
+            if isIn { inbound.add(verdict: f.verdict, n) }
+            if isOut { outbound.add(verdict: f.verdict, n) }
+            if let (s, d) = sides {
+                map.add(from: mapNode(s), to: mapNode(d), verdict: f.verdict, isReply: f.isReply, n: n)
+            } else {
+                map.add(from: map.node(f.source), to: map.node(f.destination), verdict: f.verdict, isReply: f.isReply, n: n)
+            }
+            workloads.add(f, source: sides?.0.tally, destination: sides?.1.tally, n: n)
+            switch f.verdict {
+            case "DROPPED":
+                reasons.add(DropReason.canonical(InputLimits.keyPrefix(f.dropReason ?? "UNKNOWN")), n)
+                if f.deniedBy.isEmpty { unattributed += n }
+                Tally.countPolicies(f, into: &denying, kinds: &policyKinds, n: n)
+            case "AUDIT":
+                Tally.countPolicies(f, into: &auditDenying, kinds: &policyKinds, n: n)
             default:
                 break
             }
@@ -189,10 +227,10 @@ public struct HubbleFlowSource: FlowSource {
         }
 
         /// Counts a flow once for each policy it names (a policy named in both directions once).
-        static func countPolicies(_ f: Flow, into table: inout BoundedCounts, kinds: inout [String: String]) {
+        static func countPolicies(_ f: Flow, into table: inout BoundedCounts, kinds: inout [String: String], n: Int) {
             var seen = Set<String>()
             for p in f.deniedBy where seen.insert(p.key).inserted {
-                table.add(p.key)
+                table.add(p.key, n)
                 let key = InputLimits.keyPrefix(p.key)
                 if table.counts[key] != nil, kinds[key] == nil { kinds[key] = InputLimits.keyPrefix(p.kind) }
             }

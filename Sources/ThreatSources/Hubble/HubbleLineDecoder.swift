@@ -27,6 +27,12 @@ struct HubbleLineDecoder {
         var selector: (pairs: [LabelPair], key: String) = ([], "")
         /// The traffic-map node of this side, for the map's namespace.
         var mapNode: (namespace: String, node: TrafficMap.Node)?
+        /// Every value above that the report, the suggestions and the simulation read, the pod
+        /// instance aside (its derived workload names are in): sides with the same key count as one
+        /// class in `DistinctFlows`.
+        var classKey = ""
+        /// The class id in `DistinctFlows` and the generation it belongs to.
+        var classRef: (generation: Int, id: Int32) = (0, 0)
     }
 
     /// Distinct side objects kept, and their bytes; when either is reached the cache starts over.
@@ -130,7 +136,7 @@ struct HubbleLineDecoder {
     private mutating func lookUp(_ s: Int) -> SideInfo {
         guard scanner.sides[s].present else { return absent }
         let raw = UnsafeBufferPointer(start: scanner.p + scanner.sides[s].start, count: scanner.sides[s].end - scanner.sides[s].start)
-        let h = byteHash(raw, key: hashKey)
+        let h = wideByteHash(raw, key: hashKey)
         if let hit = cache[h], hit.bytes.count == raw.count,
            hit.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, raw.baseAddress!, raw.count) == 0 }) {
             return hit.info
@@ -160,22 +166,48 @@ struct HubbleLineDecoder {
         i.workloadText = HubbleConnectionReader.text(json?["workloads"]?.arrayValue?.first?["name"])
         i.tally = WorkloadTally.Prepared(workload: i.workload, pod: i.pod, labels: i.labels)
         i.selector = PolicySuggester.selector(for: i.policy.labels)
+        i.classKey = classKey(i)
         return i
     }
 
     // MARK: Whole flows
 
+    /// The destination port of the last TCP, UDP or SCTP layer present.
+    func port() -> Int? {
+        let ports: [HubbleFlowScanner.Field] = [.portTCP, .portUDP, .portSCTP]
+        var port: Int?
+        for k in 0..<3 where scanner.l4 & (1 << k) != 0 { port = int(scanner[ports[k]]) }
+        return port
+    }
+
+    /// The report's port and protocol (`HubbleFlowSource.parse`) from the layers present.
+    static func flowL4(l4: Int, port found: Int?) -> (port: Int?, proto: String?) {
+        var port: Int?, proto: String?
+        for k in 0..<3 where l4 & (1 << k) != 0 {
+            proto = ["TCP", "UDP", "SCTP"][k]
+            port = found
+        }
+        if l4 & (1 << 3 | 1 << 4) != 0 { proto = "ICMP" }
+        if l4 & (1 << 5) != 0 { proto = "VRRP" }
+        if l4 & (1 << 6) != 0 { proto = "IGMP" }
+        return (port, proto)
+    }
+
+    /// The policy commands' port and protocol (`HubbleConnectionReader.parseDetailed`).
+    static func observedL4(l4: Int, port found: Int?) -> (port: Int?, proto: String?) {
+        var port: Int?, proto: String?
+        for k in 0..<3 where l4 & (1 << k) != 0 {
+            proto = ["TCP", "UDP", "SCTP"][k]
+            port = found
+        }
+        if l4 & (1 << 3) != 0 { proto = "ICMP" }
+        if l4 & (1 << 4) != 0 { proto = "ICMPV6" }
+        return (port, proto)
+    }
+
     /// The flow as `HubbleFlowSource.parse(json:)` gives it, and its sides' coverage keys.
     mutating func flow(verdict: String, time: Date) -> (Flow, (SideInfo, SideInfo)) {
-        var port: Int?, proto: String?
-        let ports: [HubbleFlowScanner.Field] = [.portTCP, .portUDP, .portSCTP]
-        for k in 0..<3 where scanner.l4 & (1 << k) != 0 {
-            proto = ["TCP", "UDP", "SCTP"][k]
-            port = int(scanner[ports[k]])
-        }
-        if scanner.l4 & (1 << 3 | 1 << 4) != 0 { proto = "ICMP" }
-        if scanner.l4 & (1 << 5) != 0 { proto = "VRRP" }
-        if scanner.l4 & (1 << 6) != 0 { proto = "IGMP" }
+        let (port, proto) = HubbleLineDecoder.flowL4(l4: scanner.l4, port: self.port())
         let r = scanner[.dropReasonDesc]
         let reason = string(r) ?? int(r).map { "REASON_\($0)" }
         var denied: [HubbleFlowSource.DenyingPolicy] = []
@@ -199,15 +231,8 @@ struct HubbleLineDecoder {
     /// The flow as `HubbleConnectionReader.parseDetailed(json:)` gives it.
     mutating func observed(head known: (verdict: String, time: Date)? = nil) -> HubbleConnectionReader.LineOutcome {
         guard let (verdict, time) = known ?? head() else { return .notFlow }
-        var port: Int?, proto: String?
-        let ports: [HubbleFlowScanner.Field] = [.portTCP, .portUDP, .portSCTP]
-        for k in 0..<3 where scanner.l4 & (1 << k) != 0 {
-            proto = ["TCP", "UDP", "SCTP"][k]
-            port = int(scanner[ports[k]])
-        }
-        if scanner.l4 & (1 << 3) != 0 { proto = "ICMP" }
-        if scanner.l4 & (1 << 4) != 0 { proto = "ICMPV6" }
-        guard let proto else { return .withoutL4 }
+        let (port, protocolName) = HubbleLineDecoder.observedL4(l4: scanner.l4, port: self.port())
+        guard let proto = protocolName else { return .withoutL4 }
         if let p = port, !(0...65535).contains(p) { return .notFlow }
         let names = scanner.names.map { String(decoding: bytes($0), as: UTF8.self) }.filter { $0.utf8.count <= 253 }
         let src = side(0), dst = side(1)

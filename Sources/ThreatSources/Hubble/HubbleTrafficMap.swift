@@ -99,13 +99,13 @@ public struct TrafficMapBuilder: Sendable {
         add(from: node(source), to: node(destination), verdict: verdict, isReply: isReply)
     }
 
-    /// The same, with the two sides' nodes already known.
-    mutating func add(from s: TrafficMap.Node, to d: TrafficMap.Node, verdict: String, isReply: Bool) {
+    /// The same for `n` flows alike, with the two sides' nodes already known.
+    mutating func add(from s: TrafficMap.Node, to d: TrafficMap.Node, verdict: String, isReply: Bool, n: Int = 1) {
         let (from, to) = isReply ? (d, s) : (s, d)
         let key = from.id + "\u{0}" + to.id
         if edges[key] == nil {
             guard edges.count < cap, bytes + key.utf8.count <= byteCap else {
-                unmapped = NumberLimits.clampedAdd(unmapped, 1)
+                unmapped = NumberLimits.clampedAdd(unmapped, n)
                 return
             }
             bytes += key.utf8.count
@@ -114,11 +114,11 @@ public struct TrafficMapBuilder: Sendable {
             edges[key] = TrafficMap.Edge(source: from.id, destination: to.id)
         }
         if isReply {
-            edges[key]!.replies = NumberLimits.clampedAdd(edges[key]!.replies, 1)
-            replyFlows = NumberLimits.clampedAdd(replyFlows, 1)
+            edges[key]!.replies = NumberLimits.clampedAdd(edges[key]!.replies, n)
+            replyFlows = NumberLimits.clampedAdd(replyFlows, n)
         } else {
-            edges[key]!.add(verdict: verdict)
-            flows = NumberLimits.clampedAdd(flows, 1)
+            edges[key]!.add(verdict: verdict, n)
+            flows = NumberLimits.clampedAdd(flows, n)
         }
     }
 

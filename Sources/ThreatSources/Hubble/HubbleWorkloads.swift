@@ -52,24 +52,24 @@ struct WorkloadTally {
         }
     }
 
-    mutating func add(_ f: HubbleFlowSource.Flow, source: Prepared? = nil, destination: Prepared? = nil) {
+    mutating func add(_ f: HubbleFlowSource.Flow, source: Prepared? = nil, destination: Prepared? = nil, n: Int = 1) {
         guard !f.isReply else { return }
         if f.destinationNamespace == namespace {
-            update(destination ?? Prepared(workload: f.destinationWorkload, pod: f.destinationPod, labels: f.destinationLabels)) {
-                $0.received.add(verdict: f.verdict)
+            update(destination ?? Prepared(workload: f.destinationWorkload, pod: f.destinationPod, labels: f.destinationLabels), n: n) {
+                $0.received.add(verdict: f.verdict, n)
             }
         }
         if f.sourceNamespace == namespace {
-            update(source ?? Prepared(workload: f.sourceWorkload, pod: f.sourcePod, labels: f.sourceLabels)) { $0.sent.add(verdict: f.verdict) }
+            update(source ?? Prepared(workload: f.sourceWorkload, pod: f.sourcePod, labels: f.sourceLabels), n: n) { $0.sent.add(verdict: f.verdict, n) }
         }
     }
 
-    mutating func update(_ prepared: Prepared, _ change: (inout WorkloadTraffic) -> Void) {
+    mutating func update(_ prepared: Prepared, n: Int, _ change: (inout WorkloadTraffic) -> Void) {
         let labels = prepared.labels
         guard let (key, name) = prepared.key else { return }
         if table[key] == nil {
             guard table.count < Self.cap else {
-                beyondCap += 1
+                beyondCap += n
                 return
             }
             table[key] = WorkloadTraffic(name: name, namespace: namespace, labels: labels,

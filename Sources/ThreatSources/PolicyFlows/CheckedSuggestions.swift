@@ -17,19 +17,36 @@ extension CheckedSuggestion {
     /// Each policy's manifest (disabled) read back through the validator and explainer: the valid
     /// ones are kept with their explanation, the others named in `rejected` and never written.
     public static func check(_ policies: [SuggestedPolicy], kind: SuggestionKind, namespace: String) -> (kept: [CheckedSuggestion], rejected: [String]) {
+        // Each policy is written and read back on its own (a YAML round trip of up to 500 peers a
+        // direction): on every core, then taken in order.
+        let outcomes: Locked<[Result<CheckedSuggestion, Rejected>?]> = .slots(policies.count)
+        DispatchQueue.concurrentPerform(iterations: policies.count) { i in
+            outcomes.set(i, check(policies[i], kind: kind, namespace: namespace))
+        }
         var kept: [CheckedSuggestion] = [], rejected: [String] = []
-        for p in policies {
-            let yaml = p.yaml(kind: kind, disabled: true)
-            let file = String(p.name.dropFirst("suggested-".count)) + ".yaml"
-            let check = PolicyDocumentLoader.loadDetailed(text: yaml, origin: file, namespace: namespace)
-            guard check.items.count == 1, check.items[0].valid, !check.items[0].description.isEmpty else {
-                let why = check.items.first?.problems.map(\.description).joined(separator: "; ") ?? "no policy"
-                rejected.append("the policy suggested for \(namespace)/\(p.workloads.first ?? p.name) does not read back as valid (\(why)); not written")
-                continue
+        for outcome in outcomes.current {
+            switch outcome {
+            case let .success(c): kept.append(c)
+            case let .failure(r): rejected.append(r.reason)
+            case nil: break
             }
-            kept.append(CheckedSuggestion(policy: p, file: file, yaml: yaml, explanation: check.items[0].description))
         }
         return (kept, rejected)
+    }
+
+    struct Rejected: Error {
+        var reason: String
+    }
+
+    static func check(_ p: SuggestedPolicy, kind: SuggestionKind, namespace: String) -> Result<CheckedSuggestion, Rejected> {
+        let yaml = p.yaml(kind: kind, disabled: true)
+        let file = String(p.name.dropFirst("suggested-".count)) + ".yaml"
+        let check = PolicyDocumentLoader.loadDetailed(text: yaml, origin: file, namespace: namespace)
+        guard check.items.count == 1, check.items[0].valid, !check.items[0].description.isEmpty else {
+            let why = check.items.first?.problems.map(\.description).joined(separator: "; ") ?? "no policy"
+            return .failure(Rejected(reason: "the policy suggested for \(namespace)/\(p.workloads.first ?? p.name) does not read back as valid (\(why)); not written"))
+        }
+        return .success(CheckedSuggestion(policy: p, file: file, yaml: yaml, explanation: check.items[0].description))
     }
 }
 

@@ -32,6 +32,22 @@ public struct ObservedFlow: Sendable, Equatable {
     }
 }
 
+/// Who reads the connections of `HubbleConnectionReader.readDistinct`: `policy suggest`, or
+/// `policy simulate` (reading every address when a rule matches addresses).
+public enum ConnectionUse: Sendable, Equatable {
+    case suggest
+    case simulate(allAddresses: Bool)
+}
+
+/// How many flows of one connection `HubbleConnectionReader.readDistinct` read, and when.
+public struct ConnectionCount: Sendable, Equatable {
+    public var flows: Int
+    public var first: Date
+    public var last: Date
+    /// Outside the reader's window (every flow of the connection is).
+    public var outsideWindow: Bool
+}
+
 /// What reading the flow files gave: the counts and the places of the lines that were not flows.
 public struct FlowReadCoverage: Sendable, Equatable {
     public var files = 0
@@ -102,6 +118,91 @@ public enum HubbleConnectionReader {
                 throw error
             }
         }
+        return cover
+    }
+
+    /// The same flows, handed over once per distinct connection (`DistinctFlows`) with how many
+    /// flows it had and when, in the order of each connection's first flow: for consumers whose
+    /// result is a sum over flows. `use` says which consumer reads them: a connection is distinct
+    /// in what that consumer reads of it (`HubbleLineDecoder.KeyUse`); `outside` says which times
+    /// are outside the consumer's window (every flow of a connection handed over is inside, or
+    /// every one outside).
+    public static func readDistinct(_ patterns: [String], deadline: RunDeadline = .none, for consumer: ConnectionUse,
+                                    outside: ((Date) -> Bool)? = nil,
+                                    _ each: (ObservedFlow, ConnectionCount) -> Void) throws(SourceError) -> FlowReadCoverage {
+        try readDistinct(patterns, deadline: deadline, for: consumer, outside: outside, capacity: DistinctFlows.defaultCapacity, each)
+    }
+
+    /// The same with a distinct table of `capacity` entries.
+    static func readDistinct(_ patterns: [String], deadline: RunDeadline, for consumer: ConnectionUse, outside: ((Date) -> Bool)?,
+                             capacity: Int, _ each: (ObservedFlow, ConnectionCount) -> Void) throws(SourceError) -> FlowReadCoverage {
+        let files = try FileGlob.expand(patterns)
+        var cover = FlowReadCoverage(files: files.count)
+        var decoder = HubbleLineDecoder()
+        var distinct = DistinctFlows(capacity: capacity)
+        let use: HubbleLineDecoder.KeyUse
+        switch consumer {
+        case .suggest: use = .suggest
+        case let .simulate(all): use = .simulate(allAddresses: all)
+        }
+        func flush() {
+            for e in distinct.entries {
+                guard case let .flow(f) = distinct.observed(e) else { continue }
+                each(f, ConnectionCount(flows: e.count, first: e.first, last: e.last, outsideWindow: e.key.outsideWindow))
+            }
+            distinct.startOver()
+        }
+        for path in files {
+            do {
+                try LineReader(path: path, deadline: deadline).forEachLine { lineNo, line in
+                    switch line {
+                    case .tooLong:
+                        cover.lines += 1
+                        cover.tooLong += 1
+                        note(&cover, "\(path):\(lineNo)")
+                    case let .bytes(b):
+                        if b.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+                        cover.lines += 1
+                        if decoder.scan(b) {
+                            switch decoder.connectionHead() {
+                            case let .flow(verdict, time):
+                                cover.flows += 1
+                                if distinct.isFull { flush() }
+                                var key = decoder.distinctKey(verdict: verdict, into: &distinct, use: use)
+                                key.outsideWindow = outside?(time) ?? false
+                                distinct.count(key, time: time)
+                            case .withoutL4:
+                                cover.withoutL4 += 1
+                            case .notFlow:
+                                cover.skipped += 1
+                                note(&cover, "\(path):\(lineNo)")
+                            }
+                            return
+                        }
+                        // The tree parser's flows one by one, after the connections before them.
+                        switch parseDetailed(b) {
+                        case let .flow(f):
+                            cover.flows += 1
+                            flush()
+                            each(f, ConnectionCount(flows: 1, first: f.time, last: f.time, outsideWindow: outside?(f.time) ?? false))
+                        case .withoutL4:
+                            cover.withoutL4 += 1
+                        case .notFlow:
+                            cover.skipped += 1
+                            note(&cover, "\(path):\(lineNo)")
+                        }
+                    }
+                }
+            } catch {
+                flush()
+                if deadline.passed {
+                    cover.cutOff = "stopped reading at \(path): \(error.description)"
+                    return cover
+                }
+                throw error
+            }
+        }
+        flush()
         return cover
     }
 

@@ -59,20 +59,27 @@ public struct PolicySimulation: Sendable {
         verdicts = SimulationVerdictCache(evaluator: evaluator)
     }
 
+    /// Whether a rule matches addresses: then every address of a flow may decide
+    /// (`HubbleConnectionReader.readDistinct(allAddresses:)`).
+    public var readsAddresses: Bool { verdicts.keepsAddresses }
+
     func inScope(_ e: PolicyEndpoint) -> Bool { e.isPod && (namespace == nil || e.namespace == namespace) }
 
-    public mutating func add(_ f: ObservedFlow) {
+    public mutating func add(_ f: ObservedFlow) { add(f, count: 1) }
+
+    /// `n` flows of one connection (`f` but for its time): the same as adding each of them.
+    public mutating func add(_ f: ObservedFlow, count n: Int) {
         if f.isReply == true {
-            replies += 1
+            replies += n
             return
         }
         let c = f.connection
         let checkEgress = inScope(c.source), checkIngress = inScope(c.destination)
         guard checkEgress || checkIngress else {
-            outOfScope += 1
+            outOfScope += n
             return
         }
-        observed += 1
+        observed += n
         let egress = checkEgress ? verdicts.verdict(c, direction: .egress) : nil
         let ingress = checkIngress ? verdicts.verdict(c, direction: .ingress) : nil
         let wouldAllow = (egress?.allowed ?? true) && (ingress?.allowed ?? true)
@@ -81,13 +88,13 @@ public struct PolicySimulation: Sendable {
         }
         var change = "unchanged"
         if f.wasAllowed && !wouldAllow {
-            newlyDropped += 1
+            newlyDropped += n
             change = "newly_dropped"
         } else if f.droppedByPolicy && wouldAllow {
-            newlyAllowed += 1
+            newlyAllowed += n
             change = "newly_allowed"
         } else if !f.wasAllowed && !f.droppedByPolicy {
-            notCompared += 1
+            notCompared += n
         }
         // The deciding end: a denying one, else the one a rule allowed.
         var decidedBy = "no policy selects either end"
@@ -103,9 +110,9 @@ public struct PolicySimulation: Sendable {
         for d in [egress, ingress].compactMap({ $0 }) {
             for r in d.deciding {
                 var t = policies[r.policy] ?? PolicyTally(policy: r.policy)
-                if d.allowed { t.allowed += 1 } else { t.denied += 1 }
-                if change == "newly_dropped" && !d.allowed { t.newlyDropped += 1 }
-                if change == "newly_allowed" && d.allowed { t.newlyAllowed += 1 }
+                if d.allowed { t.allowed += n } else { t.denied += n }
+                if change == "newly_dropped" && !d.allowed { t.newlyDropped += n }
+                if change == "newly_allowed" && d.allowed { t.newlyAllowed += n }
                 policies[r.policy] = t
             }
         }
@@ -113,14 +120,14 @@ public struct PolicySimulation: Sendable {
         let dst = display(c.destination, pod: f.destinationPod, workload: f.destinationWorkload)
         let key = "\(src)\u{1}\(dst)\u{1}\(c.port ?? -1)\u{1}\(c.protocolName)\u{1}\(f.verdict)"
         if var p = pairs[key] {
-            p.flows += 1
+            p.flows += n
             pairs[key] = p
         } else if pairs.count < PolicySimulation.pairCap {
-            pairs[key] = Pair(source: src, destination: dst, port: c.port, proto: c.protocolName, observedVerdict: f.verdict, flows: 1,
+            pairs[key] = Pair(source: src, destination: dst, port: c.port, proto: c.protocolName, observedVerdict: f.verdict, flows: n,
                               wouldAllow: wouldAllow, decidedBy: decidedBy, change: change)
             pairOrder.append(key)
         } else {
-            otherPairs += 1
+            otherPairs += n
         }
     }
 

@@ -49,57 +49,77 @@ public struct PolicySuggester: Sendable {
 
     public mutating func add(_ f: ObservedFlow) { add(f, selectors: nil) }
 
+    typealias Selector = (pairs: [LabelPair], key: String)
+
     /// The same, with the two ends' selectors already known (`selector(for:)` of their labels).
-    mutating func add(_ f: ObservedFlow, selectors: (source: (pairs: [LabelPair], key: String), destination: (pairs: [LabelPair], key: String))?) {
-        if f.isReply == true { return replies += 1 }
-        guard f.wasAllowed else { return notAllowed += 1 }
-        if let from, f.time < from { return outsideWindow += 1 }
-        if let to, f.time >= to { return outsideWindow += 1 }
+    mutating func add(_ f: ObservedFlow, selectors: (source: Selector, destination: Selector)?) {
+        add(f, selectors: selectors, count: 1, first: f.time, last: f.time, outsideWindow: isOutside(f.time))
+    }
+
+    /// The flows of one connection as `HubbleConnectionReader.readDistinct` counts them.
+    public mutating func add(_ f: ObservedFlow, _ c: ConnectionCount) {
+        add(f, selectors: nil, count: c.flows, first: c.first, last: c.last, outsideWindow: c.outsideWindow)
+    }
+
+    /// Whether `time` is outside the window.
+    public func isOutside(_ time: Date) -> Bool {
+        if let from, time < from { return true }
+        if let to, time >= to { return true }
+        return false
+    }
+
+    /// `n` flows of one connection (`f` but for its time), seen from `first` to `last`, all inside
+    /// the window or all outside it: the same as adding each of them.
+    mutating func add(_ f: ObservedFlow, selectors: (source: Selector, destination: Selector)?, count n: Int, first: Date, last: Date,
+                      outsideWindow: Bool) {
+        if f.isReply == true { return replies += n }
+        guard f.wasAllowed else { return notAllowed += n }
+        if outsideWindow { return self.outsideWindow += n }
         let c = f.connection
         let inbound = c.destination.isPod && c.destination.namespace == namespace
         let outbound = c.source.isPod && c.source.namespace == namespace
-        guard inbound || outbound else { return otherNamespaces += 1 }
-        if c.protocolName.hasPrefix("ICMP") { return icmp += 1 }
-        guard let port = c.port, port > 0 else { return icmp += 1 }
+        guard inbound || outbound else { return otherNamespaces += n }
+        if c.protocolName.hasPrefix("ICMP") { return icmp += n }
+        guard let port = c.port, port > 0 else { return icmp += n }
         var counted = false
-        if outbound, let key = workloadKey(c.source, pod: f.sourcePod, workload: f.sourceWorkload, selectors?.source) {
+        if outbound, let key = workloadKey(c.source, pod: f.sourcePod, workload: f.sourceWorkload, selectors?.source, n: n) {
             if let q = f.dnsQuery, !f.dnsIPs.isEmpty {
                 for ip in f.dnsIPs.prefix(32) where (dnsNames[key]?.count ?? 0) < 4096 {
                     dnsNames[key, default: [:]][ip, default: []].insert(FQDNMatch.normalize(q))
                 }
             }
             let peer = peerKey(c.destination, inbound: false, port: port, selectors?.destination)
-            record(key, f.time) { w in
-                w.flowsOut += 1
-                if w.egress[peer] == nil && w.egress.count >= PolicySuggester.peerCap { w.peersDropped += 1; return }
+            record(key, first, last) { w in
+                w.flowsOut += n
+                if w.egress[peer] == nil && w.egress.count >= PolicySuggester.peerCap { w.peersDropped += n; return }
                 w.egress[peer, default: []].insert(SuggestedPort(port, c.protocolName))
             }
             counted = true
         }
-        if inbound, let key = workloadKey(c.destination, pod: f.destinationPod, workload: f.destinationWorkload, selectors?.destination) {
+        if inbound, let key = workloadKey(c.destination, pod: f.destinationPod, workload: f.destinationWorkload, selectors?.destination, n: n) {
             let peer = peerKey(c.source, inbound: true, port: port, selectors?.source)
-            record(key, f.time) { w in
-                w.flowsIn += 1
-                if w.ingress[peer] == nil && w.ingress.count >= PolicySuggester.peerCap { w.peersDropped += 1; return }
+            record(key, first, last) { w in
+                w.flowsIn += n
+                if w.ingress[peer] == nil && w.ingress.count >= PolicySuggester.peerCap { w.peersDropped += n; return }
                 w.ingress[peer, default: []].insert(SuggestedPort(port, c.protocolName))
             }
             counted = true
         }
-        if counted { used += 1 }
+        if counted { used += n }
     }
 
     /// The selector of the workload a pod belongs to (its identifying labels), registered with its
     /// name. Nil when the pod has no usable label (a policy must not select the whole namespace).
     private mutating func workloadKey(_ e: PolicyEndpoint, pod: String?, workload: String?,
-                                      _ known: (pairs: [LabelPair], key: String)?) -> String? {
+                                      _ known: (pairs: [LabelPair], key: String)?, n: Int) -> String? {
         let (selector, key) = known ?? self.selector(e.labels)
         guard !selector.isEmpty else {
-            noLabels += 1
+            noLabels += n
             return nil
         }
         if workloads[key] == nil {
             guard workloads.count < PolicySuggester.workloadCap else {
-                workloadsDropped += 1
+                workloadsDropped += n
                 return nil
             }
             let name = self.name(pod: pod, workload: workload) ?? selector.map(\.value).joined(separator: "-")
@@ -111,11 +131,11 @@ public struct PolicySuggester: Sendable {
         return key
     }
 
-    private mutating func record(_ key: String, _ time: Date, _ change: (inout Workload) -> Void) {
+    private mutating func record(_ key: String, _ first: Date, _ last: Date, _ change: (inout Workload) -> Void) {
         // In place: a copy of the workload would copy its peer tables on every flow.
         guard workloads[key] != nil else { return }
-        if workloads[key]!.first.map({ time < $0 }) ?? true { workloads[key]!.first = time }
-        if workloads[key]!.last.map({ time > $0 }) ?? true { workloads[key]!.last = time }
+        if workloads[key]!.first.map({ first < $0 }) ?? true { workloads[key]!.first = first }
+        if workloads[key]!.last.map({ last > $0 }) ?? true { workloads[key]!.last = last }
         change(&workloads[key]!)
     }
 
