@@ -76,7 +76,21 @@ struct ExitCodeTests {
         let cwd = tempDir("cwd")
         let copy = cwd + "/bin/threat-report"
         try FileManager.default.createDirectory(atPath: cwd + "/bin", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: binary, toPath: copy)
+        // Written through a close-on-exec descriptor: a process another test starts meanwhile
+        // must not inherit it, or running the copy fails with "Text file busy".
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: binary))
+        let fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        #expect(fd >= 0)
+        var written = 0
+        bytes.withUnsafeBytes { b in
+            while written < b.count {
+                let n = write(fd, b.baseAddress! + written, b.count - written)
+                if n <= 0 { break }
+                written += n
+            }
+        }
+        close(fd)
+        #expect(written == bytes.count)
         let r = try run(copy, ["report", "--config", repo + "/samples/threat-report.yml", "--output", "out", "--format", "html,md"], cwd: cwd)
         #expect(r.code == 0, "\(r.stderr)")
         #expect(try String(contentsOfFile: cwd + "/out/report.html", encoding: .utf8).contains("<h2>Findings</h2>"))
