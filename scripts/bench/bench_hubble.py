@@ -96,7 +96,7 @@ def run(b, runs):
     caps = gen_caps_flows(b, "hubble-caps.json", 300_000)
     rss_caps = min(b.timed(report(b, config(b, "hubble-shop-caps.yml", "shop", caps), "html,json"))[1] for _ in range(2))
     b.row("peak RSS, hubble %s flows: report beyond every table at its cap (MB)" % label, rss_full, "MB",
-          "report, 300,000 flows filling every cap", rss_caps, "+%.1f MB" % (rss_full - rss_caps), "<= +48 MB", rss_full - rss_caps <= 48)
+          "report, 300,000 flows filling every cap", rss_caps, "%+.1f MB" % (rss_full - rss_caps), "<= +48 MB", rss_full - rss_caps <= 48)
 
 
 def gen_caps_flows(b, name, lines):
