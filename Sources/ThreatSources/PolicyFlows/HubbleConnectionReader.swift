@@ -83,9 +83,21 @@ public struct FlowReadCoverage: Sendable, Equatable {
 public enum HubbleConnectionReader {
     public static func read(_ patterns: [String], deadline: RunDeadline = .none,
                             _ each: (ObservedFlow) -> Void) throws(SourceError) -> FlowReadCoverage {
+        var decoder = HubbleLineDecoder()
+        return try lines(patterns, deadline: deadline) { cover, place, b in
+            // The scanner reads the usual lines; the tree parser the others, with the same result.
+            if let f = count(decoder.scan(b) ? decoder.observed() : parseDetailed(b), &cover, place()) { each(f) }
+        }
+    }
+
+    /// Reads every line of the files: counts lines and over-long ones (named), passes over blank
+    /// ones and gives `body` the others, with their place; when the deadline passes, calls
+    /// `stopped` and says where reading stopped.
+    private static func lines(_ patterns: [String], deadline: RunDeadline, stopped: () -> Void = {},
+                              _ body: (inout FlowReadCoverage, @autoclosure () -> String, UnsafeBufferPointer<UInt8>) -> Void)
+        throws(SourceError) -> FlowReadCoverage {
         let files = try FileGlob.expand(patterns)
         var cover = FlowReadCoverage(files: files.count)
-        var decoder = HubbleLineDecoder()
         for path in files {
             do {
                 try LineReader(path: path, deadline: deadline).forEachLine { lineNo, line in
@@ -97,20 +109,11 @@ public enum HubbleConnectionReader {
                     case let .bytes(b):
                         if b.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
                         cover.lines += 1
-                        // The scanner reads the usual lines; the tree parser the others, with the same result.
-                        switch decoder.scan(b) ? decoder.observed() : parseDetailed(b) {
-                        case let .flow(f):
-                            cover.flows += 1
-                            each(f)
-                        case .withoutL4:
-                            cover.withoutL4 += 1
-                        case .notFlow:
-                            cover.skipped += 1
-                            note(&cover, "\(path):\(lineNo)")
-                        }
+                        body(&cover, "\(path):\(lineNo)", b)
                     }
                 }
             } catch {
+                stopped()
                 if deadline.passed {
                     cover.cutOff = "stopped reading at \(path): \(error.description)"
                     return cover
@@ -119,6 +122,22 @@ public enum HubbleConnectionReader {
             }
         }
         return cover
+    }
+
+    /// Counts a line's outcome (a flow, a flow without L4, or no flow, named by its place); the
+    /// flow, if it is one.
+    private static func count(_ outcome: LineOutcome, _ cover: inout FlowReadCoverage, _ place: @autoclosure () -> String) -> ObservedFlow? {
+        switch outcome {
+        case let .flow(f):
+            cover.flows += 1
+            return f
+        case .withoutL4:
+            cover.withoutL4 += 1
+        case .notFlow:
+            cover.skipped += 1
+            note(&cover, place())
+        }
+        return nil
     }
 
     /// The same flows, handed over once per distinct connection (`DistinctFlows`) with how many
@@ -136,8 +155,6 @@ public enum HubbleConnectionReader {
     /// The same with a distinct table of `capacity` entries.
     static func readDistinct(_ patterns: [String], deadline: RunDeadline, for consumer: ConnectionUse, outside: ((Date) -> Bool)?,
                              capacity: Int, _ each: (ObservedFlow, ConnectionCount) -> Void) throws(SourceError) -> FlowReadCoverage {
-        let files = try FileGlob.expand(patterns)
-        var cover = FlowReadCoverage(files: files.count)
         var decoder = HubbleLineDecoder()
         var distinct = DistinctFlows(capacity: capacity)
         let use: HubbleLineDecoder.KeyUse
@@ -152,54 +169,26 @@ public enum HubbleConnectionReader {
             }
             distinct.startOver()
         }
-        for path in files {
-            do {
-                try LineReader(path: path, deadline: deadline).forEachLine { lineNo, line in
-                    switch line {
-                    case .tooLong:
-                        cover.lines += 1
-                        cover.tooLong += 1
-                        note(&cover, "\(path):\(lineNo)")
-                    case let .bytes(b):
-                        if b.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
-                        cover.lines += 1
-                        if decoder.scan(b) {
-                            switch decoder.connectionHead() {
-                            case let .flow(verdict, time):
-                                cover.flows += 1
-                                if distinct.isFull { flush() }
-                                var key = decoder.distinctKey(verdict: verdict, into: &distinct, use: use)
-                                key.outsideWindow = outside?(time) ?? false
-                                distinct.count(key, time: time)
-                            case .withoutL4:
-                                cover.withoutL4 += 1
-                            case .notFlow:
-                                cover.skipped += 1
-                                note(&cover, "\(path):\(lineNo)")
-                            }
-                            return
-                        }
-                        // The tree parser's flows one by one, after the connections before them.
-                        switch parseDetailed(b) {
-                        case let .flow(f):
-                            cover.flows += 1
-                            flush()
-                            each(f, ConnectionCount(flows: 1, first: f.time, last: f.time, outsideWindow: outside?(f.time) ?? false))
-                        case .withoutL4:
-                            cover.withoutL4 += 1
-                        case .notFlow:
-                            cover.skipped += 1
-                            note(&cover, "\(path):\(lineNo)")
-                        }
-                    }
+        let cover = try lines(patterns, deadline: deadline, stopped: flush) { cover, place, b in
+            if decoder.scan(b) {
+                switch decoder.connectionHead() {
+                case let .flow(verdict, time):
+                    cover.flows += 1
+                    if distinct.isFull { flush() }
+                    var key = decoder.distinctKey(verdict: verdict, into: &distinct, use: use)
+                    key.outsideWindow = outside?(time) ?? false
+                    distinct.count(key, time: time)
+                case .withoutL4:
+                    _ = count(.withoutL4, &cover, place())
+                case .notFlow:
+                    _ = count(.notFlow, &cover, place())
                 }
-            } catch {
+                return
+            }
+            // The tree parser's flows one by one, after the connections before them.
+            if let f = count(parseDetailed(b), &cover, place()) {
                 flush()
-                if deadline.passed {
-                    cover.cutOff = "stopped reading at \(path): \(error.description)"
-                    return cover
-                }
-                throw error
+                each(f, ConnectionCount(flows: 1, first: f.time, last: f.time, outsideWindow: outside?(f.time) ?? false))
             }
         }
         flush()
