@@ -301,4 +301,22 @@ extension MetricPolicySuggester {
         for r in outcome.rows { s.add(r) }
         return (s.report(), s.workloadTraffic)
     }
+
+    /// Puts a workload fetch (live or replayed) into the environment's statistics: the suggestions
+    /// and the coverage workloads. A failed query costs the suggestions, not the statistics, and is
+    /// said in the section. Returns the engine's warnings the answers carried.
+    static func apply(_ fetched: Result<WorkloadFlowFetch.Outcome?, SourceError>, to stats: inout FlowStatistics, warnings: inout [String],
+                      namespace: String, window: TimeWindow, queries: WorkloadFlowQueries, workloadLabel: String) -> [String] {
+        switch fetched {
+        case let .failure(error):
+            warnings.append("suggested policies: the workload query failed: \(error.description)")
+            stats.suggestions = failed(error.description)
+        case let .success(outcome?):
+            (stats.suggestions, stats.workloads) = forReport(outcome, namespace: namespace, window: window, queries: queries,
+                                                             workloadLabel: workloadLabel)
+            return outcome.engineWarnings
+        case .success(nil): break
+        }
+        return []
+    }
 }

@@ -47,17 +47,8 @@ public struct PrometheusFlowSource: FlowSource {
                                              sha256: SHA256Digest.hex(response.body)))
                 return try PrometheusAnswer.decode(response.body, place: engine.place(request), httpStatus: response.status)
             } }
-            // A failed workload query costs the suggestions, not the statistics: said in the section.
-            switch fetched {
-            case let .failure(error):
-                warnings.append("suggested policies: the workload query failed: \(error.description)")
-                stats.suggestions = MetricPolicySuggester.failed(error.description)
-            case let .success(outcome?):
-                (stats.suggestions, stats.workloads) = MetricPolicySuggester.forReport(outcome, namespace: ns, window: context.window,
-                                                                                     queries: wq, workloadLabel: settings.workloadLabel)
-                incomplete += outcome.engineWarnings
-            case .success(nil): break
-            }
+            incomplete += MetricPolicySuggester.apply(fetched, to: &stats, warnings: &warnings, namespace: ns, window: context.window,
+                                                      queries: wq, workloadLabel: settings.workloadLabel)
         }
         return SourceOutput(value: stats, evidence: evidence, warnings: engine.warnings + warnings,
                             incomplete: incomplete,

@@ -58,16 +58,8 @@ public struct ReplayFlowSource: FlowSource {
             evidence.append(EvidenceItem(section: "flows", source: folder.answerPath(c.rawValue), query: (recorded ?? expected).summary, sha256: digest))
             return try PrometheusAnswer.decode(bytes, place: folder.answerPath(c.rawValue))
         } }
-        switch fetched {
-        case let .failure(error):
-            warnings.append("suggested policies: the workload query failed: \(error.description)")
-            stats.suggestions = MetricPolicySuggester.failed(error.description)
-        case let .success(outcome?):
-            (stats.suggestions, stats.workloads) = MetricPolicySuggester.forReport(outcome, namespace: ns, window: context.window,
-                                                                                 queries: wq, workloadLabel: workloadLabel)
-            incomplete += outcome.engineWarnings
-        case .success(nil): break
-        }
+        incomplete += MetricPolicySuggester.apply(fetched, to: &stats, warnings: &warnings, namespace: ns, window: context.window,
+                                                  queries: wq, workloadLabel: workloadLabel)
         return SourceOutput(value: stats, evidence: evidence, warnings: warnings + w,
                             incomplete: incomplete, coverage: coverage(answers, bytes: bytesRead))
     }
