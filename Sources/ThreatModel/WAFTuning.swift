@@ -91,14 +91,7 @@ public struct WAFCampaignEntries: Sendable, Equatable, Codable {
 
     public func range(_ k: Int) -> Range<Int> { (k == 0 ? 0 : Int(ends[k - 1]))..<Int(ends[k]) }
 
-    /// The points of entry `k` left once the rows in `excluded` no longer match.
-    public func remaining(_ k: Int, excluding excluded: Set<Int32>) -> Int {
-        var n = 0
-        for m in range(k) where rows[m] < 0 || !excluded.contains(rows[m]) { n += Int(points[m]) }
-        return n
-    }
-
-    /// The same, with the excluded rows as a mask over the rows (`excluded[row]`).
+    /// The points of entry `k` left once the rows excluded (`excluded[row]`) no longer match.
     public func remaining(_ k: Int, excluding excluded: [Bool]) -> Int {
         var n = 0
         for m in range(k) {

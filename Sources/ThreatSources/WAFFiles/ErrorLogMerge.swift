@@ -33,8 +33,7 @@ extension ErrorLogPart {
             }
             guard pick >= 0 else { break }
             // Moved out, so that its arrays are this fragment's alone and are renumbered in place.
-            var f = ErrorTransaction(time: 0, idHash: 0, hasID: false, client: 0, uri: 0, host: [], file: 0, order: (0, 0, 0))
-            swap(&f, &parts[pick].transactions[heads[pick]])
+            let f = ErrorTransaction.take(&parts[pick].transactions[heads[pick]])
             heads[pick] += 1
             out.join(f, maps: &maps[pick], key: key)
         }

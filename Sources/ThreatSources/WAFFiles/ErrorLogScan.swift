@@ -37,6 +37,13 @@ struct ErrorTransaction {
     var unconfigured: Bool { lines.contains { $0.flags & ErrorRuleLine.unconfigured != 0 } }
     /// The total score of its first evaluation line that gives one, or -1.
     var score: Int32 { lines.first { $0.score >= 0 }?.score ?? -1 }
+
+    /// Moves a transaction out of `slot`, leaving an empty one, so its arrays are the caller's alone.
+    static func take(_ slot: inout ErrorTransaction) -> ErrorTransaction {
+        var t = ErrorTransaction(time: 0, idHash: 0, hasID: false, client: 0, uri: 0, host: [], file: 0, order: (0, 0, 0))
+        swap(&t, &slot)
+        return t
+    }
 }
 
 /// What an error-log worker gathered from the blocks it took: per block, the fragments of the
@@ -188,8 +195,7 @@ struct ErrorLogPart {
         out.ruleRefs.reserveCapacity(out.ruleRefs.count + transactions.reduce(0) { $0 + min($1.lines.count, Int(UInt16.max)) })
         for i in transactions.indices {
             // Moved out (the list is dropped at the end): no copy of its arrays.
-            var tx = ErrorTransaction(time: 0, idHash: 0, hasID: false, client: 0, uri: 0, host: [], file: 0, order: (0, 0, 0))
-            swap(&tx, &transactions[i])
+            let tx = ErrorTransaction.take(&transactions[i])
             var found: (Int, Int)?
             for (k, w) in windows.enumerated() {
                 if let b = w.bucket(tx.time) { found = (k, b); break }

@@ -76,20 +76,22 @@ struct Interner {
         }
     }
 
-    /// The string of an id (invalid UTF-8 replaced), nil for `overflow`.
-    func string(_ id: UInt32) -> String? {
+    /// Where an id's bytes lie in the arena, nil for `overflow`.
+    private func range(_ id: UInt32) -> Range<Int>? {
         guard id != Self.overflow else { return nil }
         let k = Int(id)
-        let start = starts[k], end = k + 1 < starts.count ? starts[k + 1] : arena.count
-        return String(decoding: arena[start..<end], as: UTF8.self)
+        return starts[k]..<(k + 1 < starts.count ? starts[k + 1] : arena.count)
+    }
+
+    /// The string of an id (invalid UTF-8 replaced), nil for `overflow`.
+    func string(_ id: UInt32) -> String? {
+        range(id).map { String(decoding: arena[$0], as: UTF8.self) }
     }
 
     /// Calls `body` with the bytes of an id (nil for `overflow`), without making a String.
     func withBytes<R>(_ id: UInt32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
-        guard id != Self.overflow else { return nil }
-        let k = Int(id)
-        let start = starts[k], end = k + 1 < starts.count ? starts[k + 1] : arena.count
-        return arena.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+        guard let r = range(id) else { return nil }
+        return arena.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[r])) }
     }
 
     /// Numbers another interner's strings in this one: `map[old] = new`.
@@ -99,8 +101,7 @@ struct Interner {
         map.reserveCapacity(other.count)
         other.arena.withUnsafeBufferPointer { a in
             for k in 0..<other.count {
-                let start = other.starts[k], end = k + 1 < other.count ? other.starts[k + 1] : a.count
-                map.append(id(UnsafeBufferPointer(rebasing: a[start..<end])))
+                map.append(id(UnsafeBufferPointer(rebasing: a[other.range(UInt32(k))!])))
             }
         }
         return map

@@ -86,13 +86,6 @@ enum WAFCampaigns {
         return Array(out.prefix(WAFTuningAggregation.campaignCount))
     }
 
-    /// The attack family with the most distinct rules in the entry (ties: the first in
-    /// `CRSCategory.allCases`), or nil when it has no attack match.
-    static func dominantFamily(_ o: WAFLogScan.Outcome, _ r: AuditRecord, family: (UInt32) -> CRSCategory) -> CRSCategory? {
-        var scratch = FamilyScratch()
-        return dominantFamily(o, r, family: family, scratch: &scratch)
-    }
-
     /// What `dominantFamily` reuses from one entry to the next: the rules seen and the count per
     /// family (indices of `CRSCategory.allCases`).
     struct FamilyScratch {
@@ -123,6 +116,8 @@ enum WAFCampaigns {
         }
     }
 
+    /// The attack family with the most distinct rules in the entry (ties: the first in
+    /// `CRSCategory.allCases`), or nil when it has no attack match.
     static func dominantFamily(_ o: WAFLogScan.Outcome, _ r: AuditRecord, family: (UInt32) -> CRSCategory,
                                scratch: inout FamilyScratch) -> CRSCategory? {
         scratch.seen.removeAll()

@@ -56,9 +56,8 @@ enum WAFTuningAggregation {
         let categories = (0..<o.rules.count).map { CRSCategory(ruleID: o.rules.string(UInt32($0)) ?? "") }
         let none = CRSCategory(ruleID: "")
         @Sendable func family(_ rule: UInt32) -> CRSCategory { Int(rule) < categories.count ? categories[Int(rule)] : none }
-        let bits = CRSCategory.allCases.map { c in UInt16(1) << UInt16(CRSCategory.allCases.firstIndex(of: c) ?? 0) }
-        let familyBits = categories.map { bits[CRSCategory.allCases.firstIndex(of: $0) ?? 0] }
         func bit(_ c: CRSCategory) -> UInt16 { 1 << UInt16(CRSCategory.allCases.firstIndex(of: c) ?? 0) }
+        let familyBits = categories.map(bit)
         func ruleBit(_ rule: UInt32) -> UInt16 { Int(rule) < familyBits.count ? familyBits[Int(rule)] : bit(none) }
         let mine = o.records.indices.filter { o.records[$0].window == index && o.records[$0].belongsToEnvironment }
 
