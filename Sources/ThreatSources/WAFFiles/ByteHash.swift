@@ -48,3 +48,61 @@ func byteHash(_ s: String, key: HashKey) -> UInt64 {
     var s = s
     return s.withUTF8 { byteHash($0, key: key) }
 }
+
+/// Positions by a key that is a `byteHash` already (keyed with the scan's secret key, never 0):
+/// open addressing on the key's own bits, so a lookup hashes nothing again (a `[UInt64: Int]`
+/// ran SipHash over each key on every lookup and insert). A slot holds its key and value side by
+/// side: one cache line per probe.
+struct KeyedIndex {
+    private var slots: [(key: UInt64, value: Int)] = []
+    private var mask = -1
+    private(set) var count = 0
+
+    init(capacity: Int = 0) {
+        if capacity > 0 { resize(to: Self.size(for: capacity)) }
+    }
+
+    private static func size(for n: Int) -> Int {
+        var size = 16
+        while size < 2 * n { size <<= 1 }
+        return size
+    }
+
+    /// The first slot to try: the key's high bits folded in (a keyed hash's bits are all alike).
+    @inline(__always)
+    private func start(_ k: UInt64) -> Int { Int(truncatingIfNeeded: k ^ (k >> 32)) & mask }
+
+    subscript(key: UInt64) -> Int? {
+        guard count > 0 else { return nil }
+        var i = start(key)
+        while slots[i].key != 0 {
+            if slots[i].key == key { return slots[i].value }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// Sets the position of `key` (0 is not a key: `byteHash` never returns it).
+    mutating func set(_ key: UInt64, _ value: Int) {
+        precondition(key != 0)
+        if 2 * (count + 1) > slots.count { resize(to: Self.size(for: count + 1)) }
+        var i = start(key)
+        while slots[i].key != 0 {
+            if slots[i].key == key {
+                slots[i].value = value
+                return
+            }
+            i = (i + 1) & mask
+        }
+        slots[i] = (key, value)
+        count += 1
+    }
+
+    private mutating func resize(to size: Int) {
+        let old = slots
+        slots = Array(repeating: (0, 0), count: size)
+        mask = size - 1
+        count = 0
+        for s in old where s.key != 0 { set(s.key, s.value) }
+    }
+}

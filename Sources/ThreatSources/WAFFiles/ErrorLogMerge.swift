@@ -10,8 +10,10 @@ extension ErrorLogPart {
         var parts = parts
         var out = ErrorLogPart(zone: zone, key: key)
         out.transactions.reserveCapacity(parts.reduce(0) { $0 + $1.transactions.count })
-        out.byKey.reserveCapacity(out.transactions.capacity)
+        out.byKey = KeyedIndex(capacity: out.transactions.capacity)
         var maps = parts.map { IDMaps($0.audit) }
+        // Most URIs are a transaction's own: room for all of them at once.
+        out.audit.uris.reserve(parts.reduce(0) { $0 + $1.audit.uris.count }, bytes: parts.reduce(0) { $0 + $1.audit.uris.bytes })
         for part in parts {
             out.matchLines += part.matchLines
             out.otherLines += part.otherLines
@@ -64,7 +66,7 @@ extension ErrorLogPart {
             f.client = client
             f.uri = uri
             for i in f.lines.indices { maps.renumber(&f.lines[i].ref, &audit) }
-            byKey[k] = transactions.count
+            byKey.set(k, transactions.count)
             transactions.append(f)
             return
         }
@@ -110,7 +112,7 @@ struct IDMaps {
     /// The merged id of worker id `id` (overflow and no-target stay what they are).
     private static func map(_ table: inout [UInt32], _ id: UInt32, _ from: Interner, _ into: inout Interner) -> UInt32 {
         guard Int(id) < table.count else { return id }
-        if table[Int(id)] == unset { table[Int(id)] = from.withBytes(id) { into.id($0) } ?? Interner.overflow }
+        if table[Int(id)] == unset { table[Int(id)] = into.id(of: id, in: from) ?? Interner.overflow }
         return table[Int(id)]
     }
 }

@@ -54,7 +54,7 @@ struct ErrorLogPart {
     var zone: LocalTimeZone
     var scratch: [UInt8] = []
     var transactions: [ErrorTransaction] = []
-    var byKey: [UInt64: Int] = [:]
+    var byKey = KeyedIndex()
     /// Rule-match lines per `ErrorLogEngine`.
     var engines = [Int](repeating: 0, count: ErrorLogEngine.allCases.count)
     /// `ver` values (`OWASP_CRS/4.7.0`), interned, with their line counts.
@@ -77,11 +77,9 @@ struct ErrorLogPart {
     /// The grouping key of a transaction without `unique_id`: its client, URI (as interned) and
     /// second, within its file.
     static func keyWithoutID(client: UInt32, uri: UInt32, time: Int, file: Int, key: HashKey) -> UInt64 {
-        var h = [UInt8]()
-        for v in [UInt64(client), UInt64(uri), UInt64(bitPattern: Int64(time)), UInt64(file)] {
-            withUnsafeBytes(of: v) { h += $0 }
-        }
-        return h.withUnsafeBufferPointer { byteHash($0, key: key) } | 1
+        // The four values' bytes, in this order, on the stack.
+        var v = (UInt64(client), UInt64(uri), UInt64(bitPattern: Int64(time)), UInt64(file))
+        return withUnsafeBytes(of: &v) { byteHash($0.assumingMemoryBound(to: UInt8.self), key: key) } | 1
     }
 
     mutating func add(_ text: UnsafeBufferPointer<UInt8>, _ e: ErrorLogEvent, file: Int, block: Int, key: HashKey) {
@@ -144,7 +142,7 @@ struct ErrorLogPart {
             tx.lines.reserveCapacity(4)
             if hasID, e.uniqueID.count <= TuningExamples.uidMaxBytes { tx.uid = Array(bytes(e.uniqueID)) }
             transactions.append(tx)
-            byKey[k] = t
+            byKey.set(k, t)
         }
         if e.denied { transactions[t].blocked = true }
         if transactions[t].host.isEmpty, !e.host.isEmpty {
@@ -228,7 +226,7 @@ struct ErrorLogPart {
             out.records.append(r)
         }
         transactions = []
-        byKey = [:]
+        byKey = KeyedIndex()
         return out
     }
 }

@@ -29,6 +29,19 @@ struct Interner {
     }
 
     var count: Int { hashes.count }
+
+    /// Room for `n` more strings of `bytes` bytes in all (within the caps), so that adding them
+    /// does not grow the table step by step.
+    mutating func reserve(_ n: Int, bytes: Int) {
+        let n = min(n, cap - count), bytes = min(bytes, byteCap - arena.count)
+        guard n > 0 else { return }
+        arena.reserveCapacity(arena.count + max(0, bytes))
+        starts.reserveCapacity(count + n)
+        hashes.reserveCapacity(count + n)
+        var size = table.count
+        while size < 2 * (count + n) { size <<= 1 }
+        if size > table.count { rehash(size) }
+    }
     /// Bytes kept in the arena.
     var bytes: Int { arena.count }
 
@@ -37,7 +50,12 @@ struct Interner {
 
     mutating func id(_ whole: UnsafeBufferPointer<UInt8>) -> UInt32 {
         let b = InputLimits.keyPrefix(whole)
-        let h = byteHash(b, key: key)
+        return id(b, hash: byteHash(b, key: key))
+    }
+
+    /// The id of bytes already cut to `InputLimits.keyPrefix`, whose `byteHash` with this
+    /// interner's key is `h`.
+    private mutating func id(_ b: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> UInt32 {
         var i = Int(truncatingIfNeeded: h) & mask
         while table[i] != 0 {
             let id = Int(table[i] - 1)
@@ -66,8 +84,10 @@ struct Interner {
         return arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, b.baseAddress!, b.count) == 0 }
     }
 
-    private mutating func grow() {
-        table = [UInt32](repeating: 0, count: table.count * 2)
+    private mutating func grow() { rehash(table.count * 2) }
+
+    private mutating func rehash(_ size: Int) {
+        table = [UInt32](repeating: 0, count: size)
         mask = table.count - 1
         for (id, h) in hashes.enumerated() {
             var i = Int(truncatingIfNeeded: h) & mask
@@ -94,16 +114,23 @@ struct Interner {
         return arena.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[r])) }
     }
 
+    /// This interner's id of `other`'s string `oid` (nil for `overflow`). With the same key, the
+    /// hash `other` kept is used again (its bytes are cut to the prefix already).
+    mutating func id(of oid: UInt32, in other: Interner) -> UInt32? {
+        guard let r = other.range(oid) else { return nil }
+        let h = other.key == key ? other.hashes[Int(oid)] : nil
+        return other.arena.withUnsafeBufferPointer { a in
+            let b = UnsafeBufferPointer(rebasing: a[r])
+            return h.map { id(b, hash: $0) } ?? id(b)
+        }
+    }
+
     /// Numbers another interner's strings in this one: `map[old] = new`.
     mutating func absorb(_ other: Interner) -> [UInt32] {
         overflowed += other.overflowed
         var map: [UInt32] = []
         map.reserveCapacity(other.count)
-        other.arena.withUnsafeBufferPointer { a in
-            for k in 0..<other.count {
-                map.append(id(UnsafeBufferPointer(rebasing: a[other.range(UInt32(k))!])))
-            }
-        }
+        for k in 0..<UInt32(other.count) { map.append(id(of: k, in: other)!) }
         return map
     }
 }
