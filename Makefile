@@ -15,7 +15,9 @@ report:
 test:
 	@scripts/install-deps.sh test
 	$(SWIFT) build
-	$(SWIFT) test
+	@# The tests' scratch folders go into one folder of this run, removed when the run ends; it is
+	@# open to other users (0755) as /tmp is, since the lab's NGINX workers read files in it.
+	@t=$$(mktemp -d "$${TMPDIR:-/tmp}/threat-report-tests.XXXXXX") && chmod 0755 "$$t" && trap 'rm -rf "$$t"' EXIT && TMPDIR="$$t" $(SWIFT) test
 
 ## Benchmarks against peers measured in the same run, one table (scripts/bench/bench.py):
 ## release build, inputs generated into .bench/, chart micro-benchmarks in Benchmarks/.
