@@ -98,7 +98,7 @@ public struct YAMLReader: Sendable {
     /// A scalar that YAML resolves as a string (not a number or a bool written bare).
     public func strictString(_ node: Node, path: String) throws(LocatedError) -> String {
         guard let s = node.scalar else { throw error(node, "\(path) must be a string") }
-        if s.style == .plain, node.int != nil || node.float != nil || node.bool != nil || node.null != nil {
+        if s.style == .plain, !PlainScalar.readsAsText(node) {
             throw error(node, "\(path) must be a string (quote it)")
         }
         return s.string

@@ -309,8 +309,7 @@ struct DocumentLoader {
             let isString = s.tag.rawValue == Tag.Name.str.rawValue
             if isString {
                 let plain = Node(s.string)
-                let staysString = plain.int == nil && plain.float == nil && plain.bool == nil && plain.null == nil
-                    && plain.timestamp == nil
+                let staysString = PlainScalar.readsAsText(plain, timestamp: true)
                 s.style = staysString && !s.string.isEmpty && !s.string.contains("\n") ? .any : .singleQuoted
                 if s.string.contains("\n") { s.style = .literal }
             } else {

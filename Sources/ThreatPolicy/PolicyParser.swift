@@ -77,7 +77,7 @@ struct PolicyParser {
             problem(node, "\(path) must be a string")
             return nil
         }
-        if s.style == .plain, node.int != nil || node.float != nil || node.bool != nil || node.null != nil {
+        if s.style == .plain, !PlainScalar.readsAsText(node) {
             problem(node, "\(path) must be a string (quote it)")
             return nil
         }

@@ -127,7 +127,7 @@ struct YAMLLines {
             c.isASCII && (CharacterSet.alphanumerics.contains(c) || "._/-".unicodeScalars.contains(c))
         } && s.first.map { $0.isLetter || $0.isNumber } == true
         let node = Node(s)
-        if safe && !["null", "Null", "NULL"].contains(s) && node.int == nil && node.float == nil && node.bool == nil && node.null == nil && node.timestamp == nil {
+        if safe && !["null", "Null", "NULL"].contains(s) && PlainScalar.readsAsText(node, timestamp: true) {
             return s
         }
         var out = ""
