@@ -99,6 +99,32 @@ enum DocumentSplitter {
         c == "\n" || c == "\r\n" || c == "\r" || c == "\u{85}" || c == "\u{2028}" || c == "\u{2029}"
     }
 
+    /// The text's lines, cut at every break `isBreak` names (CRLF as one): the lines of
+    /// `split(omittingEmptySubsequences: false, whereSeparator: isBreak)` on its Characters, without
+    /// segmenting graphemes (a break is always a Character of its own, CRLF one Character).
+    static func lines(_ body: Substring) -> [Substring] {
+        var out: [Substring] = []
+        let scalars = body.unicodeScalars
+        var start = scalars.startIndex, i = start
+        while i < scalars.endIndex {
+            switch scalars[i].value {
+            case 0x0A, 0x85, 0x2028, 0x2029:
+                out.append(body[start..<i])
+                i = scalars.index(after: i)
+                start = i
+            case 0x0D:
+                out.append(body[start..<i])
+                i = scalars.index(after: i)
+                if i < scalars.endIndex, scalars[i].value == 0x0A { i = scalars.index(after: i) }
+                start = i
+            default:
+                i = scalars.index(after: i)
+            }
+        }
+        out.append(body[start...])
+        return out
+    }
+
     static func isMarker(_ line: Substring, _ marker: String) -> Bool {
         guard line.hasPrefix(marker) else { return false }
         let rest = line.dropFirst(marker.count)
@@ -118,7 +144,7 @@ enum DocumentSplitter {
     static func split(_ text: String) -> [DocumentChunk] {
         var body = Substring(text)
         if body.first == "\u{FEFF}" { body = body.dropFirst() }
-        let lines = body.split(omittingEmptySubsequences: false, whereSeparator: isBreak)
+        let lines = Self.lines(body)
         var chunks: [DocumentChunk] = []
         var current = DocumentChunk(lines: [], firstLine: 1)
         // A directive-only chunk (`%YAML 1.2`) waits for the `---` that follows it.
