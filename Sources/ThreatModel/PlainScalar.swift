@@ -11,8 +11,8 @@ import Yams
 /// - an integer (decimal, `0x`, `0o`, `0b`, `0`-octal, signed, `_`-grouped, sexagesimal `a:b`) and
 ///   a float (decimal, exponent, hex with `p`, sexagesimal) are made only of digits, `a`–`f`,
 ///   `A`–`F`, `x`, `X`, `o`, `O`, `b`, `B`, `p`, `P`, `.`, `+`, `-`, `_` and `:`, except the float
-///   words (`inf`, `infinity`, `nan`, `snan`, `.inf`, `.nan`, in any case), which hold `inf` or
-///   `nan`;
+///   words (`inf`, `infinity`, `nan`, `snan`, `.inf`, `.nan`, in any case, `_` anywhere since
+///   Yams drops it), which hold `inf` or `nan` once the `_` are left out;
 /// - a boolean is `true`, `yes`, `on`, `false`, `no` or `off` in any case, a null is empty, `~` or
 ///   `null` (three spellings);
 /// - a timestamp starts with four ASCII digits.
@@ -23,15 +23,19 @@ public enum PlainScalar {
     /// with `timestamp`, timestamp).
     public static func surelyText(_ s: String, timestamp: Bool = false) -> Bool {
         var outside = false
-        for b in s.utf8 where !numberByte(b) {
-            outside = true
-            break
+        // The last three bytes but `_` (Yams drops them before reading a float), ASCII letters in
+        // lower case, for `inf` and `nan`.
+        var last: UInt32 = 0
+        for b in s.utf8 {
+            if !numberByte(b) { outside = true }
+            if b == 0x5F { continue }
+            last = (last << 8 | UInt32(b >= 0x41 && b <= 0x5A ? b | 0x20 : b)) & 0xFF_FFFF
+            if last == 0x69_6E66 || last == 0x6E_616E { return false }  // "inf", "nan"
         }
         guard outside else { return false }
         if timestamp, let first = s.utf8.first, first &- 0x30 < 10 { return false }
-        let lower = s.lowercased()
-        if lower.contains("inf") || lower.contains("nan") { return false }
-        return !words.contains(lower)
+        // The boolean and null words are ASCII (no other character lower-cases to their letters).
+        return s.utf8.count > 5 || !words.contains(s.lowercased())
     }
 
     private static let words: Set<String> = ["true", "yes", "on", "false", "no", "off", "null", "~", ""]

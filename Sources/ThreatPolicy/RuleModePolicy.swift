@@ -126,8 +126,8 @@ struct YAMLLines {
         let safe = !s.isEmpty && s.unicodeScalars.allSatisfy { c in
             c.isASCII && (CharacterSet.alphanumerics.contains(c) || "._/-".unicodeScalars.contains(c))
         } && s.first.map { $0.isLetter || $0.isNumber } == true
-        let node = Node(s)
-        if safe && !["null", "Null", "NULL"].contains(s) && PlainScalar.readsAsText(node, timestamp: true) {
+        if safe && !["null", "Null", "NULL"].contains(s)
+            && (PlainScalar.surelyText(s, timestamp: true) || PlainScalar.readsAsText(Node(s), timestamp: true)) {
             return s
         }
         var out = ""

@@ -30,7 +30,7 @@ struct PlainScalarTests {
         let pieces = ["0", "1", "7", "9", "12", "0x", "0X", "0o", "0b", "1f", "e5", "E", "p3", ".", "+", "-", "_", ":", "~",
                       "inf", "Inf", "INFINITY", "nan", "NaN", "snan", "(12)", "true", "Yes", "ON", "off", "no", "False", "null",
                       "NULL", "Null", "2026-11-19", "T", "t", "12:00:00", "Z", " ", "k8s", "app", "=", "/", "client", "é",
-                      "\u{212A}", "İ", "١", "y", "n", "a", "s", "t", "o", "f", "x"]
+                      "\u{212A}", "İ", "١", "y", "n", "a", "s", "t", "o", "f", "x", "i", "I", "N", "F", "_", "_"]
         var sure = 0
         for _ in 0..<60_000 {
             var s = ""
@@ -50,7 +50,8 @@ struct PlainScalarTests {
             #expect(PlainScalar.surelyText(s, timestamp: true), "\(s)")
             #expect(PlainScalar.readsAsText(Node(s), timestamp: true))
         }
-        for s in ["8080", "0x1F", "1e5", "-.inf", ".NaN", "Infinity", "true", "Off", "~", "", "null", "1:30", "cafe", "2026-11-19"] {
+        for s in ["8080", "0x1F", "1e5", "-.inf", ".NaN", "Infinity", "i_nf", "-I_n_F", "n_aN", "inf:nan", "true", "Off", "~", "", "null",
+                  "1:30", "cafe", "2026-11-19"] {
             #expect(!PlainScalar.surelyText(s, timestamp: true), "\(s)")
             #expect(PlainScalar.readsAsText(Node(s), timestamp: true) == Self.yamsText(s, timestamp: true), "\(s)")
         }
