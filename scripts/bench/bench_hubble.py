@@ -5,7 +5,8 @@
   13.5 GB at the default): ingest alone in MB/s against a Python `json.loads` loop on the same
   lines; the report with coverage, map and suggestions, `policy suggest` and `policy simulate` over
   the same file against ingest alone; peak RSS beside ingest alone and from N/4 to N flows.
-- map: the traffic map over many flows of 5,000 peer namespaces against ingest alone.
+- map: the traffic map over many flows of 5,000 peer namespaces against ingest alone, at 100,000
+  flows (BENCH_MAP_FLOWS) and at 10,000,000 (BENCH_MAP_BIG_FLOWS; 6.6 GB; 0 skips it).
 
 Inputs are generated once into .bench/. Every report runs with `--compare none` (the previous
 window would read the file a second time).
@@ -175,6 +176,26 @@ def run_map(b, runs):
           "+%.1f MB" % (rss4 - base4), "<= +48 MB", rss4 - base4 <= 48)
     g = rss4 / rss1
     b.row("peak RSS growth, map 1x -> 4x flows", g, "x", "flat", 1.0, g, "<= 1.10x", g <= 1.10)
+    # The same shape at the scale (10,000,000 flows, 6.6 GB): the per-run work (the
+    # suggested policies of 5,000 peer namespaces, checked by reading them back) weighs little
+    # there, the per-flow work is what is left.
+    big_n = int(os.environ.get("BENCH_MAP_BIG_FLOWS", "10000000"))
+    if big_n <= 0:
+        return
+    need = int(big_n * 670 * 1.1)
+    name = "map-flows-%d.json" % big_n
+    if not os.path.exists(os.path.join(b.BENCH, name)) and b.shutil.disk_usage(b.BENCH).free < need:
+        b.log("map: %d flows need about %.1f GB of disk; skipped" % (big_n, need / 1e9))
+        return
+    big = gen_map_flows(b, name, big_n)
+    b.warm(big)
+    big_runs = min(runs, int(os.environ.get("BENCH_HUBBLE_RUNS", "2")))
+    mapped, rss_m = b.best_time(b.report_cmd(config(b, "map-big-shop.yml", "shop", big), out, "html,json") + ["--compare", "none"], big_runs)
+    ingest, rss_i = b.best_time(b.report_cmd(config(b, "map-big-none.yml", "nomatch", big), out, "html,json") + ["--compare", "none"], big_runs)
+    r = mapped / ingest
+    label = "hubble %s flows of 5,000 peer namespaces" % "{:,}".format(big_n)
+    b.row("%s: counts, coverage, map, suggestions vs ingest alone (s)" % label, mapped, "s", "ingest alone", ingest, r, "<= 2x", r <= 2)
+    b.row("peak RSS, %s (MB)" % label, rss_m, "MB", "ingest alone", rss_i, "+%.1f MB" % (rss_m - rss_i), "<= +48 MB", rss_m - rss_i <= 48)
 
 
 def peer(path):
