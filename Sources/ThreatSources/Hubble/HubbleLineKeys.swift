@@ -80,6 +80,11 @@ extension HubbleLineDecoder {
         return HubbleFlowSource.pairKey(s.namespace, s.pod, d.namespace, d.pod, port: port, proto: proto)
     }
 
+    /// What `pairKey` reads of the line just scanned: its sides, port and L4 layers.
+    mutating func pair() -> PairCounts.Pair {
+        PairCounts.Pair(source: side(0).serial, destination: side(1).serial, port: port() ?? Int.min, l4: scanner.l4)
+    }
+
     /// The denying policies as `flow` and `observed` read them.
     private mutating func deniedKey(_ d: inout DistinctFlows) -> Int32 {
         var flow: [HubbleFlowSource.DenyingPolicy] = [], observed: [String] = []
