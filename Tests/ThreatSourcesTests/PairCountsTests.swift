@@ -28,7 +28,8 @@ struct PairCountsTests {
 
     /// Counts the same generated flows into both tables: a pair (its number standing for its sides)
     /// is always the same key; some flows come by their key alone, as the tree parser's do.
-    static func run(cap: Int, byteCap: Int, pairCapacity: Int, seed: UInt64) -> (BoundedCounts, PairCounts, built: Int) {
+    static func run(cap: Int, byteCap: Int, pairCapacity: Int, seed: UInt64,
+                    key: (Int) -> String = PairCountsTests.key) -> (BoundedCounts, PairCounts, built: Int) {
         var rng = SplitMix(state: seed)
         var bounded = BoundedCounts(cap: cap, byteCap: byteCap)
         var pairs = PairCounts(cap: cap, byteCap: byteCap, pairCapacity: pairCapacity)
@@ -74,6 +75,34 @@ struct PairCountsTests {
         // Long keys were cut to 1 KiB: their 17 spellings are one key.
         #expect(p.keys.filter { $0.hasPrefix("world") }.count == 1)
         #expect(p.keys.allSatisfy { $0.utf8.count <= InputLimits.keyBytes })
+    }
+
+    @Test("Pair table, plain keys only (ASCII and arrows, found by their bytes): counts, ranking, other and warning equal BoundedCounts")
+    func samePlainOnly() {
+        for (cap, byteCap) in [(100_000, 8 << 20), (90, 8 << 20), (100_000, 5_000)] {
+            let (b, p, _) = Self.run(cap: cap, byteCap: byteCap, pairCapacity: 32_768, seed: 5) { Self.key([0, 4, 5][$0 % 3] + 6 * ($0 / 3)) }
+            Self.same(b, p)
+            #expect(p.keys.allSatisfy(PairCounts.isPlain))
+            #expect((b.other > 0) == (cap < 100_000 || byteCap < 8 << 20))
+        }
+    }
+
+    @Test("Pair table, one key in two spellings: K and the Kelvin sign, NFC and NFD, in either order, share one count")
+    func spellingsShareOneCount() {
+        let spellings = [("K-1/pod → shop/db:5432/TCP", "\u{212A}-1/pod → shop/db:5432/TCP"),
+                         ("caf\u{E9}/pod → shop/db:5432/TCP", "cafe\u{301}/pod → shop/db:5432/TCP")]
+        for (a, b) in spellings {
+            for (first, second) in [(a, b), (b, a)] {
+                var p = PairCounts()
+                p.add(PairCounts.Pair(source: 1, destination: 2, port: 5432, l4: 1), 3) { first }
+                p.add(PairCounts.Pair(source: 3, destination: 2, port: 5432, l4: 1), 4) { second }
+                p.add(PairCounts.Pair(source: 1, destination: 2, port: 5432, l4: 1), 1) { first }
+                p.add(second, 2)
+                #expect(p.keys == [first] && p.counts == [10] && p.other == 0)
+            }
+        }
+        #expect(PairCounts.isPlain("K-1/pod → shop/db:5432/TCP") && !PairCounts.isPlain("\u{212A}-1/pod → shop/db:5432/TCP"))
+        #expect(!PairCounts.isPlain("a → b\u{338}") && !PairCounts.isPlain("caf\u{E9}"))
     }
 
     @Test("Pair table, entry cap reached: the same keys ranked, the same other count and warning as BoundedCounts")

@@ -19,6 +19,8 @@ public struct HubbleFlowSource: FlowSource {
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<FlowStatistics> {
         let files = try FileGlob.expand(settings.flowLogs)
         var tally = Tally(namespace: context.environment.namespace, window: context.window)
+        // Read line by line without touching `tally` (reading a captured struct copies it whole).
+        let namespace = tally.namespace, window = tally.window
         // The same least-privilege suggestions as `policy suggest`, from the flows counted here.
         var suggester = PolicySuggester(namespace: context.environment.namespace, kind: .cilium,
                                         from: context.window.from, to: context.window.to)
@@ -60,8 +62,8 @@ public struct HubbleFlowSource: FlowSource {
                     var outcome: Tally.Outcome?
                     if decoder.scan(b) {
                         if let (verdict, time) = decoder.head() {
-                            outcome = tally.classify(time: time, inbound: decoder.sideNamespace(1, is: tally.namespace),
-                                                     outbound: decoder.sideNamespace(0, is: tally.namespace))
+                            outcome = Tally.classify(time: time, window: window, inbound: decoder.sideNamespace(1, is: namespace),
+                                                     outbound: decoder.sideNamespace(0, is: namespace))
                             cover.seen(time)
                             if outcome == .counted {
                                 // Counted per distinct connection (`DistinctFlows`); the rate
@@ -166,6 +168,10 @@ public struct HubbleFlowSource: FlowSource {
 
         /// Whether a flow at `time`, into and out of the environment's namespace or not, is counted.
         func classify(time: Date, inbound: Bool, outbound: Bool) -> Outcome {
+            Tally.classify(time: time, window: window, inbound: inbound, outbound: outbound)
+        }
+
+        static func classify(time: Date, window: TimeWindow, inbound: Bool, outbound: Bool) -> Outcome {
             guard time >= window.from, time < window.to else { return .outsideWindow }
             return inbound || outbound ? .counted : .otherNamespace
         }

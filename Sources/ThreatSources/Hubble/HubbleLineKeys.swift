@@ -105,7 +105,13 @@ extension HubbleLineDecoder {
     static func textKey(_ parts: [String?]) -> String {
         var out = ""
         for p in parts {
-            if let p { out += "\(p.utf8.count):" + p } else { out += "-" }
+            if let p {
+                out += String(p.utf8.count)
+                out += ":"
+                out += p
+            } else {
+                out += "-"
+            }
         }
         return out
     }
@@ -119,11 +125,14 @@ extension HubbleLineDecoder {
             [String(d.count)] + d.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
         }
         let p = i.policy
+        // The three workload names, the pod name's worked out once when the pod texts are the same bytes.
+        let fromPod = WorkloadIdentity.name(pod: i.podText, workload: nil)
+        let fromPodText = i.workloadText.flatMap { $0.isEmpty ? nil : $0 } ?? fromPod
+        let samePod = i.pod.map { pod in i.podText.map { pod.utf8.elementsEqual($0.utf8) } ?? false } ?? (i.podText == nil)
+        let fromFlow = i.workload.flatMap { $0.isEmpty ? nil : $0 } ?? (samePod ? fromPod : WorkloadIdentity.name(pod: i.pod, workload: nil))
         var parts: [String?] = [i.endpoint.namespace, i.endpoint.workload, i.endpoint.entity, i.namespace, i.workload, i.workloadText,
                                 i.pod == nil ? nil : "", i.podText == nil ? nil : "",
-                                WorkloadIdentity.name(pod: i.podText, workload: nil),
-                                WorkloadIdentity.name(pod: i.podText, workload: i.workloadText),
-                                WorkloadIdentity.name(pod: i.pod, workload: i.workload),
+                                fromPod, fromPodText, fromFlow,
                                 i.tally.key?.key, i.tally.key?.name, i.selector.key, p.namespace, p.ip]
         parts += [String(i.labels.count)] + i.labels
         parts += sorted(i.tally.labels) + sorted(p.labels) + sorted(p.namespaceLabels)

@@ -10,6 +10,11 @@ import ThreatModel
 /// by its text on its first flow only, so keys that are equal as strings (canonically equivalent)
 /// still share one count, as in `BoundedCounts`. A key that found no room never finds it later (the
 /// table never shrinks), so remembering the refusal changes nothing.
+///
+/// Keys of ASCII text and arrows (U+2192) alone, the usual ones, are found by their bytes: such a
+/// text is in NFC, so two of them are equal as strings exactly when their bytes are. Once any other
+/// key comes, every key is also found by its text, so a key equal to it as a string but spelled
+/// otherwise (a Kelvin sign for a K) still finds its count.
 struct PairCounts {
     /// A scanned line's pair: what `HubbleLineDecoder.pairKey` reads.
     struct Pair: Hashable {
@@ -30,7 +35,12 @@ struct PairCounts {
     private(set) var bytes = 0
     /// Occurrences of keys that found no room.
     private(set) var other = 0
+    /// The slot of each key by its text: once `mixed`, every key (else none).
     private var slots: [String: Int] = [:]
+    /// The slot of each plain key (`isPlain`) by its bytes.
+    private var plain: [Bytes: Int] = [:]
+    /// Whether a key that is not plain came.
+    private var mixed = false
     /// The slot of each pair seen (-1: its key found no room).
     private var pairs: [Pair: Int] = [:]
 
@@ -40,12 +50,80 @@ struct PairCounts {
         self.pairCapacity = pairCapacity
     }
 
+    /// A key compared and hashed by its UTF-8 bytes (their hash worked out once: the table compares
+    /// the keys along a probe and hashes them again as it grows).
+    private struct Bytes: Hashable {
+        let text: String
+        let hash: Int
+
+        init(_ text: String) {
+            self.text = text
+            var h = Hasher(), t = text
+            t.withUTF8 { h.combine(bytes: UnsafeRawBufferPointer($0)) }
+            hash = h.finalize()
+        }
+
+        static func == (a: Bytes, b: Bytes) -> Bool {
+            guard a.hash == b.hash else { return false }
+            var x = a.text, y = b.text
+            return x.withUTF8 { p in
+                y.withUTF8 { q in p.count == q.count && (p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0) }
+            }
+        }
+
+        func hash(into h: inout Hasher) {
+            h.combine(hash)
+        }
+    }
+
+    /// Whether every character of `key` is ASCII or an arrow (U+2192): none of them decomposes or
+    /// composes, so the text is in NFC.
+    static func isPlain(_ key: String) -> Bool {
+        var k = key
+        return k.withUTF8 { b in
+            var i = 0
+            while i < b.count {
+                if b[i] < 0x80 {
+                    i += 1
+                } else if b[i] == 0xE2, i + 2 < b.count, b[i + 1] == 0x86, b[i + 2] == 0x92 {
+                    i += 3
+                } else {
+                    return false
+                }
+            }
+            return true
+        }
+    }
+
     /// The slot of `key` cut to `InputLimits.keyBytes`, made if there is room; -1 if not.
     private mutating func slot(_ key: String) -> Int {
         let k = InputLimits.keyPrefix(key)
+        let room = keys.count < cap && bytes + k.utf8.count <= byteCap
+        if Self.isPlain(k) {
+            let b = Bytes(k)
+            if let known = plain[b] { return known }
+            if mixed, let known = slots[k] {
+                plain[b] = known
+                return known
+            }
+            guard room else { return -1 }
+            let i = keep(k)
+            plain[b] = i
+            if mixed { slots[k] = i }
+            return i
+        }
+        if !mixed {
+            mixed = true
+            for (i, kept) in keys.enumerated() { slots[kept] = i }
+        }
         if let known = slots[k] { return known }
-        guard keys.count < cap, bytes + k.utf8.count <= byteCap else { return -1 }
-        slots[k] = keys.count
+        guard room else { return -1 }
+        let i = keep(k)
+        slots[k] = i
+        return i
+    }
+
+    private mutating func keep(_ k: String) -> Int {
         keys.append(k)
         counts.append(0)
         bytes += k.utf8.count
@@ -76,7 +154,8 @@ struct PairCounts {
 
     /// The count of `key` (cut as when counted), nil if it is not kept.
     func count(_ key: String) -> Int? {
-        slots[InputLimits.keyPrefix(key)].map { counts[$0] }
+        let k = InputLimits.keyPrefix(key)
+        return keys.firstIndex { $0 == k }.map { counts[$0] }
     }
 
     /// The largest counts first (ties by key), at most `limit` (`BoundedCounts.ranked`).
