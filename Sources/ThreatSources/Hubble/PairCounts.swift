@@ -13,8 +13,9 @@ import ThreatModel
 ///
 /// Keys of ASCII text and arrows (U+2192) alone, the usual ones, are found by their bytes: such a
 /// text is in NFC, so two of them are equal as strings exactly when their bytes are. Once any other
-/// key comes, every key is also found by its text, so a key equal to it as a string but spelled
-/// otherwise (a Kelvin sign for a K) still finds its count.
+/// key comes, every key is also found by its text (a plain key not found by its bytes is looked up
+/// by its text), so a key equal to it as a string but spelled otherwise (a Kelvin sign for a K)
+/// still finds its count.
 struct PairCounts {
     /// A scanned line's pair: what `HubbleLineDecoder.pairKey` reads.
     struct Pair: Hashable {
@@ -37,8 +38,12 @@ struct PairCounts {
     private(set) var other = 0
     /// The slot of each key by its text: once `mixed`, every key (else none).
     private var slots: [String: Int] = [:]
-    /// The slot of each plain key (`isPlain`) by its bytes.
-    private var plain: [Bytes: Int] = [:]
+    /// The plain keys (`isPlain`) kept, found by their bytes: open addressing, each entry a slot + 1
+    /// (0: free), at most half full.
+    private var table: [Int32] = []
+    /// The byte hash of each key kept (`byteHash`; 0 for keys that are not plain).
+    private var hashes: [Int] = []
+    private var plainKeys = 0
     /// Whether a key that is not plain came.
     private var mixed = false
     /// The slot of each pair seen (-1: its key found no room).
@@ -50,30 +55,49 @@ struct PairCounts {
         self.pairCapacity = pairCapacity
     }
 
-    /// A key compared and hashed by its UTF-8 bytes (their hash worked out once: the table compares
-    /// the keys along a probe and hashes them again as it grows).
-    private struct Bytes: Hashable {
-        let text: String
-        let hash: Int
+    /// The hash of a key's UTF-8 bytes (`Hasher`: seeded anew for each process), never 0.
+    static func byteHash(_ key: String) -> Int {
+        var h = Hasher(), k = key
+        k.withUTF8 { h.combine(bytes: UnsafeRawBufferPointer($0)) }
+        let v = h.finalize()
+        return v == 0 ? 1 : v
+    }
 
-        init(_ text: String) {
-            self.text = text
-            var h = Hasher(), t = text
-            t.withUTF8 { h.combine(bytes: UnsafeRawBufferPointer($0)) }
-            hash = h.finalize()
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        var x = a, y = b
+        return x.withUTF8 { p in
+            y.withUTF8 { q in p.count == q.count && (p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0) }
         }
+    }
 
-        static func == (a: Bytes, b: Bytes) -> Bool {
-            guard a.hash == b.hash else { return false }
-            var x = a.text, y = b.text
-            return x.withUTF8 { p in
-                y.withUTF8 { q in p.count == q.count && (p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0) }
-            }
+    /// The slot of the plain key `k` (byte hash `h`) kept, if it is.
+    private func findPlain(_ k: String, _ h: Int) -> Int? {
+        guard !table.isEmpty else { return nil }
+        let mask = table.count - 1
+        var b = h & mask
+        while true {
+            let e = Int(table[b])
+            if e == 0 { return nil }
+            if hashes[e - 1] == h, Self.sameBytes(keys[e - 1], k) { return e - 1 }
+            b = (b + 1) & mask
         }
+    }
 
-        func hash(into h: inout Hasher) {
-            h.combine(hash)
+    /// Enters the plain key kept in slot `i` (byte hash `h`) into `table`, at most half full.
+    private mutating func enterPlain(_ i: Int, _ h: Int) {
+        plainKeys += 1
+        if plainKeys * 2 > table.count {
+            table = [Int32](repeating: 0, count: max(1024, table.count * 2))
+            for (j, hash) in hashes.enumerated() where hash != 0 && j != i { place(j, hash) }
         }
+        place(i, h)
+    }
+
+    private mutating func place(_ i: Int, _ h: Int) {
+        let mask = table.count - 1
+        var b = h & mask
+        while table[b] != 0 { b = (b + 1) & mask }
+        table[b] = Int32(i + 1)
     }
 
     /// Whether every character of `key` is ASCII or an arrow (U+2192): none of them decomposes or
@@ -100,15 +124,12 @@ struct PairCounts {
         let k = InputLimits.keyPrefix(key)
         let room = keys.count < cap && bytes + k.utf8.count <= byteCap
         if Self.isPlain(k) {
-            let b = Bytes(k)
-            if let known = plain[b] { return known }
-            if mixed, let known = slots[k] {
-                plain[b] = known
-                return known
-            }
+            let h = Self.byteHash(k)
+            if let known = findPlain(k, h) { return known }
+            if mixed, let known = slots[k] { return known }
             guard room else { return -1 }
-            let i = keep(k)
-            plain[b] = i
+            let i = keep(k, hash: h)
+            enterPlain(i, h)
             if mixed { slots[k] = i }
             return i
         }
@@ -118,13 +139,14 @@ struct PairCounts {
         }
         if let known = slots[k] { return known }
         guard room else { return -1 }
-        let i = keep(k)
+        let i = keep(k, hash: 0)
         slots[k] = i
         return i
     }
 
-    private mutating func keep(_ k: String) -> Int {
+    private mutating func keep(_ k: String, hash: Int) -> Int {
         keys.append(k)
+        hashes.append(hash)
         counts.append(0)
         bytes += k.utf8.count
         return keys.count - 1
