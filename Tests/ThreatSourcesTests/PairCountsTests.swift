@@ -20,8 +20,8 @@ struct PairCountsTests {
         case 0: return "team-\(i % 37)/client-\(i % 11) → shop/web-\(i % 5):8080/TCP"
         case 1: return "caf\u{E9}-\(i % 13)/pod → shop/api-\(i % 7):443/TCP"
         case 2: return "cafe\u{301}-\(i % 13)/pod → shop/api-\(i % 7):443/TCP"
-        case 3: return "\u{212A}-\(i % 9)/pod → shop/db:5432/TCP"
-        case 4: return "K-\(i % 9)/pod → shop/db:5432/TCP"
+        case 3: return "\u{212A}-\(i / 6 % 9)/pod → shop/db:5432/TCP"
+        case 4: return "K-\(i / 6 % 9)/pod → shop/db:5432/TCP"
         default: return "world → shop/\(long)-\(i % 17):80/UDP"
         }
     }
