@@ -103,7 +103,9 @@ extension HubbleLineDecoder {
 
     /// Texts joined without ambiguity: each as its length and bytes, nil as `-`.
     static func textKey(_ parts: [String?]) -> String {
-        var out = ""
+        var out = "", size = 0
+        for p in parts { size += p.map { $0.utf8.count + 21 } ?? 1 }
+        out.reserveCapacity(size)
         for p in parts {
             if let p {
                 out += String(p.utf8.count)
