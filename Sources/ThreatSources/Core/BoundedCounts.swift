@@ -37,6 +37,11 @@ public struct BoundedCounts: Sendable {
 
     /// "N dropped flows with pairs beyond the table cap of M entries or B MiB were counted as other …", or nil.
     public func warning(_ unit: String, with what: String) -> String? {
+        BoundedCounts.warning(other: other, cap: cap, byteCap: byteCap, unit, with: what)
+    }
+
+    /// The warning of a table with these caps that counted `other` occurrences as other, or nil.
+    static func warning(other: Int, cap: Int, byteCap: Int, _ unit: String, with what: String) -> String? {
         guard other > 0 else { return nil }
         return "\(other) \(unit) with \(what) beyond the table cap of \(cap) entries or \(InputLimits.describe(bytes: byteCap)) were counted as other "
             + "(in the totals, not ranked; a ranked count may be low by up to \(other))"

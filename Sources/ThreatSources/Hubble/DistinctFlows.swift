@@ -82,6 +82,19 @@ struct DistinctFlows {
     struct Reason {
         var flow: String?
         var observed: String?
+        /// The report's drop-reason key of `flow` (`DropReason.canonical`), worked out once per reason.
+        var canonical: String
+
+        init(flow: String?, observed: String?) {
+            self.flow = flow
+            self.observed = observed
+            canonical = Reason.canonical(flow)
+        }
+
+        /// The key of a drop reason in the report's table, as `HubbleFlowSource.Tally.countKeyed` counts it.
+        static func canonical(_ flow: String?) -> String {
+            DropReason.canonical(InputLimits.keyPrefix(flow ?? "UNKNOWN"))
+        }
     }
     /// The denying policies, as the report and the policy commands read them.
     struct Denied {
@@ -104,6 +117,8 @@ struct DistinctFlows {
     /// Bumped when the interned values start over (a side's cached class id is then stale).
     private(set) var generation = 1
     private var lastVerdict: (text: String, id: Int32, generation: Int) = ("", 0, 0)
+    /// The report's drop-reason key of a flow without a decoded reason.
+    private let unknownReason = Reason.canonical(nil)
     /// The secret seed of `slot` (new for each table: keys cannot be chosen to pile onto one slot).
     private let seed = HashKey.random().k0
 
@@ -201,6 +216,16 @@ struct DistinctFlows {
     }
 
     // MARK: The flows back
+
+    /// Hands the entries over in order, with the table itself (borrowed: not copied per entry).
+    func forEachEntry(_ body: (borrowing DistinctFlows, Entry) -> Void) {
+        for e in entries { body(self, e) }
+    }
+
+    /// The report's drop-reason key of an entry (`Reason.canonical` of its flow's reason).
+    func canonicalReason(_ e: Entry) -> String {
+        reasons[e.key.reason]?.canonical ?? unknownReason
+    }
 
     /// The sides of an entry (the first side seen of each class).
     func sides(_ k: Key) -> (HubbleLineDecoder.SideInfo, HubbleLineDecoder.SideInfo) {

@@ -97,10 +97,25 @@ extension HubbleFlowSource {
 
     static func pairKey(_ sourceNamespace: String?, _ sourcePod: String?, _ destinationNamespace: String?, _ destinationPod: String?,
                         port: Int?, proto: String?) -> String {
-        let src = [sourceNamespace ?? "world", sourcePod].compactMap { $0 }.joined(separator: "/")
-        let dst = [destinationNamespace ?? "world", destinationPod].compactMap { $0 }.joined(separator: "/")
-        let port = port.map { ":\($0)" } ?? ""
-        return "\(src) → \(dst)\(port)/\(proto ?? "?")"
+        // "ns/pod → ns/pod:port/proto", appended in place.
+        var out = sourceNamespace ?? "world"
+        if let sourcePod {
+            out += "/"
+            out += sourcePod
+        }
+        out += " → "
+        out += destinationNamespace ?? "world"
+        if let destinationPod {
+            out += "/"
+            out += destinationPod
+        }
+        if let port {
+            out += ":"
+            out += String(port)
+        }
+        out += "/"
+        out += proto ?? "?"
+        return out
     }
 }
 

@@ -19,6 +19,8 @@ public struct HubbleFlowSource: FlowSource {
     public func fetch(_ context: SourceContext) throws(SourceError) -> SourceOutput<FlowStatistics> {
         let files = try FileGlob.expand(settings.flowLogs)
         var tally = Tally(namespace: context.environment.namespace, window: context.window)
+        // Read line by line without touching `tally` (reading a captured struct copies it whole).
+        let namespace = tally.namespace, window = tally.window
         // The same least-privilege suggestions as `policy suggest`, from the flows counted here.
         var suggester = PolicySuggester(namespace: context.environment.namespace, kind: .cilium,
                                         from: context.window.from, to: context.window.to)
@@ -30,10 +32,10 @@ public struct HubbleFlowSource: FlowSource {
         /// The distinct connections so far, into the tables and the suggestions (each counted flow
         /// is inside the window, the suggestions' own window too).
         func flush() {
-            for e in distinct.entries {
-                let (flow, sides) = distinct.flow(e)
-                tally.countKeyed(flow, sides: sides, n: e.count)
-                if case let .flow(o) = distinct.observed(e) {
+            distinct.forEachEntry { d, e in
+                let (flow, sides) = d.flow(e)
+                tally.countKeyed(flow, sides: sides, n: e.count, reason: d.canonicalReason(e))
+                if case let .flow(o) = d.observed(e) {
                     suggester.add(o, selectors: (sides.0.selector, sides.1.selector), count: e.count, first: e.first, last: e.last,
                                   outsideWindow: false)
                 }
@@ -60,15 +62,15 @@ public struct HubbleFlowSource: FlowSource {
                     var outcome: Tally.Outcome?
                     if decoder.scan(b) {
                         if let (verdict, time) = decoder.head() {
-                            outcome = tally.classify(time: time, inbound: decoder.sideNamespace(1, is: tally.namespace),
-                                                     outbound: decoder.sideNamespace(0, is: tally.namespace))
+                            outcome = Tally.classify(time: time, window: window, inbound: decoder.sideNamespace(1, is: namespace),
+                                                     outbound: decoder.sideNamespace(0, is: namespace))
                             cover.seen(time)
                             if outcome == .counted {
                                 // Counted per distinct connection (`DistinctFlows`); the rate
                                 // buckets and the pod pairs of drops per flow.
                                 if distinct.isFull { flush() }
                                 let key = decoder.distinctKey(verdict: verdict, into: &distinct, use: .report)
-                                tally.countEach(verdict: verdict, time: time) { decoder.pairKey() }
+                                tally.countEach(verdict: verdict, time: time) { $0.add(decoder.pair()) { decoder.pairKey() } }
                                 distinct.count(key, time: time)
                             }
                         }
@@ -129,8 +131,8 @@ public struct HubbleFlowSource: FlowSource {
         var outbound = FlowCounts(forwarded: 0, dropped: 0)
         // Every table is capped in entries and bytes, so unique pod or policy names cannot grow it
         // without bound; occurrences beyond a cap are counted as other and flagged (`capWarnings`).
-        var reasons = BoundedCounts(cap: 10_000, byteCap: 1 << 20), tuples = BoundedCounts(cap: 100_000, byteCap: 8 << 20)
-        var auditPairs = BoundedCounts(cap: 100_000, byteCap: 8 << 20)
+        var reasons = BoundedCounts(cap: 10_000, byteCap: 1 << 20), tuples = PairCounts(cap: 100_000, byteCap: 8 << 20)
+        var auditPairs = PairCounts(cap: 100_000, byteCap: 8 << 20)
         var denying = BoundedCounts(cap: 10_000, byteCap: 1 << 20), auditDenying = BoundedCounts(cap: 10_000, byteCap: 1 << 20)
         /// The kind of each policy key kept in `denying` or `auditDenying`.
         var policyKinds: [String: String] = [:]
@@ -166,19 +168,23 @@ public struct HubbleFlowSource: FlowSource {
 
         /// Whether a flow at `time`, into and out of the environment's namespace or not, is counted.
         func classify(time: Date, inbound: Bool, outbound: Bool) -> Outcome {
+            Tally.classify(time: time, window: window, inbound: inbound, outbound: outbound)
+        }
+
+        static func classify(time: Date, window: TimeWindow, inbound: Bool, outbound: Bool) -> Outcome {
             guard time >= window.from, time < window.to else { return .outsideWindow }
             return inbound || outbound ? .counted : .otherNamespace
         }
 
         /// Counts a flow that `classify` accepted (with its sides' workload keys when known).
         mutating func count(_ f: Flow, sides: (HubbleLineDecoder.SideInfo, HubbleLineDecoder.SideInfo)? = nil) {
-            countEach(verdict: f.verdict, time: f.time) { HubbleFlowSource.pairKey(f) }
-            countKeyed(f, sides: sides, n: 1)
+            countEach(verdict: f.verdict, time: f.time) { $0.add(HubbleFlowSource.pairKey(f)) }
+            countKeyed(f, sides: sides, n: 1, reason: nil)
         }
 
         /// What depends on each flow's time and pods: the rate buckets, and the pairs of dropped
-        /// and audited flows (`pair` gives the flow's `pairKey`).
-        mutating func countEach(verdict: String, time: Date, pair: () -> String) {
+        /// and audited flows (`pair` counts the flow's pair in the table it is given).
+        mutating func countEach(verdict: String, time: Date, pair: (inout PairCounts) -> Void) {
             let i = Int((time.timeIntervalSince1970 - origin) / step)
             let inRange = i >= 0 && i < buckets.count
             switch verdict {
@@ -186,16 +192,17 @@ public struct HubbleFlowSource: FlowSource {
                 if inRange { fwdBuckets[i] += 1 }
             case "DROPPED":
                 if inRange { dropBuckets[i] += 1 }
-                tuples.add(pair())
+                pair(&tuples)
             case "AUDIT":
-                auditPairs.add(pair())
+                pair(&auditPairs)
             default:
                 break
             }
         }
 
-        /// The rest, for `n` flows alike but for their time and pods (`DistinctFlows`).
-        mutating func countKeyed(_ f: Flow, sides: (HubbleLineDecoder.SideInfo, HubbleLineDecoder.SideInfo)?, n: Int) {
+        /// The rest, for `n` flows alike but for their time and pods (`DistinctFlows`); `reason` is
+        /// the flow's drop-reason key when known (`DistinctFlows.Reason.canonical`).
+        mutating func countKeyed(_ f: Flow, sides: (HubbleLineDecoder.SideInfo, HubbleLineDecoder.SideInfo)?, n: Int, reason: String?) {
             let isIn = f.destinationNamespace == namespace, isOut = f.sourceNamespace == namespace
             all.add(verdict: f.verdict, n)
             if isIn { inbound.add(verdict: f.verdict, n) }
@@ -208,7 +215,7 @@ public struct HubbleFlowSource: FlowSource {
             workloads.add(f, source: sides?.0.tally, destination: sides?.1.tally, n: n)
             switch f.verdict {
             case "DROPPED":
-                reasons.add(DropReason.canonical(InputLimits.keyPrefix(f.dropReason ?? "UNKNOWN")), n)
+                reasons.add(reason ?? DistinctFlows.Reason.canonical(f.dropReason), n)
                 if f.deniedBy.isEmpty { unattributed += n }
                 Tally.countPolicies(f, into: &denying, kinds: &policyKinds, n: n)
             case "AUDIT":

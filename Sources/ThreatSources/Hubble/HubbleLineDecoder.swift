@@ -33,6 +33,9 @@ struct HubbleLineDecoder {
         var classKey = ""
         /// The class id in `DistinctFlows` and the generation it belongs to.
         var classRef: (generation: Int, id: Int32) = (0, 0)
+        /// This side's number, unique within a decoder (0: the absent side): it names the side in
+        /// `PairCounts.Pair` for as long as the decoder lives, even once the cache has let it go.
+        var serial = 0
     }
 
     /// Distinct side objects kept, and their bytes; when either is reached the cache starts over.
@@ -46,6 +49,8 @@ struct HubbleLineDecoder {
     private var cachedBytes = 0
     private let hashKey = HashKey.random()
     private let absent: SideInfo
+    /// The serial of the next side decoded.
+    private var nextSerial = 1
 
     init() {
         absent = HubbleLineDecoder.decodeSide(nil)
@@ -142,6 +147,8 @@ struct HubbleLineDecoder {
             return hit.info
         }
         let info = HubbleLineDecoder.decodeSide(try? JSONValue.parse(bytes: Array(raw), maxDepth: InputLimits.jsonDepth))
+        info.serial = nextSerial
+        nextSerial += 1
         if cache[h] == nil {
             if cache.count >= Self.cacheEntries || cachedBytes + raw.count > Self.cacheBytes {
                 cache.removeAll(keepingCapacity: true)

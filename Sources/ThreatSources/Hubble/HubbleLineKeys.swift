@@ -80,6 +80,11 @@ extension HubbleLineDecoder {
         return HubbleFlowSource.pairKey(s.namespace, s.pod, d.namespace, d.pod, port: port, proto: proto)
     }
 
+    /// What `pairKey` reads of the line just scanned: its sides, port and L4 layers.
+    mutating func pair() -> PairCounts.Pair {
+        PairCounts.Pair(source: side(0).serial, destination: side(1).serial, port: port() ?? Int.min, l4: scanner.l4)
+    }
+
     /// The denying policies as `flow` and `observed` read them.
     private mutating func deniedKey(_ d: inout DistinctFlows) -> Int32 {
         var flow: [HubbleFlowSource.DenyingPolicy] = [], observed: [String] = []
@@ -98,9 +103,17 @@ extension HubbleLineDecoder {
 
     /// Texts joined without ambiguity: each as its length and bytes, nil as `-`.
     static func textKey(_ parts: [String?]) -> String {
-        var out = ""
+        var out = "", size = 0
+        for p in parts { size += p.map { $0.utf8.count + 21 } ?? 1 }
+        out.reserveCapacity(size)
         for p in parts {
-            if let p { out += "\(p.utf8.count):" + p } else { out += "-" }
+            if let p {
+                out += String(p.utf8.count)
+                out += ":"
+                out += p
+            } else {
+                out += "-"
+            }
         }
         return out
     }
@@ -114,11 +127,14 @@ extension HubbleLineDecoder {
             [String(d.count)] + d.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
         }
         let p = i.policy
+        // The three workload names, the pod name's worked out once when the pod texts are the same bytes.
+        let fromPod = WorkloadIdentity.name(pod: i.podText, workload: nil)
+        let fromPodText = i.workloadText.flatMap { $0.isEmpty ? nil : $0 } ?? fromPod
+        let samePod = i.pod.map { pod in i.podText.map { pod.utf8.elementsEqual($0.utf8) } ?? false } ?? (i.podText == nil)
+        let fromFlow = i.workload.flatMap { $0.isEmpty ? nil : $0 } ?? (samePod ? fromPod : WorkloadIdentity.name(pod: i.pod, workload: nil))
         var parts: [String?] = [i.endpoint.namespace, i.endpoint.workload, i.endpoint.entity, i.namespace, i.workload, i.workloadText,
                                 i.pod == nil ? nil : "", i.podText == nil ? nil : "",
-                                WorkloadIdentity.name(pod: i.podText, workload: nil),
-                                WorkloadIdentity.name(pod: i.podText, workload: i.workloadText),
-                                WorkloadIdentity.name(pod: i.pod, workload: i.workload),
+                                fromPod, fromPodText, fromFlow,
                                 i.tally.key?.key, i.tally.key?.name, i.selector.key, p.namespace, p.ip]
         parts += [String(i.labels.count)] + i.labels
         parts += sorted(i.tally.labels) + sorted(p.labels) + sorted(p.namespaceLabels)

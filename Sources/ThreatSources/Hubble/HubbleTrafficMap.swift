@@ -103,7 +103,9 @@ public struct TrafficMapBuilder: Sendable {
     mutating func add(from s: TrafficMap.Node, to d: TrafficMap.Node, verdict: String, isReply: Bool, n: Int = 1) {
         let (from, to) = isReply ? (d, s) : (s, d)
         let key = from.id + "\u{0}" + to.id
-        if edges[key] == nil {
+        // One lookup for an edge already kept: its value is changed in place.
+        var found = edges.index(forKey: key)
+        if found == nil {
             guard edges.count < cap, bytes + key.utf8.count <= byteCap else {
                 unmapped = NumberLimits.clampedAdd(unmapped, n)
                 return
@@ -112,12 +114,14 @@ public struct TrafficMapBuilder: Sendable {
             nodes[from.id] = from
             nodes[to.id] = to
             edges[key] = TrafficMap.Edge(source: from.id, destination: to.id)
+            found = edges.index(forKey: key)
         }
+        guard let i = found else { return }
         if isReply {
-            edges[key]!.replies = NumberLimits.clampedAdd(edges[key]!.replies, n)
+            edges.values[i].replies = NumberLimits.clampedAdd(edges.values[i].replies, n)
             replyFlows = NumberLimits.clampedAdd(replyFlows, n)
         } else {
-            edges[key]!.add(verdict: verdict, n)
+            edges.values[i].add(verdict: verdict, n)
             flows = NumberLimits.clampedAdd(flows, n)
         }
     }
