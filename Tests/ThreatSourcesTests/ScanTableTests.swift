@@ -35,6 +35,13 @@ struct ScanTableTests {
         var sized = KeyedIndex(capacity: 100)
         sized.set(42, 1)
         #expect(sized[42] == 1 && sized.count == 1)
+        // Emptied, it finds nothing of before and takes keys again.
+        index.removeAll()
+        #expect(index.count == 0)
+        #expect(reference.keys.prefix(1_000).allSatisfy { index[$0] == nil })
+        for (k, v) in reference.prefix(1_000) { index.set(k, v + 1) }
+        #expect(index.count == 1_000)
+        #expect(reference.prefix(1_000).allSatisfy { index[$0.key] == $0.value + 1 })
     }
 
     @Test("Interner: numbering another interner's strings gives the ids of interning their bytes, with the same key or another, caps included")

@@ -45,7 +45,10 @@ struct HubbleLineDecoder {
     static let cacheBytes = 8 << 20
 
     private(set) var scanner = HubbleFlowScanner()
-    private var cache: [UInt64: (bytes: [UInt8], info: SideInfo)] = [:]
+    /// The cached sides: their place by the keyed hash of their bytes (`KeyedIndex`: no second
+    /// hash per lookup, two per line), their bytes and their objects.
+    private var cacheIndex = KeyedIndex()
+    private var cachedSides: [(bytes: [UInt8], info: SideInfo)] = []
     private var cachedBytes = 0
     private let hashKey = HashKey.random()
     private let absent: SideInfo
@@ -141,20 +144,23 @@ struct HubbleLineDecoder {
     private mutating func lookUp(_ s: Int) -> SideInfo {
         guard scanner.sides[s].present else { return absent }
         let raw = UnsafeBufferPointer(start: scanner.p + scanner.sides[s].start, count: scanner.sides[s].end - scanner.sides[s].start)
-        let h = wideByteHash(raw, key: hashKey)
-        if let hit = cache[h], hit.bytes.count == raw.count,
-           hit.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, raw.baseAddress!, raw.count) == 0 }) {
-            return hit.info
+        let h = wideByteHash(raw, key: hashKey) | 1  // never 0, as `KeyedIndex` asks
+        let at = cacheIndex[h]
+        if let at, cachedSides[at].bytes.count == raw.count,
+           cachedSides[at].bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, raw.baseAddress!, raw.count) == 0 }) {
+            return cachedSides[at].info
         }
         let info = HubbleLineDecoder.decodeSide(try? JSONValue.parse(bytes: Array(raw), maxDepth: InputLimits.jsonDepth))
         info.serial = nextSerial
         nextSerial += 1
-        if cache[h] == nil {
-            if cache.count >= Self.cacheEntries || cachedBytes + raw.count > Self.cacheBytes {
-                cache.removeAll(keepingCapacity: true)
+        if at == nil {
+            if cachedSides.count >= Self.cacheEntries || cachedBytes + raw.count > Self.cacheBytes {
+                cacheIndex.removeAll()
+                cachedSides.removeAll(keepingCapacity: true)
                 cachedBytes = 0
             }
-            cache[h] = (Array(raw), info)
+            cacheIndex.set(h, cachedSides.count)
+            cachedSides.append((Array(raw), info))
             cachedBytes += raw.count
         }
         return info

@@ -98,6 +98,13 @@ struct KeyedIndex {
         count += 1
     }
 
+    /// Empties the index, keeping its room.
+    mutating func removeAll() {
+        guard count > 0 else { return }
+        slots.withUnsafeMutableBufferPointer { $0.update(repeating: (0, 0)) }
+        count = 0
+    }
+
     private mutating func resize(to size: Int) {
         let old = slots
         slots = Array(repeating: (0, 0), count: size)
