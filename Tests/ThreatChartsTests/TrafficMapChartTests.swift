@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatModel
 @testable import ThreatCharts
+import TestSupport
 
 /// A generated map: the environment's namespace `shop` (its workloads when `workloads` is not
 /// empty, else its namespace node), `peers` other namespaces calling it (the k-th with 1000/k

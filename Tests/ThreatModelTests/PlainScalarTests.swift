@@ -2,21 +2,10 @@ import Foundation
 import Testing
 import ThreatModel
 import Yams
+import TestSupport
 
 /// `PlainScalar.surelyText` may only say "text" where Yams' own conversions all give nil.
 struct PlainScalarTests {
-    /// SplitMix64, so a failing seed can be replayed.
-    struct Mix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Yams' answer: none of int, float, bool, null (and timestamp) for the plain scalar.
     static func yamsText(_ s: String, timestamp: Bool) -> Bool {
         let node = Node(s)
@@ -25,7 +14,7 @@ struct PlainScalarTests {
 
     @Test("PlainScalar: never says text where Yams reads an int, float, bool, null or timestamp, on 60,000 generated strings")
     func shortcutAgreesWithYams() {
-        var rng = Mix(state: 3)
+        var rng = SplitMix(state: 3)
         // Pieces of every form Yams converts, and of the strings policies hold.
         let pieces = ["0", "1", "7", "9", "12", "0x", "0X", "0o", "0b", "1f", "e5", "E", "p3", ".", "+", "-", "_", ":", "~",
                       "inf", "Inf", "INFINITY", "nan", "NaN", "snan", "(12)", "true", "Yes", "ON", "off", "no", "False", "null",

@@ -1,19 +1,14 @@
 import Foundation
 import Testing
 @testable import ThreatPolicy
+import TestSupport
 
 /// The document splitter's lines, cut by Unicode scalars, against Swift's own split on Characters.
 struct DocumentLinesTests {
     @Test("Document lines: the same lines as splitting Characters at YAML breaks, for LF, CRLF, CR, NEL, LS, PS, marks after breaks and empty lines")
     func linesEqualCharacterSplit() {
-        var state: UInt64 = 5
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var rng = SplitMix(state: 5)
+        func next() -> UInt64 { rng.next() }
         let pieces = ["\n", "\r\n", "\r", "\u{85}", "\u{2028}", "\u{2029}", "\r\r", "\n\r", "\u{301}", "\u{200D}", "e\u{301}",
                       "---", "...", " ", "key: value", "#", "%YAML 1.2", "é", "🇫🇷", "\u{FEFF}", "\t", "a"]
         for _ in 0..<20_000 {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatModel
 @testable import ThreatPolicy
+import TestSupport
 
 /// `policy enable` / `policy disable`: GitLab's disabled_by label added or removed in the text.
 @Suite("Policy enable and disable")
@@ -254,18 +255,6 @@ struct PoliciesEditorTests {
 
 @Suite("Policy enable and disable on damaged input")
 struct PoliciesEditorRobustnessTests {
-    /// A small deterministic generator, so a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("Every fixture, and 2,000 damaged copies of them, give an edited stream or a typed error, never a crash; what is edited is in the state asked for")
     func neverCrashes() throws {
         let root = PolicyFixtures.root.path

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatModel
 @testable import ThreatSources
+import TestSupport
 
 @Suite("Error-log workers: lines grouped per block by several workers and joined in file order give the transactions one worker gives")
 struct ErrorLogWorkersTests {

@@ -3,6 +3,7 @@ import Testing
 import ThreatConfig
 import ThreatModel
 @testable import ThreatSources
+import TestSupport
 
 /// The gateway access-log presets and the ModSecurity/Coraza error-line parser, on real lines
 /// (Tests/Fixtures/realworld/waf-gateway, origins in its README) and on the shapes each producer

@@ -4,6 +4,7 @@ import ThreatConfig
 import ThreatModel
 import ThreatPolicy
 @testable import ThreatSources
+import TestSupport
 
 /// Suggestions from Hubble workload metrics: the queries, and the policies checked by the
 /// evaluation engine (they allow every allowed connection series, deny what was never seen).

@@ -3,6 +3,7 @@ import Testing
 import ThreatConfig
 import ThreatModel
 @testable import ThreatSources
+import TestSupport
 
 /// The report's dropped and audited pairs are counted by slot (`PairCounts`), a scanned line's pair
 /// found by its sides without building its key: the counts, ranking, `other` and warning must be

@@ -3,6 +3,7 @@ import Testing
 import ThreatModel
 import ThreatPolicy
 @testable import ThreatSources
+import TestSupport
 
 /// Suggested policies, evaluated by the engine as if enabled, must allow every allowed flow they
 /// were built from and deny probes that were never observed.

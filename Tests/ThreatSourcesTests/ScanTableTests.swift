@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatModel
 @testable import ThreatSources
+import TestSupport
 
 /// The scan's own tables against the standard library's: the transaction index by keyed hash, and
 /// an interner numbering another interner's strings.

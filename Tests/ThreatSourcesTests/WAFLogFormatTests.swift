@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatModel
 @testable import ThreatSources
+import TestSupport
 
 /// Fixtures in Fixtures/waf (see its README): real captures from the lab NGINX + ModSecurity v3,
 /// and v2 / Coraza lines written from the producers' documented formats.

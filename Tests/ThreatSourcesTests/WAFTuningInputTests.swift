@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ThreatModel
 @testable import ThreatSources
+import TestSupport
 
 @Suite("WAF tuning input: the matched variable of each rule match, per (rule, path, target), bounded")
 struct WAFTuningInputTests {
