@@ -21,6 +21,8 @@ public enum PolicyCoverageFindings {
                 ?? w.labels.filter { !WorkloadLabels.perPod.contains($0.key) }.sorted { $0.key < $1.key }.first.map { "\($0.key)=\($0.value)" }
                 ?? "app=\(w.name)"
             let seen = row.source == .flows ? "" : " (seen in the \(row.source.text))"
+            // The least-privilege policy this report suggests for the workload, when its flows gave one.
+            let suggested = env.flows.value?.suggestions?.items.first { $0.workloads.contains(w.name) }?.file
             let traffic = row.trafficKnown
                 ? "received \(PolicyFindings.grouped(r.total)) new connections in the window (\(PolicyFindings.grouped(r.forwarded)) forwarded, "
                     + "\(PolicyFindings.grouped(r.dropped)) dropped)"
@@ -34,9 +36,7 @@ public enum PolicyCoverageFindings {
                 guidance: """
                 \(w.name) in \(w.namespace)\(seen) (labels \(WorkloadLabels.shown(w.labels))) \
                 \(traffic), and no valid, enabled policy selects it for ingress, so it accepts \
-                traffic from anywhere. Allow only its clients, e.g. `threat-report policy new --name \(w.name)-ingress \
-                --namespace \(w.namespace) --endpoint \(selector) --allow-from-labels app=CLIENT --ports PORT/tcp --disabled`, \
-                review it with `threat-report policy explain FILE`, then enable it.
+                traffic from anywhere. \(suggested.map { Self.nextStep(suggested: $0) } ?? Self.nextStep(workload: w.name, namespace: w.namespace, selector: selector))
                 """, subject: w.name, unit: .count)
         }
         if open.count > perWorkload {
@@ -54,5 +54,20 @@ public enum PolicyCoverageFindings {
                 """, unit: .count))
         }
         return out
+    }
+
+    /// What to do when the report suggests a policy for the workload: review, enable, apply.
+    static func nextStep(suggested file: String) -> String {
+        "This report suggests a least-privilege policy from the traffic it received, deployed disabled, in the "
+            + "report's folder: `\(file)`. Review it with `threat-report policy explain \(file)`, enable it with "
+            + "`threat-report policy enable \(file) --apply --dry-run=server` (checked by the API server, not stored), "
+            + "then again without `--dry-run`."
+    }
+
+    /// What to do without a suggestion: write a policy for its clients.
+    static func nextStep(workload: String, namespace: String, selector: String) -> String {
+        "Allow only its clients, e.g. `threat-report policy new --name \(workload)-ingress --namespace \(namespace) "
+            + "--endpoint \(selector) --allow-from-labels app=CLIENT --ports PORT/tcp --disabled`, review it with "
+            + "`threat-report policy explain FILE`, then enable it."
     }
 }

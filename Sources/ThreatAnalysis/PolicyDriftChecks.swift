@@ -83,7 +83,7 @@ public enum UncoveredWorkloadCheck: Check {
         id: "policies.uncovered_workload", name: "UncoveredWorkload",
         shortDescription: "A workload received connections and no network policy selects it for ingress",
         fullDescription: "A workload of the namespace, seen in the flow files with its labels and having received new connections in the window, or listed by the Kubernetes pod list (whatever its traffic), is selected for ingress by no valid, enabled policy while other policies are enforced in the namespace, so it accepts traffic from anywhere. The value is the number of connections it received (0 when none).",
-        help: "Write a policy that allows only its clients: `threat-report policy new --name NAME --namespace NAMESPACE --endpoint app=WORKLOAD --allow-from-labels app=CLIENT --ports PORT/tcp --disabled`, review it with `threat-report policy explain FILE`, then enable it.",
+        help: "Review the least-privilege policy the report suggests for it from its flows (`suggested-policies/ENVIRONMENT/WORKLOAD.yaml` in the report's folder, deployed disabled) with `threat-report policy explain FILE`, then enable it with `threat-report policy enable FILE --apply --dry-run=server` and again without `--dry-run`. Without a suggestion, write a policy that allows only its clients: `threat-report policy new --name NAME --namespace NAMESPACE --endpoint app=WORKLOAD --allow-from-labels app=CLIENT --ports PORT/tcp --disabled`, review it with `threat-report policy explain FILE`, then enable it.",
         section: "policies", defaultSeverity: .warning)
 
     public static func findings(in context: CheckContext) -> [Finding] {

@@ -45,6 +45,8 @@ struct FindingView: Sendable {
     let value: String
     let threshold: String
     let has_value: Bool
+    /// Whether the check has a threshold (coverage and drift findings count, with none).
+    let has_threshold: Bool
     let guidance: String
     let guidance_parts: [GuidancePart]
 
@@ -58,6 +60,7 @@ struct FindingView: Sendable {
         value = f.value.map { f.unit.format($0) } ?? ""
         threshold = f.threshold.map { f.unit.format($0) } ?? ""
         has_value = f.value != nil
+        has_threshold = f.threshold != nil
         guidance = Sanitize.text(f.guidance, max: 1200)
         guidance_parts = GuidancePart.split(guidance)
     }

@@ -71,6 +71,28 @@ struct PolicyCoverageTests {
         #expect(f.first?.guidance.contains("--endpoint app=db") == true)
     }
 
+    @Test("next step: the policy this report suggests for the workload (its file, explain, enable with a server dry run); policy new when it suggests none")
+    func nextStepNamesSuggestedPolicy() throws {
+        var env = Self.env([
+            Self.workload("db", ["app": "db"], received: 40),
+            Self.workload("cache", ["app": "cache"], received: 12),
+        ], [Self.policy("web-in", [PodSelectorTrait(matchLabels: ["app": "web"], ingress: true, egress: false)])])
+        var flows = try #require(env.flows.value)
+        flows.suggestions = PolicySuggestions(items: [
+            .init(file: "suggested-policies/production/db.yaml", name: "suggested-db", workloads: ["db"], explanation: [], manifest: ""),
+        ], flowsUsed: 40)
+        env.flows = .ok(flows)
+        let f = PolicyCoverageFindings.findings(for: env)
+        let db = try #require(f.first { $0.subject == "db" }), cache = try #require(f.first { $0.subject == "cache" })
+        #expect(db.guidance.contains("`suggested-policies/production/db.yaml`"))
+        #expect(db.guidance.contains("`threat-report policy explain suggested-policies/production/db.yaml`"))
+        #expect(db.guidance.contains("`threat-report policy enable suggested-policies/production/db.yaml --apply --dry-run=server`"))
+        #expect(!db.guidance.contains("policy new") && !db.guidance.contains("app=CLIENT"))
+        // No suggestion for cache (none of its flows became rules): write one for its clients.
+        #expect(cache.guidance.contains("`threat-report policy new --name cache-ingress --namespace shop --endpoint app=cache"))
+        #expect(!cache.guidance.contains("suggested-policies/"))
+    }
+
     @Test("per-pod labels (pod-template-hash, controller-revision-hash) are not shown as a workload's, nor proposed as its selector; selectors still match them")
     func perPodLabelsHidden() throws {
         let env = Self.env([

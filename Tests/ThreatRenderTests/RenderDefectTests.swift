@@ -74,6 +74,20 @@ struct RenderDefectTests {
         #expect(production.contains("· hosts shop.example.com"))
     }
 
+    @Test("A finding with a value and no threshold (a count) shows its value alone: no empty 'threshold' in HTML or Markdown")
+    func valueWithoutThreshold() throws {
+        var report = ciReport()
+        report.findings.append(Finding(id: "policies.uncovered_workload", severity: .warning, environment: "production",
+                                       title: "Workload cart received 331 connections and no policy selects it for ingress", value: 331,
+                                       guidance: "Review it.", subject: "cart", unit: .count))
+        let md = try render(MarkdownRenderer(), report), html = try render(HTMLRenderer(), report)
+        #expect(md.contains("(value 331) ·"))
+        #expect(html.contains(" · value 331</p>"))
+        #expect(!md.contains("threshold )") && !html.contains("threshold </p>") && !html.contains("threshold</p>"))
+        // Findings with a threshold keep it.
+        #expect(md.contains(", threshold 5\\%)") || md.contains(", threshold 5%)"))
+    }
+
     @Test("A zero denominator shows the ratio as n/a, never 0%, in HTML, Markdown and PDF")
     func zeroDenominatorIsNA() throws {
         let report = bareReport()
