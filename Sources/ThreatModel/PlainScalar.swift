@@ -53,6 +53,15 @@ public enum PlainScalar {
     /// Whether a plain scalar reads back as the string itself: Yams' conversions all give nil.
     public static func readsAsText(_ node: Node, timestamp: Bool = false) -> Bool {
         if let s = node.scalar, surelyText(s.string, timestamp: timestamp) { return true }
-        return node.int == nil && node.float == nil && node.bool == nil && node.null == nil && (!timestamp || node.timestamp == nil)
+        return yamsReadsAsText(node, timestamp: timestamp)
+    }
+
+    /// The same for `s` written plain, its Yams node built only when the shortcut cannot tell.
+    public static func readsAsText(_ s: String, timestamp: Bool = false) -> Bool {
+        surelyText(s, timestamp: timestamp) || yamsReadsAsText(Node(s), timestamp: timestamp)
+    }
+
+    private static func yamsReadsAsText(_ node: Node, timestamp: Bool) -> Bool {
+        node.int == nil && node.float == nil && node.bool == nil && node.null == nil && (!timestamp || node.timestamp == nil)
     }
 }

@@ -308,8 +308,7 @@ struct DocumentLoader {
         case var .scalar(s):
             let isString = s.tag.rawValue == Tag.Name.str.rawValue
             if isString {
-                let plain = Node(s.string)
-                let staysString = PlainScalar.readsAsText(plain, timestamp: true)
+                let staysString = PlainScalar.readsAsText(s.string, timestamp: true)
                 s.style = staysString && !s.string.isEmpty && !s.string.contains("\n") ? .any : .singleQuoted
                 if s.string.contains("\n") { s.style = .literal }
             } else {

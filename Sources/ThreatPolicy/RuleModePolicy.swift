@@ -127,7 +127,7 @@ struct YAMLLines {
             c.isASCII && (CharacterSet.alphanumerics.contains(c) || "._/-".unicodeScalars.contains(c))
         } && s.first.map { $0.isLetter || $0.isNumber } == true
         if safe && !["null", "Null", "NULL"].contains(s)
-            && (PlainScalar.surelyText(s, timestamp: true) || PlainScalar.readsAsText(Node(s), timestamp: true)) {
+            && PlainScalar.readsAsText(s, timestamp: true) {
             return s
         }
         var out = ""
