@@ -144,6 +144,17 @@ struct GatewayLineTests {
         #expect(f["host"] == "" && f["unique_id"] == "REOYcbXFlHezRahgOnj" && f["uri"] == "/anything?arg=<script>alert(0)</script>")
     }
 
+    @Test("A container prefix (`name | `) before the time: found by its bar within the first 80 bytes, not a bar without spaces or one further on")
+    func containerPrefix() {
+        let rest = #"[2024-03-31 10:47:41.011720][33][critical][wasm] wasm log coraza-filter my_vm_id: [client "1.2.3.4"] Coraza: Warning. x [id "941160"] [uri "/"] [unique_id "u1"]"#
+        #expect(events("envoy-1  | " + rest).first?.0.time == utc("2024-03-31T10:47:41Z"))
+        #expect(events("a|b | " + rest).first?.0.time == utc("2024-03-31T10:47:41Z"), "the first bar has no spaces: the next one ends the prefix")
+        #expect(events("| " + rest).isEmpty, "a bar at the start has no space before it: no prefix, so no time, and the line is not counted")
+        // ` | ` must end within the first 80 bytes.
+        #expect(events(String(repeating: "x", count: 77) + " | " + rest).first?.0.time == utc("2024-03-31T10:47:41Z"))
+        #expect(events(String(repeating: "x", count: 78) + " | " + rest).isEmpty)
+    }
+
     @Test("Istio's tab-separated Coraza line (real, from coraza-proxy-wasm's README): fields read; without its time it is not counted; thread= is noise")
     func istioCoraza() throws {
         let line = try Self.lines("istio-coraza-readme.log")[0]

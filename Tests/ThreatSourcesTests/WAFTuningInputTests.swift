@@ -27,6 +27,11 @@ struct WAFTuningInputTests {
         #expect(target(message: "found at the end") == nil && target(data: "found within x: y") == nil)
         #expect(target(data: "found within A: y") == nil)
         #expect(target(data: "found within ARGS:" + String(repeating: "k", count: 300) + ": v") == nil)
+        // The marker after false starts (its first byte, a partial marker, a marker with no
+        // variable), and a marker that ends the text names nothing.
+        #expect(target(data: "ffound withi found within x found within ARGS:q: v") == "ARGS:q")
+        #expect(target(data: "Matched Data: x found within ") == nil && target(message: "Operator matched at") == nil)
+        #expect(target(message: "x at TX:a. y") == "TX:a" && target(message: " at A") == nil && target(message: " at AB") == "AB")
     }
 
     @Test("Path prefix: read from an interned URI's bytes, the same as read as Characters, for listed and generated URIs")

@@ -98,6 +98,21 @@ struct KeyedIndex {
         count += 1
     }
 
+    /// The value of `key`, or nil after setting it to `value`: one probe where a lookup and a
+    /// `set` would make two.
+    mutating func valueOrInsert(_ key: UInt64, _ value: Int) -> Int? {
+        precondition(key != 0)
+        if 2 * (count + 1) > slots.count { resize(to: Self.size(for: count + 1)) }
+        var i = start(key)
+        while slots[i].key != 0 {
+            if slots[i].key == key { return slots[i].value }
+            i = (i + 1) & mask
+        }
+        slots[i] = (key, value)
+        count += 1
+        return nil
+    }
+
     /// Empties the index, keeping its room.
     mutating func removeAll() {
         guard count > 0 else { return }

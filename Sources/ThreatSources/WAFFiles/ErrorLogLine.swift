@@ -241,7 +241,20 @@ enum ErrorLogParser {
     /// server's shape it has. ISO times with a zone are UTC seconds; the others wall seconds.
     static func prefixTime(_ p: UnsafeBufferPointer<UInt8>) -> (Int, Server)? {
         var s = 0
-        if let bar = find(Array(" | ".utf8), in: p, from: 0, to: min(p.count, 80)) { s = bar + 3 }
+        // A ` | ` within the first 80 bytes ends a shipper's prefix: found by its `|`, which lines
+        // rarely hold (spaces are in every line).
+        if let base = p.baseAddress {
+            var k = 1
+            let end = min(p.count, 80) - 1
+            while k < end, let hit = memchr(base + k, 0x7C, end - k) {
+                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if p[at - 1] == 0x20, p[at + 1] == 0x20 {
+                    s = at + 2
+                    break
+                }
+                k = at + 1
+            }
+        }
         while s < p.count, p[s] == 0x20 { s += 1 }
         guard s + 19 <= p.count else { return nil }
         let q = UnsafeBufferPointer(rebasing: p[s...])

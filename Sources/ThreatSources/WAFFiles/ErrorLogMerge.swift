@@ -47,14 +47,15 @@ extension ErrorLogPart {
         let existing: Int?
         var client = Interner.overflow, uri = Interner.overflow
         let k: UInt64
+        // Found, or set to the position the fragment takes when it is a transaction of its own.
         if f.hasID {
             k = f.idHash
-            existing = byKey[k]
+            existing = byKey.valueOrInsert(k, transactions.count)
         } else {
             client = maps.client(f.client, &audit.clients)
             uri = maps.uri(f.uri, &audit.uris)
             k = Self.keyWithoutID(client: client, uri: uri, time: f.time, file: f.file, key: key)
-            existing = byKey[k]
+            existing = byKey.valueOrInsert(k, transactions.count)
         }
         guard let t = existing else {
             if f.hasID {
@@ -66,7 +67,6 @@ extension ErrorLogPart {
             f.client = client
             f.uri = uri
             for i in f.lines.indices { maps.renumber(&f.lines[i].ref, &audit) }
-            byKey.set(k, transactions.count)
             transactions.append(f)
             return
         }

@@ -67,6 +67,10 @@ struct ErrorLogPart {
     /// The block being read, and the fragments begun in it.
     private var block: (file: UInt32, block: UInt32) = (UInt32.max, UInt32.max)
     private var seq: UInt32 = 0
+    /// The fragment the last line went to, by key: a transaction's lines mostly follow each other.
+    private var lastFragment: (key: UInt64, index: Int) = (0, -1)
+    /// Per rule id, the message and target ids of its last line: tried before they are hashed.
+    private var hints: [(message: UInt32, target: UInt32)] = []
 
     init(zone: TimeZone, key: HashKey) {
         audit = AuditPart(zone: zone, key: key)
@@ -90,7 +94,8 @@ struct ErrorLogPart {
             // Lines mostly repeat the last line's version: compared before it is looked up.
             let text = UnsafeBufferPointer(rebasing: bytes(e.version).prefix(64))
             let v: UInt32
-            if lastVersion.id != Interner.overflow, text.elementsEqual(lastVersion.bytes) {
+            if lastVersion.id != Interner.overflow, text.count == lastVersion.bytes.count,
+               lastVersion.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, text.baseAddress!, text.count) == 0 }) {
                 v = lastVersion.id
             } else {
                 v = versionTable.id(text)
@@ -108,7 +113,8 @@ struct ErrorLogPart {
         }
         // The fragment of this block with the line's key (fragments never span blocks).
         func fragment(_ k: UInt64) -> Int? {
-            guard let t = byKey[k], transactions[t].order.file == here.file, transactions[t].order.block == here.block else { return nil }
+            let found = k == lastFragment.key ? lastFragment.index : byKey[k]
+            guard let t = found, transactions[t].order.file == here.file, transactions[t].order.block == here.block else { return nil }
             return t
         }
         let hasID = !e.uniqueID.isEmpty
@@ -144,6 +150,7 @@ struct ErrorLogPart {
             transactions.append(tx)
             byKey.set(k, t)
         }
+        lastFragment = (k, t)
         if e.denied { transactions[t].blocked = true }
         if transactions[t].host.isEmpty, !e.host.isEmpty {
             transactions[t].host = AuditEntryReader.normalizedHost(bytes: bytes(e.host))
@@ -153,10 +160,18 @@ struct ErrorLogPart {
         guard rule == Interner.overflow || !transactions[t].lines.contains(where: { $0.ref.rule == rule }) else { return }
         // The matched variable, from the data tag, else the text before the tags (`against variable `ARGS:q'`,
         // `… at ARGS:q.`): the tuning input.
-        let target = MatchTarget.find(data: bytes(e.data), match: bytes(e.head), message: bytes(e.head))
-            .map { t in t.withUnsafeBufferPointer { audit.targets.id($0) } } ?? RuleRef.noTarget
+        // A rule's lines mostly repeat its message and target: its last ones are compared first.
+        var hint = (message: Interner.overflow, target: Interner.overflow)
+        if rule != Interner.overflow {
+            if Int(rule) >= hints.count { hints += repeatElement((message: Interner.overflow, target: Interner.overflow), count: Int(rule) + 1 - hints.count) }
+            hint = hints[Int(rule)]
+        }
+        let target = MatchTarget.span(data: bytes(e.data), match: bytes(e.head), message: bytes(e.head))
+            .map { audit.targets.id($0, hint: hint.target) } ?? RuleRef.noTarget
+        let message = audit.messages.id(bytes(e.message), hint: hint.message)
+        if rule != Interner.overflow { hints[Int(rule)] = (message, target == RuleRef.noTarget ? hint.target : target) }
         let severity = Self.severity(bytes(e.severity))
-        var line = ErrorRuleLine(ref: RuleRef(rule: rule, message: audit.messages.id(bytes(e.message)), target: target,
+        var line = ErrorRuleLine(ref: RuleRef(rule: rule, message: message, target: target,
                                               severity: UInt8(clamping: severity ?? 255)))
         if let n = AuditEntryReader.ruleNumber(bytes(e.id)) {
             if let s = severity, s <= 2, CRSCategory(ruleNumber: n).isAttack { line.flags |= ErrorRuleLine.critical }
@@ -227,6 +242,7 @@ struct ErrorLogPart {
         }
         transactions = []
         byKey = KeyedIndex()
+        lastFragment = (0, -1)
         return out
     }
 }

@@ -16,6 +16,12 @@ enum MatchTarget {
     /// The target a match names: in its data (`found within`), else its match text (`against
     /// variable`), else its message (` at `).
     static func find(data: UnsafeBufferPointer<UInt8>, match: UnsafeBufferPointer<UInt8>, message: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        span(data: data, match: match, message: message).map { Array($0) }
+    }
+
+    /// The same target as `find(data:match:message:)`, as the bytes of whichever input names it
+    /// (valid as long as that input is; nothing is copied).
+    static func span(data: UnsafeBufferPointer<UInt8>, match: UnsafeBufferPointer<UInt8>, message: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
         afterMarker(data, "found within ", stop: .colonSpace) ?? afterMarker(match, "against variable `", stop: .quote)
             ?? afterMarker(message, " at ", stop: .dotOrEnd)
     }
@@ -23,32 +29,32 @@ enum MatchTarget {
     /// A whole v2 or native message line: its `[data "…"]` tag, else its text.
     static func find(line: [UInt8]) -> [UInt8]? {
         if let data = AuditEntryReader.v2Tag("data", in: line),
-           let t = data.withUnsafeBufferPointer({ afterMarker($0, "found within ", stop: .colonSpace) }) {
+           let t = data.withUnsafeBufferPointer({ afterMarker($0, "found within ", stop: .colonSpace).map { Array($0) } }) {
             return t
         }
         return line.withUnsafeBufferPointer { l in
-            afterMarker(l, "against variable `", stop: .quote) ?? afterMarker(l, " at ", stop: .dotOrEnd)
+            (afterMarker(l, "against variable `", stop: .quote) ?? afterMarker(l, " at ", stop: .dotOrEnd)).map { Array($0) }
         }
     }
 
     enum Stop { case colonSpace, quote, dotOrEnd }
 
-    static func afterMarker(_ t: UnsafeBufferPointer<UInt8>, _ marker: StaticString, stop: Stop) -> [UInt8]? {
+    static func afterMarker(_ t: UnsafeBufferPointer<UInt8>, _ marker: StaticString, stop: Stop) -> UnsafeBufferPointer<UInt8>? {
         let m = UnsafeBufferPointer(start: marker.utf8Start, count: marker.utf8CodeUnitCount)
-        guard t.count > m.count else { return nil }
+        guard t.count > m.count, let base = t.baseAddress, let mb = m.baseAddress else { return nil }
+        // The marker's first byte by memchr, the rest by memcmp; it ends before the text does.
+        let last = t.count - m.count
         var k = 0
-        while k + m.count < t.count {
-            if t[k] == m[0], UnsafeBufferPointer(rebasing: t[k..<(k + m.count)]).elementsEqual(m),
-               let v = variable(t, from: k + m.count, stop: stop) {
-                return v
-            }
-            k += 1
+        while k < last, let hit = memchr(base + k, Int32(mb[0]), last - k) {
+            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + at, mb, m.count) == 0, let v = variable(t, from: at + m.count, stop: stop) { return v }
+            k = at + 1
         }
         return nil
     }
 
     /// `COLLECTION[:key]` starting at `start`, ended as `stop` says.
-    static func variable(_ t: UnsafeBufferPointer<UInt8>, from start: Int, stop: Stop) -> [UInt8]? {
+    static func variable(_ t: UnsafeBufferPointer<UInt8>, from start: Int, stop: Stop) -> UnsafeBufferPointer<UInt8>? {
         var i = start
         while i < t.count, (t[i] >= 0x41 && t[i] <= 0x5A) || t[i] == 0x5F || (t[i] &- 0x30) < 10 { i += 1 }
         // A collection name: at least two characters, starting with a capital.
@@ -78,6 +84,6 @@ enum MatchTarget {
             }
         }
         guard end - start <= maxBytes else { return nil }
-        return Array(t[start..<end])
+        return UnsafeBufferPointer(rebasing: t[start..<end])
     }
 }

@@ -53,6 +53,14 @@ struct Interner {
         return id(b, hash: byteHash(b, key: key))
     }
 
+    /// The id of `whole`, `hint` when that is its string (compared, not hashed): for values that
+    /// mostly repeat the one last seen in the same place, such as a rule's message.
+    mutating func id(_ whole: UnsafeBufferPointer<UInt8>, hint: UInt32) -> UInt32 {
+        let b = InputLimits.keyPrefix(whole)
+        if Int(hint) < hashes.count, equals(Int(hint), b) { return hint }
+        return id(b, hash: byteHash(b, key: key))
+    }
+
     /// The id of bytes already cut to `InputLimits.keyPrefix`, whose `byteHash` with this
     /// interner's key is `h`.
     private mutating func id(_ b: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> UInt32 {

@@ -35,11 +35,33 @@ struct TuningExamples {
         var window: UInt8
     }
 
-    private(set) var lists: [LocalKey: [Example]] = [:]
-    private(set) var prefixes: [String] = []
-    private var prefixIndex: [String: UInt32] = [:]
+    /// The lists, in the order their keys were first offered, found through `slots` by the
+    /// key packed into 63 bits (`slotKey`): a dictionary keyed by `LocalKey` spent most of the
+    /// error-log transactions' conversion hashing it.
+    private(set) var keys: [LocalKey] = []
+    private(set) var lists: [[Example]] = []
+    private var slots = KeyedIndex()
+    /// Mixed into each packed key (its top bit set, so no key mixes to 0): slots a log cannot choose.
+    private let salt = UInt64.random(in: 0...UInt64.max) | 1 << 63
+    /// The path prefixes seen, numbered (at most one per URI, so within the URIs' caps).
+    private(set) var prefixes = Interner(cap: 100_000, byteCap: 8 << 20, key: HashKey.random())
     /// By URI id (ids are dense): the prefix's number, or `UInt32.max` when not yet known.
     private var prefixOfURI: [UInt32] = []
+
+    /// The key's 63 bits (rule 17, target 18, prefix 20, window 8), salted and mixed by
+    /// MurmurHash3's finalizer, a bijection: two keys never share a slot key. The interners'
+    /// caps keep every id within its bits (rules 20,000, targets 50,000, URIs and so prefixes
+    /// 100,000); an id past them gives nil, and no example.
+    static func slotKey(_ k: LocalKey, salt: UInt64) -> UInt64? {
+        guard k.rule < 1 << 17, k.target < 1 << 18, k.prefix < 1 << 20 else { return nil }
+        var h = (UInt64(k.rule) << 46 | UInt64(k.target) << 28 | UInt64(k.prefix) << 8 | UInt64(k.window)) ^ salt
+        h ^= h >> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h = h &* 0xC4CE_B9FE_1A85_EC53
+        h ^= h >> 33
+        return h
+    }
 
     /// Offers an entry as an example of one of its matches.
     mutating func offer(rule: UInt32, uri: UInt32, target: UInt32, window: UInt8, time: Int64, record: Int, uid: UnsafeBufferPointer<UInt8>,
@@ -51,48 +73,55 @@ struct TuningExamples {
         if u < prefixOfURI.count, prefixOfURI[u] != UInt32.max {
             prefix = prefixOfURI[u]
         } else {
-            let text = WAFTuningAggregation.pathPrefix(uris, uri)
-            if let p = prefixIndex[text] {
-                prefix = p
-            } else {
-                prefix = UInt32(prefixes.count)
-                prefixes.append(text)
-                prefixIndex[text] = prefix
+            // An ASCII URI's prefix is a range of its bytes, numbered without making a String.
+            let fast: UInt32?? = uris.withBytes(uri) { b in
+                WAFTuningAggregation.pathPrefixRange(b).map { r in
+                    r.isEmpty ? prefixes.id("/") : prefixes.id(UnsafeBufferPointer(rebasing: b[r]))
+                }
             }
+            if let fast, let fast {
+                prefix = fast
+            } else {
+                prefix = prefixes.id(WAFTuningAggregation.pathPrefix(uris, uri))
+            }
+            guard prefix != Interner.overflow else { return }
             if u >= prefixOfURI.count { prefixOfURI += repeatElement(UInt32.max, count: u + 1 - prefixOfURI.count) }
             prefixOfURI[u] = prefix
         }
         let key = LocalKey(rule: rule, prefix: prefix, target: target, window: window)
-        var list: [Example]
-        if let l = lists[key] {
+        guard let sk = Self.slotKey(key, salt: salt) else { return }
+        let i: Int
+        if let found = slots[sk] {
+            i = found
             // A full list keeps only an earlier entry: tell without copying the id.
-            if l.count >= Self.perKey, let last = l.last,
+            if lists[i].count >= Self.perKey, let last = lists[i].last,
                !(time < last.time || (time == last.time && uid.lexicographicallyPrecedes(last.uid))) { return }
-            list = l
         } else {
             guard lists.count < Self.keyCap else { return }
-            list = []
+            i = lists.count
+            slots.set(sk, i)
+            keys.append(key)
+            lists.append([])
         }
+        guard !lists[i].contains(where: { $0.record == Int32(clamping: record) }) else { return }
         let e = Example(time: time, record: Int32(clamping: record), uid: Array(uid))
-        guard !list.contains(where: { $0.record == e.record }) else { return }
-        if list.count < Self.perKey {
-            list.append(e)
-        } else if let last = list.last, Example.earlier(e, last) {
-            list[list.count - 1] = e
+        if lists[i].count < Self.perKey {
+            lists[i].append(e)
+        } else if let last = lists[i].last, Example.earlier(e, last) {
+            lists[i][lists[i].count - 1] = e
         } else {
             return
         }
-        list.sort(by: Example.earlier)
-        lists[key] = list
+        lists[i].sort(by: Example.earlier)
     }
 
     /// Adds a worker's examples, its rule and target ids mapped to the merged ones and its
     /// records moved by `recordBase`.
     static func merge(_ part: TuningExamples, into out: inout [Key: [Example]], rules: [UInt32], targets: [UInt32], recordBase: Int) {
-        for (k, list) in part.lists {
+        for (k, list) in zip(part.keys, part.lists) {
             let rule = rules[Int(k.rule)], target = targets[Int(k.target)]
             guard rule != Interner.overflow, target != Interner.overflow else { continue }
-            let key = Key(rule: rule, prefix: part.prefixes[Int(k.prefix)], target: target, window: k.window)
+            let key = Key(rule: rule, prefix: part.prefixes.string(k.prefix) ?? "", target: target, window: k.window)
             let moved = list.map { Example(time: $0.time, record: $0.record + Int32(recordBase), uid: $0.uid) }
             out[key] = Array(((out[key] ?? []) + moved).sorted(by: Example.earlier).prefix(perKey))
         }

@@ -171,8 +171,7 @@ struct WAFLogScan {
         var records: [AuditRecord] = []
         var refs: [RuleRef] = []
         var examples: [TuningExamples.Key: [TuningExamples.Example]] = [:]
-        records.reserveCapacity(first.parts.reduce(0) { $0 + $1.records.count })
-        refs.reserveCapacity(first.parts.reduce(0) { $0 + $1.ruleRefs.count })
+        let recordTotal = first.parts.reduce(0) { $0 + $1.records.count }, refTotal = first.parts.reduce(0) { $0 + $1.ruleRefs.count }
         for k in first.parts.indices {
             let part = first.parts[k]
             first.parts[k] = AuditPart(zone: zone, key: key)  // drop the part's arrays as soon as they are merged
@@ -187,11 +186,19 @@ struct WAFLogScan {
                 let same = { (n: Int) in (0..<n).map { UInt32($0) } }
                 TuningExamples.merge(part.examples, into: &examples, rules: same(part.rules.count), targets: same(part.targets.count),
                                      recordBase: records.count)
-                let refBase = UInt32(refs.count)
-                refs += part.ruleRefs
-                for var rec in part.records {
-                    rec.rulesStart += refBase
-                    records.append(rec)
+                if records.isEmpty, refs.isEmpty {
+                    // Its records and references as they are: moved, not copied.
+                    records = part.records
+                    refs = part.ruleRefs
+                } else {
+                    records.reserveCapacity(recordTotal)
+                    refs.reserveCapacity(refTotal)
+                    let refBase = UInt32(refs.count)
+                    refs += part.ruleRefs
+                    for var rec in part.records {
+                        rec.rulesStart += refBase
+                        records.append(rec)
+                    }
                 }
                 continue
             }
@@ -201,6 +208,8 @@ struct WAFLogScan {
             let uriMap = merged.uris.absorb(part.uris)
             let targetMap = merged.targets.absorb(part.targets)
             TuningExamples.merge(part.examples, into: &examples, rules: ruleMap, targets: targetMap, recordBase: records.count)
+            records.reserveCapacity(recordTotal)
+            refs.reserveCapacity(refTotal)
             func remap(_ map: [UInt32], _ v: UInt32) -> UInt32 { v == Interner.overflow || v == RuleRef.noTarget ? v : map[Int(v)] }
             let refBase = UInt32(refs.count)
             for r in part.ruleRefs {

@@ -37,6 +37,14 @@ enum WAFTuningAggregation {
             get { Int(client) < shapes.count ? shapes[Int(client)] : nil }
             set { if Int(client) < shapes.count { shapes[Int(client)] = newValue } }
         }
+
+        /// Changes a client's shape where it is (a copy taken out and put back would copy its rule
+        /// set on every change).
+        mutating func update(_ client: UInt32, _ body: (inout ClientShape) -> Void) {
+            guard Int(client) < shapes.count else { return }
+            if shapes[Int(client)] == nil { shapes[Int(client)] = ClientShape() }
+            body(&shapes[Int(client)]!)
+        }
     }
 
     /// Per client: families (bits of `CRSCategory.allCases` indices) and distinct attack rules.
@@ -66,15 +74,15 @@ enum WAFTuningAggregation {
         for k in mine {
             let r = o.records[k]
             guard r.client != Interner.overflow else { continue }
-            var s = shapes[r.client] ?? ClientShape()
-            var attack = false
-            for ref in refs(o, r) where ref.rule != Interner.overflow && family(ref.rule).isAttack {
-                s.families |= ruleBit(ref.rule)
-                if s.rules.count < 64 { s.rules.insert(ref.rule) }
-                attack = true
+            shapes.update(r.client) { s in
+                var attack = false
+                for ref in refs(o, r) where ref.rule != Interner.overflow && family(ref.rule).isAttack {
+                    s.families |= ruleBit(ref.rule)
+                    if s.rules.count < 64 { s.rules.insert(ref.rule) }
+                    attack = true
+                }
+                if attack { s.attackRequests += 1 }
             }
-            if attack { s.attackRequests += 1 }
-            shapes[r.client] = s
         }
 
         // 2. The campaigns, on a thread of their own while this one makes the rows.
@@ -88,13 +96,14 @@ enum WAFTuningAggregation {
         var campaignClientSets: [Set<UInt32>] = []
         var familyMasks: [UInt16] = []
         var rowKeys: [Key] = []
-        var paths: [UInt32: Int] = [:]
+        // By URI id (ids are dense): its path prefix's number, -1 until first asked.
+        var paths = [Int](repeating: -1, count: o.uris.count)
         var pathNames: [String] = [], pathOf: [String: Int] = [:]
         func pathIndex(_ uri: UInt32) -> Int {
-            if let p = paths[uri] { return p }
+            if Int(uri) < paths.count, paths[Int(uri)] >= 0 { return paths[Int(uri)] }
             let name = pathPrefix(o.uris, uri)
             let p = pathOf[name] ?? { pathNames.append(name); pathOf[name] = pathNames.count - 1; return pathNames.count - 1 }()
-            paths[uri] = p
+            if Int(uri) < paths.count { paths[Int(uri)] = p }
             return p
         }
         var campaign = WAFCampaignEntries()
