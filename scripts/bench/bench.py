@@ -89,6 +89,23 @@ def best_time(cmd, runs, cwd=None):
     return min(times), rss
 
 
+def best_interleaved(cmds, cwd=None):
+    """`best_time` of several commands, each given as (cmd, runs), run in turn (one run of each,
+    then the next round) so that a slow spell of the shared machine falls on all of them alike:
+    their ratio is then what it measures. Returns [(best seconds, peak RSS MB)] in order."""
+    times = [[] for _ in cmds]
+    rss = [0.0 for _ in cmds]
+    for i in range(max(r for _, r in cmds)):
+        for k, (cmd, r) in enumerate(cmds):
+            if i >= r:
+                continue
+            t0 = time.perf_counter()
+            _, peak = timed(cmd, cwd=cwd)
+            times[k].append(time.perf_counter() - t0)
+            rss[k] = max(rss[k], peak)
+    return [(min(t), m) for t, m in zip(times, rss)]
+
+
 def lines_of(path):
     n = 0
     with open(path, "rb") as f:

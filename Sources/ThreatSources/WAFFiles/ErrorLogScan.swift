@@ -204,16 +204,40 @@ struct ErrorLogPart {
     /// that matched without one says `DetectionOnly`; otherwise unknown.
     mutating func finish(windows: [ScanWindow], attribution: Attribution, fileBase: Int, tally: inout Int) -> AuditPart {
         var out = audit
-        out.records.reserveCapacity(transactions.count)
-        out.ruleRefs.reserveCapacity(out.ruleRefs.count + transactions.reduce(0) { $0 + min($1.lines.count, Int(UInt16.max)) })
-        for i in transactions.indices {
-            // Moved out (the list is dropped at the end): no copy of its arrays.
-            let tx = ErrorTransaction.take(&transactions[i])
-            var found: (Int, Int)?
+        let txs = transactions
+        transactions = []
+        byKey = KeyedIndex()
+        lastFragment = (0, -1)
+        // The window and bucket of a transaction's time, nil outside the scanned windows.
+        @Sendable func place(_ time: Int) -> (window: Int, bucket: Int)? {
             for (k, w) in windows.enumerated() {
-                if let b = w.bucket(tx.time) { found = (k, b); break }
+                if let b = w.bucket(time) { return (k, b) }
             }
-            guard let (window, bucket) = found else { continue }
+            return nil
+        }
+        // The tuning examples on a thread of their own, offered in the same order and with the
+        // same record numbers as the records made here.
+        let recordBase = out.records.count
+        let exampleThread = ParallelTask { [examples = out.examples, uris = out.uris] in
+            var examples = examples
+            var index = recordBase
+            for tx in txs {
+                guard let (window, _) = place(tx.time) else { continue }
+                defer { index += 1 }
+                guard !tx.uid.isEmpty else { continue }
+                tx.uid.withUnsafeBufferPointer { uid in
+                    for l in tx.lines.prefix(Int(UInt16.max)) {
+                        examples.offer(rule: l.ref.rule, uri: tx.uri, target: l.ref.target, window: UInt8(window), time: Int64(tx.time),
+                                       record: index, uid: uid, uris: uris)
+                    }
+                }
+            }
+            return examples
+        }
+        out.records.reserveCapacity(out.records.count + txs.count)
+        out.ruleRefs.reserveCapacity(out.ruleRefs.count + txs.reduce(0) { $0 + min($1.lines.count, Int(UInt16.max)) })
+        for tx in txs {
+            guard let (window, bucket) = place(tx.time) else { continue }
             if window == 0 { tally += 1 }
             let start = UInt32(out.ruleRefs.count)
             let kept = min(tx.lines.count, Int(UInt16.max))
@@ -229,20 +253,9 @@ struct ErrorLogPart {
             r.otherHost = tx.host.withUnsafeBufferPointer { attribution.isOtherEnvironments(host: $0) }
             r.fromErrorLog = true
             r.time = Int64(tx.time)
-            if !tx.uid.isEmpty {
-                let index = out.records.count
-                tx.uid.withUnsafeBufferPointer { uid in
-                    for ref in out.ruleRefs[Int(start)...] {
-                        out.examples.offer(rule: ref.rule, uri: tx.uri, target: ref.target, window: UInt8(window), time: r.time,
-                                           record: index, uid: uid, uris: out.uris)
-                    }
-                }
-            }
             out.records.append(r)
         }
-        transactions = []
-        byKey = KeyedIndex()
-        lastFragment = (0, -1)
+        out.examples = exampleThread.wait()
         return out
     }
 }
