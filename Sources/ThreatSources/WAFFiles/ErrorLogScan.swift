@@ -263,11 +263,15 @@ struct ErrorLogPart {
 extension WAFLogScan {
     func parseErrorLog(_ block: LineBlock, _ part: inout ErrorLogPart, _ tally: inout BlockTally) {
         let key = hashKey, windows = self.windows
+        // The parser works on the block's own copies of the part's scratch (a JSON message's
+        // text) and zone, so the events can go into the part as they come.
+        var scratch = part.scratch, zone = part.zone
+        defer {
+            part.scratch = scratch
+            part.zone = zone
+        }
         BlockReader.lines(of: block, tally: &tally) { line, number, tally in
             if Self.isBlank(line) { return }
-            // The parser works on local copies (its scratch holds a JSON message's text), so the
-            // events can go into the part as they come.
-            var scratch = part.scratch, zone = part.zone
             var times: (Int, Int) = (Int.max, Int.min)
             let outcome = ErrorLogParser.parse(line, zone: &zone, scratch: &scratch) { text, e in
                 times = (min(times.0, e.time), max(times.1, e.time))
@@ -279,8 +283,6 @@ extension WAFLogScan {
                 }
                 part.add(text, e, file: block.file, block: block.index, key: key)
             }
-            part.scratch = scratch
-            part.zone = zone
             switch outcome {
             case .noise: part.otherLines += 1
             case .badTime: tally.skipped.add(.badTime, line: number, value: line)

@@ -23,9 +23,14 @@ enum WAFCampaigns {
         var attacks: [(record: Int, family: CRSCategory)] = []
         var perClient: [UInt32: Int] = [:]
         var scratch = FamilyScratch()
+        // Each rule's attack family as an index of `CRSCategory.allCases` (-1: none), looked up once.
+        let attackIndex = (0..<o.rules.count).map { rule in
+            let f = family(UInt32(rule))
+            return f.isAttack ? Int16(CRSCategory.allCases.firstIndex(of: f) ?? -1) : -1
+        }
         for k in records {
             let r = o.records[k]
-            guard r.client != Interner.overflow, let f = dominantFamily(o, r, family: family, scratch: &scratch) else { continue }
+            guard r.client != Interner.overflow, let f = dominantFamily(o, r, attackIndex: attackIndex, scratch: &scratch) else { continue }
             attacks.append((k, f))
             perClient[r.client, default: 0] += 1
         }
@@ -118,14 +123,14 @@ enum WAFCampaigns {
 
     /// The attack family with the most distinct rules in the entry (ties: the first in
     /// `CRSCategory.allCases`), or nil when it has no attack match.
-    static func dominantFamily(_ o: WAFLogScan.Outcome, _ r: AuditRecord, family: (UInt32) -> CRSCategory,
+    static func dominantFamily(_ o: WAFLogScan.Outcome, _ r: AuditRecord, attackIndex: [Int16],
                                scratch: inout FamilyScratch) -> CRSCategory? {
         scratch.seen.removeAll()
         for k in scratch.counts.indices { scratch.counts[k] = 0 }
         var any = false
         for ref in WAFTuningAggregation.refs(o, r) where ref.rule != Interner.overflow && scratch.seen.insert(ref.rule) {
-            let f = family(ref.rule)
-            if f.isAttack, let k = CRSCategory.allCases.firstIndex(of: f) {
+            let k = Int(ref.rule) < attackIndex.count ? Int(attackIndex[Int(ref.rule)]) : -1
+            if k >= 0 {
                 scratch.counts[k] += 1
                 any = true
             }
