@@ -144,6 +144,28 @@ struct GatewayLineTests {
         #expect(f["host"] == "" && f["unique_id"] == "REOYcbXFlHezRahgOnj" && f["uri"] == "/anything?arg=<script>alert(0)</script>")
     }
 
+    @Test("Tag names: the first space found eight bytes at a time is the byte loop's, for spaces at every place, bytes next to a space's value, and near the end of the text")
+    func firstSpaceAgainstLoop() {
+        var rng = SplitMix(state: 23)
+        // Bytes that differ from a space by one bit or sit next to it (borrows of the word trick).
+        let alphabet: [UInt8] = [0x20, 0x21, 0x1F, 0x00, 0xA0, 0x60, 0x30, 0x41, 0xFF, 0x22, 0x5B]
+        var checked = 0, wrong = 0
+        for _ in 0..<20_000 {
+            let n = Int(rng.next() % 40)
+            let bytes = (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            bytes.withUnsafeBufferPointer { p in
+                for from in 0...n {
+                    let end = min(n, from + 16)
+                    var loop: Int? = nil
+                    for k in from..<end where p[k] == 0x20 { loop = k; break }
+                    checked += 1
+                    if ErrorLogParser.firstSpace(p, from: from, to: end) != loop { wrong += 1 }
+                }
+            }
+        }
+        #expect(wrong == 0 && checked > 300_000)
+    }
+
     @Test("A container prefix (`name | `) before the time: found by its bar within the first 80 bytes, not a bar without spaces or one further on")
     func containerPrefix() {
         let rest = #"[2024-03-31 10:47:41.011720][33][critical][wasm] wasm log coraza-filter my_vm_id: [client "1.2.3.4"] Coraza: Warning. x [id "941160"] [uri "/"] [unique_id "u1"]"#

@@ -122,8 +122,7 @@ enum ErrorLogParser {
             let nameStart = open + 2
             // A name is under 16 bytes: the space is looked for no further (linear on a line of
             // many `[` without one), and the search goes on after this `[`, never at it again.
-            let nameLimit = UnsafeBufferPointer(rebasing: p[0..<min(p.count, nameStart + 16)])
-            guard let sp = AccessLogLine.scan(nameLimit, 0x20, from: nameStart),
+            guard let sp = firstSpace(p, from: nameStart, to: min(p.count, nameStart + 16)),
                   sp + 1 < p.count, p[sp + 1] == 0x22 else { i = bracket + 1; continue }
             // No closing `"]` after this one means none after a later one either: stop (a hostile
             // line of many unclosed tags stays linear).
@@ -201,6 +200,24 @@ enum ErrorLogParser {
     static let nginxClient = Array(", client: ".utf8)
     static let nginxRequest = Array(", request: \"".utf8)
     static let nginxHost = Array(", host: \"".utf8)
+
+    /// The first space in `p[from..<to]`, `to` at most 16 bytes on. Where 16 bytes can be read,
+    /// eight at a time with no branch per byte (tag names run 2 to 9 bytes, and a byte loop's
+    /// exit missed its prediction at nearly every tag).
+    @inline(__always)
+    static func firstSpace(_ p: UnsafeBufferPointer<UInt8>, from s: Int, to end: Int) -> Int? {
+        if s + 16 == end, end <= p.count, let base = p.baseAddress {
+            let raw = UnsafeRawPointer(base + s)
+            for half in 0..<2 {
+                // A byte of `x` is zero where the text has a space; the lowest flagged byte is the first one.
+                let x = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: half * 8, as: UInt64.self)) ^ 0x2020_2020_2020_2020
+                let flags = (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+                if flags != 0 { return s + half * 8 + flags.trailingZeroBitCount / 8 }
+            }
+            return nil
+        }
+        return AccessLogLine.scan(UnsafeBufferPointer(rebasing: p[0..<end]), 0x20, from: s)
+    }
 
     @inline(__always)
     static func starts(_ p: UnsafeBufferPointer<UInt8>, _ at: Int, _ s: StaticString) -> Bool {
