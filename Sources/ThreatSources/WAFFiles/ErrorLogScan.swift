@@ -54,6 +54,9 @@ struct ErrorLogPart {
     var zone: LocalTimeZone
     var scratch: [UInt8] = []
     var transactions: [ErrorTransaction] = []
+    /// The fragments of the block being read, by key (a worker's; the merged part's holds every
+    /// transaction). Fragments never span blocks, so a worker's index is emptied at each block:
+    /// it stays a few kilobytes, in cache, instead of growing with the log.
     var byKey = KeyedIndex()
     /// Rule-match lines per `ErrorLogEngine`.
     var engines = [Int](repeating: 0, count: ErrorLogEngine.allCases.count)
@@ -110,6 +113,8 @@ struct ErrorLogPart {
         if here != self.block {
             self.block = here
             seq = 0
+            byKey.removeAll()
+            lastFragment = (0, -1)
         }
         // The fragment of this block with the line's key (fragments never span blocks).
         func fragment(_ k: UInt64) -> Int? {
