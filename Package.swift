@@ -30,11 +30,13 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Header only: a cache prefetch hint (Sources/CPrefetch/shim.h).
+        .systemLibrary(name: "CPrefetch"),
         .target(name: "ThreatModel", dependencies: ["CCrypto", .product(name: "Yams", package: "Yams")]),
         .target(name: "ThreatConfig", dependencies: ["ThreatModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "ThreatPolicy", dependencies: ["ThreatModel", .product(name: "Yams", package: "Yams")]),
         .target(name: "ThreatSources", dependencies: [
-            "ThreatModel", "ThreatConfig", "ThreatPolicy", "CCurl", "CZlib", .product(name: "Yams", package: "Yams"),
+            "ThreatModel", "ThreatConfig", "ThreatPolicy", "CCurl", "CZlib", "CPrefetch", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "ThreatAnalysis", dependencies: ["ThreatModel"]),
         .target(name: "ThreatCharts", dependencies: ["ThreatModel", "CCairo", "CZlib"]),

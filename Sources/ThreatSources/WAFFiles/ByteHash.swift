@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 
 /// The secret key of one scan's hashes, drawn at random for each scan (`WAFLogScan.hashKey`) and
@@ -111,6 +112,13 @@ struct KeyedIndex {
         slots[i] = (key, value)
         count += 1
         return nil
+    }
+
+    /// Asks the CPU for `key`'s first slot ahead of a lookup (a hint only).
+    @inline(__always)
+    func prefetch(_ key: UInt64) {
+        guard !slots.isEmpty else { return }
+        slots.withUnsafeBufferPointer { threat_prefetch($0.baseAddress! + start(key)) }
     }
 
     /// Empties the index, keeping its room.

@@ -34,6 +34,13 @@ extension ErrorLogPart {
                 if pick < 0 || parts[p].transactions[heads[p]].order < parts[pick].transactions[heads[pick]].order { pick = p }
             }
             guard pick >= 0 else { break }
+            // The index slot and URI slot of this part's fragment a few ahead, asked for now: both
+            // tables are larger than the cache, and the merge otherwise waits on each lookup.
+            let ahead = heads[pick] + 8
+            if ahead < parts[pick].transactions.count {
+                if parts[pick].transactions[ahead].hasID { out.byKey.prefetch(parts[pick].transactions[ahead].idHash) }
+                if let h = maps[pick].uriHash(parts[pick].transactions[ahead].uri) { out.audit.uris.prefetch(hash: h) }
+            }
             // Moved out, so that its arrays are this fragment's alone and are renumbered in place.
             let f = ErrorTransaction.take(&parts[pick].transactions[heads[pick]])
             heads[pick] += 1
@@ -101,6 +108,12 @@ struct IDMaps {
     mutating func client(_ id: UInt32, _ into: inout Interner) -> UInt32 { Self.map(&clients, id, from.clients, &into) }
     mutating func uri(_ id: UInt32, _ into: inout Interner) -> UInt32 { Self.map(&uris, id, from.uris, &into) }
     mutating func rule(_ id: UInt32, _ into: inout Interner) -> UInt32 { Self.map(&rules, id, from.rules, &into) }
+
+    /// The hash of worker URI `id` when it is not numbered in the merged table yet (for a prefetch).
+    func uriHash(_ id: UInt32) -> UInt64? {
+        guard Int(id) < uris.count, uris[Int(id)] == Self.unset else { return nil }
+        return from.uris.storedHash(id)
+    }
 
     /// A rule reference's ids in the merged tables (its rule too unless `rule` is false).
     mutating func renumber(_ ref: inout RuleRef, _ into: inout AuditPart, rule: Bool = true) {

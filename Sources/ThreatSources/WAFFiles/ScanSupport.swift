@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 import ThreatModel
 
@@ -102,6 +103,16 @@ struct Interner {
             while table[i] != 0 { i = (i + 1) & mask }
             table[i] = UInt32(id + 1)
         }
+    }
+
+    /// The hash kept for id `id` (nil for `overflow` or an id past the table).
+    func storedHash(_ id: UInt32) -> UInt64? { Int(id) < hashes.count ? hashes[Int(id)] : nil }
+
+    /// Asks the CPU for the first slot of a string whose hash with this interner's key is `h`,
+    /// ahead of its lookup (a hint only).
+    @inline(__always)
+    func prefetch(hash h: UInt64) {
+        table.withUnsafeBufferPointer { threat_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: h) & mask)) }
     }
 
     /// Where an id's bytes lie in the arena, nil for `overflow`.
