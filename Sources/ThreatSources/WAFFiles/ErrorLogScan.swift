@@ -209,7 +209,9 @@ struct ErrorLogPart {
     /// that matched without one says `DetectionOnly`; otherwise unknown.
     mutating func finish(windows: [ScanWindow], attribution: Attribution, fileBase: Int, tally: inout Int) -> AuditPart {
         var out = audit
-        let txs = transactions
+        // Read here and by the examples' thread, then let go of on a thread of its own: freeing
+        // the transactions' arrays (two or three each) need not hold up the records.
+        let box = TransactionList(transactions)
         transactions = []
         byKey = KeyedIndex()
         lastFragment = (0, -1)
@@ -226,7 +228,7 @@ struct ErrorLogPart {
         let exampleThread = ParallelTask { [examples = out.examples, uris = out.uris] in
             var examples = examples
             var index = recordBase
-            for tx in txs {
+            for tx in box.items {
                 guard let (window, _) = place(tx.time) else { continue }
                 defer { index += 1 }
                 guard !tx.uid.isEmpty else { continue }
@@ -239,9 +241,9 @@ struct ErrorLogPart {
             }
             return examples
         }
-        out.records.reserveCapacity(out.records.count + txs.count)
-        out.ruleRefs.reserveCapacity(out.ruleRefs.count + txs.reduce(0) { $0 + min($1.lines.count, Int(UInt16.max)) })
-        for tx in txs {
+        out.records.reserveCapacity(out.records.count + box.items.count)
+        out.ruleRefs.reserveCapacity(out.ruleRefs.count + box.items.reduce(0) { $0 + min($1.lines.count, Int(UInt16.max)) })
+        for tx in box.items {
             guard let (window, bucket) = place(tx.time) else { continue }
             if window == 0 { tally += 1 }
             let start = UInt32(out.ruleRefs.count)
@@ -261,8 +263,17 @@ struct ErrorLogPart {
             out.records.append(r)
         }
         out.examples = exampleThread.wait()
+        // Both readers are done: the list's last reference goes on a thread of its own.
+        Thread { box.items = [] }.start()
         return out
     }
+}
+
+/// The merged transactions while their records and examples are made: read by those two
+/// threads only, then emptied once, by a third, after both are done.
+final class TransactionList: @unchecked Sendable {
+    var items: [ErrorTransaction]
+    init(_ items: [ErrorTransaction]) { self.items = items }
 }
 
 extension WAFLogScan {
