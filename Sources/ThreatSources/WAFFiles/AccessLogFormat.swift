@@ -163,7 +163,7 @@ struct CompiledAccessFormat: Sendable {
         var n = p.count
         while n > 0, p[n - 1] == 0x20 || p[n - 1] == 0x09 { n -= 1 }
         var i = 0
-        var line = AccessLogLine(format: .custom, time: Int.min, status: 0, upstream: 0..<0, requestID: 0..<0,
+        var line = AccessLogLine(format: .custom, status: 0, time: Int.min, upstream: 0..<0, requestID: 0..<0,
                                  remoteAddr: 0..<0, request: 0..<0, userAgent: 0..<0)
         for step in steps {
             if !step.isField {
@@ -196,7 +196,7 @@ struct CompiledAccessFormat: Sendable {
             case .upstreamName: line.upstream = Self.dash(p, r)
             case .status:
                 guard let (v, after) = AccessLogLine.number(p, from: i), after == end else { return nil }
-                line.status = v
+                line.status = Int32(clamping: v)
             case .timeLocal:
                 guard let t = timeCache.seconds(UnsafeBufferPointer(rebasing: p[r])) else { return nil }
                 line.time = t
@@ -254,7 +254,7 @@ struct CompiledAccessFormat: Sendable {
 /// them (the NGINX variable names, with or without `http_`, and `@timestamp`/`time`).
 enum JSONAccessLine {
     static func parse(_ p: UnsafeBufferPointer<UInt8>, timeCache: inout TimeCache, keys: JSONKeys = JSONKeys()) -> AccessLogLine? {
-        var line = AccessLogLine(format: .json, time: Int.min, status: 0, upstream: 0..<0, requestID: 0..<0,
+        var line = AccessLogLine(format: .json, status: 0, time: Int.min, upstream: 0..<0, requestID: 0..<0,
                                  remoteAddr: 0..<0, request: 0..<0, userAgent: 0..<0)
         var i = 0
         let n = p.count
@@ -340,7 +340,7 @@ enum JSONAccessLine {
         } else if equal(key, "msec") {
             if let t = LogTime.parseEpoch(text) { line.time = t }
         } else if equal(key, "status") {
-            if let (v, after) = AccessLogLine.number(p, from: r.lowerBound), after == r.upperBound { line.status = v }
+            if let (v, after) = AccessLogLine.number(p, from: r.lowerBound), after == r.upperBound { line.status = Int32(clamping: v) }
         } else if equal(key, "remote_addr") || equal(key, "client_ip") {
             line.remoteAddr = r
         } else if equal(key, "request") {

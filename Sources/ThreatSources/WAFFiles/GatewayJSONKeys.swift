@@ -17,7 +17,7 @@ extension JSONAccessLine {
                 if let t = timeCache.iso8601(text) { line.time = t }
                 line.format = .envoyJSON
             } else if equal(key, "response_code") {
-                if let (v, after) = AccessLogLine.number(p, from: r.lowerBound), after == r.upperBound { line.status = v }
+                if let (v, after) = AccessLogLine.number(p, from: r.lowerBound), after == r.upperBound { line.status = Int32(clamping: v) }
                 line.format = .envoyJSON
             } else if equal(key, ":authority") {
                 line.host = CompiledAccessFormat.dash(p, r)
@@ -36,7 +36,7 @@ extension JSONAccessLine {
             if let t = timeCache.iso8601(text) { line.time = t }
             line.format = .traefikJSON
         } else if equal(key, "DownstreamStatus") {
-            if let (v, after) = AccessLogLine.number(p, from: r.lowerBound), after == r.upperBound { line.status = v }
+            if let (v, after) = AccessLogLine.number(p, from: r.lowerBound), after == r.upperBound { line.status = Int32(clamping: v) }
             line.format = .traefikJSON
         } else if equal(key, "RequestHost") {
             line.host = CompiledAccessFormat.dash(p, r)
@@ -83,7 +83,7 @@ struct JSONKeys: Sendable {
             case .anyTime:
                 if let t = timeCache.iso8601(text) ?? timeCache.seconds(text) ?? LogTime.parseEpoch(text) { line.time = t }
             case .status:
-                if let (v, after) = AccessLogLine.number(p, from: r.lowerBound), after == r.upperBound { line.status = v }
+                if let (v, after) = AccessLogLine.number(p, from: r.lowerBound), after == r.upperBound { line.status = Int32(clamping: v) }
             case .host: line.host = CompiledAccessFormat.dash(p, r)
             case .requestID: line.requestID = CompiledAccessFormat.dash(p, r)
             case .remoteAddr: line.remoteAddr = ProxyAccessLine.firstOfList(p, CompiledAccessFormat.dash(p, r))

@@ -76,7 +76,7 @@ enum ProxyAccessLine {
         }
         guard run >= 0 else { return nil }
         let tail = fields.count - (run + 5)
-        var line = AccessLogLine(format: .envoy, time: time, status: status, upstream: 0..<0, requestID: 0..<0,
+        var line = AccessLogLine(format: .envoy, status: Int32(clamping: status), time: time, upstream: 0..<0, requestID: 0..<0,
                                  remoteAddr: 0..<0, request: request, userAgent: fields[run + 1].0)
         switch (run, tail) {
         case (5, 0): line.format = .envoy
@@ -167,7 +167,7 @@ enum ProxyAccessLine {
             guard p[q - 1] == 0x20 else { return nil }
             end = n
         }
-        var line = AccessLogLine(format: .haproxy, time: time, status: status, upstream: 0..<0, requestID: 0..<0,
+        var line = AccessLogLine(format: .haproxy, status: Int32(clamping: status), time: time, upstream: 0..<0, requestID: 0..<0,
                                  remoteAddr: cs..<ce, request: (q + 1)..<end, userAgent: 0..<0)
         if let brace = AccessLogLine.index(of: 0x7B, in: UnsafeBufferPointer(rebasing: p[0..<q]), from: i) {
             var e = brace + 1
