@@ -36,13 +36,21 @@ func byteHash(_ p: UnsafeBufferPointer<UInt8>, key: HashKey) -> UInt64 {
         h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
         h ^= h >> 31
     }
-    h ^= key.k1
+    h = murmurFinish(h ^ key.k1)
+    return h == 0 ? 1 : h
+}
+
+/// MurmurHash3's 64-bit finalizer: every input bit reaches every output bit, and it is a
+/// bijection (distinct inputs stay distinct).
+@inline(__always)
+func murmurFinish(_ x: UInt64) -> UInt64 {
+    var h = x
     h ^= h >> 33
     h = h &* 0xFF51_AFD7_ED55_8CCD
     h ^= h >> 33
     h = h &* 0xC4CE_B9FE_1A85_EC53
     h ^= h >> 33
-    return h == 0 ? 1 : h
+    return h
 }
 
 func byteHash(_ s: String, key: HashKey) -> UInt64 {
@@ -73,30 +81,23 @@ struct KeyedIndex {
     @inline(__always)
     private func start(_ k: UInt64) -> Int { Int(truncatingIfNeeded: k ^ (k >> 32)) & mask }
 
+    /// The slot holding `key`, or the empty slot where it would go (the table is never full).
+    @inline(__always)
+    private func slot(_ key: UInt64) -> Int {
+        var i = start(key)
+        while slots[i].key != 0, slots[i].key != key { i = (i + 1) & mask }
+        return i
+    }
+
     subscript(key: UInt64) -> Int? {
         guard count > 0 else { return nil }
-        var i = start(key)
-        while slots[i].key != 0 {
-            if slots[i].key == key { return slots[i].value }
-            i = (i + 1) & mask
-        }
-        return nil
+        let i = slot(key)
+        return slots[i].key == key ? slots[i].value : nil
     }
 
     /// Sets the position of `key` (0 is not a key: `byteHash` never returns it).
     mutating func set(_ key: UInt64, _ value: Int) {
-        precondition(key != 0)
-        if 2 * (count + 1) > slots.count { resize(to: Self.size(for: count + 1)) }
-        var i = start(key)
-        while slots[i].key != 0 {
-            if slots[i].key == key {
-                slots[i].value = value
-                return
-            }
-            i = (i + 1) & mask
-        }
-        slots[i] = (key, value)
-        count += 1
+        if valueOrInsert(key, value) != nil { slots[slot(key)].value = value }
     }
 
     /// The value of `key`, or nil after setting it to `value`: one probe where a lookup and a
@@ -104,11 +105,8 @@ struct KeyedIndex {
     mutating func valueOrInsert(_ key: UInt64, _ value: Int) -> Int? {
         precondition(key != 0)
         if 2 * (count + 1) > slots.count { resize(to: Self.size(for: count + 1)) }
-        var i = start(key)
-        while slots[i].key != 0 {
-            if slots[i].key == key { return slots[i].value }
-            i = (i + 1) & mask
-        }
+        let i = slot(key)
+        if slots[i].key == key { return slots[i].value }
         slots[i] = (key, value)
         count += 1
         return nil

@@ -80,14 +80,21 @@ enum ErrorLogParser {
 
     /// The first occurrence of `needle` in `p[from..<to]`.
     @inline(__always)
-    static func find(_ needle: [UInt8], in p: UnsafeBufferPointer<UInt8>, from: Int, to: Int? = nil) -> Int? {
+    static func find(_ needle: [UInt8], in p: UnsafeBufferPointer<UInt8>, from: Int, to: Int? = nil, anchor: Int = 0) -> Int? {
+        needle.withUnsafeBufferPointer { find($0, in: p, from: from, to: to, anchor: anchor) }
+    }
+
+    /// The same for a needle in memory. Candidates are found by `memchr` on the needle's byte at
+    /// `anchor` (a rare one: the `|` of ` | ` rather than its space), then compared whole.
+    @inline(__always)
+    static func find(_ needle: UnsafeBufferPointer<UInt8>, in p: UnsafeBufferPointer<UInt8>, from: Int, to: Int? = nil, anchor: Int = 0) -> Int? {
         let end = to ?? p.count
-        guard let base = p.baseAddress, needle.count > 0 else { return nil }
+        guard let base = p.baseAddress, let n = needle.baseAddress, anchor < needle.count else { return nil }
         var i = from
         while i + needle.count <= end {
-            guard let hit = memchr(base + i, Int32(needle[0]), end - needle.count + 1 - i) else { return nil }
-            let k = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if needle.withUnsafeBufferPointer({ memcmp(base + k, $0.baseAddress!, needle.count) == 0 }) { return k }
+            guard let hit = memchr(base + i + anchor, Int32(n[anchor]), end - needle.count + 1 - i) else { return nil }
+            let k = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) - anchor
+            if memcmp(base + k, n, needle.count) == 0 { return k }
             i = k + 1
         }
         return nil
@@ -200,6 +207,7 @@ enum ErrorLogParser {
     static let nginxClient = Array(", client: ".utf8)
     static let nginxRequest = Array(", request: \"".utf8)
     static let nginxHost = Array(", host: \"".utf8)
+    static let containerBar = Array(" | ".utf8)
 
     /// The first space in `p[from..<to]`, `to` at most 16 bytes on. Where 16 bytes can be read,
     /// eight at a time with no branch per byte (tag names run 2 to 9 bytes, and a byte loop's
@@ -260,18 +268,7 @@ enum ErrorLogParser {
         var s = 0
         // A ` | ` within the first 80 bytes ends a shipper's prefix: found by its `|`, which lines
         // rarely hold (spaces are in every line).
-        if let base = p.baseAddress {
-            var k = 1
-            let end = min(p.count, 80) - 1
-            while k < end, let hit = memchr(base + k, 0x7C, end - k) {
-                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                if p[at - 1] == 0x20, p[at + 1] == 0x20 {
-                    s = at + 2
-                    break
-                }
-                k = at + 1
-            }
-        }
+        if let bar = find(containerBar, in: p, from: 0, to: min(p.count, 80), anchor: 1) { s = bar + 3 }
         while s < p.count, p[s] == 0x20 { s += 1 }
         guard s + 19 <= p.count else { return nil }
         let q = UnsafeBufferPointer(rebasing: p[s...])

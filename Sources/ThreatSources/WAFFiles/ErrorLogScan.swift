@@ -63,8 +63,8 @@ struct ErrorLogPart {
     /// `ver` values (`OWASP_CRS/4.7.0`), interned, with their line counts.
     var versionTable: Interner
     var versionCounts: [Int] = []
-    /// The last line's version and its id (overflow: none yet, or past the table's cap).
-    private var lastVersion: (bytes: [UInt8], id: UInt32) = ([], Interner.overflow)
+    /// The last line's version id (overflow: none yet, or past the table's cap).
+    private var lastVersion = Interner.overflow
     var matchLines = 0
     var otherLines = 0
     /// The block being read, and the fragments begun in it.
@@ -95,15 +95,8 @@ struct ErrorLogPart {
         func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: text[r]) }
         if !e.version.isEmpty {
             // Lines mostly repeat the last line's version: compared before it is looked up.
-            let text = UnsafeBufferPointer(rebasing: bytes(e.version).prefix(64))
-            let v: UInt32
-            if lastVersion.id != Interner.overflow, text.count == lastVersion.bytes.count,
-               lastVersion.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, text.baseAddress!, text.count) == 0 }) {
-                v = lastVersion.id
-            } else {
-                v = versionTable.id(text)
-                lastVersion = (Array(text), v)
-            }
+            let v = versionTable.id(UnsafeBufferPointer(rebasing: bytes(e.version).prefix(64)), hint: lastVersion)
+            lastVersion = v
             if v != Interner.overflow {
                 if Int(v) >= versionCounts.count { versionCounts += [Int](repeating: 0, count: Int(v) + 1 - versionCounts.count) }
                 versionCounts[Int(v)] += 1

@@ -41,13 +41,10 @@ enum MatchTarget {
 
     static func afterMarker(_ t: UnsafeBufferPointer<UInt8>, _ marker: StaticString, stop: Stop) -> UnsafeBufferPointer<UInt8>? {
         let m = UnsafeBufferPointer(start: marker.utf8Start, count: marker.utf8CodeUnitCount)
-        guard t.count > m.count, let base = t.baseAddress, let mb = m.baseAddress else { return nil }
-        // The marker's first byte by memchr, the rest by memcmp; it ends before the text does.
-        let last = t.count - m.count
+        // The marker ends before the text does.
         var k = 0
-        while k < last, let hit = memchr(base + k, Int32(mb[0]), last - k) {
-            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if memcmp(base + at, mb, m.count) == 0, let v = variable(t, from: at + m.count, stop: stop) { return v }
+        while let at = ErrorLogParser.find(m, in: t, from: k, to: t.count - 1) {
+            if let v = variable(t, from: at + m.count, stop: stop) { return v }
             k = at + 1
         }
         return nil

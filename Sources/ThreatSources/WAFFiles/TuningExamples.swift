@@ -54,13 +54,7 @@ struct TuningExamples {
     /// 100,000); an id past them gives nil, and no example.
     static func slotKey(_ k: LocalKey, salt: UInt64) -> UInt64? {
         guard k.rule < 1 << 17, k.target < 1 << 18, k.prefix < 1 << 20 else { return nil }
-        var h = (UInt64(k.rule) << 46 | UInt64(k.target) << 28 | UInt64(k.prefix) << 8 | UInt64(k.window)) ^ salt
-        h ^= h >> 33
-        h = h &* 0xFF51_AFD7_ED55_8CCD
-        h ^= h >> 33
-        h = h &* 0xC4CE_B9FE_1A85_EC53
-        h ^= h >> 33
-        return h
+        return murmurFinish((UInt64(k.rule) << 46 | UInt64(k.target) << 28 | UInt64(k.prefix) << 8 | UInt64(k.window)) ^ salt)
     }
 
     /// Offers an entry as an example of one of its matches.
@@ -73,17 +67,7 @@ struct TuningExamples {
         if u < prefixOfURI.count, prefixOfURI[u] != UInt32.max {
             prefix = prefixOfURI[u]
         } else {
-            // An ASCII URI's prefix is a range of its bytes, numbered without making a String.
-            let fast: UInt32?? = uris.withBytes(uri) { b in
-                WAFTuningAggregation.pathPrefixRange(b).map { r in
-                    r.isEmpty ? prefixes.id("/") : prefixes.id(UnsafeBufferPointer(rebasing: b[r]))
-                }
-            }
-            if let fast, let fast {
-                prefix = fast
-            } else {
-                prefix = prefixes.id(WAFTuningAggregation.pathPrefix(uris, uri))
-            }
+            prefix = WAFTuningAggregation.withPathPrefix(uris, uri) { prefixes.id($0) }
             guard prefix != Interner.overflow else { return }
             if u >= prefixOfURI.count { prefixOfURI += repeatElement(UInt32.max, count: u + 1 - prefixOfURI.count) }
             prefixOfURI[u] = prefix

@@ -237,12 +237,23 @@ enum WAFTuningAggregation {
 
     /// `pathPrefix` of an interned URI, read from its bytes.
     static func pathPrefix(_ uris: Interner, _ id: UInt32) -> String {
-        let fast: String?? = uris.withBytes(id) { p in
-            pathPrefixRange(p).map { $0.isEmpty ? "/" : String(decoding: UnsafeBufferPointer(rebasing: p[$0]), as: UTF8.self) }
+        withPathPrefix(uris, id) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the bytes of `pathPrefix(uris, id)`: for an ASCII URI a range of its own
+    /// bytes, no String made.
+    static func withPathPrefix<R>(_ uris: Interner, _ id: UInt32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let fast: R?? = uris.withBytes(id) { p in
+            pathPrefixRange(p).map { r in
+                r.isEmpty ? slash.withUnsafeBufferPointer(body) : body(UnsafeBufferPointer(rebasing: p[r]))
+            }
         }
         if let fast, let fast { return fast }
-        return pathPrefix(uris.string(id) ?? "")
+        var text = pathPrefix(uris.string(id) ?? "")
+        return text.withUTF8(body)
     }
+
+    private static let slash: [UInt8] = [0x2F]
 
     /// `pathPrefix` of an ASCII URI as a range of its bytes (empty for "/"); nil when the URI holds
     /// a byte past ASCII, which `pathPrefixOfCharacters` reads as Characters. The prefix is the
